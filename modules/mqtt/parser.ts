@@ -1,0 +1,301 @@
+// The incremental packet parser: the byte stream in pieces of any size (down
+// to one byte at a time) in, one packet a client receives at a time out.
+//
+// It allocates only what a packet hands to its reader: a PUBLISH's topic and
+// payload (one ArrayBuffer each, sliced straight from the input when the
+// field is whole in it) and a SUBACK's list of return codes. Everything else
+// lands in the reused `packet` record. A packet larger than `maxPacketSize` is
+// refused as soon as its length is known, before any of its body is kept.
+
+import {
+	CONNACK, PUBLISH, SUBACK, PINGRESP,
+	PACKET_NAMES, MAX_REMAINING_LENGTH, SUBACK_FAILURE
+} from "mqtt/constants";
+
+/** A broker broke MQTT 3.1.1; the message names the fault. */
+export class ProtocolError extends Error {
+	constructor(message: string) {
+		super(`protocol error: ${message}`);
+		this.name = "ProtocolError";
+	}
+}
+
+/** The packet just parsed. Reused: read it before parsing on. */
+export interface Packet {
+	type: number;
+	flags: number;
+	/** Packet identifier of acknowledgements, SUBACK, UNSUBACK and PUBLISH with QoS > 0; else 0. */
+	id: number;
+	/** CONNACK */
+	sessionPresent: boolean;
+	returnCode: number;
+	/** PUBLISH */
+	qos: number;
+	retain: boolean;
+	dup: boolean;
+	topic: ArrayBuffer;
+	payload: ArrayBuffer;
+	/** SUBACK: one return code per filter. */
+	granted: number[];
+}
+
+const TYPE = 0, LENGTH = 1, BODY = 2, TOPIC_LENGTH = 3, TOPIC = 4, PACKET_ID = 5, PAYLOAD = 6;
+
+// Expected fixed-header flags per type a client may receive; -1: never received.
+const FLAGS = [-1, -1, 0, -2, 0, 0, 2, 0, -1, 0, -1, 0, -1, 0, -1, -1];
+
+const EMPTY = new ArrayBuffer(0);
+
+export class PacketParser {
+	readonly packet: Packet = {
+		type: 0, flags: 0, id: 0, sessionPresent: false, returnCode: 0,
+		qos: 0, retain: false, dup: false, topic: EMPTY, payload: EMPTY, granted: []
+	};
+	/** True when the last `parse` call completed `packet`. */
+	ready = false;
+	readonly maxPacketSize: number;
+
+	#state = TYPE;
+	#remaining = 0;			// body bytes still to come
+	#multiplier = 1;		// remaining-length decoding
+	#lengthBytes = 0;
+	#field = new Uint8Array(8);	// a split topic or a non-PUBLISH body
+	#fieldLength = 0;
+	#fill = 0;
+	#topicLength = 0;
+	#payload: Uint8Array | undefined;	// a payload arriving in pieces
+
+	constructor(maxPacketSize = MAX_REMAINING_LENGTH + 5) {
+		if (!Number.isInteger(maxPacketSize) || maxPacketSize < 2)
+			throw new RangeError("maxPacketSize must be an integer >= 2");
+		this.maxPacketSize = maxPacketSize;
+	}
+
+	/** Forget any partial packet, for a new connection. */
+	reset(): void {
+		this.#state = TYPE;
+		this.#payload = undefined;
+		this.ready = false;
+	}
+
+	/**
+	 * Consumes `bytes[start..end)` up to the end of one packet and returns the
+	 * offset after what it used. When `ready` is then true, `packet` holds that
+	 * packet. Throws ProtocolError on a stream no broker may send; the parser is
+	 * then unusable until `reset`.
+	 */
+	parse(bytes: Uint8Array, start: number, end: number): number {
+		const packet = this.packet;
+		let i = start;
+		this.ready = false;
+		while (i < end) {
+			switch (this.#state) {
+			case TYPE: {
+				const first = bytes[i++];
+				const type = first >> 4, flags = first & 0x0F;
+				const expected = FLAGS[type];
+				if (expected === -1)
+					throw new ProtocolError(type === 0 || type === 15 ? `${PACKET_NAMES[type]} is not a packet` : `a client never receives ${PACKET_NAMES[type]}`);
+				if (expected >= 0 && flags !== expected)
+					throw new ProtocolError(`wrong fixed-header flags 0x${flags.toString(16)} for ${PACKET_NAMES[type]}`);
+				if (type === PUBLISH) {
+					packet.qos = (flags >> 1) & 3;
+					if (packet.qos === 3)
+						throw new ProtocolError("PUBLISH with QoS 3");
+					packet.dup = (flags & 0x08) !== 0;
+					packet.retain = (flags & 0x01) !== 0;
+				}
+				packet.type = type;
+				packet.flags = flags;
+				packet.id = 0;
+				this.#remaining = 0;
+				this.#multiplier = 1;
+				this.#lengthBytes = 0;
+				this.#state = LENGTH;
+				break;
+			}
+			case LENGTH: {
+				const byte = bytes[i++];
+				this.#remaining += (byte & 0x7F) * this.#multiplier;
+				this.#multiplier *= 128;
+				if (++this.#lengthBytes === 4 && (byte & 0x80))
+					throw new ProtocolError("remaining length encoded in more than four bytes");
+				if (byte & 0x80)
+					break;
+				if (this.#startBody())
+					return this.#complete(i);
+				break;
+			}
+			case BODY: {
+				const count = Math.min(end - i, this.#fieldLength - this.#fill);
+				this.#field.set(bytes.subarray(i, i + count), this.#fill);
+				this.#fill += count;
+				i += count;
+				if (this.#fill === this.#fieldLength) {
+					this.#decodeBody();
+					return this.#complete(i);
+				}
+				break;
+			}
+			case TOPIC_LENGTH:
+				this.#topicLength = (this.#topicLength << 8) | bytes[i++];
+				if (++this.#fill < 2)
+					break;
+				this.#remaining -= 2;
+				if (this.#topicLength === 0)
+					throw new ProtocolError("PUBLISH with an empty topic");
+				if (this.#topicLength + (packet.qos ? 2 : 0) > this.#remaining)
+					throw new ProtocolError(`PUBLISH topic length ${this.#topicLength} runs past the packet`);
+				this.#fill = 0;
+				this.#state = TOPIC;
+				if (end - i >= this.#topicLength) {	// whole in this piece: one slice, no copy
+					packet.topic = sliceOf(bytes, i, this.#topicLength);
+					i += this.#topicLength;
+					const after = this.#afterTopic(bytes, i, end);
+					if (after >= 0)
+						return this.#complete(after);
+				}
+				else
+					this.#growField(this.#topicLength);
+				break;
+			case TOPIC: {
+				const count = Math.min(end - i, this.#topicLength - this.#fill);
+				this.#field.set(bytes.subarray(i, i + count), this.#fill);
+				this.#fill += count;
+				i += count;
+				if (this.#fill === this.#topicLength) {
+					packet.topic = this.#field.buffer.slice(0, this.#topicLength);
+					const after = this.#afterTopic(bytes, i, end);
+					if (after >= 0)
+						return this.#complete(after);
+				}
+				break;
+			}
+			case PACKET_ID:
+				packet.id = (packet.id << 8) | bytes[i++];
+				if (++this.#fill < 2)
+					break;
+				if (packet.id === 0)
+					throw new ProtocolError("PUBLISH with packet id 0");
+				this.#remaining -= 2;
+				{
+					const after = this.#startPayload(bytes, i, end);
+					if (after >= 0)
+						return this.#complete(after);
+				}
+				break;
+			case PAYLOAD: {
+				const payload = this.#payload!;
+				const count = Math.min(end - i, payload.length - this.#fill);
+				payload.set(bytes.subarray(i, i + count), this.#fill);
+				this.#fill += count;
+				i += count;
+				if (this.#fill === payload.length) {
+					this.#payload = undefined;
+					return this.#complete(i);
+				}
+				break;
+			}
+			}
+		}
+		return i;
+	}
+
+	#complete(offset: number): number {
+		this.#state = TYPE;
+		this.ready = true;
+		return offset;
+	}
+
+	/** The remaining length is known: check it, then set up the body. True when the packet is already whole. */
+	#startBody(): boolean {
+		const packet = this.packet, type = packet.type, remaining = this.#remaining;
+		const total = 1 + this.#lengthBytes + remaining;
+		if (total > this.maxPacketSize)
+			throw new ProtocolError(`${PACKET_NAMES[type]} of ${total} bytes exceeds the maximum packet size of ${this.maxPacketSize}`);
+		this.#fill = 0;
+		if (type === PUBLISH) {
+			if (remaining < 2 + (packet.qos ? 2 : 0))
+				throw new ProtocolError(`PUBLISH remaining length ${remaining} is too short`);
+			this.#topicLength = 0;
+			this.#state = TOPIC_LENGTH;
+			return false;
+		}
+		const fixed = type === SUBACK ? -1 : type === PINGRESP ? 0 : 2;
+		if (fixed >= 0 ? remaining !== fixed : remaining < 3)
+			throw new ProtocolError(`${PACKET_NAMES[type]} with remaining length ${remaining}; it must be ${fixed >= 0 ? fixed : "3 or more"}`);
+		if (remaining === 0)
+			return true;
+		this.#growField(remaining);
+		this.#fieldLength = remaining;
+		this.#state = BODY;
+		return false;
+	}
+
+	#growField(length: number): void {
+		if (this.#field.length < length)
+			this.#field = new Uint8Array(length);
+	}
+
+	/** After the topic: the packet id for QoS > 0, else the payload. Returns the offset past a whole packet, or -1. */
+	#afterTopic(bytes: Uint8Array, start: number, end: number): number {
+		this.#remaining -= this.#topicLength;
+		this.#fill = 0;
+		if (this.packet.qos) {
+			this.packet.id = 0;
+			this.#state = PACKET_ID;
+			return -1;
+		}
+		return this.#startPayload(bytes, start, end);
+	}
+
+	/**
+	 * The payload is what remains. When all of it is in `bytes[start..end)` it
+	 * is sliced out in one piece; otherwise it is gathered across calls.
+	 * Returns the offset past a whole packet, or -1.
+	 */
+	#startPayload(bytes: Uint8Array, start: number, end: number): number {
+		const length = this.#remaining, packet = this.packet;
+		this.#fill = 0;
+		if (end - start >= length) {
+			packet.payload = sliceOf(bytes, start, length);
+			return start + length;
+		}
+		const payload = new Uint8Array(length);
+		packet.payload = payload.buffer;
+		this.#payload = payload;
+		this.#state = PAYLOAD;
+		return -1;
+	}
+
+	#decodeBody(): void {
+		const packet = this.packet, field = this.#field, type = packet.type;
+		if (type === CONNACK) {
+			if (field[0] & 0xFE)
+				throw new ProtocolError(`CONNACK acknowledge flags 0x${field[0].toString(16)} have reserved bits set`);
+			packet.sessionPresent = (field[0] & 1) === 1;
+			packet.returnCode = field[1];
+			return;
+		}
+		const id = (field[0] << 8) | field[1];
+		if (id === 0)
+			throw new ProtocolError(`${PACKET_NAMES[type]} with packet id 0`);
+		packet.id = id;
+		if (type === SUBACK) {
+			const granted: number[] = [];
+			for (let i = 2; i < this.#fieldLength; i++) {
+				const code = field[i];
+				if (code > 2 && code !== SUBACK_FAILURE)
+					throw new ProtocolError(`SUBACK return code 0x${code.toString(16)} is not 0, 1, 2 or 0x80`);
+				granted.push(code);
+			}
+			packet.granted = granted;
+		}
+	}
+}
+
+/** One ArrayBuffer holding `bytes[start..start+length)`: the only allocation. */
+function sliceOf(bytes: Uint8Array, start: number, length: number): ArrayBuffer {
+	const offset = bytes.byteOffset + start;
+	return (bytes.buffer as ArrayBuffer).slice(offset, offset + length);
+}

@@ -1,0 +1,289 @@
+// The packet writer: every packet an MQTT 3.1.1 client sends.
+//
+// Each packet is assembled in a buffer the writer owns and reuses. The
+// variable header starts at HEAD_ROOM; once its size is known the fixed header
+// (type byte and remaining length) is written right-aligned just before it, so
+// every field is encoded exactly once, strings included. Payload bytes the
+// caller gives are never copied: the frame hands them out as `body`, to be
+// written after `head`. A packet whose whole size fits in the inline limit is
+// assembled in one piece instead, so that it leaves in a single socket write.
+
+import {
+	CONNECT, PUBLISH, PUBREL, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT,
+	MAX_REMAINING_LENGTH, MAX_STRING_BYTES
+} from "mqtt/constants";
+import { type Data, asUint8Array, isBytes, utf8Length, writeUtf8 } from "mqtt/bytes";
+import { checkQoS, checkPacketId, checkTopicFilter, checkKeepalive } from "mqtt/validate";
+
+/** A packet ready for the socket: `head`, then `body` when there is one. */
+export interface Frame {
+	head: Uint8Array;
+	body: Uint8Array | undefined;
+}
+
+export interface Will {
+	topic: Data;
+	message: Data;
+	qos: number;
+	retain: boolean;
+}
+
+export interface ConnectFields {
+	clientId: Data;
+	cleanSession: boolean;
+	keepalive: number;
+	will?: Will | undefined;
+	user?: Data | undefined;
+	password?: Data | undefined;
+}
+
+const HEAD_ROOM = 5;	// type byte + at most four remaining-length bytes
+
+// Small enough to leave in one write on every target: the simulator's write
+// window is 1536 bytes and an ESP8266 segment 1460.
+export const DEFAULT_INLINE_LIMIT = 1024;
+
+const PROTOCOL = [0, 4, 0x4D, 0x51, 0x54, 0x54, 4];	// "MQTT", level 4 (3.1.1)
+
+export class PacketWriter {
+	readonly #scratch: Uint8Array;
+	#buffer: Uint8Array;
+	#position = HEAD_ROOM;
+	readonly #frame: Frame;
+	readonly #ping = Uint8Array.of(PINGREQ << 4, 0);
+	readonly #disconnect = Uint8Array.of(DISCONNECT << 4, 0);
+
+	/** `inlineLimit`: packets up to this many bytes are assembled whole. */
+	constructor(inlineLimit = DEFAULT_INLINE_LIMIT) {
+		if (!Number.isInteger(inlineLimit) || inlineLimit < 16)
+			throw new RangeError("inlineLimit must be an integer >= 16");
+		this.#scratch = this.#buffer = new Uint8Array(inlineLimit + HEAD_ROOM);
+		this.#frame = { head: this.#scratch, body: undefined };
+	}
+
+	connect(fields: ConnectFields): Frame {
+		const { clientId, cleanSession, keepalive, will, user, password } = fields;
+		checkKeepalive(keepalive);
+		if (user !== undefined && password === undefined)
+			throw new TypeError("user name given without password");
+		if (password !== undefined && user === undefined)
+			throw new TypeError("password given without user name");
+		if (will) {
+			checkQoS(will.qos, "will QoS");
+		}
+		let flags = cleanSession ? 0x02 : 0;
+		if (will)
+			flags |= 0x04 | (will.qos << 3) | (will.retain ? 0x20 : 0);
+		if (password !== undefined)
+			flags |= 0x40;
+		if (user !== undefined)
+			flags |= 0x80;
+
+		this.#begin();
+		this.#ensure(PROTOCOL.length + 3);
+		const buffer = this.#buffer;
+		let position = this.#position;
+		for (const byte of PROTOCOL)
+			buffer[position++] = byte;
+		buffer[position++] = flags;
+		buffer[position++] = keepalive >> 8;
+		buffer[position++] = keepalive & 0xFF;
+		this.#position = position;
+		this.#string(clientId, "client id");
+		if (will) {
+			this.#topicName(will.topic, "will topic");
+			this.#string(will.message, "will message");
+		}
+		if (user !== undefined)
+			this.#string(user, "user name");
+		if (password !== undefined)
+			this.#string(password, "password");
+		return this.#finish(CONNECT << 4, undefined);
+	}
+
+	/**
+	 * PUBLISH. A string payload is UTF-8; binary payloads are sent from the
+	 * caller's own memory. Throws, before producing anything, on a bad topic,
+	 * QoS or packet id, or a packet beyond the seed's size limit.
+	 */
+	publish(topic: Data, payload: Data, qos: number, retain: boolean, dup: boolean, id: number): Frame {
+		checkQoS(qos, "QoS");
+		if (qos)
+			checkPacketId(id);
+		this.#begin();
+		this.#topicName(topic, "topic");
+		if (qos)
+			this.#uint16(id);
+		let body: Uint8Array | undefined;
+		if (typeof payload === "string") {
+			const room = this.#buffer.length - this.#position;
+			if (payload.length * 3 <= room)
+				this.#position = writeUtf8(payload, this.#buffer, this.#position);
+			else if (payload.length > MAX_REMAINING_LENGTH)
+				throw tooLarge(payload.length);
+			else
+				body = new Uint8Array(ArrayBuffer.fromString(payload));
+		}
+		else {
+			if (!isBytes(payload))
+				throw new TypeError("message must be a string or binary data");
+			body = asUint8Array(payload);
+			if (this.#buffer === this.#scratch && body.length <= this.#buffer.length - this.#position) {
+				this.#buffer.set(body, this.#position);
+				this.#position += body.length;
+				body = undefined;
+			}
+		}
+		const flags = (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0);
+		return this.#finish((PUBLISH << 4) | flags, body);
+	}
+
+	/** PUBACK, PUBREC, PUBREL or PUBCOMP: a type and a packet id. */
+	ack(type: number, id: number): Frame {
+		checkPacketId(id);
+		this.#begin();
+		this.#uint16(id);
+		return this.#finish((type << 4) | (type === PUBREL ? 0x02 : 0), undefined);
+	}
+
+	subscribe(id: number, filters: readonly Data[], qos: readonly number[]): Frame {
+		checkPacketId(id);
+		if (!Array.isArray(filters) || filters.length === 0)
+			throw new TypeError("subscribe needs at least one topic filter");
+		if (!Array.isArray(qos) || qos.length !== filters.length)
+			throw new TypeError("subscribe needs one QoS per topic filter");
+		this.#begin();
+		this.#uint16(id);
+		for (let i = 0; i < filters.length; i++) {
+			checkQoS(qos[i], "QoS");
+			this.#topicFilter(filters[i]);
+			this.#ensure(1);
+			this.#buffer[this.#position++] = qos[i];
+		}
+		return this.#finish((SUBSCRIBE << 4) | 0x02, undefined);
+	}
+
+	unsubscribe(id: number, filters: readonly Data[]): Frame {
+		checkPacketId(id);
+		if (!Array.isArray(filters) || filters.length === 0)
+			throw new TypeError("unsubscribe needs at least one topic filter");
+		this.#begin();
+		this.#uint16(id);
+		for (const filter of filters)
+			this.#topicFilter(filter);
+		return this.#finish((UNSUBSCRIBE << 4) | 0x02, undefined);
+	}
+
+	pingreq(): Frame {
+		return this.#constant(this.#ping);
+	}
+
+	disconnect(): Frame {
+		return this.#constant(this.#disconnect);
+	}
+
+	#constant(head: Uint8Array): Frame {
+		const frame = this.#frame;
+		frame.head = head;
+		frame.body = undefined;
+		return frame;
+	}
+
+	#begin(): void {
+		this.#buffer = this.#scratch;
+		this.#position = HEAD_ROOM;
+	}
+
+	/** Room for `count` more bytes; an oversized packet gets a buffer of its own, dropped after use. */
+	#ensure(count: number): void {
+		const needed = this.#position + count;
+		if (needed <= this.#buffer.length)
+			return;
+		if (needed - HEAD_ROOM > MAX_REMAINING_LENGTH)
+			throw tooLarge(needed - HEAD_ROOM);
+		const larger = new Uint8Array(Math.max(needed, this.#buffer.length * 2));
+		larger.set(this.#buffer.subarray(0, this.#position));
+		this.#buffer = larger;
+	}
+
+	#uint16(value: number): void {
+		this.#ensure(2);
+		this.#buffer[this.#position++] = value >> 8;
+		this.#buffer[this.#position++] = value & 0xFF;
+	}
+
+	/** A length-prefixed field: strings as UTF-8, bytes as they are. */
+	#string(value: Data, what: string): number {
+		let length: number;
+		if (typeof value === "string") {
+			const worst = value.length * 3;
+			length = worst <= this.#buffer.length - this.#position - 2 ? -1 : utf8Length(value);
+			if (length > MAX_STRING_BYTES)
+				throw tooLong(what, length);
+			this.#ensure(2 + (length < 0 ? worst : length));
+			length = writeUtf8(value, this.#buffer, this.#position + 2) - this.#position - 2;
+		}
+		else if (isBytes(value)) {
+			const bytes = asUint8Array(value);
+			length = bytes.length;
+			if (length <= MAX_STRING_BYTES) {
+				this.#ensure(2 + length);
+				this.#buffer.set(bytes, this.#position + 2);
+			}
+		}
+		else
+			throw new TypeError(`${what} must be a string or binary data`);
+		if (length > MAX_STRING_BYTES)
+			throw tooLong(what, length);
+		this.#buffer[this.#position] = length >> 8;
+		this.#buffer[this.#position + 1] = length & 0xFF;
+		this.#position += 2 + length;
+		return length;
+	}
+
+	/** A topic name for PUBLISH or the will: not empty, no wildcard, no U+0000. */
+	#topicName(topic: Data, what: string): void {
+		const start = this.#position + 2;
+		const length = this.#string(topic, what);
+		if (length === 0)
+			throw new TypeError(`${what} is empty`);
+		const bytes = this.#buffer.subarray(start, start + length);
+		if (bytes.indexOf(0x2B) >= 0 || bytes.indexOf(0x23) >= 0)
+			throw new TypeError(`${what} contains a wildcard (+ or #); wildcards are only for subscriptions`);
+		if (bytes.indexOf(0) >= 0)
+			throw new TypeError(`${what} contains U+0000`);
+	}
+
+	#topicFilter(filter: Data): void {
+		const start = this.#position + 2;
+		const length = this.#string(filter, "topic filter");
+		checkTopicFilter(this.#buffer.subarray(start, start + length));
+	}
+
+	/** Writes the fixed header right-aligned before HEAD_ROOM and hands out the frame. */
+	#finish(first: number, body: Uint8Array | undefined): Frame {
+		const buffer = this.#buffer;
+		const remaining = this.#position - HEAD_ROOM + (body ? body.length : 0);
+		if (remaining > MAX_REMAINING_LENGTH)
+			throw tooLarge(remaining);
+		let lengthBytes = 1;
+		for (let rest = remaining >> 7; rest; rest >>= 7)
+			lengthBytes++;
+		let start = HEAD_ROOM - lengthBytes - 1;
+		buffer[start] = first;
+		for (let i = start + 1, rest = remaining; i < HEAD_ROOM; i++, rest >>= 7)
+			buffer[i] = (rest & 0x7F) | (i + 1 < HEAD_ROOM ? 0x80 : 0);
+		const frame = this.#frame;
+		frame.head = buffer.subarray(start, this.#position);
+		frame.body = body;
+		return frame;
+	}
+}
+
+function tooLong(what: string, length: number): RangeError {
+	return new RangeError(`${what} is ${length} bytes long; the limit is ${MAX_STRING_BYTES}`);
+}
+
+function tooLarge(remaining: number): RangeError {
+	return new RangeError(`packet too large: remaining length ${remaining} reaches the limit of ${MAX_REMAINING_LENGTH + 1} bytes`);
+}
