@@ -1,0 +1,174 @@
+// Real brokers for the tests, on loopback only: aedes in this process, and
+// mosquitto (Debian's package) as a child process on a free port.
+import net from 'node:net';
+import tls from 'node:tls';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Aedes } from 'aedes';
+
+export const LOOPBACK = '127.0.0.1';
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, LOOPBACK, () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * aedes on a loopback port. options: port, tls ({key, cert} for a node:tls
+ * server), persistence, and any aedes option (authenticate,
+ * authorizeSubscribe, ...).
+ */
+export async function startAedes(options = {}) {
+  const { port: wanted = 0, tls: secure, ...aedesOptions } = options;
+  const aedes = await Aedes.createBroker(aedesOptions);
+  const connections = new Set();
+  const handle = connection => {
+    connections.add(connection);
+    connection.on('close', () => connections.delete(connection));
+    connection.on('error', () => {});
+    aedes.handle(connection);
+  };
+  const server = secure ? tls.createServer(secure, handle) : net.createServer(handle);
+  server.on('tlsClientError', () => {});
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(wanted, LOOPBACK, resolve);
+  });
+  const { port } = server.address();
+  return {
+    name: 'aedes', port, aedes, server,
+    /** Cuts every connection without a word, as a crashed broker would. */
+    dropConnections() {
+      for (const connection of connections)
+        connection.destroy();
+    },
+    async close() {
+      for (const connection of connections)
+        connection.destroy();
+      await new Promise(resolve => server.close(resolve));
+      await new Promise(resolve => aedes.close(resolve));
+    },
+  };
+}
+
+export function mosquittoBinary() {
+  const candidates = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'];
+  for (const candidate of candidates) {
+    try {
+      execFileSync(candidate, ['-h'], { stdio: 'ignore' });
+    }
+    catch (error) {
+      if (error.code === 'ENOENT')
+        continue;
+    }
+    return candidate;
+  }
+  throw new Error('mosquitto is not installed (apt-get install mosquitto); .ci/run installs it');
+}
+
+/**
+ * mosquitto on a free loopback port. options: users ({name: password}),
+ * acl (acl_file text), tls ({ca, cert, key} file paths), persistence
+ * (true: a directory kept across restarts), config (extra lines).
+ */
+export async function startMosquitto(options = {}) {
+  const binary = mosquittoBinary();
+  const dir = mkdtempSync(path.join(tmpdir(), 'mosquitto-'));
+  const port = options.port ?? await freePort();
+  const lines = [
+    `listener ${port} ${LOOPBACK}`,
+    `allow_anonymous ${options.users ? 'false' : 'true'}`,
+    'log_dest stderr',
+    'log_type error',
+    'log_type warning',
+    'max_queued_messages 100000',
+    'max_inflight_messages 0',
+  ];
+  // As root, mosquitto would switch to its own user, who cannot read our temporary files.
+  if (process.getuid?.() === 0)
+    lines.push('user root');
+  if (options.users) {
+    const file = path.join(dir, 'passwords');
+    writeFileSync(file, '');
+    for (const [user, password] of Object.entries(options.users))
+      execFileSync('mosquitto_passwd', ['-b', file, user, password]);
+    lines.push(`password_file ${file}`);
+  }
+  if (options.acl) {
+    const file = path.join(dir, 'acl');
+    writeFileSync(file, options.acl);
+    lines.push(`acl_file ${file}`);
+  }
+  if (options.tls) {
+    lines.push(`cafile ${options.tls.ca}`, `certfile ${options.tls.cert}`, `keyfile ${options.tls.key}`);
+  }
+  if (options.persistence) {
+    lines.push('persistence true', `persistence_location ${dir}/`, 'autosave_interval 0', 'autosave_on_changes true');
+  }
+  lines.push(...(options.config ?? []));
+  const configFile = path.join(dir, 'mosquitto.conf');
+  writeFileSync(configFile, lines.join('\n') + '\n');
+
+  let child;
+  let log = '';
+  const launch = async () => {
+    child = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.on('data', data => { log += data; });
+    const exited = new Promise(resolve => child.once('exit', resolve));
+    child.exited = exited;
+    await waitForPort(port, exited, () => log);
+  };
+  await launch();
+  const stop = async signal => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill(signal);
+      await child.exited;
+    }
+  };
+  return {
+    name: 'mosquitto', port, dir,
+    get log() { return log; },
+    /** SIGKILL: the broker dies without a word. */
+    kill: () => stop('SIGKILL'),
+    async restart() {
+      await stop('SIGTERM');
+      await launch();
+    },
+    async start() { await launch(); },
+    async close() {
+      await stop('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitForPort(port, exited, log) {
+  let gone = false;
+  exited.then(() => { gone = true; });
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (gone)
+      throw new Error(`mosquitto exited at start:\n${log()}`);
+    const ok = await new Promise(resolve => {
+      const socket = net.connect({ host: LOOPBACK, port }, () => { socket.destroy(); resolve(true); });
+      socket.on('error', () => resolve(false));
+    });
+    if (ok)
+      return;
+    await new Promise(resolve => setTimeout(resolve, 25));
+  }
+  throw new Error(`mosquitto did not listen on ${port}:\n${log()}`);
+}
+
+/** Both brokers, for suites that run against each. */
+export const BROKERS = {
+  aedes: startAedes,
+  mosquitto: startMosquitto,
+};

@@ -1,0 +1,72 @@
+// A broker whose every answer the test writes: a node:net server on loopback
+// speaking MQTT through mqtt-packet. For what real brokers will not do on
+// demand: withhold an acknowledgement, break the protocol, stay silent,
+// answer out of order.
+//
+//   const broker = await startScripted({
+//     connect(session, packet) { session.send({ cmd: 'connack', returnCode: 0, sessionPresent: false }); },
+//     publish(session, packet) { ... },
+//   });
+import net from 'node:net';
+import mqttPacket from 'mqtt-packet';
+import { LOOPBACK } from './brokers.js';
+
+/** The usual answers, which a script overrides packet type by packet type. */
+export const polite = {
+  connect(session) { session.send({ cmd: 'connack', returnCode: 0, sessionPresent: false }); },
+  publish(session, packet) {
+    if (packet.qos === 1)
+      session.send({ cmd: 'puback', messageId: packet.messageId });
+    else if (packet.qos === 2)
+      session.send({ cmd: 'pubrec', messageId: packet.messageId });
+  },
+  pubrel(session, packet) { session.send({ cmd: 'pubcomp', messageId: packet.messageId }); },
+  subscribe(session, packet) {
+    session.send({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map(s => s.qos) });
+  },
+  unsubscribe(session, packet) { session.send({ cmd: 'unsuback', messageId: packet.messageId }); },
+  pingreq(session) { session.send({ cmd: 'pingresp' }); },
+};
+
+export async function startScripted(script = {}) {
+  const handlers = { ...polite, ...script };
+  const sessions = [];
+  const received = [];	// every packet from every client, in order
+  const server = net.createServer(socket => {
+    const parser = mqttPacket.parser({ protocolVersion: 4 });
+    const session = {
+      socket, index: sessions.length, packets: [],
+      send(packet) {
+        if (!socket.destroyed)
+          socket.write(mqttPacket.generate(packet, { protocolVersion: 4 }));
+      },
+      /** Raw bytes, for what mqtt-packet would refuse to generate. */
+      sendRaw(bytes) {
+        if (!socket.destroyed)
+          socket.write(Buffer.from(bytes));
+      },
+      close() { socket.end(); },
+      reset() { socket.resetAndDestroy(); },
+    };
+    sessions.push(session);
+    socket.on('error', () => {});
+    parser.on('packet', packet => {
+      session.packets.push(packet);
+      received.push(packet);
+      handlers[packet.cmd]?.(session, packet);
+    });
+    parser.on('error', error => { session.parseError = error; socket.destroy(); });
+    socket.on('data', data => parser.parse(data));
+    handlers.connection?.(session);
+  });
+  await new Promise(resolve => server.listen(0, LOOPBACK, resolve));
+  return {
+    port: server.address().port,
+    sessions, received,
+    async close() {
+      for (const session of sessions)
+        session.socket.destroy();
+      await new Promise(resolve => server.close(resolve));
+    },
+  };
+}
