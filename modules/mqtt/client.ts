@@ -1,0 +1,923 @@
+// MQTTClient: the seed's API (MicroPython/OpenMV `mqtt`), asynchronous, on an
+// ECMA-419 socket. Every method that blocked in the seed returns a Promise
+// that settles when the seed's call would have returned or raised; argument
+// errors throw at once, before anything is sent.
+//
+// Beyond the seed: QoS 2 both ways, unsubscribe, automatic keep-alive, push
+// delivery, reconnect that keeps messages in flight, and bounded memory (a
+// fixed queue of received messages, a limit on messages waiting to be sent).
+import Timer from "timer";
+import {
+	CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, PINGRESP,
+	PACKET_NAMES, SUBACK_FAILURE
+} from "mqtt/constants";
+import { type Data, isData } from "mqtt/bytes";
+import { PacketWriter, type Frame, type Will } from "mqtt/writer";
+import { ProtocolError, type Packet } from "mqtt/parser";
+import { Connection, type SocketClass, type Endpoint } from "mqtt/connection";
+import { Inbox, type Message } from "mqtt/inbox";
+import { PacketIds } from "mqtt/packet-ids";
+import { KeepAlive } from "mqtt/keepalive";
+import { Backoff, type ReconnectOptions } from "mqtt/backoff";
+import { resolveHost } from "mqtt/resolve";
+import { MQTTException } from "mqtt/errors";
+import { checkQoS, describe } from "mqtt/validate";
+
+export type Callback = (topic: ArrayBuffer, msg: ArrayBuffer) => void;
+
+export interface ClientOptions {
+	clientId: Data;
+	server: string;
+	/** 1883, or 8883 with TLS. */
+	port?: number;
+	/** TLS when given (`{}` for defaults): the `secure` options of the SDK's TLS socket. */
+	ssl?: Record<string, unknown> | null;
+	user?: Data;
+	password?: Data;
+	/** Seconds; 0 disables. When > 0 the client pings by itself. */
+	keepalive?: number;
+	callback?: Callback;
+	// Beyond the seed:
+	/** Received messages held for waitMsg/checkMsg (default 8). When full, reading stops. */
+	queueLength?: number;
+	/** Largest packet accepted from the broker, in bytes (default 65,536). */
+	maxPacketSize?: number;
+	/** Deliver each message to the callback as it arrives (default false: on waitMsg/checkMsg). */
+	push?: boolean;
+	/** Reconnect after a lost connection (default false), with jittered exponential backoff. */
+	reconnect?: boolean | ReconnectOptions;
+	/** Messages that may wait to be handed to the socket (default 32); past it, publish rejects. */
+	outgoingLimit?: number;
+	onConnect?: (sessionPresent: boolean) => void;
+	onDisconnect?: (reason: Error) => void;
+	/** The TLS socket class; by default `embedded:io/socket/tcp/tls`, loaded only when TLS is used. */
+	TLS?: SocketClass;
+}
+
+const IDLE = 0, CONNECTING = 1, CONNECTED = 2, RECONNECTING = 3, DISCONNECTING = 4;
+const WAITING = 0, SENT = 1, RELEASED = 2;	// a pending operation's progress
+const CHECK_MSG_WAIT = 50;	// ms, as the seed's select() in check_msg
+
+interface Settle {
+	resolve(value?: any): void;
+	reject(error: Error): void;
+}
+
+/** An operation waiting for the broker's acknowledgement, by packet id. */
+interface Pending extends Settle {
+	kind: number;			// PUBLISH, SUBSCRIBE or UNSUBSCRIBE
+	state: number;			// WAITING (not yet sent), SENT, RELEASED (QoS 2 past PUBREC)
+	topic: Data | undefined;
+	payload: Data | undefined;
+	qos: number;
+	retain: boolean;
+	filters: Data[] | undefined;
+	grants: number[] | undefined;
+	single: boolean;		// subscribe(topic) resolves a number, subscribe([topics]) an array
+}
+
+/** A packet waiting for the socket: its bytes (a copy of the head, the caller's body). */
+interface Outgoing {
+	head: Uint8Array;
+	body: Uint8Array | undefined;
+	settle: Settle | undefined;	// QoS 0 publish, ping, disconnect: settled once written
+	pending: Pending | undefined;	// QoS 1/2 publish, (un)subscribe: regenerated after a reconnect
+	message: boolean;		// a publish: counts against outgoingLimit, QoS 0 survives a reconnect
+}
+
+interface Waiter extends Settle {
+	timer: Timer | undefined;
+}
+
+export class MQTTClient {
+	readonly #clientId: Data;
+	readonly #server: string;
+	readonly #port: number;
+	readonly #ssl: Record<string, unknown> | undefined;
+	readonly #user: Data | undefined;
+	readonly #password: Data | undefined;
+	readonly #keepaliveSeconds: number;
+	readonly #push: boolean;
+	readonly #maxPacketSize: number;
+	readonly #outgoingLimit: number;
+	readonly #backoff: Backoff | undefined;
+	readonly #onConnect: ((sessionPresent: boolean) => void) | undefined;
+	readonly #onDisconnect: ((reason: Error) => void) | undefined;
+	#TLS: SocketClass | undefined;
+	#callback: Callback | undefined;
+	#will: Will | undefined;
+
+	readonly #writer = new PacketWriter();
+	readonly #ids = new PacketIds();
+	readonly #inbox: Inbox;
+	readonly #message: Message = { topic: new ArrayBuffer(0), payload: new ArrayBuffer(0), first: 0, ackId: 0 };
+
+	#state = IDLE;
+	#connection: Connection | undefined;
+	#cleanSession = true;
+	#timeout = 5000;
+	#connecting: Settle | undefined;	// the app's connect(), while it is pending
+	#connectTimer: Timer | undefined;
+	#attempt: object | undefined;		// identifies the connection attempt a late callback belongs to
+	#keepAlive: KeepAlive | undefined;
+	#retry: Timer | undefined;
+	#resumePending: Timer | undefined;
+
+	readonly #pending = new Map<number, Pending>();
+	readonly #outgoing: Outgoing[] = [];
+	#inProgress: Outgoing | undefined;	// written in part; the rest follows on onWritable
+	#messagesWaiting = 0;			// publishes not yet handed to the socket
+	readonly #waiters: Waiter[] = [];
+	readonly #receivedQoS2 = new Set<number>();	// ids past PUBREC, until PUBREL
+	readonly #subscriptions = new Map<string, { filter: Data; qos: number }>();
+
+	constructor(clientId: Data, server: string, port?: number, sslParams?: Record<string, unknown> | null, user?: Data, password?: Data, keepalive?: number, callback?: Callback);
+	constructor(options: ClientOptions);
+	constructor(...args: unknown[]) {
+		const options = (args.length === 1 && typeof args[0] === "object" && args[0] !== null && !isData(args[0]))
+			? args[0] as ClientOptions
+			: {
+				clientId: args[0], server: args[1], port: args[2], ssl: args[3], user: args[4],
+				password: args[5], keepalive: args[6], callback: args[7]
+			} as ClientOptions;
+		const { clientId, server, ssl, user, password, callback } = options;
+		if (!isData(clientId))
+			throw new TypeError(`clientId must be a string or binary data, not ${describe(clientId)}`);
+		if (typeof server !== "string" || !server)
+			throw new TypeError(`server must be a host name or IPv4 address, not ${describe(server)}`);
+		if (ssl !== undefined && ssl !== null && typeof ssl !== "object")
+			throw new TypeError(`sslParams must be an object ({} for defaults), not ${describe(ssl)}`);
+		const port = options.port ?? (ssl ? 8883 : 1883);
+		if (!Number.isInteger(port) || port < 1 || port > 65535)
+			throw new RangeError(`port must be an integer 1..65535, not ${describe(port)}`);
+		if (user !== undefined && user !== null && !isData(user))
+			throw new TypeError(`user must be a string or binary data, not ${describe(user)}`);
+		if (password !== undefined && password !== null && !isData(password))
+			throw new TypeError("password must be a string or binary data");
+		if (callback !== undefined && callback !== null && typeof callback !== "function")
+			throw new TypeError(`callback must be a function, not ${describe(callback)}`);
+		this.#clientId = clientId;
+		this.#server = server;
+		this.#port = port;
+		this.#ssl = ssl ?? undefined;
+		this.#user = user ?? undefined;
+		this.#password = password ?? undefined;
+		this.#keepaliveSeconds = options.keepalive ?? 0;
+		this.#callback = callback ?? undefined;
+		this.#push = !!options.push;
+		this.#maxPacketSize = positiveInteger(options.maxPacketSize, 65536, "maxPacketSize");
+		this.#outgoingLimit = positiveInteger(options.outgoingLimit, 32, "outgoingLimit");
+		this.#inbox = new Inbox(positiveInteger(options.queueLength, 8, "queueLength"));
+		this.#backoff = options.reconnect ? new Backoff(options.reconnect === true ? {} : options.reconnect) : undefined;
+		this.#onConnect = optionalFunction(options.onConnect, "onConnect");
+		this.#onDisconnect = optionalFunction(options.onDisconnect, "onDisconnect");
+		this.#TLS = options.TLS;
+		this.#connectFrame();	// validates keepalive, client id, user and password as CONNECT would carry them
+	}
+
+	/** True while a connection to the broker is up (CONNACK received). */
+	get connected(): boolean {
+		return this.#state === CONNECTED;
+	}
+
+	setCallback(callback: Callback): void {
+		if (typeof callback !== "function")
+			throw new TypeError(`callback must be a function, not ${describe(callback)}`);
+		this.#callback = callback;
+	}
+
+	setLastWill(topic: Data, msg: Data, retain = false, qos = 0): void {
+		if (this.#state !== IDLE)
+			throw new Error("setLastWill must be called before connect()");
+		checkBoolean(retain, "retain");
+		checkQoS(qos);
+		const previous = this.#will;
+		this.#will = { topic, message: msg, qos, retain };
+		try {
+			this.#connectFrame();	// the will's topic and message, checked as CONNECT will carry them
+		}
+		catch (error) {
+			this.#will = previous;
+			throw error;
+		}
+	}
+
+	/** Resolves the session-present flag (0 or 1) once the broker accepts the connection. */
+	connect(cleanSession = true, timeout = 5.0): Promise<0 | 1> {
+		checkBoolean(cleanSession, "cleanSession");
+		if (typeof timeout !== "number" || !(timeout > 0) || timeout > 2_000_000)
+			throw new RangeError(`timeout must be a number of seconds > 0, not ${describe(timeout)}`);
+		if (this.#state !== IDLE)
+			return Promise.reject(new Error(this.#state === CONNECTED ? "already connected" : "already connecting"));
+		this.#cleanSession = cleanSession;
+		this.#timeout = Math.round(timeout * 1000);
+		return new Promise((resolve, reject) => {
+			this.#state = CONNECTING;
+			this.#connecting = { resolve, reject };
+			this.#open();
+		});
+	}
+
+	/** Writes DISCONNECT after what is already queued, closes the socket; what waited for the broker rejects. */
+	disconnect(): Promise<void> {
+		const error = new Error("disconnected by the application");
+		const connection = this.#connection;
+		if (this.#state !== CONNECTED || !connection) {
+			if (this.#state === CONNECTING)
+				this.#failConnecting(error);
+			if (this.#state !== DISCONNECTING)
+				this.#shutdown(error);
+			return Promise.resolve();
+		}
+		this.#state = DISCONNECTING;
+		this.#stopKeepAlive();
+		this.#rejectAwaitingBroker(error);
+		return new Promise(resolve => {
+			let finished = false;
+			const finish = () => {
+				if (finished)
+					return;
+				finished = true;
+				Timer.clear(timer);
+				connection.close();
+				if (this.#connection === connection)
+					this.#shutdown(error);
+				resolve();
+			};
+			const timer = Timer.set(finish, this.#timeout);	// a dead broker must not hold disconnect() forever
+			this.#enqueue(this.#writer.disconnect(), { resolve: finish, reject: finish }, undefined, false);
+		});
+	}
+
+	/** Resolves once PINGREQ is handed to the socket. */
+	ping(): Promise<void> {
+		if (this.#state !== CONNECTED)
+			return Promise.reject(this.#notConnected());
+		return new Promise((resolve, reject) => this.#enqueue(this.#writer.pingreq(), { resolve, reject }, undefined, false));
+	}
+
+	/**
+	 * QoS 0 resolves once the packet is handed to the socket, QoS 1 on PUBACK,
+	 * QoS 2 on PUBCOMP. The payload's memory is sent as it is: do not change it
+	 * before the Promise settles.
+	 */
+	publish(topic: Data, msg: Data, retain = false, qos = 0): Promise<void> {
+		checkBoolean(retain, "retain");
+		checkQoS(qos);
+		if (!this.#accepting()) {
+			this.#writer.publish(topic, msg, qos, retain, false, 1);	// argument errors first
+			return Promise.reject(this.#notConnected());
+		}
+		if (this.#messagesWaiting >= this.#outgoingLimit) {
+			this.#writer.publish(topic, msg, qos, retain, false, 1);
+			return Promise.reject(new Error(`outgoing queue full: ${this.#messagesWaiting} messages wait for the ${this.#state === CONNECTED ? "socket" : "connection"} (outgoingLimit ${this.#outgoingLimit})`));
+		}
+		if (qos === 0) {
+			const frame = this.#writer.publish(topic, msg, 0, retain, false, 0);
+			let started = false;
+			if (this.#sendsNow()) {
+				if (this.#connection!.send(frame))
+					return Promise.resolve();	// the hot path: written whole, nothing allocated but the Promise
+				started = true;
+			}
+			return new Promise((resolve, reject) => {
+				const item: Outgoing = { head: frame.head, body: frame.body, settle: { resolve, reject }, pending: undefined, message: true };
+				this.#messagesWaiting++;
+				if (started)
+					this.#inProgress = item;	// send() began it; the rest follows on onWritable
+				else {
+					item.head = frame.head.slice();
+					this.#outgoing.push(item);
+				}
+			});
+		}
+		return new Promise((resolve, reject) => {
+			const pending = this.#newPending(PUBLISH, this.#ids.next(this.#pending), resolve, reject);
+			const frame = this.#writer.publish(topic, msg, qos, retain, false, pending.id);
+			pending.topic = topic;
+			pending.payload = msg;
+			pending.qos = qos;
+			pending.retain = retain;
+			this.#pending.set(pending.id, pending);
+			this.#sendPending(pending, frame);
+		});
+	}
+
+	/**
+	 * Resolves the granted QoS, or rejects MQTTException(0x80) when the broker
+	 * refuses. Given an array of topics (and of QoS), one SUBSCRIBE carries them
+	 * all and it resolves the array of return codes.
+	 */
+	subscribe(topic: Data | Data[], qos: number | number[] = 0): Promise<number | number[]> {
+		if (!this.#callback)
+			throw new Error("subscribe needs a callback: pass one to the constructor or call setCallback() first");
+		const single = !Array.isArray(topic);
+		const filters = single ? [topic as Data] : (topic as Data[]).slice();
+		const grants = Array.isArray(qos) ? qos.slice() : filters.map(() => qos as number);
+		return this.#request(SUBSCRIBE, filters, grants, single);
+	}
+
+	/** Resolves on UNSUBACK. An array unsubscribes from several topics in one packet. */
+	unsubscribe(topic: Data | Data[]): Promise<void> {
+		const filters = Array.isArray(topic) ? topic.slice() : [topic];
+		return this.#request(UNSUBSCRIBE, filters, undefined, true);
+	}
+
+	/**
+	 * Processes one incoming packet: a PUBLISH goes to the callback and resolves
+	 * its first byte; PINGRESP resolves undefined; any other packet resolves its
+	 * first byte. Messages already queued come first.
+	 */
+	waitMsg(): Promise<number | undefined> {
+		return this.#wait(false);
+	}
+
+	/** As waitMsg, but waits at most about 50 ms; undefined when nothing came. */
+	checkMsg(): Promise<number | undefined> {
+		return this.#wait(true);
+	}
+
+	// ---- connecting ----
+
+	#connectFrame(): Frame {
+		return this.#writer.connect({
+			clientId: this.#clientId, cleanSession: this.#cleanSession, keepalive: this.#keepaliveSeconds,
+			will: this.#will, user: this.#user, password: this.#password
+		});
+	}
+
+	/** Resolves the name, opens the socket; CONNECT goes out in onOpen. Bounded by the connect timeout. */
+	#open(): void {
+		this.#connectTimer = Timer.set(() => {
+			this.#connectTimer = undefined;
+			this.#connectFailed(new Error(`no CONNACK from ${this.#server}:${this.#port} within ${this.#timeout / 1000} s`));
+		}, this.#timeout);
+		const attempt = this.#attempt = {};
+		resolveHost(this.#server, address => {
+			if (this.#attempt !== attempt)
+				return;
+			if (address === undefined)
+				return this.#connectFailed(new Error(`cannot resolve host name ${this.#server}`));
+			const endpoint: Endpoint = { host: this.#server, address, port: this.#port };
+			if (!this.#ssl)
+				return this.#dial(endpoint);
+			endpoint.secure = this.#ssl;
+			this.#loadTLS().then(TLS => {
+				if (this.#attempt !== attempt)
+					return;
+				endpoint.TLS = TLS;
+				this.#dial(endpoint);
+			}, error => this.#attempt === attempt && this.#connectFailed(error));
+		});
+	}
+	async #loadTLS(): Promise<SocketClass> {
+		if (!this.#TLS) {
+			try {
+				this.#TLS = (await import("embedded:io/socket/tcp/tls")).default as unknown as SocketClass;
+			}
+			catch {
+				throw new Error("TLS is not in this build: include the library's manifest_tls.json");
+			}
+		}
+		return this.#TLS;
+	}
+
+	#dial(endpoint: Endpoint): void {
+		let connection: Connection;
+		try {
+			connection = new Connection(endpoint, {
+				onOpen: () => this.#onOpen(connection),
+				onPacket: packet => this.#onPacket(connection, packet),
+				onClose: error => this.#onClose(connection, error),
+				onDrain: () => this.#onDrain(connection)
+			}, this.#maxPacketSize, 1536);
+		}
+		catch (error) {
+			return this.#connectFailed(error as Error);
+		}
+		this.#connection = connection;
+	}
+
+	#onOpen(connection: Connection): void {
+		if (connection !== this.#connection)
+			return;
+		connection.send(this.#connectFrame());
+	}
+
+	/** CONNACK 0: the session is up. Resends what was in flight, resubscribes after a reconnect to a new session. */
+	#established(connection: Connection, sessionPresent: boolean): void {
+		const reconnected = this.#state === RECONNECTING;
+		const connecting = this.#connecting;
+		this.#clearConnecting();
+		this.#state = CONNECTED;
+		this.#backoff?.reset();
+		if (!sessionPresent)
+			this.#receivedQoS2.clear();
+		this.#requeue(reconnected && !sessionPresent);
+		if (this.#keepaliveSeconds)
+			this.#keepAlive = new KeepAlive(this.#keepaliveSeconds, {
+				get lastSend() { return connection.lastSend; },
+				get lastReceive() { return connection.lastReceive; },
+				get backlog() { return connection.backlog; },
+				sendPing: () => this.#enqueue(this.#writer.pingreq(), undefined, undefined, false),
+				dead: silence => this.#fail(connection, new Error(`the broker did not answer PINGREQ within ${silence} ms (keep-alive ${this.#keepaliveSeconds} s): connection dead`))
+			});
+		connecting?.resolve(sessionPresent ? 1 : 0);
+		this.#onConnect?.(sessionPresent);
+		this.#drain();
+	}
+
+	/** A connection attempt failed: the app's connect() rejects, or the next reconnect is scheduled. */
+	#connectFailed(error: Error): void {
+		Timer.clear(this.#connectTimer);
+		this.#connectTimer = undefined;
+		this.#attempt = undefined;
+		if (this.#connection) {
+			this.#connection.close(error);
+			this.#connection = undefined;
+		}
+		if (this.#state === RECONNECTING)
+			return this.#scheduleReconnect();
+		if (this.#state === CONNECTING)
+			this.#failConnecting(error);
+	}
+
+	#failConnecting(error: Error): void {
+		const connecting = this.#connecting;
+		this.#clearConnecting();
+		this.#state = IDLE;
+		if (this.#connection) {
+			this.#connection.close(error);
+			this.#connection = undefined;
+		}
+		connecting?.reject(error);
+	}
+
+	#clearConnecting(): void {
+		Timer.clear(this.#connectTimer);
+		this.#connectTimer = this.#connecting = this.#attempt = undefined;
+	}
+
+	#scheduleReconnect(): void {
+		Timer.clear(this.#retry);
+		this.#retry = Timer.set(() => {
+			this.#retry = undefined;
+			this.#open();
+		}, this.#backoff!.next());
+	}
+
+	// ---- losing the connection ----
+
+	#onClose(connection: Connection, error: Error): void {
+		if (connection !== this.#connection)
+			return;
+		if (this.#state === CONNECTED)
+			this.#lost(error);
+		else if (this.#state === DISCONNECTING)
+			this.#shutdown(error);
+		else
+			this.#connectFailed(error);
+	}
+
+	/** Closes a connection for a fault the client found (protocol error, dead keep-alive). */
+	#fail(connection: Connection, error: Error): void {
+		if (connection !== this.#connection)
+			return;
+		connection.close(error);
+		this.#onClose(connection, error);
+	}
+
+	/** The connection was up and is gone. With reconnect, what is in flight waits; else everything rejects. */
+	#lost(error: Error): void {
+		this.#connection = undefined;
+		this.#stopKeepAlive();
+		const inProgress = this.#inProgress;
+		this.#inProgress = undefined;
+		if (inProgress) {
+			if (inProgress.message)
+				this.#messagesWaiting--;
+			inProgress.settle?.reject(error);
+		}
+		if (this.#backoff) {
+			// QoS 0 messages wait for the next connection; QoS 1/2 and (un)subscribes
+			// are rebuilt from #pending then; acknowledgements and pings are void.
+			const kept: Outgoing[] = [];
+			for (const item of this.#outgoing.splice(0)) {
+				if (item.message && !item.pending)
+					kept.push(item);
+				else
+					item.settle?.reject(error);
+			}
+			this.#outgoing.push(...kept);
+			this.#state = RECONNECTING;
+			this.#onDisconnect?.(error);
+			this.#scheduleReconnect();
+			return;
+		}
+		this.#state = IDLE;
+		this.#shutdown(error);
+		this.#onDisconnect?.(error);
+	}
+
+	/** Back to IDLE: every Promise still pending rejects with `error`; no timer or socket is left. */
+	#shutdown(error: Error): void {
+		this.#state = IDLE;
+		this.#stopKeepAlive();
+		Timer.clear(this.#retry);
+		Timer.clear(this.#resumePending);
+		this.#retry = this.#resumePending = undefined;
+		const connecting = this.#connecting;
+		this.#clearConnecting();
+		connecting?.reject(error);
+		if (this.#connection) {
+			this.#connection.close(error);
+			this.#connection = undefined;
+		}
+		this.#rejectAwaitingBroker(error);
+		const outgoing = this.#outgoing.splice(0);
+		const inProgress = this.#inProgress;
+		this.#inProgress = undefined;
+		this.#messagesWaiting = 0;
+		for (const item of inProgress ? [inProgress, ...outgoing] : outgoing)
+			item.settle?.reject(error);
+		for (const waiter of this.#waiters.splice(0)) {
+			Timer.clear(waiter.timer);
+			waiter.reject(error);
+		}
+		this.#subscriptions.clear();
+		this.#receivedQoS2.clear();
+	}
+
+	/** Rejects what waits for an acknowledgement (and the frames that would carry it). */
+	#rejectAwaitingBroker(error: Error): void {
+		const pending = [...this.#pending.values()];
+		this.#pending.clear();
+		for (let i = this.#outgoing.length - 1; i >= 0; i--)
+			if (this.#outgoing[i].pending) {
+				if (this.#outgoing[i].message)
+					this.#messagesWaiting--;
+				this.#outgoing.splice(i, 1);
+			}
+		for (const operation of pending)
+			operation.reject(error);
+	}
+
+	#stopKeepAlive(): void {
+		this.#keepAlive?.stop();
+		this.#keepAlive = undefined;
+	}
+
+	/** publish, subscribe and unsubscribe are taken now, or kept for the reconnect. */
+	#accepting(): boolean {
+		return this.#state === CONNECTED || this.#state === RECONNECTING;
+	}
+
+	#notConnected(): Error {
+		return new Error(this.#state === CONNECTING ? "not connected yet: wait for connect()" : "not connected: call connect() first");
+	}
+
+	// ---- sending ----
+
+	/** Nothing queued and the socket free: a packet may go straight out. */
+	#sendsNow(): boolean {
+		return this.#sending() && this.#outgoing.length === 0 && this.#inProgress === undefined && this.#connection!.idle;
+	}
+
+	#sending(): boolean {
+		return this.#state === CONNECTED || this.#state === DISCONNECTING;
+	}
+
+	/** Sends `frame` now if the socket is free, else queues a copy of its head behind what waits. */
+	#enqueue(frame: Frame, settle: Settle | undefined, pending: Pending | undefined, message: boolean): void {
+		if (message)
+			this.#messagesWaiting++;
+		const item: Outgoing = { head: frame.head, body: frame.body, settle, pending, message };
+		if (this.#sendsNow())
+			return this.#transmit(item);
+		item.head = frame.head.slice();	// the writer reuses its buffer
+		this.#outgoing.push(item);
+	}
+
+	/** Hands an item to the socket; settles it when it is all written. */
+	#transmit(item: Outgoing): void {
+		if (item.pending && item.pending.state === WAITING)
+			item.pending.state = SENT;
+		if (this.#connection!.send(item))
+			return this.#sent(item);
+		this.#inProgress = item;
+	}
+
+	#sent(item: Outgoing): void {
+		if (item.message)
+			this.#messagesWaiting--;
+		item.settle?.resolve();
+	}
+
+	#onDrain(connection: Connection): void {
+		if (connection !== this.#connection)
+			return;
+		const item = this.#inProgress;
+		this.#inProgress = undefined;
+		if (item)
+			this.#sent(item);
+		this.#drain();
+	}
+
+	/** Sends queued items while the socket takes them whole. */
+	#drain(): void {
+		while (this.#inProgress === undefined && this.#outgoing.length && this.#sending() && this.#connection!.idle)
+			this.#transmit(this.#outgoing.shift()!);
+	}
+
+	#newPending(kind: number, id: number, resolve: (value?: any) => void, reject: (error: Error) => void): Pending & { id: number } {
+		return {
+			kind, resolve, reject, state: WAITING, id,
+			topic: undefined, payload: undefined, qos: 0, retain: false, filters: undefined, grants: undefined, single: true
+		};
+	}
+
+	/** A QoS 1/2 publish or (un)subscribe: out now when connected, else it waits for the reconnect in #pending. */
+	#sendPending(pending: Pending & { id: number }, frame: Frame): void {
+		if (this.#state === CONNECTED)
+			this.#enqueue(frame, undefined, pending, pending.kind === PUBLISH);
+		else if (pending.kind === PUBLISH)
+			this.#messagesWaiting++;	// waits in #pending for the reconnect
+	}
+
+	#request(kind: number, filters: Data[], grants: number[] | undefined, single: boolean): Promise<any> {
+		if (filters.length === 0)
+			throw new TypeError(`${PACKET_NAMES[kind]} needs at least one topic`);
+		const id = this.#ids.next(this.#pending);
+		const frame = kind === SUBSCRIBE ? this.#writer.subscribe(id, filters, grants!) : this.#writer.unsubscribe(id, filters);
+		if (!this.#accepting())
+			return Promise.reject(this.#notConnected());
+		return new Promise((resolve, reject) => {
+			const pending = this.#newPending(kind, id, resolve, reject);
+			pending.filters = filters;
+			pending.grants = grants;
+			pending.single = single;
+			this.#pending.set(id, pending);
+			this.#sendPending(pending, frame);
+		});
+	}
+
+	/**
+	 * After CONNACK: rebuilds the queue. First a resubscription when a reconnect
+	 * found no session; then every operation still in flight, in its original
+	 * order (publishes already sent again with DUP, PUBREL for QoS 2 past
+	 * PUBREC); then the QoS 0 messages that waited.
+	 */
+	#requeue(resubscribe: boolean): void {
+		const kept = this.#outgoing.splice(0);	// QoS 0 messages, kept by #lost
+		this.#messagesWaiting = kept.length;
+		if (resubscribe && this.#subscriptions.size) {
+			const filters: Data[] = [], grants: number[] = [];
+			for (const { filter, qos } of this.#subscriptions.values()) {
+				filters.push(filter);
+				grants.push(qos);
+			}
+			const pending = this.#newPending(SUBSCRIBE, this.#ids.next(this.#pending), noop, noop);
+			pending.filters = filters;
+			pending.grants = grants;
+			pending.single = false;
+			this.#pending.set(pending.id, pending);
+			this.#outgoing.push(this.#copyOf(this.#writer.subscribe(pending.id, filters, grants), pending, false));
+		}
+		for (const [id, pending] of this.#pending) {
+			let frame: Frame;
+			if (pending.kind === PUBLISH) {
+				this.#messagesWaiting++;
+				frame = pending.state === RELEASED
+					? this.#writer.ack(PUBREL, id)
+					: this.#writer.publish(pending.topic!, pending.payload!, pending.qos, pending.retain, pending.state === SENT, id);
+			}
+			else if (pending.kind === SUBSCRIBE) {
+				if (pending.resolve === noop && resubscribe)
+					continue;
+				frame = this.#writer.subscribe(id, pending.filters!, pending.grants!);
+			}
+			else
+				frame = this.#writer.unsubscribe(id, pending.filters!);
+			this.#outgoing.push(this.#copyOf(frame, pending, pending.kind === PUBLISH));
+		}
+		this.#outgoing.push(...kept);
+	}
+
+	#copyOf(frame: Frame, pending: Pending, message: boolean): Outgoing {
+		return { head: frame.head.slice(), body: frame.body, settle: undefined, pending, message };
+	}
+
+	// ---- receiving ----
+
+	/** Every packet, in order. Returns false to stop reading (the queue of messages is full). */
+	#onPacket(connection: Connection, packet: Packet): boolean {
+		if (connection !== this.#connection)
+			return false;
+		const type = packet.type;
+		if (this.#state === DISCONNECTING)
+			return true;	// nothing waits for the broker any more
+		if (this.#state !== CONNECTED) {
+			if (type !== CONNACK) {
+				this.#fail(connection, new ProtocolError(`expected CONNACK, received ${PACKET_NAMES[type]}`));
+				return false;
+			}
+			if (packet.returnCode !== 0) {
+				this.#connectFailed(new MQTTException(packet.returnCode));
+				return false;
+			}
+			this.#established(connection, packet.sessionPresent);
+			return true;
+		}
+		switch (type) {
+		case PUBLISH:
+			return this.#onPublish(connection, packet);
+		case PUBACK:
+		case PUBCOMP:
+			this.#acknowledged(connection, packet, type === PUBACK ? 1 : 2, type === PUBACK ? SENT : RELEASED);
+			break;
+		case PUBREC: {
+			const pending = this.#pending.get(packet.id);
+			if (pending && pending.kind === PUBLISH && pending.qos === 2 && pending.state === SENT)
+				pending.state = RELEASED;
+			if (!pending || pending.kind !== PUBLISH || pending.qos !== 2)
+				break;
+			this.#enqueue(this.#writer.ack(PUBREL, packet.id), undefined, undefined, false);
+			break;
+		}
+		case PUBREL:
+			this.#receivedQoS2.delete(packet.id);
+			this.#enqueue(this.#writer.ack(PUBCOMP, packet.id), undefined, undefined, false);
+			break;
+		case SUBACK:
+		case UNSUBACK: {
+			const pending = this.#pending.get(packet.id);
+			if (!pending || pending.kind !== (type === SUBACK ? SUBSCRIBE : UNSUBSCRIBE))
+				break;
+			if (type === SUBACK && packet.granted.length !== pending.filters!.length) {
+				this.#fail(connection, new ProtocolError(`SUBACK carries ${packet.granted.length} return codes for ${pending.filters!.length} topics`));
+				return false;
+			}
+			this.#pending.delete(packet.id);
+			this.#settleRequest(pending, type === SUBACK ? packet.granted : undefined);
+			break;
+		}
+		case PINGRESP:
+			break;
+		default:
+			this.#fail(connection, new ProtocolError(`unexpected ${PACKET_NAMES[type]}`));
+			return false;
+		}
+		const waiter = this.#waiters.shift();
+		if (waiter) {
+			Timer.clear(waiter.timer);
+			waiter.resolve(type === PINGRESP ? undefined : (type << 4) | packet.flags);
+		}
+		return true;
+	}
+
+	#acknowledged(connection: Connection, packet: Packet, qos: number, state: number): void {
+		const pending = this.#pending.get(packet.id);
+		if (!pending || pending.kind !== PUBLISH || pending.qos !== qos || pending.state !== state)
+			return;	// a late or duplicate acknowledgement: nothing waits for it
+		this.#pending.delete(packet.id);
+		pending.resolve();
+	}
+
+	#settleRequest(pending: Pending, granted: number[] | undefined): void {
+		const filters = pending.filters!;
+		if (granted) {
+			for (let i = 0; i < filters.length; i++)
+				if (granted[i] !== SUBACK_FAILURE)
+					this.#subscriptions.set(keyOf(filters[i]), { filter: filters[i], qos: pending.grants![i] });
+			if (pending.single && granted[0] === SUBACK_FAILURE)
+				return pending.reject(new MQTTException(SUBACK_FAILURE));
+			return pending.resolve(pending.single ? granted[0] : granted);
+		}
+		for (const filter of filters)
+			this.#subscriptions.delete(keyOf(filter));
+		pending.resolve();
+	}
+
+	/**
+	 * A message. QoS 2: PUBREC at once, and a PUBLISH the broker resends
+	 * before PUBREL is not delivered again. Delivered now to a waiting
+	 * waitMsg/checkMsg or in push mode; otherwise queued, and when the queue is
+	 * full the client stops reading, unless something waits for an
+	 * acknowledgement: then the oldest message goes to the callback, as the
+	 * seed's blocking wait would have delivered it, so that the ack can arrive.
+	 */
+	#onPublish(connection: Connection, packet: Packet): boolean {
+		const first = (PUBLISH << 4) | packet.flags;
+		if (packet.qos === 2) {
+			const duplicate = this.#receivedQoS2.has(packet.id);
+			this.#receivedQoS2.add(packet.id);
+			this.#enqueue(this.#writer.ack(PUBREC, packet.id), undefined, undefined, false);
+			if (duplicate)
+				return true;
+		}
+		const ackId = packet.qos === 1 ? packet.id : 0;
+		const waiter = this.#waiters.shift();
+		if (waiter || this.#push) {
+			if (waiter)
+				Timer.clear(waiter.timer);
+			this.#deliver(packet.topic, packet.payload, ackId, first, waiter);
+			return connection === this.#connection;
+		}
+		this.#inbox.push(packet.topic, packet.payload, first, ackId);
+		if (!this.#inbox.full)
+			return true;
+		if (this.#pending.size) {
+			this.#deliverQueued(undefined);
+			return true;
+		}
+		return false;
+	}
+
+	/** Calls the callback; acknowledges QoS 1 after it returns; settles a waiter with the first byte. */
+	#deliver(topic: ArrayBuffer, payload: ArrayBuffer, ackId: number, first: number, waiter: Settle | undefined): void {
+		const callback = this.#callback;
+		if (callback) {
+			try {
+				callback(topic, payload);
+			}
+			catch (error) {
+				if (!waiter)
+					throw error;	// push mode: the exception reaches the host, as any callback's would
+				return waiter.reject(error as Error);
+			}
+		}
+		if (ackId && this.#state === CONNECTED)
+			this.#enqueue(this.#writer.ack(PUBACK, ackId), undefined, undefined, false);
+		waiter?.resolve(first);
+	}
+
+	#deliverQueued(waiter: Settle | undefined): void {
+		const message = this.#message;
+		this.#inbox.shift(message);
+		const { topic, payload, first, ackId } = message;
+		message.topic = message.payload = EMPTY;
+		this.#deliver(topic, payload, ackId, first, waiter);
+	}
+
+	#wait(briefly: boolean): Promise<number | undefined> {
+		if (this.#inbox.length) {
+			return new Promise((resolve, reject) => {
+				this.#deliverQueued({ resolve, reject });
+				this.#resumeReading();
+			});
+		}
+		if (this.#state === IDLE)
+			return Promise.reject(this.#notConnected());
+		return new Promise((resolve, reject) => {
+			const waiter: Waiter = { resolve, reject, timer: undefined };
+			if (briefly)
+				waiter.timer = Timer.set(() => {
+					const index = this.#waiters.indexOf(waiter);
+					if (index >= 0)
+						this.#waiters.splice(index, 1);
+					resolve(undefined);
+				}, CHECK_MSG_WAIT);
+			this.#waiters.push(waiter);
+		});
+	}
+
+	/** The queue has room again: read on, in a turn of its own (never inside the app's call). */
+	#resumeReading(): void {
+		if (this.#resumePending || !this.#connection?.paused)
+			return;
+		this.#resumePending = Timer.set(() => {
+			this.#resumePending = undefined;
+			this.#connection?.resume();
+		}, 0);
+	}
+}
+
+const EMPTY = new ArrayBuffer(0);
+
+function noop(): void {}
+
+function keyOf(filter: Data): string {
+	if (typeof filter === "string")
+		return filter;
+	const bytes = ArrayBuffer.isView(filter) ? new Uint8Array(filter.buffer, filter.byteOffset, filter.byteLength) : new Uint8Array(filter);
+	return String.fromArrayBuffer(bytes.slice().buffer);
+}
+
+function checkBoolean(value: unknown, what: string): void {
+	if (typeof value !== "boolean")
+		throw new TypeError(`${what} must be true or false, not ${describe(value)}`);
+}
+
+function positiveInteger(value: unknown, fallback: number, what: string): number {
+	if (value === undefined)
+		return fallback;
+	if (!Number.isInteger(value) || (value as number) < 1)
+		throw new RangeError(`${what} must be an integer >= 1, not ${describe(value)}`);
+	return value as number;
+}
+
+function optionalFunction<T>(value: T | undefined, what: string): T | undefined {
+	if (value !== undefined && typeof value !== "function")
+		throw new TypeError(`${what} must be a function`);
+	return value;
+}

@@ -1,0 +1,245 @@
+// One network connection to the broker over an ECMA-419 socket (TCP, or TLS
+// when the client was given ssl params).
+//
+// Writing honours the socket's write window exactly: a frame is written only
+// as far as the window allows and continues on onWritable, so the socket never
+// throws "would block". A frame that fits goes out at once, with no copy.
+//
+// Reading is eager: everything readable is parsed in the onReadable turn that
+// announced it, packet by packet, until the owner asks to pause (its queue of
+// received messages is full); the bytes then stay in the socket and TCP holds
+// the broker back.
+import TCP from "embedded:io/socket/tcp";
+import Time from "time";
+import { PacketParser, type Packet } from "mqtt/parser";
+import type { Frame } from "mqtt/writer";
+
+/** The ECMA-419 socket surface the connection uses (TCP, or the SDK's TLS socket). */
+export interface Socket {
+	read(buffer: Uint8Array): unknown;
+	write(buffer: Uint8Array): unknown;
+	close(): unknown;
+}
+export type SocketClass = new (options: Record<string, unknown>) => Socket;
+
+export interface Endpoint {
+	/** What the user named (for messages and SNI) and where it resolved to. */
+	host: string;
+	address: string;
+	port: number;
+	/** The TLS socket class and its `secure` options; absent for plain TCP. */
+	TLS?: SocketClass | undefined;
+	secure?: Record<string, unknown> | undefined;
+}
+
+export interface ConnectionOwner {
+	/** The socket is connected and writable. */
+	onOpen(): void;
+	/** A packet arrived. Return false to stop reading until resume(). */
+	onPacket(packet: Packet): boolean;
+	/** The connection is over, by the network or by a protocol error. Not called after close(). */
+	onClose(error: Error): void;
+	/** The frame in progress is fully written; the owner may send the next. */
+	onDrain(): void;
+}
+
+export class Connection {
+	readonly #owner: ConnectionOwner;
+	readonly #endpoint: Endpoint;
+	readonly #parser: PacketParser;
+	readonly #socket: Socket;
+	readonly #input: Uint8Array;
+	#inputStart = 0;
+	#inputEnd = 0;
+	#readable = 0;		// bytes buffered in the socket, unread
+	#writable = 0;		// bytes the socket takes now
+	#opened = false;
+	#closed = false;
+	#paused = false;
+	// The frame being written across onWritable calls.
+	#head: Uint8Array | undefined;
+	#body: Uint8Array | undefined;
+	#offset = 0;
+	#done: ((error?: Error) => void) | undefined;
+	/** Time.ticks of the last write and of the last arrival: the keep-alive reads them. */
+	lastSend = 0;
+	lastReceive = 0;
+
+	constructor(endpoint: Endpoint, owner: ConnectionOwner, maxPacketSize: number, readBufferSize: number) {
+		this.#owner = owner;
+		this.#endpoint = endpoint;
+		this.#parser = new PacketParser(maxPacketSize);
+		this.#input = new Uint8Array(readBufferSize);
+		this.lastSend = this.lastReceive = Time.ticks;
+		const connection = this;
+		const options: Record<string, unknown> = {
+			address: endpoint.address,
+			port: endpoint.port,
+			nodelay: true,	// MQTT packets are small and latency-bound
+			onReadable(count: number) { connection.#onReadable(count); },
+			onWritable(count: number) { connection.#onWritable(count); },
+			onError(error?: Error) { connection.#onError(error); }
+		};
+		if (endpoint.TLS) {
+			options.host = endpoint.host;
+			options.secure = endpoint.secure ?? {};
+			options.TCP = { io: TCP };
+			this.#socket = new endpoint.TLS(options);
+		}
+		else
+			this.#socket = new TCP(options as ConstructorParameters<typeof TCP>[0]) as unknown as Socket;
+	}
+
+	get closed(): boolean { return this.#closed; }
+	/** True when nothing is being written: a send() would start at once. */
+	get idle(): boolean { return this.#head === undefined && this.#opened && !this.#closed; }
+	/** A frame is being written across onWritable calls. */
+	get writing(): boolean { return this.#head !== undefined; }
+	/** Reading stopped at the owner's request. */
+	get paused(): boolean { return this.#paused; }
+	/** Unread bytes wait in the socket. */
+	get backlog(): boolean { return this.#readable > 0 || this.#inputStart < this.#inputEnd; }
+
+	/**
+	 * Writes a frame (the writer's, consumed before this returns). True when it
+	 * was handed to the socket whole; otherwise the rest follows on onWritable
+	 * and `done` is called then (or with an error if the connection ends first).
+	 * Call only when `idle`.
+	 */
+	send(frame: Frame, done?: (error?: Error) => void): boolean {
+		if (!this.idle)
+			throw new Error("connection busy");	// the client's queue guarantees this never happens
+		const { head, body } = frame;
+		if (head.length + (body ? body.length : 0) <= this.#writable) {
+			this.#write(head);
+			if (body && body.length)
+				this.#write(body);
+			return true;
+		}
+		this.#head = head.slice();	// the writer reuses its buffer
+		this.#body = body && body.length ? body : undefined;
+		this.#offset = 0;
+		this.#done = done;
+		this.#continue();
+		return this.#head === undefined;
+	}
+
+	/** Starts reading again after onPacket returned false. */
+	resume(): void {
+		if (!this.#paused)
+			return;
+		this.#paused = false;
+		this.#pump();
+	}
+
+	/** Closes the socket; no callback follows. The frame in progress is abandoned with `error`. */
+	close(error?: Error): void {
+		if (this.#closed)
+			return;
+		this.#closed = true;
+		try {
+			this.#socket.close();
+		}
+		catch {
+			// already closed by the host
+		}
+		this.#abandon(error ?? new Error("connection closed"));
+	}
+
+	#write(bytes: Uint8Array): void {
+		this.#socket.write(bytes);
+		this.#writable -= bytes.length;
+		this.lastSend = Time.ticks;
+	}
+
+	/** Writes as much of the frame in progress as the window allows. */
+	#continue(): void {
+		while (this.#head !== undefined) {
+			const part = this.#offset < this.#head.length ? this.#head : this.#body!;
+			const start = part === this.#head ? this.#offset : this.#offset - this.#head.length;
+			const count = Math.min(part.length - start, this.#writable);
+			if (count <= 0)
+				return;
+			this.#write(start === 0 && count === part.length ? part : part.subarray(start, start + count));
+			this.#offset += count;
+			if (this.#offset === this.#head.length + (this.#body ? this.#body.length : 0)) {
+				const done = this.#done;
+				this.#head = this.#body = this.#done = undefined;
+				done?.();
+			}
+		}
+	}
+
+	#abandon(error: Error): void {
+		const done = this.#done;
+		this.#head = this.#body = this.#done = undefined;
+		done?.(error);
+	}
+
+	#onWritable(count: number): void {
+		if (this.#closed)
+			return;
+		this.#writable = count;
+		if (!this.#opened) {
+			this.#opened = true;
+			this.#owner.onOpen();
+			return;
+		}
+		if (this.#head === undefined)
+			return;
+		this.#continue();
+		if (this.#head === undefined && !this.#closed)
+			this.#owner.onDrain();
+	}
+
+	#onReadable(count: number): void {
+		if (this.#closed)
+			return;
+		this.#readable = count;
+		this.lastReceive = Time.ticks;
+		this.#pump();
+	}
+
+	/** Parses what is buffered here, then reads more, until paused or nothing is left. */
+	#pump(): void {
+		const input = this.#input, parser = this.#parser;
+		while (!this.#paused && !this.#closed) {
+			if (this.#inputStart < this.#inputEnd) {
+				try {
+					this.#inputStart = parser.parse(input, this.#inputStart, this.#inputEnd);
+				}
+				catch (error) {
+					this.#fail(error as Error);
+					return;
+				}
+				if (parser.ready && !this.#owner.onPacket(parser.packet))
+					this.#paused = true;
+				continue;
+			}
+			const count = Math.min(this.#readable, input.length);
+			if (count === 0)
+				return;
+			this.#socket.read(count === input.length ? input : input.subarray(0, count));
+			this.#readable -= count;
+			this.#inputStart = 0;
+			this.#inputEnd = count;
+		}
+	}
+
+	#onError(error?: Error): void {
+		if (this.#closed)
+			return;
+		const { host, port } = this.#endpoint;
+		const reason = error && error.message ? `: ${error.message}` : "";
+		this.#fail(new Error(this.#opened
+			? `connection to ${host}:${port} closed by the broker or lost${reason}`
+			: `could not connect to ${host}:${port}${reason || " (refused, unreachable, or the TLS handshake failed)"}`));
+	}
+
+	#fail(error: Error): void {
+		if (this.#closed)
+			return;
+		this.close(error);
+		this.#owner.onClose(error);
+	}
+}

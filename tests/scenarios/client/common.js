@@ -1,0 +1,38 @@
+// Shared by the client scenarios.
+import Timer from "timer";
+
+export const text = buffer => String.fromArrayBuffer(buffer);
+
+/** Runs `action`, returning "ok" or the error's name and message: for tables of outcomes. */
+export function outcome(action) {
+	try {
+		action();
+		return "ok";
+	}
+	catch (error) {
+		return `${error.name}: ${error.message}`;
+	}
+}
+
+/** Settles to "ok", the resolved value, or the rejection's name and message. */
+export async function settled(promise) {
+	try {
+		const value = await promise;
+		return value === undefined ? "ok" : value;
+	}
+	catch (error) {
+		return `${error.name}: ${error.message}`;
+	}
+}
+
+export const delay = ms => new Promise(resolve => Timer.set(resolve, ms));
+
+/** A case table: the test names the case in params.case. */
+export function cases(table) {
+	return params => {
+		const run = table[params.case];
+		if (!run)
+			throw new Error(`no case ${params.case}`);
+		return run(params);
+	};
+}
