@@ -32,6 +32,7 @@ export async function startAedes(options = {}) {
   const connections = new Set();
   const handle = connection => {
     connections.add(connection);
+    connection.setNoDelay?.(true);
     connection.on('close', () => connections.delete(connection));
     connection.on('error', () => {});
     aedes.handle(connection);

@@ -138,6 +138,15 @@ export class XSHost {
     return { sockets: this.#sockets.size, timers: this.#timers.size };
   }
 
+  /** Per open socket: bytes the Node side holds for XS, the XS buffer's fill, whether TCP reading is paused. */
+  socketStats() {
+    return [...this.#sockets.values()].map(socket => ({
+      inboundBytes: socket.inboundBytes,
+      xsBuffered: this.#options.readSize - socket.room,
+      paused: socket.stream.isPaused(),
+    }));
+  }
+
   async close() {
     this.#closing = true;
     if (this.#run)

@@ -49,6 +49,7 @@ export async function startScripted(script = {}) {
       reset() { socket.resetAndDestroy(); },
     };
     sessions.push(session);
+    socket.setNoDelay(true);	// each answer leaves at once, as a test expects
     socket.on('error', () => {});
     parser.on('packet', packet => {
       session.packets.push(packet);
