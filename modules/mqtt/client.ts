@@ -57,6 +57,10 @@ export interface ClientOptions {
 const IDLE = 0, CONNECTING = 1, CONNECTED = 2, RECONNECTING = 3, DISCONNECTING = 4;
 const WAITING = 0, SENT = 1, RELEASED = 2;	// a pending operation's progress
 const CHECK_MSG_WAIT = 50;	// ms, as the seed's select() in check_msg
+// Loaded on first use, so that an app without TLS carries none of it. Typed
+// `string` on purpose: the SDK type-checks each build with only the typings
+// of the modules in it, and a build without TLS has no declaration for it.
+const TLS_MODULE: string = "embedded:io/socket/tcp/tls";
 
 interface Settle {
 	resolve(value?: any): void;
@@ -373,7 +377,7 @@ export class MQTTClient {
 	async #loadTLS(): Promise<SocketClass> {
 		if (!this.#TLS) {
 			try {
-				this.#TLS = (await import("embedded:io/socket/tcp/tls")).default as unknown as SocketClass;
+				this.#TLS = (await import(TLS_MODULE)).default as SocketClass;
 			}
 			catch {
 				throw new Error("TLS is not in this build: include the library's manifest_tls.json");

@@ -15,10 +15,10 @@ export const PINGREQ = 12;
 export const PINGRESP = 13;
 export const DISCONNECT = 14;
 
-export const PACKET_NAMES: readonly string[] = [
+export const PACKET_NAMES: readonly string[] = Object.freeze([
 	"reserved type 0", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP",
 	"SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT", "reserved type 15"
-];
+]);
 
 // The seed refuses a packet whose remaining length needs more than three
 // length bytes; keeping its limit keeps the client's buffers small.
@@ -27,14 +27,14 @@ export const MAX_STRING_BYTES = 65_535;
 export const MAX_PACKET_ID = 65_535;
 
 // CONNACK return codes (MQTT 3.1.1 table 3.1) and the SUBACK failure code.
-export const CONNACK_REASONS: readonly string[] = [
+export const CONNACK_REASONS: readonly string[] = Object.freeze([
 	"connection accepted",
 	"unacceptable protocol version",
 	"client identifier rejected",
 	"server unavailable",
 	"bad user name or password",
 	"not authorized"
-];
+]);
 export const SUBACK_FAILURE = 0x80;
 
 export function returnCodeText(code: number): string {

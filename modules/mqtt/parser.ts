@@ -42,7 +42,7 @@ export interface Packet {
 const TYPE = 0, LENGTH = 1, BODY = 2, TOPIC_LENGTH = 3, TOPIC = 4, PACKET_ID = 5, PAYLOAD = 6;
 
 // Expected fixed-header flags per type a client may receive; -1: never received.
-const FLAGS = [-1, -1, 0, -2, 0, 0, 2, 0, -1, 0, -1, 0, -1, 0, -1, -1];
+const FLAGS: readonly number[] = Object.freeze([-1, -1, 0, -2, 0, 0, 2, 0, -1, 0, -1, 0, -1, 0, -1, -1]);
 
 const EMPTY = new ArrayBuffer(0);
 

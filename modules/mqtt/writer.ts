@@ -43,7 +43,7 @@ const HEAD_ROOM = 5;	// type byte + at most four remaining-length bytes
 // window is 1536 bytes and an ESP8266 segment 1460.
 export const DEFAULT_INLINE_LIMIT = 1024;
 
-const PROTOCOL = [0, 4, 0x4D, 0x51, 0x54, 0x54, 4];	// "MQTT", level 4 (3.1.1)
+const PROTOCOL: readonly number[] = Object.freeze([0, 4, 0x4D, 0x51, 0x54, 0x54, 4]);	// "MQTT", level 4 (3.1.1)
 
 export class PacketWriter {
 	readonly #scratch: Uint8Array;
