@@ -37,7 +37,12 @@ const outgoing = new Promise(resolve => peer.on('message', (topic, payload) => {
 }));
 
 const xs = await XSHost.start({ config: { broker: host, port }, onTrace: text => process.stdout.write(`XS     trace: ${text}`) });
-const failed = xs.run('build/examples/hello/main.js').catch(error => { console.error(error); process.exitCode = 1; });
+// The app's main module returns at once (its loop runs in an async function); only a failure ends the wait.
+const failed = new Promise(resolve => xs.run('build/examples/hello/main.js').catch(error => {
+  console.error(error);
+  process.exitCode = 1;
+  resolve();
+}));
 console.log(`XS     running examples/hello/main.ts: client "openmv" -> ${host}:${port}`);
 
 await Promise.race([outgoing, failed]);
