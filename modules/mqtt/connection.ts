@@ -61,6 +61,7 @@ export class Connection {
 	#body: Uint8Array | undefined;
 	#offset = 0;
 	#done: ((error?: Error) => void) | undefined;
+	#ownError: unknown;
 	/** Time.ticks of the last write and of the last arrival: the keep-alive reads them. */
 	lastSend = 0;
 	lastReceive = 0;
@@ -83,7 +84,7 @@ export class Connection {
 		if (endpoint.TLS) {
 			options.host = endpoint.host;
 			options.secure = endpoint.secure ?? {};
-			options.TCP = { io: TCP };
+			options.TCP = { io: guardedTCP(error => connection.#onTLSFault(error)) };
 			this.#socket = new endpoint.TLS(options);
 		}
 		else
@@ -197,7 +198,13 @@ export class Connection {
 			return;
 		this.#readable = count;
 		this.lastReceive = Time.ticks;
-		this.#pump();
+		try {
+			this.#pump();
+		}
+		catch (error) {
+			this.#ownError = error;	// an exception of the app's callback (push mode): let it reach the host
+			throw error;
+		}
 	}
 
 	/** Parses what is buffered here, then reads more, until paused or nothing is left. */
@@ -226,14 +233,34 @@ export class Connection {
 		}
 	}
 
+	/** The TLS layer threw: the handshake failed (a bad certificate, an alert) or a record was bad. */
+	#onTLSFault(error: unknown): void {
+		if (error === this.#ownError)
+			throw error;	// not the TLS layer's: it came from this connection's owner, through the TLS socket
+		const { host, port } = this.#endpoint;
+		const reason = `TLS: ${error instanceof Error ? error.message : String(error)}`;
+		this.#fail(new Error(this.#opened ? `connection to ${host}:${port} failed: ${reason}` : `could not connect to ${host}:${port}: ${reason}`));
+	}
+
 	#onError(error?: Error): void {
 		if (this.#closed)
 			return;
 		const { host, port } = this.#endpoint;
 		const reason = error && error.message ? `: ${error.message}` : "";
-		this.#fail(new Error(this.#opened
+		this.#failOwn(new Error(this.#opened
 			? `connection to ${host}:${port} closed by the broker or lost${reason}`
 			: `could not connect to ${host}:${port}${reason || " (refused, unreachable, or the TLS handshake failed)"}`));
+	}
+
+	/** As #fail, from a socket callback: an exception of the owner's (an app hook) is not the TLS layer's. */
+	#failOwn(error: Error): void {
+		try {
+			this.#fail(error);
+		}
+		catch (thrown) {
+			this.#ownError = thrown;
+			throw thrown;
+		}
 	}
 
 	#fail(error: Error): void {
@@ -242,4 +269,30 @@ export class Connection {
 		this.close(error);
 		this.#owner.onClose(error);
 	}
+}
+
+/**
+ * The TCP class given to the SDK's TLS socket. That socket runs its
+ * handshake inside its TCP callbacks and throws from there when it fails (a
+ * certificate not trusted, for another host or expired: "certificate: auth
+ * err"); uncaught, the exception aborts the whole app. Wrapping those
+ * callbacks turns it into a failed connection that says why.
+ */
+function guardedTCP(onFault: (error: unknown) => void): unknown {
+	const guard = (callback: unknown) => typeof callback !== "function" ? callback : function (this: unknown, ...args: unknown[]) {
+		try {
+			return (callback as (...args: unknown[]) => unknown).apply(this, args);
+		}
+		catch (error) {
+			onFault(error);
+		}
+	};
+	return function GuardedTCP(options: Record<string, unknown>) {
+		return new TCP({
+			...options,
+			onReadable: guard(options.onReadable),
+			onWritable: guard(options.onWritable),
+			onError: guard(options.onError)
+		} as ConstructorParameters<typeof TCP>[0]);
+	};
 }

@@ -26,13 +26,13 @@ const RUNTIME = {
   'time': 'time.js',
   'net': 'net.js',
   'harness': 'harness.js',
+  'Resource': 'resource.js',
   'embedded:io/socket/tcp': 'tcp.js',
   'embedded:io/socket/tcp/tls': 'tls.js',
 };
 
 const OP = { CONNECT: 1, WRITE: 2, CLOSE: 3, ROOM: 4, TIMER_SET: 5, TIMER_CLEAR: 6, RESOLVE: 7, TRACE: 8, REPORT: 9, DONE: 10, FAIL: 11 };
 const EVENT = { TIMER: 1, CONNECTED: 2, WRITABLE: 3, DATA: 4, ERROR: 5, RESOLVED: 6, START: 7, MESSAGE: 8 };
-const TLS_OVERHEAD = 96;	// the SDK's TLS socket offers the TCP window less this
 
 /** An exception raised in XS, with its XS stack. */
 export class XSError extends Error {
@@ -50,7 +50,8 @@ export class XSHost {
    * options: window (write window, bytes), readSize (socket read buffer),
    * manifest (which library manifest maps the modules), trace (print traces),
    * resolve (host name -> IPv4, overriding DNS), config (the app's "mc/config"),
-   * onTrace (called with each trace), meteringLimit.
+   * onTrace (called with each trace), resources ({name: Buffer}, for the
+   * "Resource" module), meteringLimit.
    */
   static async start(options = {}) {
     const host = new XSHost(options);
@@ -210,7 +211,11 @@ export class XSHost {
   }
 
   #answer(request) {
-    const { load } = JSON.parse(request.toString());
+    const { load, resource } = JSON.parse(request.toString());
+    if (resource !== undefined) {
+      const data = this.#options.resources?.[resource];
+      return data ? Buffer.concat([Buffer.from('.'), data]) : Buffer.from(`!resource ${resource} not found`);
+    }
     try {
       const source = this.#sourceOf(load);
       return Buffer.from(source.text ?? readFileSync(source));
@@ -348,7 +353,7 @@ export class XSHost {
   // ---- sockets ----
 
   #connect(id, port, { address, nodelay, tls: secure }) {
-    const window = secure ? this.#options.window - TLS_OVERHEAD : this.#options.window;
+    const window = this.#options.window;
     const socket = {
       stream: undefined, window, writable: 0, pendingWrites: 0,
       inbound: [], inboundBytes: 0, room: 0, deliveryQueued: false,
@@ -494,5 +499,5 @@ function describeSocketError(error, secure) {
     UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the server certificate is not signed by a trusted CA',
     ERR_TLS_CERT_ALTNAME_INVALID: 'the server certificate is for another host',
   };
-  return `TLS: ${reasons[error.code] ?? error.message}`;
+  return reasons[error.code] ?? error.message;
 }

@@ -8,10 +8,13 @@ import path from 'node:path';
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 export const buildDir = path.join(root, 'build');
 
-/** specifier -> absolute path of the compiled .js file */
+/** specifier -> absolute path of the compiled .js file, following the manifest's includes of ours */
 export function libraryModules(manifest = 'manifest.json') {
-  const { modules } = JSON.parse(readFileSync(path.join(root, manifest), 'utf8'));
+  const { modules = {}, include = [] } = JSON.parse(readFileSync(path.join(root, manifest), 'utf8'));
   const map = {};
+  for (const included of [].concat(include))
+    if (!included.startsWith('$('))
+      Object.assign(map, libraryModules(path.join(path.dirname(manifest), included)));
   for (const [specifier, source] of Object.entries(modules)) {
     const relative = path.normalize(source);
     if (!relative.startsWith('modules' + path.sep))

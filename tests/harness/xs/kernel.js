@@ -80,6 +80,12 @@
 		encode: text => encoder.encode(text),
 		decode: bytes => decoder.decode(bytes),
 		gc: () => globalThis.gc(),
+		resource(name) {
+			const answer = new Uint8Array(issueCommand(encoder.encode(JSON.stringify({ resource: name })).buffer));
+			if (answer[0] === 0x21)
+				throw new Error(decoder.decode(answer.subarray(1)));
+			return answer.slice(1).buffer;
+		},
 		now: () => performance.now(),
 		roomReporters: new Set()		// sockets whose read room Node must learn after this turn
 	});

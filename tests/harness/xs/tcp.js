@@ -12,7 +12,7 @@ const host = __xsHost;
 const { OP, EVENT } = host;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
-export class Socket {
+class Socket {
 	#id;
 	#callbacks;
 	#target;
@@ -26,7 +26,7 @@ export class Socket {
 	#closed = false;
 	#report = () => this.#reportRoom();
 
-	constructor(options, secure) {
+	constructor(options) {
 		const { address, port } = options;
 		if (typeof address !== "string" || !IPV4.test(address))
 			throw new Error("invalid address");
@@ -43,7 +43,8 @@ export class Socket {
 		host.on(EVENT.WRITABLE, id, count => this.#onWritable(count));
 		host.on(EVENT.DATA, id, (_, bytes) => this.#onData(bytes));
 		host.on(EVENT.ERROR, id, (_, message) => this.#onError(host.decode(message)));
-		host.send(OP.CONNECT, id, port, host.json({ address, nodelay: !!options.nodelay, ...secure }));
+		// hostTLS: set by the host's TLS socket, whose TLS runs on the Node side.
+		host.send(OP.CONNECT, id, port, host.json({ address, nodelay: !!options.nodelay, tls: options.hostTLS }));
 	}
 
 	get target() { return this.#target; }
@@ -169,16 +170,12 @@ export class Socket {
 	#onError(message) {
 		this.#release();
 		this.#eof = true;
-		this.#callbacks.onError?.call(this, ...this.errorArguments(message));
-	}
-
-	errorArguments() {
-		return [];
-	}
-}
-
-export default class TCP extends Socket {
-	constructor(options) {
-		super(options, undefined);
+		// A TCP socket's onError gets no argument, as the SDK's; a TLS failure's reason goes to the host's TLS socket.
+		if (message)
+			this.#callbacks.onError?.call(this, message);
+		else
+			this.#callbacks.onError?.call(this);
 	}
 }
+
+export default Socket;

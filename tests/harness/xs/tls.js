@@ -1,29 +1,52 @@
-// "embedded:io/socket/tcp/tls" on the simulator host: the SDK's constructor
-// shape ({address, port, host, secure, ...TCP options}) over node:tls. The
-// `secure` dictionary is what the SDK's TLS session takes: `certificate` (the
-// trusted CA, DER), `verify` (default true), `serverName` (defaults to host).
-// Unlike the SDK's socket, whose handshake failure escapes as an exception,
-// onError here receives an Error naming the TLS failure; the client uses it
-// when present.
-import { Socket } from "embedded:io/socket/tcp";
+// "embedded:io/socket/tcp/tls" on the simulator host, with the SDK's shape
+// (examples/io/tcp/tlssocket): the constructor takes the TCP options plus
+// `host` (SNI) and `secure` (the TLS session's options: `certificate`, the
+// trusted CA in DER; `verify`, default true; `serverName`), and builds its
+// transport with `options.TCP.io`. The TLS itself runs on the Node side
+// (node:tls). Like the SDK's socket, a failed handshake throws from inside
+// the transport's callback (the SDK throws TLSError "certificate: auth err";
+// here the error names the reason); uncaught, that is what aborts an app.
+import TCP from "embedded:io/socket/tcp";
 
-export default class TLSSocket extends Socket {
+const TLS_OVERHEAD = 96;	// the SDK's TLS socket offers the TCP window less this estimate
+
+export default class TLSSocket {
+	#socket;
+
 	constructor(options) {
 		const secure = options.secure ?? {};
 		if (typeof options.host !== "string")
 			throw new TypeError("host required");
 		const certificates = secure.certificate === undefined ? [] : [].concat(secure.certificate);
-		super(options, {
-			tls: {
+		const { onReadable, onWritable, onError } = options;
+		const Transport = options.TCP?.io ?? TCP;
+		this.#socket = new Transport({
+			...options,
+			hostTLS: {
 				host: secure.serverName ?? options.host,
 				verify: secure.verify ?? true,
 				certificates: certificates.map(toBase64)
+			},
+			onReadable: count => onReadable?.call(this, count),
+			onWritable: count => {
+				if (count > TLS_OVERHEAD)
+					onWritable?.call(this, count - TLS_OVERHEAD);
+			},
+			onError: reason => {
+				if (reason) {
+					const error = new Error(reason);
+					error.name = "TLS";
+					throw error;
+				}
+				onError?.call(this);
 			}
 		});
 	}
-	errorArguments(message) {
-		return message ? [new Error(message)] : [];
-	}
+	read(request) { return this.#socket.read(request); }
+	write(buffer) { return this.#socket.write(buffer); }
+	close() { return this.#socket.close(); }
+	get format() { return this.#socket.format; }
+	set format(value) { this.#socket.format = value; }
 }
 
 function toBase64(certificate) {

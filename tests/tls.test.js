@@ -1,0 +1,125 @@
+// TLS: the seed's ssl_params over the harness's ECMA-419 TLS socket (node:tls
+// underneath, the SDK's constructor shape), against aedes behind a node:tls
+// server and mosquitto with a TLS listener, with certificates made here.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { startAedes, startMosquitto, LOOPBACK } from './harness/brokers.js';
+import { makeCertificates } from './harness/certs.js';
+import { runScenario } from './helpers/xs.js';
+
+const TLS = 'tests/scenarios/client/tls.js';
+const certs = makeCertificates();
+const host = { manifest: 'manifest_tls.json', resources: { 'ca.der': certs.ca.der, 'untrusted-ca.der': certs.untrustedCA.der } };
+
+async function tlsCase(name, params) {
+  const { result, xs } = await runScenario(TLS, { ...params, case: name }, { host });
+  return { ...result, traces: xs.traces };
+}
+
+const USERS = { device: 's3cr3t-pa55' };
+const brokers = {
+  aedes: certificate => startAedes({
+    tls: { key: certificate.key, cert: certificate.cert },
+    authenticate(client, user, password, done) {
+      if (user === undefined || (user === 'device' && password?.toString() === USERS.device))
+        return done(null, true);
+      const error = new Error('refused');
+      error.returnCode = 4;
+      done(error, null);
+    },
+  }),
+  mosquitto: certificate => startMosquitto({
+    tls: { ca: certs.ca.file, cert: certificate.certFile, key: certificate.keyFile },
+    config: ['allow_anonymous true', `password_file ${passwordFile()}`],
+  }),
+};
+const passwordFile = () => `${certs.dir}/passwords`;
+
+for (const [name, start] of Object.entries(brokers)) {
+  describe(`TLS with ${name}`, () => {
+    let good;
+    const bad = {};
+    before(async () => {
+      if (name === 'mosquitto') {
+        writeFileSync(passwordFile(), '');
+        execFileSync('mosquitto_passwd', ['-b', passwordFile(), 'device', USERS.device]);
+      }
+      good = await start(certs.localhost);
+      for (const kind of ['expired', 'wrongHost', 'untrusted'])
+        bad[kind] = await start(certs[kind]);
+    });
+    after(async () => {
+      await good.close();
+      for (const broker of Object.values(bad))
+        await broker.close();
+    });
+
+    test('connect, subscribe, publish QoS 0/1/2 and receive over TLS (server name localhost, CA as a resource)', async () => {
+      const result = await tlsCase('roundTrip', { host: 'localhost', port: good.port, ca: 'ca.der' });
+      assert.equal(result.sessionPresent, 0);
+      assert.equal(result.granted, 2);
+      assert.deepEqual(result.received, [0, 1, 2].map(qos => [`tls/${qos}`, `secret message ${qos} ✓`]));
+      assert.deepEqual(result.after, { timers: 0, sockets: 0 });
+    });
+
+    test('an IP address as server name is checked against the certificate\'s IP SAN', async () => {
+      const result = await tlsCase('connectOutcome', { host: '127.0.0.1', port: good.port, ca: 'ca.der' });
+      assert.equal(result.outcome, 0);
+    });
+
+    test('the positional form with sslParams, user and password over TLS', async () => {
+      const accepted = await tlsCase('connectOutcome', { positional: true, host: 'localhost', port: good.port, ca: 'ca.der', user: 'device', password: USERS.device });
+      assert.equal(accepted.outcome, 0);
+    });
+
+    test('a wrong password over TLS is refused with the broker\'s code, and no credential shows', async () => {
+      const refused = await tlsCase('connectOutcome', { host: 'localhost', port: good.port, ca: 'ca.der', user: 'device', password: 'wrong-pa55' });
+      assert.equal(refused.outcome, name === 'aedes' ? 'MQTTException: MQTT error 4: bad user name or password' : 'MQTTException: MQTT error 5: not authorized');
+      assert.deepEqual(refused.traces, [], 'nothing traced');
+    });
+
+    for (const [kind, reason] of [
+      ['untrusted', 'the server certificate is not signed by a trusted CA'],
+      ['wrongHost', 'the server certificate is for another host'],
+      ['expired', 'the server certificate has expired'],
+    ]) {
+      test(`a certificate ${kind === 'untrusted' ? 'signed by an untrusted CA' : kind === 'wrongHost' ? 'for another host' : 'that expired'} makes connect reject, saying why; no credential shows`, async () => {
+        const result = await tlsCase('connectOutcome', { host: 'localhost', port: bad[kind].port, ca: 'ca.der', user: 'device', password: USERS.device });
+        assert.equal(result.outcome, `Error: could not connect to localhost:${bad[kind].port}: TLS: ${reason}`);
+        assert.doesNotMatch(result.outcome, new RegExp(USERS.device));
+        assert.deepEqual(result.traces, []);
+        assert.deepEqual(result.after, { timers: 0, sockets: 0 });
+      });
+    }
+
+    test('with no CA given, the default trust store applies: a private CA is refused', async () => {
+      const result = await tlsCase('connectOutcome', { host: 'localhost', port: good.port });
+      assert.match(result.outcome, /TLS: the server certificate (chain ends in an untrusted CA|is not signed by a trusted CA)/);
+    });
+
+    test('verification is on unless the app turns it off with verify: false', async () => {
+      const result = await tlsCase('connectOutcome', { host: 'localhost', port: bad.expired.port, verify: false });
+      assert.equal(result.outcome, 0);
+    });
+  });
+}
+
+test('with sslParams nothing is sent in the clear: a plain TCP server sees a TLS ClientHello, never CONNECT, and no plaintext retry', async () => {
+  const firstBytes = [];
+  const server = net.createServer(socket => {
+    socket.on('error', () => {});
+    socket.once('data', data => { firstBytes.push(data[0]); socket.destroy(); });
+  });
+  await new Promise(resolve => server.listen(0, LOOPBACK, resolve));
+  try {
+    const result = await tlsCase('connectOutcome', { host: 'localhost', port: server.address().port, ca: 'ca.der', user: 'device', password: USERS.device });
+    assert.match(result.outcome, /^Error: could not connect to localhost:\d+/);
+    assert.deepEqual(firstBytes, [0x16], 'one connection, whose first byte is a TLS handshake record');
+  }
+  finally {
+    server.close();
+  }
+});
