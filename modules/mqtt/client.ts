@@ -18,6 +18,7 @@ import { Connection, type SocketClass, type Endpoint } from "mqtt/connection";
 import { Inbox, type Message } from "mqtt/inbox";
 import { PacketIds } from "mqtt/packet-ids";
 import { KeepAlive } from "mqtt/keepalive";
+import { ExactlyOnce } from "mqtt/exactly-once";
 import { Backoff, type ReconnectOptions } from "mqtt/backoff";
 import { resolveHost } from "mqtt/resolve";
 import { MQTTException } from "mqtt/errors";
@@ -132,7 +133,7 @@ export class MQTTClient {
 	#inProgress: Outgoing | undefined;	// written in part; the rest follows on onWritable
 	#messagesWaiting = 0;			// publishes not yet handed to the socket
 	readonly #waiters: Waiter[] = [];
-	readonly #receivedQoS2 = new Set<number>();	// ids past PUBREC, until PUBREL
+	readonly #exactlyOnce = new ExactlyOnce();	// received QoS 2: delivered once
 	readonly #subscriptions = new Map<string, { filter: Data; qos: number }>();
 
 	constructor(clientId: Data, server: string, port?: number, sslParams?: Record<string, unknown> | null, user?: Data, password?: Data, keepalive?: number, callback?: Callback);
@@ -415,8 +416,7 @@ export class MQTTClient {
 		this.#clearConnecting();
 		this.#state = CONNECTED;
 		this.#backoff?.reset();
-		if (!sessionPresent)
-			this.#receivedQoS2.clear();
+		this.#exactlyOnce.connected(sessionPresent);
 		this.#requeue(reconnected && !sessionPresent);
 		if (this.#keepaliveSeconds)
 			this.#keepAlive = new KeepAlive(this.#keepaliveSeconds, {
@@ -549,7 +549,7 @@ export class MQTTClient {
 			waiter.reject(error);
 		}
 		this.#subscriptions.clear();
-		this.#receivedQoS2.clear();
+		this.#exactlyOnce.clear();
 	}
 
 	/** Rejects what waits for an acknowledgement (and the frames that would carry it). */
@@ -749,7 +749,7 @@ export class MQTTClient {
 			break;
 		}
 		case PUBREL:
-			this.#receivedQoS2.delete(packet.id);
+			this.#exactlyOnce.release(packet.id);
 			this.#enqueue(this.#writer.ack(PUBCOMP, packet.id), undefined, undefined, false);
 			break;
 		case SUBACK:
@@ -803,8 +803,8 @@ export class MQTTClient {
 	}
 
 	/**
-	 * A message. QoS 2: PUBREC at once, and a PUBLISH the broker resends
-	 * before PUBREL is not delivered again. Delivered now to a waiting
+	 * A message. QoS 2: PUBREC at once, and a PUBLISH the broker resends is
+	 * not delivered again (see exactly-once.ts). Delivered now to a waiting
 	 * waitMsg/checkMsg or in push mode; otherwise queued, and when the queue is
 	 * full the client stops reading, unless something waits for an
 	 * acknowledgement: then the oldest message goes to the callback, as the
@@ -813,8 +813,7 @@ export class MQTTClient {
 	#onPublish(connection: Connection, packet: Packet): boolean {
 		const first = (PUBLISH << 4) | packet.flags;
 		if (packet.qos === 2) {
-			const duplicate = this.#receivedQoS2.has(packet.id);
-			this.#receivedQoS2.add(packet.id);
+			const duplicate = this.#exactlyOnce.receive(packet.id, packet.topic, packet.payload);
 			this.#enqueue(this.#writer.ack(PUBREC, packet.id), undefined, undefined, false);
 			if (duplicate)
 				return true;

@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Aedes } from 'aedes';
+import memoryPersistence from 'aedes-persistence';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -23,40 +24,60 @@ export function freePort() {
 
 /**
  * aedes on a loopback port. options: port, tls ({key, cert} for a node:tls
- * server), persistence, and any aedes option (authenticate,
- * authorizeSubscribe, ...).
+ * server), persistence (a store that outlives restarts; by default an
+ * in-memory aedes-persistence made here, so that restart() keeps sessions),
+ * and any aedes option (authenticate, authorizeSubscribe, ...).
  */
 export async function startAedes(options = {}) {
   const { port: wanted = 0, tls: secure, ...aedesOptions } = options;
-  const aedes = await Aedes.createBroker(aedesOptions);
+  let persistence = options.persistence ?? memoryPersistence();
   const connections = new Set();
-  const handle = connection => {
-    connections.add(connection);
-    connection.setNoDelay?.(true);
-    connection.on('close', () => connections.delete(connection));
-    connection.on('error', () => {});
-    aedes.handle(connection);
+  let aedes, server, port = wanted;
+  const launch = async () => {
+    aedes = await Aedes.createBroker({ ...aedesOptions, persistence });
+    const handle = connection => {
+      connections.add(connection);
+      connection.setNoDelay?.(true);
+      connection.on('close', () => connections.delete(connection));
+      connection.on('error', () => {});
+      aedes.handle(connection);
+    };
+    server = secure ? tls.createServer(secure, handle) : net.createServer(handle);
+    server.on('tlsClientError', () => {});
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, LOOPBACK, resolve);
+    });
+    port = server.address().port;
   };
-  const server = secure ? tls.createServer(secure, handle) : net.createServer(handle);
-  server.on('tlsClientError', () => {});
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(wanted, LOOPBACK, resolve);
-  });
-  const { port } = server.address();
+  /** The broker dies without a word: connections cut, nothing sent; the store remains. */
+  const kill = async () => {
+    for (const connection of connections)
+      connection.destroy();
+    await new Promise(resolve => server.close(resolve));
+    await new Promise(resolve => aedes.close(resolve));
+  };
+  await launch();
   return {
-    name: 'aedes', port, aedes, server,
-    /** Cuts every connection without a word, as a crashed broker would. */
+    name: 'aedes',
+    get port() { return port; },
+    get aedes() { return aedes; },
+    get server() { return server; },
+    /** Cuts every connection without a word; the broker keeps listening. */
     dropConnections() {
       for (const connection of connections)
         connection.destroy();
     },
-    async close() {
-      for (const connection of connections)
-        connection.destroy();
-      await new Promise(resolve => server.close(resolve));
-      await new Promise(resolve => aedes.close(resolve));
+    kill,
+    start: launch,
+    /** Kills and starts again on the same port; `forget`: with a new, empty store (sessions lost). */
+    async restart({ forget = false } = {}) {
+      await kill();
+      if (forget)
+        persistence = memoryPersistence();
+      await launch();
     },
+    close: kill,
   };
 }
 
@@ -139,6 +160,7 @@ export async function startMosquitto(options = {}) {
     get log() { return log; },
     /** SIGKILL: the broker dies without a word. */
     kill: () => stop('SIGKILL'),
+    /** SIGTERM (mosquitto saves its persistence file) and start again on the same port. */
     async restart() {
       await stop('SIGTERM');
       await launch();

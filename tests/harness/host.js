@@ -50,7 +50,8 @@ export class XSHost {
    * options: window (write window, bytes), readSize (socket read buffer),
    * manifest (which library manifest maps the modules), trace (print traces),
    * resolve (host name -> IPv4, overriding DNS), config (the app's "mc/config"),
-   * onTrace (called with each trace), resources ({name: Buffer}, for the
+   * onTrace (called with each trace), tap ((direction, socket, bytes) for
+   * every byte written and received), resources ({name: Buffer}, for the
    * "Resource" module), meteringLimit.
    */
   static async start(options = {}) {
@@ -385,6 +386,7 @@ export class XSHost {
       this.#enqueue(() => this.#sockets.has(id) ? event(EVENT.CONNECTED, id, window, readSize) : undefined);
     });
     stream.on('data', data => {
+      this.#options.tap?.('in', id, data);
       socket.inbound.push(data);
       socket.inboundBytes += data.length;
       if (socket.inboundBytes >= 65536)
@@ -458,6 +460,7 @@ export class XSHost {
     const socket = this.#sockets.get(id);
     if (!socket || socket.ended)
       return;
+    this.#options.tap?.('out', id, bytes);
     socket.writable -= bytes.length;
     socket.pendingWrites++;
     socket.stream.write(Buffer.from(bytes), () => {

@@ -1,0 +1,304 @@
+// Beyond the seed, with faults injected: QoS 2 exactly once, unsubscribe,
+// keep-alive, push mode, reconnect that keeps messages, connection hooks.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import mqtt from 'mqtt';
+import { startAedes, startMosquitto } from './harness/brokers.js';
+import { startScripted, polite } from './harness/scripted-broker.js';
+import { XSHost } from './harness/host.js';
+import { runCase, until } from './helpers/xs.js';
+import { PacketLog } from './helpers/packet-log.js';
+
+const RESILIENCE = 'tests/scenarios/client/resilience.js';
+const resilience = (name, params, options) => runCase(RESILIENCE, name, params, options);
+
+async function withScripted(script, body) {
+  const broker = await startScripted(script);
+  try {
+    return await body(broker);
+  }
+  finally {
+    await broker.close();
+  }
+}
+
+test('a QoS 2 message the broker resends before PUBREL reaches the callback once', () =>
+  withScripted({}, async broker => {
+    const result = await resilience('qos2Duplicate', { port: broker.port }, {
+      onReport: () => {
+        const session = broker.sessions[0];
+        const message = { cmd: 'publish', topic: 'dup/t', payload: 'exactly once', qos: 2, messageId: 9 };
+        session.send(message);
+        session.send({ ...message, dup: true });
+        setTimeout(() => session.send({ cmd: 'pubrel', messageId: 9 }), 30);
+      },
+    });
+    assert.deepEqual(result, ['exactly once']);
+    const packets = broker.sessions[0].packets.map(packet => packet.cmd);
+    assert.equal(packets.filter(cmd => cmd === 'pubrec').length, 2, 'each PUBLISH got its PUBREC');
+    assert.equal(packets.filter(cmd => cmd === 'pubcomp').length, 1, 'the PUBREL got its PUBCOMP');
+  }));
+
+test('keep-alive: an idle client sends PINGREQ every interval by itself; sending counts, receiving does not', () =>
+  withScripted({}, async broker => {
+    const idle = await resilience('keepalive', { port: broker.port, busy: false, duration: 2600 });
+    assert.deepEqual(idle, { manual: 'ok', after: { timers: 0, sockets: 0 } });
+    const pings = broker.sessions[0].packets.filter(packet => packet.cmd === 'pingreq').length;
+    assert.ok(pings === 3 || pings === 4, `2 automatic PINGREQs in 2.6 s plus the manual ping(), saw ${pings}`);
+
+    const busy = await resilience('keepalive', { port: broker.port, busy: true, duration: 2600 });
+    assert.deepEqual(busy, { manual: 'ok', after: { timers: 0, sockets: 0 } });
+    const busyPings = broker.sessions[1].packets.filter(packet => packet.cmd === 'pingreq').length;
+    assert.equal(busyPings, 1, 'a client that publishes every 250 ms needs no automatic PINGREQ: only the manual one');
+  }));
+
+test('a half-open connection (no answer, socket open) is declared dead within 1.5 x keepalive, then reconnect recovers', () =>
+  withScripted({ pingreq(session) { if (session.index > 0) polite.pingreq(session); } }, async broker => {
+    // Session 0 never answers PINGREQ; session 1 does, until the test ends it the same way.
+    broker.sessions.length = 0;
+    const result = await resilience('halfOpen', { port: broker.port }, { timeout: 20_000 });
+    const [connected, disconnected, reconnected] = result.events;
+    assert.equal(connected.event, 'connected');
+    assert.equal(disconnected.event, 'disconnected');
+    assert.match(disconnected.reason, /did not answer PINGREQ within \d+ ms \(keep-alive 1 s\): connection dead/);
+    assert.ok(disconnected.sinceLastSend <= 1500 + 100, `declared dead ${disconnected.sinceLastSend} ms after the last send`);
+    assert.ok(disconnected.sinceLastSend >= 1400, `not before 1.5 x keepalive: ${disconnected.sinceLastSend} ms`);
+    assert.equal(reconnected.event, 'connected');
+    assert.ok(broker.sessions.length >= 2, 'a second connection was made');
+  }));
+
+for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto]]) {
+  describe(`beyond the seed, against ${name}`, () => {
+    let broker;
+    before(async () => { broker = await start(); });
+    after(() => broker.close());
+
+    test('subscribe and unsubscribe several topics in one packet; nothing comes after UNSUBACK', async () => {
+      const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`);
+      const xs = await XSHost.start();
+      try {
+        const reports = [];
+        const done = xs.run(RESILIENCE, { case: 'unsubscribe', port: broker.port }, { onReport: value => reports.push(value) });
+        await until(() => reports.length === 1, 'the subscriptions');
+        for (const topic of ['multi/a', 'multi/b', 'multi/c', 'multi/single'])
+          await peer.publishAsync(topic, 'before', { qos: 1 });
+        await xs.message({ step: 'received' });
+        await until(() => reports.length === 2, 'the unsubscriptions');
+        assert.deepEqual(reports[1], { unsubscribed: 'ok', unsubscribedSingle: 'ok' });
+        for (const topic of ['multi/a', 'multi/b', 'multi/c', 'multi/single'])
+          await peer.publishAsync(topic, 'after', { qos: 1 });
+        await xs.message({ step: 'after' });
+        const result = await done;
+        assert.deepEqual(result.granted, [0, 1, 2]);
+        assert.equal(result.single, 1);
+        assert.deepEqual([...result.received].sort(), ['multi/a', 'multi/b', 'multi/c', 'multi/single']);
+      }
+      finally {
+        await xs.close();
+        await peer.endAsync();
+      }
+    });
+
+    test('push mode: each message reaches the callback as it arrives, no polling', async () => {
+      const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`);
+      try {
+        const result = await resilience('push', { port: broker.port, count: 20 }, {
+          onReport: async () => {
+            for (let i = 0; i < 20; i++)
+              await peer.publishAsync(`push/${i}`, `m${i}`, { qos: i % 2 });
+          },
+        });
+        assert.deepEqual(result, Array.from({ length: 20 }, (_, i) => `m${i}`));
+      }
+      finally {
+        await peer.endAsync();
+      }
+    });
+
+    for (const whileReconnecting of [false, true]) {
+      test(`disconnect() leaves no timer and no socket, with reconnect enabled${whileReconnecting ? ', in the middle of reconnecting' : ''}`, async () => {
+        const result = await resilience('noLeftovers', { port: broker.port, whileReconnecting }, {
+          onReport: () => { if (whileReconnecting) broker.name === 'aedes' ? broker.dropConnections() : broker.kill(); },
+        });
+        if (whileReconnecting && broker.name === 'mosquitto')
+          await broker.start();
+        assert.deepEqual(result.after, { timers: 0, sockets: 0 });
+        assert.deepEqual(result.later, { timers: 0, sockets: 0 }, 'no reconnect after disconnect()');
+        assert.equal(result.connected, false);
+        if (!whileReconnecting)
+          assert.deepEqual(result.during, { timers: 1, sockets: 1 }, 'the keep-alive timer and the socket, while connected');
+      });
+    }
+  });
+}
+
+test('publishes in flight when the connection drops are resent in order (DUP, PUBREL past PUBREC) and their Promises settle', () =>
+  withScripted({
+    connect(session) { session.send({ cmd: 'connack', returnCode: 0, sessionPresent: session.index > 0 }); },
+    publish(session, packet) {
+      if (session.index > 0)
+        return polite.publish(session, packet);
+      if (packet.qos === 2)
+        session.send({ cmd: 'pubrec', messageId: packet.messageId });	// and nothing else: the first connection acknowledges nothing
+    },
+    pubrel(session, packet) {
+      if (session.index > 0)
+        return polite.pubrel(session, packet);
+      setTimeout(() => session.close(), 20);	// the PUBREL arrived: now the connection dies
+    },
+  }, async broker => {
+    const result = await resilience('inFlightSurvives', { port: broker.port });
+    assert.deepEqual(result, { results: ['ok', 'ok', 'ok'], after: { timers: 0, sockets: 0 } });
+    const [first, second] = broker.sessions;
+    const firstIds = first.packets.filter(packet => packet.cmd === 'publish').map(packet => [packet.topic, packet.messageId, packet.dup]);
+    assert.deepEqual(firstIds.map(([topic, , dup]) => [topic, dup]), [['flight/1', false], ['flight/2', false], ['flight/3', false]]);
+    const resent = second.packets.filter(packet => packet.cmd !== 'connect' && packet.cmd !== 'disconnect')
+      .map(packet => packet.cmd === 'publish' ? ['publish', packet.topic, packet.messageId, packet.dup] : [packet.cmd, packet.messageId]);
+    assert.deepEqual(resent, [
+      ['publish', 'flight/1', firstIds[0][1], true],
+      ['pubrel', firstIds[1][1]],
+      ['publish', 'flight/3', firstIds[2][1], true],
+    ], 'in their original order, with their ids');
+  }));
+
+// Outgoing messages are counted where they enter the broker from the XS client
+// when the broker can say (aedes' `published` hook), else at a subscriber,
+// where a resend by the broker itself (same message id, DUP) is told apart
+// from a second message: mosquitto restores its in-flight QoS 2 deliveries as
+// PUBLISH again, so a subscriber may see one twice without any fault of the
+// publisher's. (Measured here too: aedes 1.2.0 sometimes never sends PUBREL to
+// MQTT.js for a pipelined QoS 2 message, so its subscribers are not a reliable
+// count.)
+const survivors = {
+  aedes: async counts => startAedes({
+    published(packet, client, done) {
+      if (client && packet.topic.startsWith('out/'))
+        counts[packet.topic] = (counts[packet.topic] ?? 0) + 1;
+      done();
+    },
+  }),
+  mosquitto: async () => startMosquitto({ persistence: true }),
+};
+
+for (const [name, start] of Object.entries(survivors)) {
+  test(`${name} killed and restarted in the middle of outgoing and incoming QoS 1 and 2: none lost, QoS 2 exactly once`, { timeout: 120_000 }, async t => {
+    const count = 150;
+    const atBroker = {};
+    const broker = await start(atBroker);
+    const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { clientId: `survive-peer-${name}`, clean: false, reconnectPeriod: 100 });
+    const traffic = new PacketLog();
+    const xs = await XSHost.start({ tap: traffic.tap });
+    try {
+      await peer.subscribeAsync('out/#', { qos: 2 });
+      const atPeer = {}, resentByBroker = {}, lastId = {};
+      peer.on('message', (topic, payload, packet) => {
+        if (packet.dup && lastId[topic] === packet.messageId)
+          resentByBroker[topic] = (resentByBroker[topic] ?? 0) + 1;
+        else
+          atPeer[topic] = (atPeer[topic] ?? 0) + 1;
+        lastId[topic] = packet.messageId;
+      });
+      const out = name === 'aedes' ? atBroker : atPeer;
+      let ready = false;
+      const done = xs.run(RESILIENCE, { case: 'survive', port: broker.port, count, clientId: `survive-xs-${name}` }, {
+        timeout: 90_000, onReport: () => { ready = true; },
+      });
+      await until(() => ready, 'the XS client');
+      const incoming = (async () => {
+        for (let i = 0; i < count; i++) {
+          peer.publish(`in/1/${i}`, `m${i}`, { qos: 1 });
+          peer.publish(`in/2/${i}`, `m${i}`, { qos: 2 });
+          if (i % 10 === 9)
+            await new Promise(resolve => setTimeout(resolve, 10));
+        }
+      })();
+      await until(() => Object.keys(out).length >= count / 2, 'a part of the outgoing messages', 30_000);
+      const seenBeforeKill = Object.keys(out).length;
+      await broker.restart();
+      await incoming;
+      const result = await done;
+      await until(() => Object.keys(out).length === 2 * count, 'every outgoing message', 30_000);
+      await new Promise(resolve => setTimeout(resolve, 300));	// late duplicates
+
+      const only = (counts, qos) => Object.entries(counts).filter(([topic]) => topic.split('/')[1] === String(qos));
+      const sum = entries => entries.reduce((total, [, n]) => total + n, 0);
+      const outQoS1 = only(out, 1), outQoS2 = only(out, 2), inQoS1 = only(result.incoming, 1), inQoS2 = only(result.incoming, 2);
+      // A second delivery is the broker's fault when it sent that PUBLISH again
+      // after it had released the message with PUBREL (MQTT 3.1.1, 4.3.3: it
+      // must resend PUBREL then, never PUBLISH); the client's memory of recent
+      // completions (exactly-once.ts) absorbs most of those, not all.
+      const brokerFaults = traffic.publishesResentAfterPubrel();
+      const duplicatesOfClient = inQoS2.filter(([topic, n]) => n > 1 + (brokerFaults.get(topic) ?? 0));
+      t.diagnostic(`${name}: restarted after ${seenBeforeKill} of ${2 * count} outgoing messages had arrived; ` +
+        `outgoing (counted ${name === 'aedes' ? 'entering the broker' : 'at a subscriber'}): QoS 1 ${outQoS1.length} distinct / ${sum(outQoS1)} deliveries, ` +
+        `QoS 2 ${outQoS2.length} distinct / ${sum(outQoS2)} deliveries` +
+        (name === 'mosquitto' ? ` (plus ${sum(Object.entries(resentByBroker))} resends by the broker itself)` : '') +
+        `; incoming at XS: QoS 1 ${inQoS1.length} distinct / ${sum(inQoS1)} deliveries, QoS 2 ${inQoS2.length} distinct / ${sum(inQoS2)} deliveries ` +
+        `(the broker resent ${[...brokerFaults.values()].reduce((a, b) => a + b, 0)} QoS 2 PUBLISH after its own PUBREL); ` +
+        `XS connections ${result.connections}: ${JSON.stringify(result.events)}`);
+      assert.deepEqual(result.failed, [], 'every publish Promise resolved, across the restart');
+      assert.ok(result.connections >= 2, 'the client reconnected');
+      assert.equal(outQoS1.length, count, 'every outgoing QoS 1 message arrived at least once');
+      assert.equal(outQoS2.length, count, 'every outgoing QoS 2 message arrived');
+      assert.deepEqual(outQoS2.filter(([, n]) => n !== 1), [], 'every outgoing QoS 2 message arrived exactly once');
+      assert.equal(inQoS1.length, count, 'every incoming QoS 1 message arrived at least once');
+      assert.equal(inQoS2.length, count, 'every incoming QoS 2 message arrived');
+      assert.deepEqual(duplicatesOfClient, [], 'every incoming QoS 2 message arrived exactly once, but for the broker\'s own protocol faults');
+      assert.deepEqual(result.after, { timers: 0, sockets: 0 });
+    }
+    finally {
+      await xs.close();
+      await peer.endAsync(true);
+      await broker.close();
+    }
+  });
+}
+
+test('while reconnecting, publishes wait up to outgoingLimit, the next rejects, the waiting ones go out after', async () => {
+  const broker = await startAedes();
+  try {
+    const result = await resilience('offlineBound', { port: broker.port }, {
+      onReport: async value => {
+        if (value.connected)
+          await broker.kill();
+        if (value.queued)
+          await broker.start();
+      },
+    });
+    assert.equal(result.refused, 'Error: outgoing queue full: 5 messages wait for the connection (outgoingLimit 5)');
+    assert.deepEqual(result.outcomes, ['ok', 'ok', 'ok', 'ok', 'ok']);
+    assert.deepEqual(result.after, { timers: 0, sockets: 0 });
+  }
+  finally {
+    await broker.close();
+  }
+});
+
+test('after a reconnect to a broker that lost the session, the client subscribes again by itself', async () => {
+  const broker = await startAedes();
+  const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { reconnectPeriod: 50 });
+  try {
+    const reports = [];
+    let sending;
+    const result = await resilience('resubscribe', { port: broker.port }, {
+      onReport: async value => {
+        reports.push(value);
+        if (value.subscribed) {
+          await peer.publishAsync('resub/t', 'first', { qos: 1 });
+          await until(() => broker.aedes.connectedClients >= 1, 'the clients');
+          await new Promise(resolve => setTimeout(resolve, 100));
+          await broker.restart({ forget: true });
+        }
+        if (value.connected === 2)
+          sending = setInterval(() => peer.connected && peer.publish('resub/t', 'second', { qos: 1 }), 100);
+      },
+    });
+    clearInterval(sending);
+    assert.deepEqual(result, { received: ['first', 'second'], connects: 2 });
+    assert.deepEqual(reports.filter(value => value.connected), [{ connected: 1, sessionPresent: false }, { connected: 2, sessionPresent: false }]);
+  }
+  finally {
+    await peer.endAsync(true);
+    await broker.close();
+  }
+});
