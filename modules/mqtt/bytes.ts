@@ -24,66 +24,7 @@ export function asUint8Array(value: Bytes): Uint8Array {
 	return new Uint8Array(value);
 }
 
-/**
- * Bytes a string takes in UTF-8. A lone surrogate counts as U+FFFD (three
- * bytes), which is what `writeUtf8` writes for it.
- */
-export function utf8Length(text: string): number {
-	let length = text.length;
-	for (let i = 0, n = text.length; i < n; i++) {
-		const c = text.charCodeAt(i);
-		if (c < 0x80)
-			continue;
-		if (c < 0x800)
-			length += 1;
-		else if (c >= 0xD800 && c <= 0xDBFF && i + 1 < n && isLowSurrogate(text.charCodeAt(i + 1))) {
-			length += 2;	// four bytes for two UTF-16 units
-			i++;
-		}
-		else
-			length += 2;
-	}
-	return length;
-}
-
-/**
- * Encodes a string as UTF-8 into `target` at `offset`, returning the offset
- * after it. The caller guarantees room (3 bytes per UTF-16 unit is always
- * enough). Used for header fields, so that they go straight into the writer's
- * buffer without an intermediate ArrayBuffer.
- */
-export function writeUtf8(text: string, target: Uint8Array, offset: number): number {
-	for (let i = 0, n = text.length; i < n; i++) {
-		let c = text.charCodeAt(i);
-		if (c < 0x80) {
-			target[offset++] = c;
-			continue;
-		}
-		if (c < 0x800) {
-			target[offset++] = 0xC0 | (c >> 6);
-			target[offset++] = 0x80 | (c & 0x3F);
-			continue;
-		}
-		if (c >= 0xD800 && c <= 0xDFFF) {
-			const next = i + 1 < n ? text.charCodeAt(i + 1) : 0;
-			if (c <= 0xDBFF && isLowSurrogate(next)) {
-				c = 0x10000 + ((c - 0xD800) << 10) + (next - 0xDC00);
-				i++;
-				target[offset++] = 0xF0 | (c >> 18);
-				target[offset++] = 0x80 | ((c >> 12) & 0x3F);
-				target[offset++] = 0x80 | ((c >> 6) & 0x3F);
-				target[offset++] = 0x80 | (c & 0x3F);
-				continue;
-			}
-			c = 0xFFFD;
-		}
-		target[offset++] = 0xE0 | (c >> 12);
-		target[offset++] = 0x80 | ((c >> 6) & 0x3F);
-		target[offset++] = 0x80 | (c & 0x3F);
-	}
-	return offset;
-}
-
-function isLowSurrogate(c: number): boolean {
-	return c >= 0xDC00 && c <= 0xDFFF;
+/** Bytes in `value` when sent: a string's UTF-8 is empty exactly when the string is. */
+export function isEmptyData(value: Data): boolean {
+	return typeof value === "string" ? value.length === 0 : value.byteLength === 0;
 }

@@ -11,7 +11,7 @@
 // the broker back.
 import TCP from "embedded:io/socket/tcp";
 import Time from "time";
-import { PacketParser, type Packet } from "mqtt/parser";
+import { PacketParser, ProtocolError, type Packet } from "mqtt/parser";
 import type { Frame } from "mqtt/writer";
 
 /** The ECMA-419 socket surface the connection uses (TCP, or the SDK's TLS socket). */
@@ -115,6 +115,7 @@ export class Connection {
 			this.#write(head);
 			if (body && body.length)
 				this.#write(body);
+			this.lastSend = Time.ticks;
 			return true;
 		}
 		this.#head = head.slice();	// the writer reuses its buffer
@@ -150,7 +151,6 @@ export class Connection {
 	#write(bytes: Uint8Array): void {
 		this.#socket.write(bytes);
 		this.#writable -= bytes.length;
-		this.lastSend = Time.ticks;
 	}
 
 	/** Writes as much of the frame in progress as the window allows. */
@@ -162,6 +162,7 @@ export class Connection {
 			if (count <= 0)
 				return;
 			this.#write(start === 0 && count === part.length ? part : part.subarray(start, start + count));
+			this.lastSend = Time.ticks;
 			this.#offset += count;
 			if (this.#offset === this.#head.length + (this.#body ? this.#body.length : 0)) {
 				const done = this.#done;
@@ -209,27 +210,29 @@ export class Connection {
 
 	/** Parses what is buffered here, then reads more, until paused or nothing is left. */
 	#pump(): void {
-		const input = this.#input, parser = this.#parser;
-		while (!this.#paused && !this.#closed) {
-			if (this.#inputStart < this.#inputEnd) {
-				try {
-					this.#inputStart = parser.parse(input, this.#inputStart, this.#inputEnd);
+		const input = this.#input, parser = this.#parser, owner = this.#owner;
+		try {
+			while (!this.#paused && !this.#closed) {
+				const start = this.#inputStart, end = this.#inputEnd;
+				if (start < end) {
+					this.#inputStart = parser.parse(input, start, end);
+					if (parser.ready && !owner.onPacket(parser.packet))
+						this.#paused = true;
+					continue;
 				}
-				catch (error) {
-					this.#fail(error as Error);
+				const count = Math.min(this.#readable, input.length);
+				if (count === 0)
 					return;
-				}
-				if (parser.ready && !this.#owner.onPacket(parser.packet))
-					this.#paused = true;
-				continue;
+				this.#socket.read(count === input.length ? input : input.subarray(0, count));
+				this.#readable -= count;
+				this.#inputStart = 0;
+				this.#inputEnd = count;
 			}
-			const count = Math.min(this.#readable, input.length);
-			if (count === 0)
-				return;
-			this.#socket.read(count === input.length ? input : input.subarray(0, count));
-			this.#readable -= count;
-			this.#inputStart = 0;
-			this.#inputEnd = count;
+		}
+		catch (error) {
+			if (!(error instanceof ProtocolError))
+				throw error;	// the owner's (an app callback in push mode): not a fault of the stream
+			this.#fail(error);
 		}
 	}
 

@@ -1,11 +1,17 @@
 // The incremental packet parser: the byte stream in pieces of any size (down
 // to one byte at a time) in, one packet a client receives at a time out.
 //
-// It allocates only what a packet hands to its reader: a PUBLISH's topic and
-// payload (one ArrayBuffer each, sliced straight from the input when the
-// field is whole in it) and a SUBACK's list of return codes. Everything else
-// lands in the reused `packet` record. A packet larger than `maxPacketSize` is
-// refused as soon as its length is known, before any of its body is kept.
+// A packet whose bytes are all in the piece at hand (the usual case: a socket
+// read holds many small packets) is decoded in one go; one that is split goes
+// through a state machine, byte by byte where it must. Both share the checks,
+// so a stream gets the same verdict however it is cut.
+//
+// It allocates only what a packet hands to its reader: a PUBLISH's payload
+// (one ArrayBuffer, sliced straight from the input when it is whole there),
+// its topic unless it repeats the previous one, and a SUBACK's list of return
+// codes. Everything else lands in the reused `packet` record. A packet larger
+// than `maxPacketSize` is refused as soon as its length is known, before any
+// of its body is kept.
 
 import {
 	CONNACK, PUBLISH, SUBACK, PINGRESP,
@@ -29,7 +35,7 @@ export interface Packet {
 	/** CONNACK */
 	sessionPresent: boolean;
 	returnCode: number;
-	/** PUBLISH */
+	/** PUBLISH. The topic's ArrayBuffer is shared by consecutive messages on the same topic: read-only. */
 	qos: number;
 	retain: boolean;
 	dup: boolean;
@@ -41,7 +47,7 @@ export interface Packet {
 
 const TYPE = 0, LENGTH = 1, BODY = 2, TOPIC_LENGTH = 3, TOPIC = 4, PACKET_ID = 5, PAYLOAD = 6;
 
-// Expected fixed-header flags per type a client may receive; -1: never received.
+// Expected fixed-header flags per type a client may receive; -1: never received; -2: any (PUBLISH).
 const FLAGS: readonly number[] = Object.freeze([-1, -1, 0, -2, 0, 0, 2, 0, -1, 0, -1, 0, -1, 0, -1, -1]);
 
 const EMPTY = new ArrayBuffer(0);
@@ -64,6 +70,7 @@ export class PacketParser {
 	#fill = 0;
 	#topicLength = 0;
 	#payload: Uint8Array | undefined;	// a payload arriving in pieces
+	#lastTopic: Uint8Array | undefined;	// the previous topic, to hand out again when it repeats
 
 	constructor(maxPacketSize = MAX_REMAINING_LENGTH + 5) {
 		if (!Number.isInteger(maxPacketSize) || maxPacketSize < 2)
@@ -85,41 +92,75 @@ export class PacketParser {
 	 * then unusable until `reset`.
 	 */
 	parse(bytes: Uint8Array, start: number, end: number): number {
+		this.ready = false;
+		if (this.#state === TYPE) {
+			const after = this.#parseWhole(bytes, start, end);
+			if (after >= 0) {
+				this.ready = true;
+				return after;
+			}
+		}
+		return this.#parsePieces(bytes, start, end);
+	}
+
+	/** A packet all in `bytes[start..end)`: decoded at once. Returns the offset after it, or -1 when it is not all there. */
+	#parseWhole(bytes: Uint8Array, start: number, end: number): number {
+		if (end - start < 2)
+			return -1;
+		this.#begin(bytes[start]);
+		let i = start + 1, remaining = 0, shift = 0, byte;
+		do {
+			if (i === end)
+				return -1;
+			byte = bytes[i++];
+			remaining += (byte & 0x7F) << shift;
+			shift += 7;
+		} while ((byte & 0x80) && shift < 28);
+		if (byte & 0x80)
+			throw overlong();
+		if (end - i < remaining)
+			return -1;
+		this.#remaining = remaining;
+		this.#lengthBytes = i - start - 1;
+		this.#checkLength();
+		const packet = this.packet;
+		if (packet.type !== PUBLISH) {
+			if (remaining)
+				this.#decodeBody(bytes, i, remaining);
+			return i + remaining;
+		}
+		const topicLength = (bytes[i] << 8) | bytes[i + 1];
+		this.#checkTopicLength(topicLength, remaining - 2);
+		packet.topic = this.#topic(bytes, i + 2, topicLength);
+		let position = i + 2 + topicLength;
+		if (packet.qos) {
+			packet.id = (bytes[position] << 8) | bytes[position + 1];
+			checkPublishId(packet.id);
+			position += 2;
+		}
+		packet.payload = sliceOf(bytes, position, i + remaining - position);
+		return i + remaining;
+	}
+
+	/** The state machine, for a packet that comes in pieces. */
+	#parsePieces(bytes: Uint8Array, start: number, end: number): number {
 		const packet = this.packet;
 		let i = start;
-		this.ready = false;
 		while (i < end) {
 			switch (this.#state) {
-			case TYPE: {
-				const first = bytes[i++];
-				const type = first >> 4, flags = first & 0x0F;
-				const expected = FLAGS[type];
-				if (expected === -1)
-					throw new ProtocolError(type === 0 || type === 15 ? `${PACKET_NAMES[type]} is not a packet` : `a client never receives ${PACKET_NAMES[type]}`);
-				if (expected >= 0 && flags !== expected)
-					throw new ProtocolError(`wrong fixed-header flags 0x${flags.toString(16)} for ${PACKET_NAMES[type]}`);
-				if (type === PUBLISH) {
-					packet.qos = (flags >> 1) & 3;
-					if (packet.qos === 3)
-						throw new ProtocolError("PUBLISH with QoS 3");
-					packet.dup = (flags & 0x08) !== 0;
-					packet.retain = (flags & 0x01) !== 0;
-				}
-				packet.type = type;
-				packet.flags = flags;
-				packet.id = 0;
+			case TYPE:
+				this.#begin(bytes[i++]);
 				this.#remaining = 0;
 				this.#multiplier = 1;
 				this.#lengthBytes = 0;
 				this.#state = LENGTH;
 				break;
-			}
 			case LENGTH: {
 				const byte = bytes[i++];
 				this.#remaining += (byte & 0x7F) * this.#multiplier;
 				this.#multiplier *= 128;
 				if (++this.#lengthBytes === 4 && (byte & 0x80))
-					throw new ProtocolError("remaining length encoded in more than four bytes");
+					throw overlong();
 				if (byte & 0x80)
 					break;
 				if (this.#startBody())
@@ -132,7 +173,7 @@ export class PacketParser {
 				this.#fill += count;
 				i += count;
 				if (this.#fill === this.#fieldLength) {
-					this.#decodeBody();
+					this.#decodeBody(this.#field, 0, this.#fieldLength);
 					return this.#complete(i);
 				}
 				break;
@@ -142,14 +183,11 @@ export class PacketParser {
 				if (++this.#fill < 2)
 					break;
 				this.#remaining -= 2;
-				if (this.#topicLength === 0)
-					throw new ProtocolError("PUBLISH with an empty topic");
-				if (this.#topicLength + (packet.qos ? 2 : 0) > this.#remaining)
-					throw new ProtocolError(`PUBLISH topic length ${this.#topicLength} runs past the packet`);
+				this.#checkTopicLength(this.#topicLength, this.#remaining);
 				this.#fill = 0;
 				this.#state = TOPIC;
-				if (end - i >= this.#topicLength) {	// whole in this piece: one slice, no copy
-					packet.topic = sliceOf(bytes, i, this.#topicLength);
+				if (end - i >= this.#topicLength) {	// whole in this piece: no copy
+					packet.topic = this.#topic(bytes, i, this.#topicLength);
 					i += this.#topicLength;
 					const after = this.#afterTopic(bytes, i, end);
 					if (after >= 0)
@@ -164,7 +202,7 @@ export class PacketParser {
 				this.#fill += count;
 				i += count;
 				if (this.#fill === this.#topicLength) {
-					packet.topic = this.#field.buffer.slice(0, this.#topicLength);
+					packet.topic = this.#topic(this.#field, 0, this.#topicLength);
 					const after = this.#afterTopic(bytes, i, end);
 					if (after >= 0)
 						return this.#complete(after);
@@ -175,8 +213,7 @@ export class PacketParser {
 				packet.id = (packet.id << 8) | bytes[i++];
 				if (++this.#fill < 2)
 					break;
-				if (packet.id === 0)
-					throw new ProtocolError("PUBLISH with packet id 0");
+				checkPublishId(packet.id);
 				this.#remaining -= 2;
 				{
 					const after = this.#startPayload(bytes, i, end);
@@ -207,27 +244,64 @@ export class PacketParser {
 		return offset;
 	}
 
-	/** The remaining length is known: check it, then set up the body. True when the packet is already whole. */
-	#startBody(): boolean {
+	/** The first byte: a type a client may receive, with its flags. */
+	#begin(first: number): void {
+		const type = first >> 4, flags = first & 0x0F;
+		const expected = FLAGS[type];
+		if (expected === -1)
+			throw new ProtocolError(type === 0 || type === 15 ? `${PACKET_NAMES[type]} is not a packet` : `a client never receives ${PACKET_NAMES[type]}`);
+		if (expected >= 0 && flags !== expected)
+			throw new ProtocolError(`wrong fixed-header flags 0x${flags.toString(16)} for ${PACKET_NAMES[type]}`);
+		const packet = this.packet;
+		if (type === PUBLISH) {
+			packet.qos = (flags >> 1) & 3;
+			if (packet.qos === 3)
+				throw new ProtocolError("PUBLISH with QoS 3");
+			packet.dup = (flags & 0x08) !== 0;
+			packet.retain = (flags & 0x01) !== 0;
+		}
+		packet.type = type;
+		packet.flags = flags;
+		packet.id = 0;
+	}
+
+	/** The remaining length is known: within the limit, and right for the type. */
+	#checkLength(): void {
 		const packet = this.packet, type = packet.type, remaining = this.#remaining;
 		const total = 1 + this.#lengthBytes + remaining;
 		if (total > this.maxPacketSize)
 			throw new ProtocolError(`${PACKET_NAMES[type]} of ${total} bytes exceeds the maximum packet size of ${this.maxPacketSize}`);
-		this.#fill = 0;
 		if (type === PUBLISH) {
 			if (remaining < 2 + (packet.qos ? 2 : 0))
 				throw new ProtocolError(`PUBLISH remaining length ${remaining} is too short`);
-			this.#topicLength = 0;
-			this.#state = TOPIC_LENGTH;
-			return false;
+			return;
 		}
 		const fixed = type === SUBACK ? -1 : type === PINGRESP ? 0 : 2;
 		if (fixed >= 0 ? remaining !== fixed : remaining < 3)
 			throw new ProtocolError(`${PACKET_NAMES[type]} with remaining length ${remaining}; it must be ${fixed >= 0 ? fixed : "3 or more"}`);
-		if (remaining === 0)
+	}
+
+	/** `available`: the body bytes after the topic length. */
+	#checkTopicLength(topicLength: number, available: number): void {
+		if (topicLength === 0)
+			throw new ProtocolError("PUBLISH with an empty topic");
+		if (topicLength + (this.packet.qos ? 2 : 0) > available)
+			throw new ProtocolError(`PUBLISH topic length ${topicLength} runs past the packet`);
+	}
+
+	/** The state machine's body set-up. True when the packet is already whole (no body). */
+	#startBody(): boolean {
+		this.#checkLength();
+		this.#fill = 0;
+		if (this.packet.type === PUBLISH) {
+			this.#topicLength = 0;
+			this.#state = TOPIC_LENGTH;
+			return false;
+		}
+		if (this.#remaining === 0)
 			return true;
-		this.#growField(remaining);
-		this.#fieldLength = remaining;
+		this.#growField(this.#remaining);
+		this.#fieldLength = this.#remaining;
 		this.#state = BODY;
 		return false;
 	}
@@ -235,6 +309,24 @@ export class PacketParser {
 	#growField(length: number): void {
 		if (this.#field.length < length)
 			this.#field = new Uint8Array(length);
+	}
+
+	/**
+	 * The topic as an ArrayBuffer: the previous one when the bytes repeat it
+	 * (an app mostly hears the same few topics), else a copy.
+	 */
+	#topic(bytes: Uint8Array, offset: number, length: number): ArrayBuffer {
+		const last = this.#lastTopic;
+		if (last !== undefined && last.length === length) {
+			let i = 0;
+			while (i < length && last[i] === bytes[offset + i])
+				i++;
+			if (i === length)
+				return last.buffer as ArrayBuffer;
+		}
+		const topic = sliceOf(bytes, offset, length);
+		this.#lastTopic = new Uint8Array(topic);
+		return topic;
 	}
 
 	/** After the topic: the packet id for QoS > 0, else the payload. Returns the offset past a whole packet, or -1. */
@@ -268,23 +360,25 @@ export class PacketParser {
 		return -1;
 	}
 
-	#decodeBody(): void {
-		const packet = this.packet, field = this.#field, type = packet.type;
+	/** A non-PUBLISH body of `length` bytes at `bytes[offset]`. */
+	#decodeBody(bytes: Uint8Array, offset: number, length: number): void {
+		const packet = this.packet, type = packet.type;
 		if (type === CONNACK) {
-			if (field[0] & 0xFE)
-				throw new ProtocolError(`CONNACK acknowledge flags 0x${field[0].toString(16)} have reserved bits set`);
-			packet.sessionPresent = (field[0] & 1) === 1;
-			packet.returnCode = field[1];
+			const flags = bytes[offset];
+			if (flags & 0xFE)
+				throw new ProtocolError(`CONNACK acknowledge flags 0x${flags.toString(16)} have reserved bits set`);
+			packet.sessionPresent = (flags & 1) === 1;
+			packet.returnCode = bytes[offset + 1];
 			return;
 		}
-		const id = (field[0] << 8) | field[1];
+		const id = (bytes[offset] << 8) | bytes[offset + 1];
 		if (id === 0)
 			throw new ProtocolError(`${PACKET_NAMES[type]} with packet id 0`);
 		packet.id = id;
 		if (type === SUBACK) {
 			const granted: number[] = [];
-			for (let i = 2; i < this.#fieldLength; i++) {
-				const code = field[i];
+			for (let i = offset + 2, end = offset + length; i < end; i++) {
+				const code = bytes[i];
 				if (code > 2 && code !== SUBACK_FAILURE)
 					throw new ProtocolError(`SUBACK return code 0x${code.toString(16)} is not 0, 1, 2 or 0x80`);
 				granted.push(code);
@@ -292,6 +386,15 @@ export class PacketParser {
 			packet.granted = granted;
 		}
 	}
+}
+
+function overlong(): ProtocolError {
+	return new ProtocolError("remaining length encoded in more than four bytes");
+}
+
+function checkPublishId(id: number): void {
+	if (id === 0)
+		throw new ProtocolError("PUBLISH with packet id 0");
 }
 
 /** One ArrayBuffer holding `bytes[start..start+length)`: the only allocation. */

@@ -3,7 +3,8 @@
 // Each packet is assembled in a buffer the writer owns and reuses. The
 // variable header starts at HEAD_ROOM; once its size is known the fixed header
 // (type byte and remaining length) is written right-aligned just before it, so
-// every field is encoded exactly once, strings included. Payload bytes the
+// every field is written once. Strings are encoded by the SDK's native
+// ArrayBuffer.fromString; publish topics given as strings are cached encoded. Payload bytes the
 // caller gives are never copied: the frame hands them out as `body`, to be
 // written after `head`. A packet whose whole size fits in the inline limit is
 // assembled in one piece instead, so that it leaves in a single socket write.
@@ -12,7 +13,7 @@ import {
 	CONNECT, PUBLISH, PUBREL, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT,
 	MAX_REMAINING_LENGTH, MAX_STRING_BYTES
 } from "mqtt/constants";
-import { type Data, asUint8Array, isBytes, utf8Length, writeUtf8 } from "mqtt/bytes";
+import { type Data, asUint8Array, isBytes } from "mqtt/bytes";
 import { checkQoS, checkPacketId, checkTopicFilter, checkKeepalive } from "mqtt/validate";
 
 /** A packet ready for the socket: `head`, then `body` when there is one. */
@@ -50,7 +51,16 @@ export class PacketWriter {
 	#buffer: Uint8Array;
 	#position = HEAD_ROOM;
 	readonly #frame: Frame;
+	#headBuffer: Uint8Array | undefined;	// what frame.head views
+	#headStart = 0;
+	#headEnd = 0;
 	readonly #ping = Uint8Array.of(PINGREQ << 4, 0);
+	// The last few publish topics given as strings, encoded and checked: an app
+	// publishes to the same topics again and again, and encoding a string in
+	// JavaScript costs more than copying its bytes.
+	readonly #topicTexts: (string | undefined)[] = [undefined, undefined, undefined, undefined];
+	readonly #topicFields: (Uint8Array | undefined)[] = [undefined, undefined, undefined, undefined];
+	#nextTopic = 0;
 	readonly #disconnect = Uint8Array.of(DISCONNECT << 4, 0);
 
 	/** `inlineLimit`: packets up to this many bytes are assembled whole. */
@@ -111,31 +121,27 @@ export class PacketWriter {
 		if (qos)
 			checkPacketId(id);
 		this.#begin();
-		this.#topicName(topic, "topic");
+		this.#publishTopic(topic);
 		if (qos)
 			this.#uint16(id);
-		let body: Uint8Array | undefined;
-		if (typeof payload === "string") {
-			const room = this.#buffer.length - this.#position;
-			if (payload.length * 3 <= room)
-				this.#position = writeUtf8(payload, this.#buffer, this.#position);
-			else if (payload.length > MAX_REMAINING_LENGTH)
-				throw tooLarge(payload.length);
-			else
-				body = new Uint8Array(ArrayBuffer.fromString(payload));
+		let body: Uint8Array;
+		if (payload instanceof Uint8Array)
+			body = payload;
+		else if (typeof payload === "string") {
+			if (payload.length > MAX_REMAINING_LENGTH)
+				throw tooLarge(payload.length);	// before encoding: UTF-8 is never shorter
+			body = new Uint8Array(ArrayBuffer.fromString(payload));
 		}
-		else {
-			if (!isBytes(payload))
-				throw new TypeError("message must be a string or binary data");
+		else if (isBytes(payload))
 			body = asUint8Array(payload);
-			if (this.#buffer === this.#scratch && body.length <= this.#buffer.length - this.#position) {
-				this.#buffer.set(body, this.#position);
-				this.#position += body.length;
-				body = undefined;
-			}
+		else
+			throw new TypeError("message must be a string or binary data");
+		if (this.#buffer === this.#scratch && body.length <= this.#buffer.length - this.#position) {
+			this.#buffer.set(body, this.#position);
+			this.#position += body.length;
+			return this.#finish((PUBLISH << 4) | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0), undefined);
 		}
-		const flags = (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0);
-		return this.#finish((PUBLISH << 4) | flags, body);
+		return this.#finish((PUBLISH << 4) | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0), body);
 	}
 
 	/** PUBACK, PUBREC, PUBREL or PUBCOMP: a type and a packet id. */
@@ -185,6 +191,7 @@ export class PacketWriter {
 	#constant(head: Uint8Array): Frame {
 		const frame = this.#frame;
 		frame.head = head;
+		this.#headBuffer = undefined;
 		frame.body = undefined;
 		return frame;
 	}
@@ -215,30 +222,51 @@ export class PacketWriter {
 	/** A length-prefixed field: strings as UTF-8, bytes as they are. */
 	#string(value: Data, what: string): number {
 		let length: number;
+		let bytes: Uint8Array;
 		if (typeof value === "string") {
-			const worst = value.length * 3;
-			length = worst <= this.#buffer.length - this.#position - 2 ? -1 : utf8Length(value);
-			if (length > MAX_STRING_BYTES)
-				throw tooLong(what, length);
-			this.#ensure(2 + (length < 0 ? worst : length));
-			length = writeUtf8(value, this.#buffer, this.#position + 2) - this.#position - 2;
+			if (value.length > MAX_STRING_BYTES)
+				throw tooLong(what, value.length);	// before encoding: UTF-8 is never shorter
+			// The SDK's native encoder: a loop over charCodeAt costs XS far more, garbage included.
+			bytes = new Uint8Array(ArrayBuffer.fromString(value));
 		}
-		else if (isBytes(value)) {
-			const bytes = asUint8Array(value);
-			length = bytes.length;
-			if (length <= MAX_STRING_BYTES) {
-				this.#ensure(2 + length);
-				this.#buffer.set(bytes, this.#position + 2);
-			}
-		}
+		else if (isBytes(value))
+			bytes = asUint8Array(value);
 		else
 			throw new TypeError(`${what} must be a string or binary data`);
+		length = bytes.length;
+		if (length <= MAX_STRING_BYTES) {
+			this.#ensure(2 + length);
+			this.#buffer.set(bytes, this.#position + 2);
+		}
 		if (length > MAX_STRING_BYTES)
 			throw tooLong(what, length);
 		this.#buffer[this.#position] = length >> 8;
 		this.#buffer[this.#position + 1] = length & 0xFF;
 		this.#position += 2 + length;
 		return length;
+	}
+
+	/** The topic of a PUBLISH, from the cache when it is one of the last few strings. */
+	#publishTopic(topic: Data): void {
+		if (typeof topic === "string") {
+			const texts = this.#topicTexts;
+			for (let i = 0; i < texts.length; i++)
+				if (texts[i] === topic) {
+					const field = this.#topicFields[i]!;
+					this.#ensure(field.length);
+					this.#buffer.set(field, this.#position);
+					this.#position += field.length;
+					return;
+				}
+		}
+		const start = this.#position;
+		this.#topicName(topic, "topic");
+		if (typeof topic === "string") {
+			const slot = this.#nextTopic;
+			this.#topicTexts[slot] = topic;
+			this.#topicFields[slot] = this.#buffer.slice(start, this.#position);
+			this.#nextTopic = (slot + 1) & 3;
+		}
 	}
 
 	/** A topic name for PUBLISH or the will: not empty, no wildcard, no U+0000. */
@@ -266,15 +294,28 @@ export class PacketWriter {
 		const remaining = this.#position - HEAD_ROOM + (body ? body.length : 0);
 		if (remaining > MAX_REMAINING_LENGTH)
 			throw tooLarge(remaining);
-		let lengthBytes = 1;
-		for (let rest = remaining >> 7; rest; rest >>= 7)
-			lengthBytes++;
-		let start = HEAD_ROOM - lengthBytes - 1;
+		let start: number;
+		if (remaining < 128) {	// most packets: one length byte
+			start = HEAD_ROOM - 2;
+			buffer[start + 1] = remaining;
+		}
+		else {
+			let lengthBytes = 1;
+			for (let rest = remaining >> 7; rest; rest >>= 7)
+				lengthBytes++;
+			start = HEAD_ROOM - lengthBytes - 1;
+			for (let i = start + 1, rest = remaining; i < HEAD_ROOM; i++, rest >>= 7)
+				buffer[i] = (rest & 0x7F) | (i + 1 < HEAD_ROOM ? 0x80 : 0);
+		}
 		buffer[start] = first;
-		for (let i = start + 1, rest = remaining; i < HEAD_ROOM; i++, rest >>= 7)
-			buffer[i] = (rest & 0x7F) | (i + 1 < HEAD_ROOM ? 0x80 : 0);
-		const frame = this.#frame;
-		frame.head = buffer.subarray(start, this.#position);
+		const frame = this.#frame, end = this.#position;
+		// The view handed out last time serves again when it covers the same bytes: no allocation.
+		if (buffer !== this.#headBuffer || start !== this.#headStart || end !== this.#headEnd) {
+			frame.head = buffer.subarray(start, end);
+			this.#headBuffer = buffer;
+			this.#headStart = start;
+			this.#headEnd = end;
+		}
 		frame.body = body;
 		return frame;
 	}

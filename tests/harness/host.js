@@ -50,7 +50,9 @@ export class XSHost {
    * options: window (write window, bytes), readSize (socket read buffer),
    * manifest (which library manifest maps the modules), trace (print traces),
    * resolve (host name -> IPv4, overriding DNS), config (the app's "mc/config"),
-   * onTrace (called with each trace), tap ((direction, socket, bytes) for
+   * tick (ms: socket events wait for the next tick of a polling task, as on
+   * the Linux simulator, where it is 20; 0, the default: at once, as lwIP on a
+   * device), onTrace (called with each trace), tap ((direction, socket, bytes) for
    * every byte written and received), resources ({name: Buffer}, for the
    * "Resource" module), meteringLimit.
    */
@@ -78,7 +80,7 @@ export class XSHost {
   traces = [];
 
   constructor(options) {
-    this.#options = { window: 1536, readSize: 1536, manifest: 'manifest.json', trace: !!process.env.XS_TRACE, ...options };
+    this.#options = { window: 1536, readSize: 1536, tick: 0, manifest: 'manifest.json', trace: !!process.env.XS_TRACE, ...options };
     this.#modules = libraryModules(this.#options.manifest);
   }
 
@@ -151,6 +153,7 @@ export class XSHost {
 
   async close() {
     this.#closing = true;
+    clearInterval(this.#ticker);
     if (this.#run)
       clearTimeout(this.#run.timer);	// a scenario left running is abandoned, not failed
     this.#run = undefined;
@@ -277,6 +280,19 @@ export class XSHost {
     }
   }
 
+  // Socket events: at once, or at the next tick of the polling task.
+  #ticked = [];
+  #ticker;
+  #socketEvent(make) {
+    if (!this.#options.tick)
+      return this.#enqueue(make);
+    this.#ticked.push(make);
+    this.#ticker ??= setInterval(() => {
+      for (const ticked of this.#ticked.splice(0))
+        this.#enqueue(ticked);
+    }, this.#options.tick);
+  }
+
   #idleWaiters = [];
   #idle() {
     if (!this.#busy)
@@ -383,7 +399,7 @@ export class XSHost {
       socket.room = this.#options.readSize;
       const readSize = Buffer.alloc(4);
       readSize.writeUInt32BE(this.#options.readSize);
-      this.#enqueue(() => this.#sockets.has(id) ? event(EVENT.CONNECTED, id, window, readSize) : undefined);
+      this.#socketEvent(() => this.#sockets.has(id) ? event(EVENT.CONNECTED, id, window, readSize) : undefined);
     });
     stream.on('data', data => {
       this.#options.tap?.('in', id, data);
@@ -411,7 +427,7 @@ export class XSHost {
     if (!hasData && !mustFail && !failsEarly)
       return;
     socket.deliveryQueued = true;
-    this.#enqueue(() => {
+    this.#socketEvent(() => {
       socket.deliveryQueued = false;
       if (this.#sockets.get(id) !== socket)
         return undefined;
@@ -468,7 +484,7 @@ export class XSHost {
       if (--socket.pendingWrites || this.#sockets.get(id) !== socket || socket.ended || socket.writable === socket.window)
         return;
       socket.writable = socket.window;
-      this.#enqueue(() => this.#sockets.get(id) === socket ? event(EVENT.WRITABLE, id, socket.window) : undefined);
+      this.#socketEvent(() => this.#sockets.get(id) === socket ? event(EVENT.WRITABLE, id, socket.window) : undefined);
     });
   }
 

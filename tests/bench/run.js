@@ -1,0 +1,280 @@
+// npm run bench: the client's cost on XS, beside a raw ECMA-419 socket app
+// that writes pre-encoded packets through the same host (the baseline), in
+// the same run, against aedes and mosquitto.
+//
+// XS meters (compute steps, heap slots) do not vary with machine load and are
+// the figures to compare; wall-clock rates are shown beside the baseline's,
+// as a ratio. Writes bench-results.json and prints a Markdown table.
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import mqtt from 'mqtt';
+import { XSHost } from '../harness/host.js';
+import { startAedes, startMosquitto } from '../harness/brokers.js';
+
+const BENCH = 'tests/scenarios/bench/bench.js';
+const WINDOW = 1536;	// the simulator's write window and read buffer
+const ECHO_COUNT = Number(process.env.BENCH_ECHO ?? 5000);
+const RECEIVE_COUNT = 1000;
+const ROUNDS = 5;
+const SIMULATOR_TICK = 20;	// mcsim services sockets from a 20 ms polling task (shared/docs/platform.md)
+
+class Session {
+  #reports = [];
+  #sequence = 0;
+  #waiters = [];
+  static async open(tick = 0) {
+    const session = new Session();
+    session.xs = await XSHost.start({ window: WINDOW, readSize: WINDOW, tick });
+    session.xs.run(BENCH, {}, { timeout: 3_600_000, onReport: report => session.#report(report) })
+      .catch(error => { session.failure = error; for (const waiter of session.#waiters.splice(0)) waiter.reject(error); });
+    await session.#next(report => report.ready);
+    return session;
+  }
+  #report(report) {
+    if (report.done && report.id !== this.#sequence)
+      return;	// a late report of an earlier step
+    if (report.error) {
+      this.failure = new Error(report.error);
+      for (const waiter of this.#waiters.splice(0))
+        waiter.reject(this.failure);
+      return;
+    }
+    this.#reports.push(report);
+    for (const waiter of [...this.#waiters])
+      if (waiter.match(report)) {
+        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+        this.#reports.splice(this.#reports.indexOf(report), 1);
+        waiter.resolve(report);
+      }
+  }
+  #next(match) {
+    const found = this.#reports.find(match);
+    if (found) {
+      this.#reports.splice(this.#reports.indexOf(found), 1);
+      return Promise.resolve(found);
+    }
+    return new Promise((resolve, reject) => this.#waiters.push({ match, resolve, reject }));
+  }
+  /** One turn: its meters. */
+  turn(op) {
+    return this.xs.message(op);
+  }
+  /** An operation over as many turns as it takes, until it reports done: compute, turns, wall time, heap at the end. */
+  async span(op) {
+    if (process.env.BENCH_DEBUG) console.error('span', JSON.stringify(op));
+    const before = { ...this.xs.totals };
+    const start = performance.now();
+    const id = ++this.#sequence;
+    const done = this.#next(report => report.done && report.id === id);
+    await this.xs.message({ ...op, id });
+    const report = await done;
+    await new Promise(resolve => setTimeout(resolve, 10));	// the write window refills before the next step
+    return {
+      compute: this.xs.totals.compute - before.compute,
+      turns: this.xs.totals.commands - before.commands,
+      wall: performance.now() - start,
+      heap: this.xs.meters.currentHeapCount,
+      report,
+    };
+  }
+  /** Live slots after a collection. */
+  async heap() {
+    return (await this.turn({ op: 'gc' })).currentHeapCount;
+  }
+  close() {
+    return this.xs.close();
+  }
+}
+
+const topic = 'bench/t';
+const round = (value, digits = 0) => Number(value.toFixed(digits));
+
+/** Compute and allocations of QoS 0 publishes that the socket takes at once, client and raw. */
+async function publishCost(port, size, kind) {
+  const packet = 2 + (size + 2 + topic.length < 128 ? 0 : 1) + 2 + topic.length + size;
+  const perTurn = Math.max(1, Math.min(50, Math.floor(WINDOW / packet)));
+  const fits = packet <= WINDOW;
+  const measure = async (session, setup, op) => {
+    await setup();
+    await session.turn({ op: 'prepare', size, kind });
+    for (let i = 0; i < 3; i++)	// warm
+      await session.span({ ...op, count: perTurn });
+    const noop = await session.turn({ op: 'noop' });
+    const heapBefore = await session.heap();
+    const result = fits ? await session.turn({ ...op, count: perTurn }) : await session.span({ ...op, count: 1 });
+    if (fits)
+      await new Promise(resolve => setTimeout(resolve, 20));	// the write window refills
+    const allocated = (fits ? result.currentHeapCount : result.heap) - heapBefore;
+    const heapAfter = await session.heap();
+    const count = fits ? perTurn : 1;
+    return {
+      count,
+      compute: round(((fits ? result.compute - noop.compute : result.compute)) / count),
+      allocatedSlots: round(allocated / count, 1),
+      retainedSlots: round((heapAfter - heapBefore) / count, 1),
+    };
+  };
+  const client = await Session.open();
+  const clientResult = await measure(client, () => client.span({ op: 'connect', port }), { op: 'publish', size, kind, topic });
+  await client.close();
+  const raw = await Session.open();
+  const rawResult = await measure(raw, async () => {
+    await raw.span({ op: 'rawConnect', port });
+    await raw.turn({ op: 'prepare', size, kind });
+    await raw.turn({ op: 'rawPrepare', size, kind, topic });
+  }, { op: 'rawPublish' });
+  await raw.close();
+  return { client: clientResult, raw: rawResult };
+}
+
+async function qos1Cost(port, tick = 0) {
+  const count = tick ? 50 : 200;
+  const client = await Session.open(tick);
+  await client.span({ op: 'connect', port });
+  await client.turn({ op: 'prepare', size: 16, kind: 'binary' });
+  await client.span({ op: 'qos1', count: 20, topic });
+  const clientResult = await client.span({ op: 'qos1', count, topic });
+  await client.close();
+  const raw = await Session.open(tick);
+  await raw.span({ op: 'rawConnect', port });
+  await raw.turn({ op: 'prepare', size: 16, kind: 'binary' });
+  const rawResult = await raw.span({ op: 'rawQoS1', count, topic });
+  await raw.close();
+  const per = result => ({ compute: round(result.compute / count), turns: round(result.turns / count, 2), ms: round(result.wall / count, 3) });
+  return { client: per(clientResult), raw: per(rawResult) };
+}
+
+async function receiveCost(port) {
+  const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`);
+  const payload = Buffer.alloc(16, 7);
+  const run = async (session, connect, expect) => {
+    await session.span(connect);
+    await session.turn({ op: 'prepare', size: 16, kind: 'binary' });
+    for (const count of [50, RECEIVE_COUNT]) {	// warm, then measured
+      const heapBefore = await session.heap();
+      const before = { ...session.xs.totals };
+      const done = session.span({ ...expect, count });
+      for (let i = 0; i < count; i++)
+        peer.publish('bench/in', payload);
+      const result = await done;
+      if (count === RECEIVE_COUNT)
+        return {
+          compute: round((session.xs.totals.compute - before.compute) / count),
+          allocatedSlots: round((result.heap - heapBefore) / count, 1),
+          retainedSlots: round(((await session.heap()) - heapBefore) / count, 1),
+        };
+    }
+  };
+  const client = await Session.open();
+  const clientResult = await run(client, { op: 'connect', port, subscribe: 'bench/in' }, { op: 'expect' });
+  await client.close();
+  const raw = await Session.open();
+  const rawResult = await run(raw, { op: 'rawConnect', port, subscribe: 'bench/in' }, { op: 'rawExpect', size: 16, topic: 'bench/in' });
+  await raw.close();
+  await peer.endAsync();
+  return { client: clientResult, raw: rawResult };
+}
+
+async function idleHeap(port) {
+  const client = await Session.open();
+  const before = await client.heap();
+  await client.span({ op: 'connect', port });
+  const after = await client.heap();
+  await client.close();
+  const raw = await Session.open();
+  const rawBefore = await raw.heap();
+  await raw.span({ op: 'rawConnect', port });
+  const rawAfter = await raw.heap();
+  await raw.close();
+  return { clientSlots: after - before, socketSlots: rawAfter - rawBefore, clientOnlySlots: (after - before) - (rawAfter - rawBefore) };
+}
+
+/**
+ * Publish-and-echo through the broker, client and raw app, each connected
+ * once and measured `ROUNDS` times in alternation; the median round of each
+ * is reported, since wall-clock rates vary with machine load.
+ */
+async function echoThroughput(port, tick = 0) {
+  const size = 64;
+  const count = tick ? Math.min(ECHO_COUNT, 2000) : ECHO_COUNT;
+  const client = await Session.open(tick);
+  await client.span({ op: 'connect', port, subscribe: 'bench/echo' });
+  await client.turn({ op: 'prepare', size, kind: 'binary' });
+  await client.span({ op: 'echo', count: 200, size, topic: 'bench/echo' });
+  const raw = await Session.open(tick);
+  await raw.span({ op: 'rawConnect', port, subscribe: 'bench/echo' });
+  await raw.turn({ op: 'prepare', size, kind: 'binary' });
+  await raw.span({ op: 'rawEcho', count: 200, size, topic: 'bench/echo' });
+  const clientRounds = [], rawRounds = [];
+  for (let round = 0; round < (tick ? 1 : ROUNDS); round++) {
+    clientRounds.push(await client.span({ op: 'echo', count, size, topic: 'bench/echo' }));
+    rawRounds.push(await raw.span({ op: 'rawEcho', count, size, topic: 'bench/echo' }));
+  }
+  await client.close();
+  await raw.close();
+  const median = rounds => [...rounds].sort((a, b) => a.wall - b.wall)[rounds.length >> 1];
+  const rate = result => ({
+    messagesPerSecond: round(count / (result.wall / 1000)),
+    megabytesPerSecond: round(count * size / (result.wall / 1000) / 1e6, 3),
+    computePerMessage: round(result.compute / count),
+    turnsPerMessage: round(result.turns / count, 3),
+  });
+  const clientRate = rate(median(clientRounds)), rawRate = rate(median(rawRounds));
+  return { size, count, rounds: clientRounds.length, client: clientRate, raw: rawRate, ratio: round(clientRate.messagesPerSecond / rawRate.messagesPerSecond, 3) };
+}
+
+const results = {
+  date: new Date().toISOString(),
+  machine: `${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}, Node ${process.version}`,
+  window: WINDOW,
+  brokers: {},
+};
+
+for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto]]) {
+  const broker = await start();
+  try {
+    const port = broker.port;
+    const entry = results.brokers[name] = { publish: {} };
+    for (const kind of ['binary', 'string'])
+      for (const size of [16, 1024, 65536])
+        entry.publish[`${kind} ${size}`] = await publishCost(port, size, kind);
+    entry.qos1 = await qos1Cost(port);
+    entry.receive = await receiveCost(port);
+    entry.idle = await idleHeap(port);
+    entry.echo = await echoThroughput(port);
+    entry.simulator = { tick: SIMULATOR_TICK, echo: await echoThroughput(port, SIMULATOR_TICK), qos1: await qos1Cost(port, SIMULATOR_TICK) };
+    process.stderr.write(`${name} done\n`);
+  }
+  finally {
+    await broker.close();
+  }
+}
+
+writeFileSync('bench-results.json', JSON.stringify(results, null, 2) + '\n');
+
+const names = Object.keys(results.brokers);
+const rows = [];
+const row = (label, value) => rows.push(`| ${label} | ${names.map(name => value(results.brokers[name])).join(' | ')} |`);
+for (const key of Object.keys(results.brokers[names[0]].publish)) {
+  const [kind, size] = key.split(' ');
+  const label = `QoS 0 publish, ${size >= 1024 ? `${size / 1024} KB` : `${size} B`} ${kind}`;
+  row(`${label}: compute steps, client / raw`, b => `${b.publish[key].client.compute} / ${b.publish[key].raw.compute}`);
+  row(`${label}: slots allocated (garbage), client / raw`, b => `${b.publish[key].client.allocatedSlots} / ${b.publish[key].raw.allocatedSlots}`);
+  row(`${label}: heap growth once warm (slots)`, b => `${b.publish[key].client.retainedSlots}`);
+}
+row('QoS 1 round trip: compute steps, client / raw', b => `${b.qos1.client.compute} / ${b.qos1.raw.compute}`);
+row('QoS 1 round trip: event-loop turns, client / raw', b => `${b.qos1.client.turns} / ${b.qos1.raw.turns}`);
+row('QoS 1 round trip: ms, client / raw', b => `${b.qos1.client.ms} / ${b.qos1.raw.ms}`);
+row('received message (16 B): compute steps, client / raw', b => `${b.receive.client.compute} / ${b.receive.raw.compute}`);
+row('received message (16 B): slots allocated, client / raw', b => `${b.receive.client.allocatedSlots} / ${b.receive.raw.allocatedSlots}`);
+row('idle connected client: heap slots (client alone)', b => `${b.idle.clientSlots} (${b.idle.clientOnlySlots})`);
+row(`echo 64 B x ${ECHO_COUNT}: messages/s, client / raw (ratio)`, b => `${b.echo.client.messagesPerSecond} / ${b.echo.raw.messagesPerSecond} (${b.echo.ratio})`);
+row('echo 64 B: MB/s, client / raw', b => `${b.echo.client.megabytesPerSecond} / ${b.echo.raw.megabytesPerSecond}`);
+row('echo 64 B: compute steps per message, client / raw', b => `${b.echo.client.computePerMessage} / ${b.echo.raw.computePerMessage}`);
+row(`simulator polling (${SIMULATOR_TICK} ms ticks): echo 64 B messages/s, client / raw (ratio)`, b => `${b.simulator.echo.client.messagesPerSecond} / ${b.simulator.echo.raw.messagesPerSecond} (${b.simulator.echo.ratio})`);
+row(`simulator polling (${SIMULATOR_TICK} ms ticks): QoS 1 round trip ms, client / raw`, b => `${b.simulator.qos1.client.ms} / ${b.simulator.qos1.raw.ms}`);
+
+console.log(`| measured ${results.date.slice(0, 10)} on XS (xsnap), write window ${WINDOW} B, socket events at once unless stated | ${names.join(' | ')} |`);
+console.log(`|---|${names.map(() => '---').join('|')}|`);
+console.log(rows.join('\n'));
+console.log(`\n${results.machine}; full figures in bench-results.json`);
