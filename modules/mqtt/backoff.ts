@@ -9,6 +9,8 @@ export interface ReconnectOptions {
 	maxDelay?: number;
 }
 
+const MAX_DELAY = 0x7FFFFFFF;	// timers take a signed 32-bit number of ms
+
 export class Backoff {
 	readonly #min: number;
 	readonly #max: number;
@@ -19,6 +21,8 @@ export class Backoff {
 			throw new RangeError("reconnect.minDelay must be an integer >= 1 (ms)");
 		if (!Number.isInteger(maxDelay) || maxDelay < minDelay)
 			throw new RangeError("reconnect.maxDelay must be an integer >= minDelay (ms)");
+		if (maxDelay > MAX_DELAY)
+			throw new RangeError(`reconnect.maxDelay must be at most ${MAX_DELAY} ms, what a timer takes`);
 		this.#min = minDelay;
 		this.#max = maxDelay;
 	}

@@ -11,7 +11,7 @@ import {
 	CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, PINGRESP,
 	PACKET_NAMES, SUBACK_FAILURE
 } from "mqtt/constants";
-import { type Data, isData } from "mqtt/bytes";
+import { type Data, isData, isEmptyData } from "mqtt/bytes";
 import { PacketWriter, type Frame, type Will } from "mqtt/writer";
 import { ProtocolError, type Packet } from "mqtt/parser";
 import { Connection, type SocketClass, type Endpoint } from "mqtt/connection";
@@ -113,6 +113,8 @@ export class MQTTClient {
 	#will: Will | undefined;
 
 	readonly #writer = new PacketWriter();
+	// What a QoS 0 publish written at once returns: one settled Promise serves them all.
+	readonly #resolved: Promise<void> = Promise.resolve();
 	readonly #ids = new PacketIds();
 	readonly #inbox: Inbox;
 	readonly #message: Message = { topic: new ArrayBuffer(0), payload: new ArrayBuffer(0), first: 0, ackId: 0 };
@@ -150,7 +152,7 @@ export class MQTTClient {
 			throw new TypeError(`clientId must be a string or binary data, not ${describe(clientId)}`);
 		if (typeof server !== "string" || !server)
 			throw new TypeError(`server must be a host name or IPv4 address, not ${describe(server)}`);
-		if (ssl !== undefined && ssl !== null && typeof ssl !== "object")
+		if (ssl !== undefined && ssl !== null && (typeof ssl !== "object" || Array.isArray(ssl)))
 			throw new TypeError(`sslParams must be an object ({} for defaults), not ${describe(ssl)}`);
 		const port = options.port ?? (ssl ? 8883 : 1883);
 		if (!Number.isInteger(port) || port < 1 || port > 65535)
@@ -169,11 +171,17 @@ export class MQTTClient {
 		this.#password = password ?? undefined;
 		this.#keepaliveSeconds = options.keepalive ?? 0;
 		this.#callback = callback ?? undefined;
-		this.#push = !!options.push;
-		this.#maxPacketSize = positiveInteger(options.maxPacketSize, 65536, "maxPacketSize");
-		this.#outgoingLimit = positiveInteger(options.outgoingLimit, 32, "outgoingLimit");
-		this.#inbox = new Inbox(positiveInteger(options.queueLength, 8, "queueLength"));
-		this.#backoff = options.reconnect ? new Backoff(options.reconnect === true ? {} : options.reconnect) : undefined;
+		const push = options.push ?? false;
+		checkBoolean(push, "push");
+		this.#push = push;
+		// A CONNACK is 4 bytes; MQTT's largest packet is 268,435,460.
+		this.#maxPacketSize = integerIn(options.maxPacketSize, 65536, 4, 268_435_460, "maxPacketSize");
+		this.#outgoingLimit = integerIn(options.outgoingLimit, 32, 1, 65_535, "outgoingLimit");
+		this.#inbox = new Inbox(integerIn(options.queueLength, 8, 1, 65_535, "queueLength"));
+		const reconnect = options.reconnect ?? false;
+		if (reconnect !== true && reconnect !== false && (typeof reconnect !== "object" || Array.isArray(reconnect)))
+			throw new TypeError(`reconnect must be true, false or {minDelay, maxDelay}, not ${describe(reconnect)}`);
+		this.#backoff = reconnect ? new Backoff(reconnect === true ? {} : reconnect) : undefined;
 		this.#onConnect = optionalFunction(options.onConnect, "onConnect");
 		this.#onDisconnect = optionalFunction(options.onDisconnect, "onDisconnect");
 		this.#TLS = options.TLS;
@@ -212,10 +220,12 @@ export class MQTTClient {
 		checkBoolean(cleanSession, "cleanSession");
 		if (typeof timeout !== "number" || !(timeout > 0) || timeout > 2_000_000)
 			throw new RangeError(`timeout must be a number of seconds > 0, not ${describe(timeout)}`);
+		if (!cleanSession && isEmptyData(this.#clientId))
+			throw new TypeError("an empty client id needs a clean session (MQTT 3.1.1, 3.1.3-7)");
 		if (this.#state !== IDLE)
-			return Promise.reject(new Error(this.#state === CONNECTED ? "already connected" : "already connecting"));
+			return Promise.reject(new Error(this.#state === CONNECTED ? "already connected" : this.#state === DISCONNECTING ? "disconnect() in progress" : "already connecting"));
 		this.#cleanSession = cleanSession;
-		this.#timeout = Math.round(timeout * 1000);
+		this.#timeout = Math.max(1, Math.round(timeout * 1000));
 		return new Promise((resolve, reject) => {
 			this.#state = CONNECTING;
 			this.#connecting = { resolve, reject };
@@ -267,8 +277,10 @@ export class MQTTClient {
 	 * before the Promise settles.
 	 */
 	publish(topic: Data, msg: Data, retain = false, qos = 0): Promise<void> {
-		checkBoolean(retain, "retain");
-		checkQoS(qos);
+		if (retain !== false && retain !== true)
+			checkBoolean(retain, "retain");
+		if (qos !== 0 && qos !== 1 && qos !== 2)
+			checkQoS(qos);
 		if (!this.#accepting()) {
 			this.#writer.publish(topic, msg, qos, retain, false, 1);	// argument errors first
 			return Promise.reject(this.#notConnected());
@@ -282,7 +294,7 @@ export class MQTTClient {
 			let started = false;
 			if (this.#sendsNow()) {
 				if (this.#connection!.send(frame))
-					return Promise.resolve();	// the hot path: written whole, nothing allocated but the Promise
+					return this.#resolved;	// the hot path: written whole, nothing allocated
 				started = true;
 			}
 			return new Promise((resolve, reject) => {
@@ -296,9 +308,10 @@ export class MQTTClient {
 				}
 			});
 		}
+		const id = this.#ids.next(this.#pending);
+		const frame = this.#writer.publish(topic, msg, qos, retain, false, id);	// argument errors throw here, not in the Promise
 		return new Promise((resolve, reject) => {
-			const pending = this.#newPending(PUBLISH, this.#ids.next(this.#pending), resolve, reject);
-			const frame = this.#writer.publish(topic, msg, qos, retain, false, pending.id);
+			const pending = this.#newPending(PUBLISH, id, resolve, reject);
 			pending.topic = topic;
 			pending.payload = msg;
 			pending.qos = qos;
@@ -318,7 +331,7 @@ export class MQTTClient {
 			throw new Error("subscribe needs a callback: pass one to the constructor or call setCallback() first");
 		const single = !Array.isArray(topic);
 		const filters = single ? [topic as Data] : (topic as Data[]).slice();
-		const grants = Array.isArray(qos) ? qos.slice() : filters.map(() => qos as number);
+		const grants = Array.isArray(qos) ? qos.slice() : Array.from(filters, () => qos as number);
 		return this.#request(SUBSCRIBE, filters, grants, single);
 	}
 
@@ -503,6 +516,7 @@ export class MQTTClient {
 			inProgress.settle?.reject(error);
 		}
 		if (this.#backoff) {
+			this.#inbox.forgetAcks();	// their packet ids belonged to this connection; the broker resends them
 			// QoS 0 messages wait for the next connection; QoS 1/2 and (un)subscribes
 			// are rebuilt from #pending then; acknowledgements and pings are void.
 			const kept: Outgoing[] = [];
@@ -550,6 +564,7 @@ export class MQTTClient {
 		}
 		this.#subscriptions.clear();
 		this.#exactlyOnce.clear();
+		this.#inbox.clear();	// like the seed: what was not read is gone with the connection
 	}
 
 	/** Rejects what waits for an acknowledgement (and the frames that would carry it). */
@@ -911,16 +926,17 @@ function checkBoolean(value: unknown, what: string): void {
 		throw new TypeError(`${what} must be true or false, not ${describe(value)}`);
 }
 
-function positiveInteger(value: unknown, fallback: number, what: string): number {
-	if (value === undefined)
+/** An optional integer option (null or undefined: the default). */
+function integerIn(value: unknown, fallback: number, min: number, max: number, what: string): number {
+	if (value === undefined || value === null)
 		return fallback;
-	if (!Number.isInteger(value) || (value as number) < 1)
-		throw new RangeError(`${what} must be an integer >= 1, not ${describe(value)}`);
+	if (!Number.isInteger(value) || (value as number) < min || (value as number) > max)
+		throw new RangeError(`${what} must be an integer ${min}..${max}, not ${describe(value)}`);
 	return value as number;
 }
 
-function optionalFunction<T>(value: T | undefined, what: string): T | undefined {
-	if (value !== undefined && typeof value !== "function")
+function optionalFunction<T>(value: T | undefined | null, what: string): T | undefined {
+	if (value !== undefined && value !== null && typeof value !== "function")
 		throw new TypeError(`${what} must be a function`);
-	return value;
+	return value ?? undefined;
 }

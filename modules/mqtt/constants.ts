@@ -40,5 +40,5 @@ export const SUBACK_FAILURE = 0x80;
 export function returnCodeText(code: number): string {
 	if (code === SUBACK_FAILURE)
 		return "subscription refused";
-	return CONNACK_REASONS[code] ?? `unknown return code ${code}`;
+	return Number.isInteger(code) && code >= 0 && code < CONNACK_REASONS.length ? CONNACK_REASONS[code] : `unknown return code ${code}`;
 }

@@ -40,6 +40,19 @@ export class Inbox {
 		this.#length++;
 	}
 
+	/** Messages stay, but none will be acknowledged: their packet ids belonged to a connection now gone. */
+	forgetAcks(): void {
+		const meta = this.#meta;
+		for (let i = 0; i < meta.length; i++)
+			meta[i] &= 0xFFFF0000;
+	}
+
+	clear(): void {
+		this.#topics.fill(undefined);
+		this.#payloads.fill(undefined);
+		this.#head = this.#length = 0;
+	}
+
 	/** Removes the oldest message into `into` (reused by the caller). False when empty. */
 	shift(into: Message): boolean {
 		if (!this.#length)
