@@ -14,7 +14,7 @@ import {
 import { type Data, isData, isEmptyData } from "mqtt/bytes";
 import { PacketWriter, type Frame, type Will } from "mqtt/writer";
 import { ProtocolError, type Packet } from "mqtt/parser";
-import { Connection, type SocketClass, type Endpoint } from "mqtt/connection";
+import { Connection, type SocketClass, type Endpoint, type ConnectionEvents } from "mqtt/connection";
 import { Inbox, type Message } from "mqtt/inbox";
 import { PacketIds } from "mqtt/packet-ids";
 import { KeepAlive } from "mqtt/keepalive";
@@ -58,6 +58,10 @@ export interface ClientOptions {
 const IDLE = 0, CONNECTING = 1, CONNECTED = 2, RECONNECTING = 3, DISCONNECTING = 4;
 const WAITING = 0, SENT = 1, RELEASED = 2;	// a pending operation's progress
 const CHECK_MSG_WAIT = 50;	// ms, as the seed's select() in check_msg
+// Bytes read from the socket at a time, held for the connection's life. A
+// packet that fits is parsed where it lies; a larger one is gathered into
+// its own payload buffer, which it needs anyway: small costs no copy more.
+const READ_BUFFER_SIZE = 256;
 // Loaded on first use, so that an app without TLS carries none of it. Typed
 // `string` on purpose: the SDK type-checks each build with only the typings
 // of the modules in it, and a build without TLS has no declaration for it.
@@ -114,10 +118,10 @@ export class MQTTClient {
 
 	readonly #writer = new PacketWriter();
 	// What a QoS 0 publish written at once returns: one settled Promise serves them all.
-	readonly #resolved: Promise<void> = Promise.resolve();
+	#resolved: Promise<void> | undefined;
 	readonly #ids = new PacketIds();
 	readonly #inbox: Inbox;
-	readonly #message: Message = { topic: new ArrayBuffer(0), payload: new ArrayBuffer(0), first: 0, ackId: 0 };
+	#message: Message | undefined;	// reused by #deliverQueued
 
 	#state = IDLE;
 	#connection: Connection | undefined;
@@ -135,8 +139,8 @@ export class MQTTClient {
 	#inProgress: Outgoing | undefined;	// written in part; the rest follows on onWritable
 	#messagesWaiting = 0;			// publishes not yet handed to the socket
 	readonly #waiters: Waiter[] = [];
-	readonly #exactlyOnce = new ExactlyOnce();	// received QoS 2: delivered once
-	readonly #subscriptions = new Map<string, { filter: Data; qos: number }>();
+	#exactlyOnce: ExactlyOnce | undefined;	// received QoS 2: delivered once; made on the first
+	#subscriptions: Map<string, { filter: Data; qos: number }> | undefined;	// made on the first SUBACK
 
 	constructor(clientId: Data, server: string, port?: number, sslParams?: Record<string, unknown> | null, user?: Data, password?: Data, keepalive?: number, callback?: Callback);
 	constructor(options: ClientOptions);
@@ -294,7 +298,7 @@ export class MQTTClient {
 			let started = false;
 			if (this.#sendsNow()) {
 				if (this.#connection!.send(frame))
-					return this.#resolved;	// the hot path: written whole, nothing allocated
+					return this.#resolved ??= Promise.resolve();	// the hot path: written whole, nothing allocated
 				started = true;
 			}
 			return new Promise((resolve, reject) => {
@@ -400,20 +404,21 @@ export class MQTTClient {
 		return this.#TLS;
 	}
 
+	// What every connection reports to its client: one frozen object, no closure per connection.
+	static readonly #events: ConnectionEvents<MQTTClient> = Object.freeze({
+		onOpen(client: MQTTClient, connection: Connection) { client.#onOpen(connection); },
+		onPacket(client: MQTTClient, connection: Connection, packet: Packet) { return client.#onPacket(connection, packet); },
+		onClose(client: MQTTClient, connection: Connection, error: Error) { client.#onClose(connection, error); },
+		onDrain(client: MQTTClient, connection: Connection) { client.#onDrain(connection); }
+	});
+
 	#dial(endpoint: Endpoint): void {
-		let connection: Connection;
 		try {
-			connection = new Connection(endpoint, {
-				onOpen: () => this.#onOpen(connection),
-				onPacket: packet => this.#onPacket(connection, packet),
-				onClose: error => this.#onClose(connection, error),
-				onDrain: () => this.#onDrain(connection)
-			}, this.#maxPacketSize, 1536);
+			this.#connection = new Connection(endpoint, MQTTClient.#events, this, this.#maxPacketSize, READ_BUFFER_SIZE);
 		}
 		catch (error) {
-			return this.#connectFailed(error as Error);
+			this.#connectFailed(error as Error);
 		}
-		this.#connection = connection;
 	}
 
 	#onOpen(connection: Connection): void {
@@ -429,7 +434,7 @@ export class MQTTClient {
 		this.#clearConnecting();
 		this.#state = CONNECTED;
 		this.#backoff?.reset();
-		this.#exactlyOnce.connected(sessionPresent);
+		this.#exactlyOnce?.connected(sessionPresent);
 		this.#requeue(reconnected && !sessionPresent);
 		if (this.#keepaliveSeconds)
 			this.#keepAlive = new KeepAlive(this.#keepaliveSeconds, {
@@ -450,7 +455,7 @@ export class MQTTClient {
 		this.#connectTimer = undefined;
 		this.#attempt = undefined;
 		if (this.#connection) {
-			this.#connection.close(error);
+			this.#connection.close();
 			this.#connection = undefined;
 		}
 		if (this.#state === RECONNECTING)
@@ -464,7 +469,7 @@ export class MQTTClient {
 		this.#clearConnecting();
 		this.#state = IDLE;
 		if (this.#connection) {
-			this.#connection.close(error);
+			this.#connection.close();
 			this.#connection = undefined;
 		}
 		connecting?.reject(error);
@@ -500,7 +505,7 @@ export class MQTTClient {
 	#fail(connection: Connection, error: Error): void {
 		if (connection !== this.#connection)
 			return;
-		connection.close(error);
+		connection.close();
 		this.#onClose(connection, error);
 	}
 
@@ -548,7 +553,7 @@ export class MQTTClient {
 		this.#clearConnecting();
 		connecting?.reject(error);
 		if (this.#connection) {
-			this.#connection.close(error);
+			this.#connection.close();
 			this.#connection = undefined;
 		}
 		this.#rejectAwaitingBroker(error);
@@ -562,8 +567,8 @@ export class MQTTClient {
 			Timer.clear(waiter.timer);
 			waiter.reject(error);
 		}
-		this.#subscriptions.clear();
-		this.#exactlyOnce.clear();
+		this.#subscriptions = undefined;
+		this.#exactlyOnce?.clear();
 		this.#inbox.clear();	// like the seed: what was not read is gone with the connection
 	}
 
@@ -689,9 +694,9 @@ export class MQTTClient {
 	#requeue(resubscribe: boolean): void {
 		const kept = this.#outgoing.splice(0);	// QoS 0 messages, kept by #lost
 		this.#messagesWaiting = kept.length;
-		if (resubscribe && this.#subscriptions.size) {
+		if (resubscribe && this.#subscriptions?.size) {
 			const filters: Data[] = [], grants: number[] = [];
-			for (const { filter, qos } of this.#subscriptions.values()) {
+			for (const { filter, qos } of this.#subscriptions!.values()) {
 				filters.push(filter);
 				grants.push(qos);
 			}
@@ -764,7 +769,7 @@ export class MQTTClient {
 			break;
 		}
 		case PUBREL:
-			this.#exactlyOnce.release(packet.id);
+			this.#exactlyOnce?.release(packet.id);
 			this.#enqueue(this.#writer.ack(PUBCOMP, packet.id), undefined, undefined, false);
 			break;
 		case SUBACK:
@@ -807,13 +812,13 @@ export class MQTTClient {
 		if (granted) {
 			for (let i = 0; i < filters.length; i++)
 				if (granted[i] !== SUBACK_FAILURE)
-					this.#subscriptions.set(keyOf(filters[i]), { filter: filters[i], qos: pending.grants![i] });
+					(this.#subscriptions ??= new Map()).set(keyOf(filters[i]), { filter: filters[i], qos: pending.grants![i] });
 			if (pending.single && granted[0] === SUBACK_FAILURE)
 				return pending.reject(new MQTTException(SUBACK_FAILURE));
 			return pending.resolve(pending.single ? granted[0] : granted);
 		}
 		for (const filter of filters)
-			this.#subscriptions.delete(keyOf(filter));
+			this.#subscriptions?.delete(keyOf(filter));
 		pending.resolve();
 	}
 
@@ -828,7 +833,7 @@ export class MQTTClient {
 	#onPublish(connection: Connection, packet: Packet): boolean {
 		const first = (PUBLISH << 4) | packet.flags;
 		if (packet.qos === 2) {
-			const duplicate = this.#exactlyOnce.receive(packet.id, packet.topic, packet.payload);
+			const duplicate = (this.#exactlyOnce ??= new ExactlyOnce()).receive(packet.id, packet.topic, packet.payload);
 			this.#enqueue(this.#writer.ack(PUBREC, packet.id), undefined, undefined, false);
 			if (duplicate)
 				return true;
@@ -870,7 +875,7 @@ export class MQTTClient {
 	}
 
 	#deliverQueued(waiter: Settle | undefined): void {
-		const message = this.#message;
+		const message = this.#message ??= { topic: EMPTY, payload: EMPTY, first: 0, ackId: 0 };
 		this.#inbox.shift(message);
 		const { topic, payload, first, ackId } = message;
 		message.topic = message.payload = EMPTY;

@@ -32,19 +32,36 @@ export interface Endpoint {
 	secure?: Record<string, unknown> | undefined;
 }
 
-export interface ConnectionOwner {
+/**
+ * What a connection tells its owner, as one object of functions shared by
+ * every connection (no closure per connection), each called with the owner.
+ */
+export interface ConnectionEvents<Owner> {
 	/** The socket is connected and writable. */
-	onOpen(): void;
+	onOpen(owner: Owner, connection: Connection): void;
 	/** A packet arrived. Return false to stop reading until resume(). */
-	onPacket(packet: Packet): boolean;
+	onPacket(owner: Owner, connection: Connection, packet: Packet): boolean;
 	/** The connection is over, by the network or by a protocol error. Not called after close(). */
-	onClose(error: Error): void;
+	onClose(owner: Owner, connection: Connection, error: Error): void;
 	/** The frame in progress is fully written; the owner may send the next. */
-	onDrain(): void;
+	onDrain(owner: Owner, connection: Connection): void;
+}
+
+interface SocketWithTarget {
+	target: Connection;
 }
 
 export class Connection {
-	readonly #owner: ConnectionOwner;
+	// The socket's callbacks, one set for every TCP connection: the socket
+	// calls them with itself as `this`, and its `target` is the connection.
+	static readonly #callbacks = Object.freeze({
+		onReadable(this: SocketWithTarget, count: number) { this.target.#onReadable(count); },
+		onWritable(this: SocketWithTarget, count: number) { this.target.#onWritable(count); },
+		onError(this: SocketWithTarget, error?: Error) { this.target.#onError(error); }
+	});
+
+	readonly #events: ConnectionEvents<any>;
+	readonly #owner: unknown;
 	readonly #endpoint: Endpoint;
 	readonly #parser: PacketParser;
 	readonly #socket: Socket;
@@ -60,28 +77,31 @@ export class Connection {
 	#head: Uint8Array | undefined;
 	#body: Uint8Array | undefined;
 	#offset = 0;
-	#done: ((error?: Error) => void) | undefined;
 	#ownError: unknown;
 	/** Time.ticks of the last write and of the last arrival: the keep-alive reads them. */
 	lastSend = 0;
 	lastReceive = 0;
 
-	constructor(endpoint: Endpoint, owner: ConnectionOwner, maxPacketSize: number, readBufferSize: number) {
+	constructor(endpoint: Endpoint, events: ConnectionEvents<any>, owner: unknown, maxPacketSize: number, readBufferSize: number) {
+		this.#events = events;
 		this.#owner = owner;
 		this.#endpoint = endpoint;
 		this.#parser = new PacketParser(maxPacketSize);
 		this.#input = new Uint8Array(readBufferSize);
 		this.lastSend = this.lastReceive = Time.ticks;
-		const connection = this;
 		const options: Record<string, unknown> = {
 			address: endpoint.address,
 			port: endpoint.port,
 			nodelay: true,	// MQTT packets are small and latency-bound
-			onReadable(count: number) { connection.#onReadable(count); },
-			onWritable(count: number) { connection.#onWritable(count); },
-			onError(error?: Error) { connection.#onError(error); }
+			target: this,
+			...Connection.#callbacks
 		};
 		if (endpoint.TLS) {
+			// The SDK's TLS socket calls back without itself as `this`: closures here.
+			const connection = this;
+			options.onReadable = (count: number) => connection.#onReadable(count);
+			options.onWritable = (count: number) => connection.#onWritable(count);
+			options.onError = (error?: Error) => connection.#onError(error);
 			options.host = endpoint.host;
 			options.secure = endpoint.secure ?? {};
 			options.TCP = { io: guardedTCP(error => connection.#onTLSFault(error)) };
@@ -103,11 +123,10 @@ export class Connection {
 
 	/**
 	 * Writes a frame (the writer's, consumed before this returns). True when it
-	 * was handed to the socket whole; otherwise the rest follows on onWritable
-	 * and `done` is called then (or with an error if the connection ends first).
-	 * Call only when `idle`.
+	 * was handed to the socket whole; otherwise the rest follows on onWritable,
+	 * and the owner hears onDrain when it is all written. Call only when `idle`.
 	 */
-	send(frame: Frame, done?: (error?: Error) => void): boolean {
+	send(frame: Frame): boolean {
 		if (!this.idle)
 			throw new Error("connection busy");	// the client's queue guarantees this never happens
 		const { head, body } = frame;
@@ -121,7 +140,6 @@ export class Connection {
 		this.#head = head.slice();	// the writer reuses its buffer
 		this.#body = body && body.length ? body : undefined;
 		this.#offset = 0;
-		this.#done = done;
 		this.#continue();
 		return this.#head === undefined;
 	}
@@ -134,8 +152,8 @@ export class Connection {
 		this.#pump();
 	}
 
-	/** Closes the socket; no callback follows. The frame in progress is abandoned with `error`. */
-	close(error?: Error): void {
+	/** Closes the socket; no callback follows. The frame in progress is abandoned. */
+	close(): void {
 		if (this.#closed)
 			return;
 		this.#closed = true;
@@ -145,7 +163,7 @@ export class Connection {
 		catch {
 			// already closed by the host
 		}
-		this.#abandon(error ?? new Error("connection closed"));
+		this.#head = this.#body = undefined;
 	}
 
 	#write(bytes: Uint8Array): void {
@@ -164,18 +182,9 @@ export class Connection {
 			this.#write(start === 0 && count === part.length ? part : part.subarray(start, start + count));
 			this.lastSend = Time.ticks;
 			this.#offset += count;
-			if (this.#offset === this.#head.length + (this.#body ? this.#body.length : 0)) {
-				const done = this.#done;
-				this.#head = this.#body = this.#done = undefined;
-				done?.();
-			}
+			if (this.#offset === this.#head.length + (this.#body ? this.#body.length : 0))
+				this.#head = this.#body = undefined;
 		}
-	}
-
-	#abandon(error: Error): void {
-		const done = this.#done;
-		this.#head = this.#body = this.#done = undefined;
-		done?.(error);
 	}
 
 	#onWritable(count: number): void {
@@ -184,14 +193,14 @@ export class Connection {
 		this.#writable = count;
 		if (!this.#opened) {
 			this.#opened = true;
-			this.#owner.onOpen();
+			this.#events.onOpen(this.#owner, this);
 			return;
 		}
 		if (this.#head === undefined)
 			return;
 		this.#continue();
 		if (this.#head === undefined && !this.#closed)
-			this.#owner.onDrain();
+			this.#events.onDrain(this.#owner, this);
 	}
 
 	#onReadable(count: number): void {
@@ -210,13 +219,13 @@ export class Connection {
 
 	/** Parses what is buffered here, then reads more, until paused or nothing is left. */
 	#pump(): void {
-		const input = this.#input, parser = this.#parser, owner = this.#owner;
+		const input = this.#input, parser = this.#parser, events = this.#events, owner = this.#owner;
 		try {
 			while (!this.#paused && !this.#closed) {
 				const start = this.#inputStart, end = this.#inputEnd;
 				if (start < end) {
 					this.#inputStart = parser.parse(input, start, end);
-					if (parser.ready && !owner.onPacket(parser.packet))
+					if (parser.ready && !events.onPacket(owner, this, parser.packet))
 						this.#paused = true;
 					continue;
 				}
@@ -269,8 +278,8 @@ export class Connection {
 	#fail(error: Error): void {
 		if (this.#closed)
 			return;
-		this.close(error);
-		this.#owner.onClose(error);
+		this.close();
+		this.#events.onClose(this.#owner, this, error);
 	}
 }
 

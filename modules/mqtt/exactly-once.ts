@@ -14,11 +14,10 @@
 const REMEMBERED = 32;	// completions kept: more than a connection has in flight when it dies
 
 export class ExactlyOnce {
-	readonly #pending = new Map<number, number>();	// id -> fingerprint, from PUBLISH to PUBREL
-	readonly #pendingSince = new Map<number, number>();	// id -> connection that brought it
-	readonly #ids = new Uint16Array(REMEMBERED);	// completions, a ring
-	readonly #fingerprints = new Uint32Array(REMEMBERED);
-	readonly #connections = new Uint32Array(REMEMBERED);
+	// id -> fingerprint + 2**32 * the connection that brought it, from PUBLISH to PUBREL
+	readonly #pending = new Map<number, number>();
+	// The completions, a ring of pairs: fingerprint, then connection << 16 | id.
+	readonly #completed = new Uint32Array(2 * REMEMBERED);
 	#next = 0;
 	#connection = 1;
 
@@ -27,40 +26,41 @@ export class ExactlyOnce {
 		if (this.#pending.has(id))
 			return true;
 		const fingerprint = fingerprintOf(topic, payload);
-		this.#pending.set(id, fingerprint);
-		this.#pendingSince.set(id, this.#connection);
-		for (let i = 0; i < REMEMBERED; i++)
-			if (this.#ids[i] === id && this.#fingerprints[i] === fingerprint && this.#connections[i] && this.#connections[i] < this.#connection)
+		this.#pending.set(id, fingerprint + 2 ** 32 * this.#connection);
+		const completed = this.#completed, connection = this.#connection;
+		for (let i = 0; i < completed.length; i += 2) {
+			const tag = completed[i + 1];
+			if (completed[i] === fingerprint && (tag & 0xFFFF) === id && tag >>> 16 !== 0 && tag >>> 16 < connection)
 				return true;
+		}
 		return false;
 	}
 
 	/** PUBREL: the message is complete. */
 	release(id: number): void {
-		const fingerprint = this.#pending.get(id);
-		if (fingerprint === undefined)
+		const entry = this.#pending.get(id);
+		if (entry === undefined)
 			return;
-		const connection = this.#pendingSince.get(id)!;
 		this.#pending.delete(id);
-		this.#pendingSince.delete(id);
 		const slot = this.#next;
-		this.#ids[slot] = id;
-		this.#fingerprints[slot] = fingerprint;
-		this.#connections[slot] = connection;
-		this.#next = (slot + 1) % REMEMBERED;
+		this.#completed[slot] = entry % 2 ** 32;
+		this.#completed[slot + 1] = ((Math.floor(entry / 2 ** 32) & 0xFFFF) << 16 | id) >>> 0;
+		this.#next = (slot + 2) % this.#completed.length;
 	}
 
 	/** A new connection; without a session, the broker has nothing to resend. */
 	connected(sessionPresent: boolean): void {
-		this.#connection++;
+		if (++this.#connection > 0xFFFF) {	// connection numbers live in 16 bits: start again, forgetting
+			this.#connection = 1;
+			this.clear();
+		}
 		if (!sessionPresent)
 			this.clear();
 	}
 
 	clear(): void {
 		this.#pending.clear();
-		this.#pendingSince.clear();
-		this.#connections.fill(0);
+		this.#completed.fill(0);
 	}
 }
 

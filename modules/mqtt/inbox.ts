@@ -1,6 +1,7 @@
 // Received PUBLISH messages waiting for waitMsg/checkMsg: a fixed ring, so its
-// memory is bounded by its capacity. When it is full the client stops reading
-// the socket and TCP holds the broker back.
+// memory is bounded by its capacity (and taken only once a message waits).
+// When it is full the client stops reading the socket and TCP holds the
+// broker back.
 
 export interface Message {
 	topic: ArrayBuffer;
@@ -12,59 +13,57 @@ export interface Message {
 }
 
 export class Inbox {
-	readonly #topics: (ArrayBuffer | undefined)[];
-	readonly #payloads: (ArrayBuffer | undefined)[];
-	readonly #meta: Uint32Array;	// first byte << 16 | ack id
+	readonly #capacity: number;
+	#ring: (ArrayBuffer | number | undefined)[] | undefined;	// topic, payload, first byte << 16 | ack id; per message
 	#head = 0;
 	#length = 0;
 
 	constructor(capacity: number) {
 		if (!Number.isInteger(capacity) || capacity < 1)
 			throw new RangeError("queue length must be an integer >= 1");
-		this.#topics = new Array(capacity).fill(undefined);
-		this.#payloads = new Array(capacity).fill(undefined);
-		this.#meta = new Uint32Array(capacity);
+		this.#capacity = capacity;
 	}
 
 	get length(): number { return this.#length; }
-	get full(): boolean { return this.#length === this.#topics.length; }
+	get full(): boolean { return this.#length === this.#capacity; }
 
 	push(topic: ArrayBuffer, payload: ArrayBuffer, first: number, ackId: number): void {
-		const capacity = this.#topics.length;
-		if (this.#length === capacity)
+		if (this.#length === this.#capacity)
 			throw new Error("inbox full");
-		const index = (this.#head + this.#length) % capacity;
-		this.#topics[index] = topic;
-		this.#payloads[index] = payload;
-		this.#meta[index] = (first << 16) | ackId;
+		const ring = this.#ring ??= new Array(3 * this.#capacity).fill(undefined);
+		const index = 3 * ((this.#head + this.#length) % this.#capacity);
+		ring[index] = topic;
+		ring[index + 1] = payload;
+		ring[index + 2] = (first << 16) | ackId;
 		this.#length++;
-	}
-
-	/** Messages stay, but none will be acknowledged: their packet ids belonged to a connection now gone. */
-	forgetAcks(): void {
-		const meta = this.#meta;
-		for (let i = 0; i < meta.length; i++)
-			meta[i] &= 0xFFFF0000;
-	}
-
-	clear(): void {
-		this.#topics.fill(undefined);
-		this.#payloads.fill(undefined);
-		this.#head = this.#length = 0;
 	}
 
 	/** Removes the oldest message into `into` (reused by the caller). False when empty. */
 	shift(into: Message): boolean {
 		if (!this.#length)
 			return false;
-		const index = this.#head;
-		into.topic = this.#topics[index]!;
-		into.payload = this.#payloads[index]!;
-		into.first = this.#meta[index] >>> 16;
-		into.ackId = this.#meta[index] & 0xFFFF;
-		this.#topics[index] = this.#payloads[index] = undefined;
-		this.#head = (index + 1) % this.#topics.length;
+		const ring = this.#ring!, index = 3 * this.#head;
+		const meta = ring[index + 2] as number;
+		into.topic = ring[index] as ArrayBuffer;
+		into.payload = ring[index + 1] as ArrayBuffer;
+		into.first = meta >>> 16;
+		into.ackId = meta & 0xFFFF;
+		ring[index] = ring[index + 1] = undefined;
+		this.#head = (this.#head + 1) % this.#capacity;
 		this.#length--;
 		return true;
+	}
+
+	/** Messages stay, but none will be acknowledged: their packet ids belonged to a connection now gone. */
+	forgetAcks(): void {
+		const ring = this.#ring;
+		if (ring)
+			for (let i = 2; i < ring.length; i += 3)
+				ring[i] = (ring[i] as number) & 0xFFFF0000;
+	}
+
+	clear(): void {
+		this.#ring = undefined;
+		this.#head = this.#length = 0;
 	}
 }

@@ -40,9 +40,10 @@ export interface ConnectFields {
 
 const HEAD_ROOM = 5;	// type byte + at most four remaining-length bytes
 
-// Small enough to leave in one write on every target: the simulator's write
-// window is 1536 bytes and an ESP8266 segment 1460.
-export const DEFAULT_INLINE_LIMIT = 1024;
+// The writer's buffer, held for the client's life: a packet up to this size
+// is assembled whole and leaves in one write (acknowledgements, pings, most
+// telemetry); a larger one goes as its head, then the caller's payload as is.
+export const DEFAULT_INLINE_LIMIT = 256;
 
 const PROTOCOL: readonly number[] = Object.freeze([0, 4, 0x4D, 0x51, 0x54, 0x54, 4]);	// "MQTT", level 4 (3.1.1)
 
@@ -54,14 +55,13 @@ export class PacketWriter {
 	#headBuffer: Uint8Array | undefined;	// what frame.head views
 	#headStart = 0;
 	#headEnd = 0;
-	readonly #ping = Uint8Array.of(PINGREQ << 4, 0);
-	// The last few publish topics given as strings, encoded and checked: an app
-	// publishes to the same topics again and again, and encoding a string in
-	// JavaScript costs more than copying its bytes.
-	readonly #topicTexts: (string | undefined)[] = [undefined, undefined, undefined, undefined];
-	readonly #topicFields: (Uint8Array | undefined)[] = [undefined, undefined, undefined, undefined];
-	#nextTopic = 0;
-	readonly #disconnect = Uint8Array.of(DISCONNECT << 4, 0);
+	// The last two publish topics given as strings, encoded and checked: an app
+	// publishes to the same topics again and again, and copying bytes costs
+	// less than encoding a string.
+	#topicText0: string | undefined;
+	#topicField0: Uint8Array | undefined;
+	#topicText1: string | undefined;
+	#topicField1: Uint8Array | undefined;
 
 	/** `inlineLimit`: packets up to this many bytes are assembled whole. */
 	constructor(inlineLimit = DEFAULT_INLINE_LIMIT) {
@@ -181,19 +181,13 @@ export class PacketWriter {
 	}
 
 	pingreq(): Frame {
-		return this.#constant(this.#ping);
+		this.#begin();
+		return this.#finish(PINGREQ << 4, undefined);
 	}
 
 	disconnect(): Frame {
-		return this.#constant(this.#disconnect);
-	}
-
-	#constant(head: Uint8Array): Frame {
-		const frame = this.#frame;
-		frame.head = head;
-		this.#headBuffer = undefined;
-		frame.body = undefined;
-		return frame;
+		this.#begin();
+		return this.#finish(DISCONNECT << 4, undefined);
 	}
 
 	#begin(): void {
@@ -246,26 +240,24 @@ export class PacketWriter {
 		return length;
 	}
 
-	/** The topic of a PUBLISH, from the cache when it is one of the last few strings. */
+	/** The topic of a PUBLISH, from the cache when it is one of the last two strings. */
 	#publishTopic(topic: Data): void {
 		if (typeof topic === "string") {
-			const texts = this.#topicTexts;
-			for (let i = 0; i < texts.length; i++)
-				if (texts[i] === topic) {
-					const field = this.#topicFields[i]!;
-					this.#ensure(field.length);
-					this.#buffer.set(field, this.#position);
-					this.#position += field.length;
-					return;
-				}
+			const field = topic === this.#topicText0 ? this.#topicField0 : topic === this.#topicText1 ? this.#topicField1 : undefined;
+			if (field) {
+				this.#ensure(field.length);
+				this.#buffer.set(field, this.#position);
+				this.#position += field.length;
+				return;
+			}
 		}
 		const start = this.#position;
 		this.#topicName(topic, "topic");
-		if (typeof topic === "string") {
-			const slot = this.#nextTopic;
-			this.#topicTexts[slot] = topic;
-			this.#topicFields[slot] = this.#buffer.slice(start, this.#position);
-			this.#nextTopic = (slot + 1) & 3;
+		if (typeof topic === "string") {	// the newest in front, the older one kept
+			this.#topicText1 = this.#topicText0;
+			this.#topicField1 = this.#topicField0;
+			this.#topicText0 = topic;
+			this.#topicField0 = this.#buffer.slice(start, this.#position);
 		}
 	}
 

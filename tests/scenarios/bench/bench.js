@@ -69,7 +69,7 @@ export default function bench() {
 
 		async connect({ port, push = true, subscribe }, done) {
 			client = new MQTTClient({
-				clientId: `bench-${Time.ticks}`, server: address, port, push, maxPacketSize: 1 << 20, outgoingLimit: 100000,
+				clientId: `bench-${Time.ticks}`, server: address, port, push, maxPacketSize: 1 << 20, outgoingLimit: 65535,
 				callback() {
 					if (++received === expect)
 						finished?.();
