@@ -51,11 +51,12 @@ const TYPE = 0, LENGTH = 1, BODY = 2, TOPIC_LENGTH = 3, TOPIC = 4, PACKET_ID = 5
 const FLAGS: readonly number[] = Object.freeze([-1, -1, 0, -2, 0, 0, 2, 0, -1, 0, -1, 0, -1, 0, -1, -1]);
 
 const EMPTY = new ArrayBuffer(0);
+const NO_CODES: number[] = Object.freeze([]) as unknown as number[];
 
 export class PacketParser {
 	readonly packet: Packet = {
 		type: 0, flags: 0, id: 0, sessionPresent: false, returnCode: 0,
-		qos: 0, retain: false, dup: false, topic: EMPTY, payload: EMPTY, granted: []
+		qos: 0, retain: false, dup: false, topic: EMPTY, payload: EMPTY, granted: NO_CODES
 	};
 	/** True when the last `parse` call completed `packet`. */
 	ready = false;
@@ -65,7 +66,7 @@ export class PacketParser {
 	#remaining = 0;			// body bytes still to come
 	#multiplier = 1;		// remaining-length decoding
 	#lengthBytes = 0;
-	#field = new Uint8Array(8);	// a split topic or a non-PUBLISH body
+	#field: Uint8Array | undefined;	// a split topic or a non-PUBLISH body; made when one comes
 	#fieldLength = 0;
 	#fill = 0;
 	#topicLength = 0;
@@ -169,11 +170,11 @@ export class PacketParser {
 			}
 			case BODY: {
 				const count = Math.min(end - i, this.#fieldLength - this.#fill);
-				this.#field.set(bytes.subarray(i, i + count), this.#fill);
+				this.#field!.set(bytes.subarray(i, i + count), this.#fill);
 				this.#fill += count;
 				i += count;
 				if (this.#fill === this.#fieldLength) {
-					this.#decodeBody(this.#field, 0, this.#fieldLength);
+					this.#decodeBody(this.#field!, 0, this.#fieldLength);
 					return this.#complete(i);
 				}
 				break;
@@ -198,11 +199,11 @@ export class PacketParser {
 				break;
 			case TOPIC: {
 				const count = Math.min(end - i, this.#topicLength - this.#fill);
-				this.#field.set(bytes.subarray(i, i + count), this.#fill);
+				this.#field!.set(bytes.subarray(i, i + count), this.#fill);
 				this.#fill += count;
 				i += count;
 				if (this.#fill === this.#topicLength) {
-					packet.topic = this.#topic(this.#field, 0, this.#topicLength);
+					packet.topic = this.#topic(this.#field!, 0, this.#topicLength);
 					const after = this.#afterTopic(bytes, i, end);
 					if (after >= 0)
 						return this.#complete(after);
@@ -307,8 +308,8 @@ export class PacketParser {
 	}
 
 	#growField(length: number): void {
-		if (this.#field.length < length)
-			this.#field = new Uint8Array(length);
+		if (this.#field === undefined || this.#field.length < length)
+			this.#field = new Uint8Array(Math.max(length, 8));
 	}
 
 	/**
