@@ -2,7 +2,7 @@
 import { MQTTClient, MQTTException } from "mqtt";
 import Time from "time";
 import { report, resources, onMessage } from "harness";
-import { text, outcome, settled, delay, cases } from "./common.js";
+import { text, outcome, settled, delay, cases } from "./common";
 
 const server = "127.0.0.1";
 

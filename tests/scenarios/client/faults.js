@@ -2,7 +2,7 @@
 // real brokers do not produce on demand.
 import { MQTTClient } from "mqtt";
 import { report, resources, onMessage } from "harness";
-import { text, settled, delay, cases } from "./common.js";
+import { text, settled, delay, cases } from "./common";
 
 const server = "127.0.0.1";
 

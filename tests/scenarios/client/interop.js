@@ -2,7 +2,7 @@
 // other side, big payloads through small windows, retained messages.
 import { MQTTClient } from "mqtt";
 import { report, onMessage } from "harness";
-import { text, cases } from "./common.js";
+import { text, cases } from "./common";
 
 const server = "127.0.0.1";
 const hex = buffer => Array.from(new Uint8Array(buffer), byte => byte.toString(16).padStart(2, "0")).join("");

@@ -3,7 +3,7 @@
 import { MQTTClient } from "mqtt";
 import Time from "time";
 import { report, resources, onMessage } from "harness";
-import { text, settled, delay, cases } from "./common.js";
+import { text, settled, delay, cases } from "./common";
 
 const server = "127.0.0.1";
 

@@ -3,7 +3,7 @@
 import { MQTTClient } from "mqtt";
 import Resource from "Resource";
 import { resources } from "harness";
-import { text, settled, cases } from "./common.js";
+import { text, settled, cases } from "./common";
 
 function sslParams({ ca, verify }) {
 	const ssl = {};
