@@ -61,7 +61,8 @@ test('a half-open connection (no answer, socket open) is declared dead within 1.
     assert.equal(connected.event, 'connected');
     assert.equal(disconnected.event, 'disconnected');
     assert.match(disconnected.reason, /did not answer PINGREQ within \d+ ms \(keep-alive 1 s\): connection dead/);
-    assert.ok(disconnected.sinceLastSend <= 1500 + 100, `declared dead ${disconnected.sinceLastSend} ms after the last send`);
+    // 1.5 x keepalive, and some room for a timer fired late on a loaded machine
+    assert.ok(disconnected.sinceLastSend <= 1500 + 250, `declared dead ${disconnected.sinceLastSend} ms after the last send`);
     assert.ok(disconnected.sinceLastSend >= 1400, `not before 1.5 x keepalive: ${disconnected.sinceLastSend} ms`);
     assert.equal(reconnected.event, 'connected');
     assert.ok(broker.sessions.length >= 2, 'a second connection was made');
