@@ -15,6 +15,7 @@ import { Buffer } from 'node:buffer';
 import mqttPacket from 'mqtt-packet';
 import fc from 'fast-check';
 import { importLibrary } from './helpers/node-library.js';
+import { snapshot } from './helpers/packets.js';
 
 const { PacketWriter } = await importLibrary('mqtt/writer');
 const { PacketParser, ProtocolError } = await importLibrary('mqtt/parser');
@@ -194,21 +195,6 @@ function checkWriterSpec(writer, spec) {
 
 // Our parser.
 
-/** The fields of the parser's reused record that belong to its packet type, copied. */
-function snapshot(p) {
-	switch (p.type) {
-	case 2: return { type: 2, flags: p.flags, sessionPresent: p.sessionPresent, returnCode: p.returnCode };
-	case 3:
-		// Views, not copies: the topic and payload are the reader's to keep, so a
-		// parser that reused their memory for a later packet would show here.
-		if (!(p.topic instanceof ArrayBuffer) || !(p.payload instanceof ArrayBuffer))
-			throw new Error('PUBLISH topic and payload must be ArrayBuffers');
-		return { type: 3, flags: p.flags, qos: p.qos, retain: p.retain, dup: p.dup, id: p.id, topic: Buffer.from(p.topic), payload: Buffer.from(p.payload) };
-	case 9: return { type: 9, flags: p.flags, id: p.id, granted: [...p.granted] };
-	case 13: return { type: 13, flags: p.flags };
-	default: return { type: p.type, flags: p.flags, id: p.id };
-	}
-}
 
 /** What our parser must yield for an mqtt-packet object. */
 function expectedOurs(o) {

@@ -2,21 +2,12 @@
 // connections, protocol breaches, a full queue, packet-id wrap.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startScripted, polite } from './harness/scripted-broker.js';
+import { withScripted, polite } from './harness/scripted-broker.js';
 import { XSHost } from './harness/host.js';
 import { runCase, until } from './helpers/xs.js';
 
 const FAULTS = 'tests/scenarios/client/faults.js';
 
-async function withScripted(script, body) {
-  const broker = await startScripted(script);
-  try {
-    return await body(broker);
-  }
-  finally {
-    await broker.close();
-  }
-}
 
 test('a PUBLISH arriving before the SUBACK or the PUBACK is queued, never taken for the acknowledgement', () =>
   withScripted({

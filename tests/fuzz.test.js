@@ -36,6 +36,7 @@ import { importLibrary } from './helpers/node-library.js';
 import { startScripted } from './harness/scripted-broker.js';
 import { XSHost } from './harness/host.js';
 import { until } from './helpers/xs.js';
+import { snapshot } from './helpers/packets.js';
 
 const { PacketParser, ProtocolError } = await importLibrary('mqtt/parser');
 
@@ -244,19 +245,6 @@ const bodyArb = fc.oneof(
 
 // ---------------------------------------------------------------- a checked parse
 
-/** The reused packet record, copied. Topic and payload are Buffers over the parser's own ArrayBuffers. */
-function snapshot(p) {
-	switch (p.type) {
-	case 2: return { type: 2, flags: p.flags, sessionPresent: p.sessionPresent, returnCode: p.returnCode };
-	case 3:
-		if (!(p.topic instanceof ArrayBuffer) || !(p.payload instanceof ArrayBuffer))
-			throw new Error('PUBLISH topic and payload must be ArrayBuffers');
-		return { type: 3, flags: p.flags, qos: p.qos, retain: p.retain, dup: p.dup, id: p.id, topic: Buffer.from(p.topic), payload: Buffer.from(p.payload) };
-	case 9: return { type: 9, flags: p.flags, id: p.id, granted: [...p.granted] };
-	case 13: return { type: 13, flags: p.flags };
-	default: return { type: p.type, flags: p.flags, id: p.id };
-	}
-}
 
 function describeThrown(error) {
 	return error instanceof Error ? `${error.constructor?.name} ${error.name}: ${error.message}` : `a non-Error: ${String(error)}`;

@@ -4,7 +4,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import { startAedes, startMosquitto } from './harness/brokers.js';
-import { startScripted, polite } from './harness/scripted-broker.js';
+import { withScripted, polite } from './harness/scripted-broker.js';
 import { XSHost } from './harness/host.js';
 import { runCase, until } from './helpers/xs.js';
 import { PacketLog } from './helpers/packet-log.js';
@@ -12,15 +12,6 @@ import { PacketLog } from './helpers/packet-log.js';
 const RESILIENCE = 'tests/scenarios/client/resilience.js';
 const resilience = (name, params, options) => runCase(RESILIENCE, name, params, options);
 
-async function withScripted(script, body) {
-  const broker = await startScripted(script);
-  try {
-    return await body(broker);
-  }
-  finally {
-    await broker.close();
-  }
-}
 
 test('a QoS 2 message the broker resends before PUBREL reaches the callback once', () =>
   withScripted({}, async broker => {

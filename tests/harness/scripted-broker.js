@@ -71,3 +71,14 @@ export async function startScripted(script = {}) {
     },
   };
 }
+
+/** Runs `body(broker)` with a scripted broker, closed whatever happens. */
+export async function withScripted(script, body) {
+  const broker = await startScripted(script);
+  try {
+    return await body(broker);
+  }
+  finally {
+    await broker.close();
+  }
+}
