@@ -6,7 +6,7 @@ import mqtt from 'mqtt';
 import { startAedes, startMosquitto, freePort } from './harness/brokers.js';
 import { startScripted } from './harness/scripted-broker.js';
 import { XSHost } from './harness/host.js';
-import { runCase, until } from './helpers/xs.js';
+import { runCase, runScenario, until } from './helpers/xs.js';
 
 const API = 'tests/scenarios/client/api.js';
 const api = (name, params, options) => runCase(API, name, params, options);
@@ -102,6 +102,28 @@ for (const [name, start, refusal] of [
     test('connect resolves the session-present flag', async () => {
       const result = await api('sessionPresent', { port: broker.port });
       assert.deepEqual(result, { first: 0, second: 1, third: 0, fourth: 0 });
+    });
+
+    test('the seed\'s example, as api.md writes it: the callback fires for openmv/in, and openmv/out gets hello', async () => {
+      const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`);
+      try {
+        await peer.subscribeAsync('openmv/out');
+        const out = [];
+        peer.on('message', (topic, payload) => out.push([topic, payload.toString()]));
+        const { result, xs } = await runScenario('tests/scenarios/seed-example.js', { port: broker.port, messages: 2 }, {
+          onReport: async () => {
+            await peer.publishAsync('openmv/in', 'one');
+            await peer.publishAsync('openmv/in', 'two ✓');
+          },
+        });
+        assert.deepEqual(result, { sessionPresent: 0, received: [['openmv/in', 'one'], ['openmv/in', 'two ✓']] });
+        assert.deepEqual(xs.traces, ['openmv/in one\n', 'openmv/in two ✓\n'], 'the callback traced each message');
+        await until(() => out.length === 1, 'hello on openmv/out');
+        assert.deepEqual(out, [['openmv/out', 'hello']]);
+      }
+      finally {
+        await peer.endAsync();
+      }
     });
 
     test('connect twice: the second call rejects', async () => {

@@ -223,11 +223,27 @@ async function echoThroughput(port, tick = 0) {
   return { size, count, rounds: clientRounds.length, client: clientRate, raw: rawRate, ratio: round(clientRate.messagesPerSecond / rawRate.messagesPerSecond, 3) };
 }
 
+/** What one Node-to-XS event costs the host: a turn that does nothing, timed over many. */
+async function hostEventCost() {
+  const session = await Session.open();
+  for (let i = 0; i < 200; i++)
+    await session.turn({ op: 'noop' });
+  const count = 5000;
+  const start = performance.now();
+  let meters;
+  for (let i = 0; i < count; i++)
+    meters = await session.turn({ op: 'noop' });
+  const wall = performance.now() - start;
+  await session.close();
+  return { microseconds: round(wall / count * 1000, 1), compute: meters.compute };
+}
+
 const results = {
   date: new Date().toISOString(),
   machine: `${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}, Node ${process.version}`,
   window: WINDOW,
   brokers: {},
+  hostEvent: await hostEventCost(),
 };
 
 for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto]]) {
@@ -277,4 +293,5 @@ row(`simulator polling (${SIMULATOR_TICK} ms ticks): QoS 1 round trip ms, client
 console.log(`| measured ${results.date.slice(0, 10)} on XS (xsnap), write window ${WINDOW} B, socket events at once unless stated | ${names.join(' | ')} |`);
 console.log(`|---|${names.map(() => '---').join('|')}|`);
 console.log(rows.join('\n'));
-console.log(`\n${results.machine}; full figures in bench-results.json`);
+console.log(`\nOne Node-to-XS event of the host (an empty turn): ${results.hostEvent.microseconds} µs, ${results.hostEvent.compute} compute steps.`);
+console.log(`${results.machine}; full figures in bench-results.json`);
