@@ -71,7 +71,9 @@ export class PacketParser {
 	#fill = 0;
 	#topicLength = 0;
 	#payload: Uint8Array | undefined;	// a payload arriving in pieces
-	#lastTopic: Uint8Array | undefined;	// the previous topic, to hand out again when it repeats
+	#lastTopic: DataView | undefined;	// the previous topic, to hand out again when it repeats
+	#viewed: Uint8Array | undefined;	// the input last compared with it, and a DataView over that input
+	#view: DataView | undefined;
 
 	constructor(maxPacketSize = MAX_REMAINING_LENGTH + 5) {
 		if (!Number.isInteger(maxPacketSize) || maxPacketSize < 2)
@@ -314,19 +316,34 @@ export class PacketParser {
 
 	/**
 	 * The topic as an ArrayBuffer: the previous one when the bytes repeat it
-	 * (an app mostly hears the same few topics), else a copy.
+	 * (an app mostly hears the same few topics), else a copy. The bytes are
+	 * compared four at a time: a call to getUint32 costs XS about what one
+	 * byte does in a loop.
 	 */
 	#topic(bytes: Uint8Array, offset: number, length: number): ArrayBuffer {
 		const last = this.#lastTopic;
-		if (last !== undefined && last.length === length) {
-			let i = 0;
-			while (i < length && last[i] === bytes[offset + i])
-				i++;
-			if (i === length)
+		if (last !== undefined && last.byteLength === length) {
+			if (this.#viewed !== bytes) {
+				this.#viewed = bytes;
+				this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+			}
+			const view = this.#view!;
+			let same = true;
+			if (length >= 4) {
+				for (let i = 0; same && i < length; i += 4) {
+					const at = i + 4 <= length ? i : length - 4;	// the last word overlaps the one before
+					same = last.getUint32(at) === view.getUint32(offset + at);
+				}
+			}
+			else {
+				for (let i = 0; same && i < length; i++)
+					same = last.getUint8(i) === view.getUint8(offset + i);
+			}
+			if (same)
 				return last.buffer as ArrayBuffer;
 		}
 		const topic = sliceOf(bytes, offset, length);
-		this.#lastTopic = new Uint8Array(topic);
+		this.#lastTopic = new DataView(topic);
 		return topic;
 	}
 
