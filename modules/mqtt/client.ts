@@ -19,6 +19,7 @@ import { Inbox, type Message } from "mqtt/inbox";
 import { PacketIds } from "mqtt/packet-ids";
 import { KeepAlive } from "mqtt/keepalive";
 import { ExactlyOnce } from "mqtt/exactly-once";
+import { Outbox, WAITING, SENT, RELEASED, type Settle } from "mqtt/outbox";
 import { Backoff, type ReconnectOptions } from "mqtt/backoff";
 import { resolveHost } from "mqtt/resolve";
 import { MQTTException } from "mqtt/errors";
@@ -56,7 +57,6 @@ export interface ClientOptions {
 }
 
 const IDLE = 0, CONNECTING = 1, CONNECTED = 2, RECONNECTING = 3, DISCONNECTING = 4;
-const WAITING = 0, SENT = 1, RELEASED = 2;	// a pending operation's progress
 const CHECK_MSG_WAIT = 50;	// ms, as the seed's select() in check_msg
 // Bytes read from the socket at a time, held for the connection's life. A
 // packet that fits is parsed where it lies; a larger one is gathered into
@@ -66,11 +66,6 @@ const READ_BUFFER_SIZE = 256;
 // `string` on purpose: the SDK type-checks each build with only the typings
 // of the modules in it, and a build without TLS has no declaration for it.
 const TLS_MODULE: string = "embedded:io/socket/tcp/tls";
-
-interface Settle {
-	resolve(value?: any): void;
-	reject(error: Error): void;
-}
 
 /** An operation waiting for the broker's acknowledgement, by packet id. */
 interface Pending extends Settle {
@@ -83,15 +78,6 @@ interface Pending extends Settle {
 	filters: Data[] | undefined;
 	grants: number[] | undefined;
 	single: boolean;		// subscribe(topic) resolves a number, subscribe([topics]) an array
-}
-
-/** A packet waiting for the socket: its bytes (a copy of the head, the caller's body). */
-interface Outgoing {
-	head: Uint8Array;
-	body: Uint8Array | undefined;
-	settle: Settle | undefined;	// QoS 0 publish, ping, disconnect: settled once written
-	pending: Pending | undefined;	// QoS 1/2 publish, (un)subscribe: regenerated after a reconnect
-	message: boolean;		// a publish: counts against outgoingLimit, QoS 0 survives a reconnect
 }
 
 interface Waiter extends Settle {
@@ -135,9 +121,8 @@ export class MQTTClient {
 	#resumePending: Timer | undefined;
 
 	readonly #pending = new Map<number, Pending>();
-	readonly #outgoing: Outgoing[] = [];
-	#inProgress: Outgoing | undefined;	// written in part; the rest follows on onWritable
-	#messagesWaiting = 0;			// publishes not yet handed to the socket
+	readonly #outbox = new Outbox();
+	#offline = 0;				// QoS 1/2 publishes waiting in #pending for a connection
 	readonly #waiters: Waiter[] = [];
 	#exactlyOnce: ExactlyOnce | undefined;	// received QoS 2: delivered once; made on the first
 	#subscriptions: Map<string, { filter: Data; qos: number }> | undefined;	// made on the first SUBACK
@@ -264,7 +249,7 @@ export class MQTTClient {
 				resolve();
 			};
 			const timer = Timer.set(finish, this.#timeout);	// a dead broker must not hold disconnect() forever
-			this.#enqueue(this.#writer.disconnect(), { resolve: finish, reject: finish }, undefined, false);
+			this.#send(this.#writer.disconnect(), { resolve: finish, reject: finish });
 		});
 	}
 
@@ -272,7 +257,7 @@ export class MQTTClient {
 	ping(): Promise<void> {
 		if (this.#state !== CONNECTED)
 			return Promise.reject(this.#notConnected());
-		return new Promise((resolve, reject) => this.#enqueue(this.#writer.pingreq(), { resolve, reject }, undefined, false));
+		return new Promise((resolve, reject) => this.#send(this.#writer.pingreq(), { resolve, reject }));
 	}
 
 	/**
@@ -289,28 +274,20 @@ export class MQTTClient {
 			this.#writer.publish(topic, msg, qos, retain, false, 1);	// argument errors first
 			return Promise.reject(this.#notConnected());
 		}
-		if (this.#messagesWaiting >= this.#outgoingLimit) {
+		const waiting = this.#outbox.messages + this.#offline;
+		if (waiting >= this.#outgoingLimit) {
 			this.#writer.publish(topic, msg, qos, retain, false, 1);
-			return Promise.reject(new Error(`outgoing queue full: ${this.#messagesWaiting} messages wait for the ${this.#state === CONNECTED ? "socket" : "connection"} (outgoingLimit ${this.#outgoingLimit})`));
+			return Promise.reject(new Error(`outgoing queue full: ${waiting} messages wait for the ${this.#state === CONNECTED ? "socket" : "connection"} (outgoingLimit ${this.#outgoingLimit})`));
 		}
 		if (qos === 0) {
 			const frame = this.#writer.publish(topic, msg, 0, retain, false, 0);
-			let started = false;
-			if (this.#sendsNow()) {
-				if (this.#connection!.send(frame))
+			const connection = this.#sendsNow();
+			if (connection) {
+				if (connection.send(frame))
 					return this.#resolved ??= Promise.resolve();	// the hot path: written whole, nothing allocated
-				started = true;
+				return new Promise((resolve, reject) => this.#outbox.begun({ resolve, reject }));
 			}
-			return new Promise((resolve, reject) => {
-				const item: Outgoing = { head: frame.head, body: frame.body, settle: { resolve, reject }, pending: undefined, message: true };
-				this.#messagesWaiting++;
-				if (started)
-					this.#inProgress = item;	// send() began it; the rest follows on onWritable
-				else {
-					item.head = frame.head.slice();
-					this.#outgoing.push(item);
-				}
-			});
+			return new Promise((resolve, reject) => this.#outbox.add(undefined, frame, { resolve, reject }, undefined, true));
 		}
 		const id = this.#ids.next(this.#pending);
 		const frame = this.#writer.publish(topic, msg, qos, retain, false, id);	// argument errors throw here, not in the Promise
@@ -441,12 +418,12 @@ export class MQTTClient {
 				get lastSend() { return connection.lastSend; },
 				get lastReceive() { return connection.lastReceive; },
 				get backlog() { return connection.backlog; },
-				sendPing: () => this.#enqueue(this.#writer.pingreq(), undefined, undefined, false),
+				sendPing: () => this.#send(this.#writer.pingreq(), undefined),
 				dead: silence => this.#fail(connection, new Error(`the broker did not answer PINGREQ within ${silence} ms (keep-alive ${this.#keepaliveSeconds} s): connection dead`))
 			});
 		connecting?.resolve(sessionPresent ? 1 : 0);
 		this.#onConnect?.(sessionPresent);
-		this.#drain();
+		this.#outbox.flush(connection);
 	}
 
 	/** A connection attempt failed: the app's connect() rejects, or the next reconnect is scheduled. */
@@ -513,25 +490,11 @@ export class MQTTClient {
 	#lost(error: Error): void {
 		this.#connection = undefined;
 		this.#stopKeepAlive();
-		const inProgress = this.#inProgress;
-		this.#inProgress = undefined;
-		if (inProgress) {
-			if (inProgress.message)
-				this.#messagesWaiting--;
-			inProgress.settle?.reject(error);
-		}
 		if (this.#backoff) {
 			this.#inbox.forgetAcks();	// their packet ids belonged to this connection; the broker resends them
 			// QoS 0 messages wait for the next connection; QoS 1/2 and (un)subscribes
 			// are rebuilt from #pending then; acknowledgements and pings are void.
-			const kept: Outgoing[] = [];
-			for (const item of this.#outgoing.splice(0)) {
-				if (item.message && !item.pending)
-					kept.push(item);
-				else
-					item.settle?.reject(error);
-			}
-			this.#outgoing.push(...kept);
+			this.#outbox.lose(error, item => item.message && !item.tracked);
 			this.#state = RECONNECTING;
 			this.#onDisconnect?.(error);
 			this.#scheduleReconnect();
@@ -557,12 +520,7 @@ export class MQTTClient {
 			this.#connection = undefined;
 		}
 		this.#rejectAwaitingBroker(error);
-		const outgoing = this.#outgoing.splice(0);
-		const inProgress = this.#inProgress;
-		this.#inProgress = undefined;
-		this.#messagesWaiting = 0;
-		for (const item of inProgress ? [inProgress, ...outgoing] : outgoing)
-			item.settle?.reject(error);
+		this.#outbox.lose(error, () => false);
 		for (const waiter of this.#waiters.splice(0)) {
 			Timer.clear(waiter.timer);
 			waiter.reject(error);
@@ -576,12 +534,8 @@ export class MQTTClient {
 	#rejectAwaitingBroker(error: Error): void {
 		const pending = [...this.#pending.values()];
 		this.#pending.clear();
-		for (let i = this.#outgoing.length - 1; i >= 0; i--)
-			if (this.#outgoing[i].pending) {
-				if (this.#outgoing[i].message)
-					this.#messagesWaiting--;
-				this.#outgoing.splice(i, 1);
-			}
+		this.#offline = 0;
+		this.#outbox.remove(item => item.tracked !== undefined);
 		for (const operation of pending)
 			operation.reject(error);
 	}
@@ -602,55 +556,25 @@ export class MQTTClient {
 
 	// ---- sending ----
 
-	/** Nothing queued and the socket free: a packet may go straight out. */
-	#sendsNow(): boolean {
-		return this.#sending() && this.#outgoing.length === 0 && this.#inProgress === undefined && this.#connection!.idle;
+	/** The connection, when a packet may go straight out: sending allowed, nothing queued, the socket free. */
+	#sendsNow(): Connection | undefined {
+		const connection = this.#connection;
+		return this.#sending() && this.#outbox.clear && connection!.idle ? connection : undefined;
 	}
 
 	#sending(): boolean {
 		return this.#state === CONNECTED || this.#state === DISCONNECTING;
 	}
 
-	/** Sends `frame` now if the socket is free, else queues a copy of its head behind what waits. */
-	#enqueue(frame: Frame, settle: Settle | undefined, pending: Pending | undefined, message: boolean): void {
-		if (message)
-			this.#messagesWaiting++;
-		const item: Outgoing = { head: frame.head, body: frame.body, settle, pending, message };
-		if (this.#sendsNow())
-			return this.#transmit(item);
-		item.head = frame.head.slice();	// the writer reuses its buffer
-		this.#outgoing.push(item);
+	/** A control packet (ack, ping, DISCONNECT): out now if it can go, else behind what waits. */
+	#send(frame: Frame, settle: Settle | undefined): void {
+		this.#outbox.add(this.#sending() ? this.#connection : undefined, frame, settle, undefined, false);
 	}
 
-	/** Hands an item to the socket; settles it when it is all written. */
-	#transmit(item: Outgoing): void {
-		if (item.pending && item.pending.state === WAITING)
-			item.pending.state = SENT;
-		if (this.#connection!.send(item))
-			return this.#sent(item);
-		this.#inProgress = item;
-	}
-
-	#sent(item: Outgoing): void {
-		if (item.message)
-			this.#messagesWaiting--;
-		item.settle?.resolve();
-	}
-
+	/** The connection finished a packet it wrote in pieces (CONNECT, before CONNACK, is not the outbox's). */
 	#onDrain(connection: Connection): void {
-		if (connection !== this.#connection)
-			return;
-		const item = this.#inProgress;
-		this.#inProgress = undefined;
-		if (item)
-			this.#sent(item);
-		this.#drain();
-	}
-
-	/** Sends queued items while the socket takes them whole. */
-	#drain(): void {
-		while (this.#inProgress === undefined && this.#outgoing.length && this.#sending() && this.#connection!.idle)
-			this.#transmit(this.#outgoing.shift()!);
+		if (connection === this.#connection && this.#sending())
+			this.#outbox.written(connection);
 	}
 
 	#newPending(kind: number, id: number, resolve: (value?: any) => void, reject: (error: Error) => void): Pending & { id: number } {
@@ -663,9 +587,9 @@ export class MQTTClient {
 	/** A QoS 1/2 publish or (un)subscribe: out now when connected, else it waits for the reconnect in #pending. */
 	#sendPending(pending: Pending & { id: number }, frame: Frame): void {
 		if (this.#state === CONNECTED)
-			this.#enqueue(frame, undefined, pending, pending.kind === PUBLISH);
+			this.#outbox.add(this.#connection, frame, undefined, pending, pending.kind === PUBLISH);
 		else if (pending.kind === PUBLISH)
-			this.#messagesWaiting++;	// waits in #pending for the reconnect
+			this.#offline++;
 	}
 
 	#request(kind: number, filters: Data[], grants: number[] | undefined, single: boolean): Promise<any> {
@@ -692,8 +616,8 @@ export class MQTTClient {
 	 * PUBREC); then the QoS 0 messages that waited.
 	 */
 	#requeue(resubscribe: boolean): void {
-		const kept = this.#outgoing.splice(0);	// QoS 0 messages, kept by #lost
-		this.#messagesWaiting = kept.length;
+		const kept = this.#outbox.take();	// QoS 0 messages, kept by #lost
+		this.#offline = 0;
 		if (resubscribe && this.#subscriptions?.size) {
 			const filters: Data[] = [], grants: number[] = [];
 			for (const { filter, qos } of this.#subscriptions!.values()) {
@@ -705,12 +629,11 @@ export class MQTTClient {
 			pending.grants = grants;
 			pending.single = false;
 			this.#pending.set(pending.id, pending);
-			this.#outgoing.push(this.#copyOf(this.#writer.subscribe(pending.id, filters, grants), pending, false));
+			this.#queue(this.#writer.subscribe(pending.id, filters, grants), pending, false);
 		}
 		for (const [id, pending] of this.#pending) {
 			let frame: Frame;
 			if (pending.kind === PUBLISH) {
-				this.#messagesWaiting++;
 				frame = pending.state === RELEASED
 					? this.#writer.ack(PUBREL, id)
 					: this.#writer.publish(pending.topic!, pending.payload!, pending.qos, pending.retain, pending.state === SENT, id);
@@ -722,13 +645,14 @@ export class MQTTClient {
 			}
 			else
 				frame = this.#writer.unsubscribe(id, pending.filters!);
-			this.#outgoing.push(this.#copyOf(frame, pending, pending.kind === PUBLISH));
+			this.#queue(frame, pending, pending.kind === PUBLISH);
 		}
-		this.#outgoing.push(...kept);
+		for (const item of kept)
+			this.#outbox.push(item);
 	}
 
-	#copyOf(frame: Frame, pending: Pending, message: boolean): Outgoing {
-		return { head: frame.head.slice(), body: frame.body, settle: undefined, pending, message };
+	#queue(frame: Frame, pending: Pending, message: boolean): void {
+		this.#outbox.push({ head: frame.head.slice(), body: frame.body, settle: undefined, tracked: pending, message });
 	}
 
 	// ---- receiving ----
@@ -765,12 +689,12 @@ export class MQTTClient {
 				pending.state = RELEASED;
 			if (!pending || pending.kind !== PUBLISH || pending.qos !== 2)
 				break;
-			this.#enqueue(this.#writer.ack(PUBREL, packet.id), undefined, undefined, false);
+			this.#send(this.#writer.ack(PUBREL, packet.id), undefined);
 			break;
 		}
 		case PUBREL:
 			this.#exactlyOnce?.release(packet.id);
-			this.#enqueue(this.#writer.ack(PUBCOMP, packet.id), undefined, undefined, false);
+			this.#send(this.#writer.ack(PUBCOMP, packet.id), undefined);
 			break;
 		case SUBACK:
 		case UNSUBACK: {
@@ -834,7 +758,7 @@ export class MQTTClient {
 		const first = (PUBLISH << 4) | packet.flags;
 		if (packet.qos === 2) {
 			const duplicate = (this.#exactlyOnce ??= new ExactlyOnce()).receive(packet.id, packet.topic, packet.payload);
-			this.#enqueue(this.#writer.ack(PUBREC, packet.id), undefined, undefined, false);
+			this.#send(this.#writer.ack(PUBREC, packet.id), undefined);
 			if (duplicate)
 				return true;
 		}
@@ -870,7 +794,7 @@ export class MQTTClient {
 			}
 		}
 		if (ackId && this.#state === CONNECTED)
-			this.#enqueue(this.#writer.ack(PUBACK, ackId), undefined, undefined, false);
+			this.#send(this.#writer.ack(PUBACK, ackId), undefined);
 		waiter?.resolve(first);
 	}
 
