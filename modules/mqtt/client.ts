@@ -268,8 +268,7 @@ export class MQTTClient {
 	publish(topic: Data, msg: Data, retain = false, qos = 0): Promise<void> {
 		if (retain !== false && retain !== true)
 			checkBoolean(retain, "retain");
-		if (qos !== 0 && qos !== 1 && qos !== 2)
-			checkQoS(qos);
+		// QoS, topic and message: the writer checks them, before anything is produced.
 		if (!this.#accepting()) {
 			this.#writer.publish(topic, msg, qos, retain, false, 1);	// argument errors first
 			return Promise.reject(this.#notConnected());
@@ -391,7 +390,7 @@ export class MQTTClient {
 
 	#dial(endpoint: Endpoint): void {
 		try {
-			this.#connection = new Connection(endpoint, MQTTClient.#events, this, this.#maxPacketSize, READ_BUFFER_SIZE);
+			this.#connection = new Connection(endpoint, MQTTClient.#events, this, this.#maxPacketSize, READ_BUFFER_SIZE, this.#keepaliveSeconds > 0);
 		}
 		catch (error) {
 			this.#connectFailed(error as Error);
@@ -558,8 +557,8 @@ export class MQTTClient {
 
 	/** The connection, when a packet may go straight out: sending allowed, nothing queued, the socket free. */
 	#sendsNow(): Connection | undefined {
-		const connection = this.#connection;
-		return this.#sending() && this.#outbox.clear && connection!.idle ? connection : undefined;
+		const connection = this.#connection, state = this.#state;
+		return (state === CONNECTED || state === DISCONNECTING) && this.#outbox.clear && connection!.idle ? connection : undefined;
 	}
 
 	#sending(): boolean {

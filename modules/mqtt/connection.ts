@@ -78,11 +78,14 @@ export class Connection {
 	#body: Uint8Array | undefined;
 	#offset = 0;
 	#ownError: unknown;
-	/** Time.ticks of the last write and of the last arrival: the keep-alive reads them. */
+	/** Time.ticks of the last write and of the last arrival, kept only for the keep-alive, which reads them. */
 	lastSend = 0;
 	lastReceive = 0;
+	readonly #clocked: boolean;
 
-	constructor(endpoint: Endpoint, events: ConnectionEvents<any>, owner: unknown, maxPacketSize: number, readBufferSize: number) {
+	/** `clocked`: keep lastSend and lastReceive (a keep-alive reads them); else the hot paths skip the clock. */
+	constructor(endpoint: Endpoint, events: ConnectionEvents<any>, owner: unknown, maxPacketSize: number, readBufferSize: number, clocked: boolean) {
+		this.#clocked = clocked;
 		this.#events = events;
 		this.#owner = owner;
 		this.#endpoint = endpoint;
@@ -111,11 +114,8 @@ export class Connection {
 			this.#socket = new TCP(options as ConstructorParameters<typeof TCP>[0]) as unknown as Socket;
 	}
 
-	get closed(): boolean { return this.#closed; }
 	/** True when nothing is being written: a send() would start at once. */
 	get idle(): boolean { return this.#head === undefined && this.#opened && !this.#closed; }
-	/** A frame is being written across onWritable calls. */
-	get writing(): boolean { return this.#head !== undefined; }
 	/** Reading stopped at the owner's request. */
 	get paused(): boolean { return this.#paused; }
 	/** Unread bytes wait in the socket. */
@@ -124,17 +124,17 @@ export class Connection {
 	/**
 	 * Writes a frame (the writer's, consumed before this returns). True when it
 	 * was handed to the socket whole; otherwise the rest follows on onWritable,
-	 * and the owner hears onDrain when it is all written. Call only when `idle`.
+	 * and the owner hears onDrain when it is all written. Call only when
+	 * `idle`: the outbox sees to it, so it is not checked again here.
 	 */
 	send(frame: Frame): boolean {
-		if (!this.idle)
-			throw new Error("connection busy");	// the client's queue guarantees this never happens
 		const { head, body } = frame;
 		if (head.length + (body ? body.length : 0) <= this.#writable) {
 			this.#write(head);
 			if (body && body.length)
 				this.#write(body);
-			this.lastSend = Time.ticks;
+			if (this.#clocked)
+				this.lastSend = Time.ticks;
 			return true;
 		}
 		this.#head = head.slice();	// the writer reuses its buffer
@@ -180,7 +180,8 @@ export class Connection {
 			if (count <= 0)
 				return;
 			this.#write(start === 0 && count === part.length ? part : part.subarray(start, start + count));
-			this.lastSend = Time.ticks;
+			if (this.#clocked)
+				this.lastSend = Time.ticks;
 			this.#offset += count;
 			if (this.#offset === this.#head.length + (this.#body ? this.#body.length : 0))
 				this.#head = this.#body = undefined;
@@ -207,7 +208,8 @@ export class Connection {
 		if (this.#closed)
 			return;
 		this.#readable = count;
-		this.lastReceive = Time.ticks;
+		if (this.#clocked)
+			this.lastReceive = Time.ticks;
 		try {
 			this.#pump();
 		}

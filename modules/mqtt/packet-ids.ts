@@ -15,9 +15,4 @@ export class PacketIds {
 		this.#last = id;
 		return id;
 	}
-
-	/** Continue from `id` (tests use it to reach the wrap quickly). */
-	set last(id: number) {
-		this.#last = id;
-	}
 }
