@@ -78,12 +78,11 @@ export class PacketWriter {
 			throw new TypeError("user name given without password");
 		if (password !== undefined && user === undefined)
 			throw new TypeError("password given without user name");
+		let flags = cleanSession ? 0x02 : 0;
 		if (will) {
 			checkQoS(will.qos, "will QoS");
-		}
-		let flags = cleanSession ? 0x02 : 0;
-		if (will)
 			flags |= 0x04 | (will.qos << 3) | (will.retain ? 0x20 : 0);
+		}
 		if (password !== undefined)
 			flags |= 0x40;
 		if (user !== undefined)
