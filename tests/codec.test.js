@@ -18,7 +18,8 @@ import { importLibrary } from './helpers/node-library.js';
 import { snapshot } from './helpers/packets.js';
 
 const { PacketWriter } = await importLibrary('mqtt/writer');
-const { PacketParser, ProtocolError } = await importLibrary('mqtt/parser');
+const { PacketParser } = await importLibrary('mqtt/parser');
+const { ProtocolError } = await importLibrary('mqtt/errors');
 
 const BASE_SEED = process.env.CODEC_SEED !== undefined ? Number(process.env.CODEC_SEED) : 0x4D515454;	// "MQTT"
 if (!Number.isSafeInteger(BASE_SEED))

@@ -38,7 +38,8 @@ import { XSHost } from './harness/host.js';
 import { until } from './helpers/xs.js';
 import { snapshot } from './helpers/packets.js';
 
-const { PacketParser, ProtocolError } = await importLibrary('mqtt/parser');
+const { PacketParser } = await importLibrary('mqtt/parser');
+const { ProtocolError } = await importLibrary('mqtt/errors');
 
 // ---------------------------------------------------------------- budget and seeds
 

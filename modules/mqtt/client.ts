@@ -13,7 +13,7 @@ import {
 } from "mqtt/constants";
 import { type Data, isData, isEmptyData } from "mqtt/bytes";
 import { PacketWriter, type Frame, type Will } from "mqtt/writer";
-import { ProtocolError, type Packet } from "mqtt/parser";
+import { type Packet } from "mqtt/parser";
 import { Connection, type SocketClass, type Endpoint, type ConnectionEvents } from "mqtt/connection";
 import { Inbox, type Message } from "mqtt/inbox";
 import { PacketIds } from "mqtt/packet-ids";
@@ -22,7 +22,7 @@ import { ExactlyOnce } from "mqtt/exactly-once";
 import { Outbox, WAITING, SENT, RELEASED, type Settle } from "mqtt/outbox";
 import { Backoff, type ReconnectOptions } from "mqtt/backoff";
 import { resolveHost } from "mqtt/resolve";
-import { MQTTException } from "mqtt/errors";
+import { MQTTException, ProtocolError } from "mqtt/errors";
 import { checkQoS, describe } from "mqtt/validate";
 
 export type Callback = (topic: ArrayBuffer, msg: ArrayBuffer) => void;

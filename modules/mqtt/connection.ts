@@ -11,7 +11,8 @@
 // the broker back.
 import TCP from "embedded:io/socket/tcp";
 import Time from "time";
-import { PacketParser, ProtocolError, type Packet } from "mqtt/parser";
+import { PacketParser, type Packet } from "mqtt/parser";
+import { ProtocolError } from "mqtt/errors";
 import type { Frame } from "mqtt/writer";
 
 /** The ECMA-419 socket surface the connection uses (TCP, or the SDK's TLS socket). */
@@ -47,6 +48,17 @@ export interface ConnectionEvents<Owner> {
 	onDrain(owner: Owner, connection: Connection): void;
 }
 
+// A TLS record carries at most 16,384 bytes: the SDK's TLS socket throws
+// "too large" beyond. TCP takes the same cap at no cost (its window is smaller).
+const MAX_WRITE = 16384;
+// What a TLS record may cost beyond its data: 5 header bytes, then for
+// AES-CBC with SHA-256 a 16-byte IV, a 32-byte MAC and up to 16 bytes of
+// padding, 69 in all (AES-GCM: 29). The SDK's TLS socket offers the TCP room
+// less 96 at onWritable and less 32 after a write; keeping this reserve more
+// per write lets a frame go as two records (head, then body) where the
+// window says it fits: 2 x 56 + 32 >= 2 x 69.
+const TLS_RECORD_RESERVE = 56;
+
 interface SocketWithTarget {
 	target: Connection;
 }
@@ -70,6 +82,7 @@ export class Connection {
 	#inputEnd = 0;
 	#readable = 0;		// bytes buffered in the socket, unread
 	#writable = 0;		// bytes the socket takes now
+	readonly #reserve: number;	// bytes a write costs beyond its own (TLS records)
 	#opened = false;
 	#closed = false;
 	#paused = false;
@@ -86,6 +99,7 @@ export class Connection {
 	/** `clocked`: keep lastSend and lastReceive (a keep-alive reads them); else the hot paths skip the clock. */
 	constructor(endpoint: Endpoint, events: ConnectionEvents<any>, owner: unknown, maxPacketSize: number, readBufferSize: number, clocked: boolean) {
 		this.#clocked = clocked;
+		this.#reserve = endpoint.TLS ? TLS_RECORD_RESERVE : 0;
 		this.#events = events;
 		this.#owner = owner;
 		this.#endpoint = endpoint;
@@ -129,7 +143,7 @@ export class Connection {
 	 */
 	send(frame: Frame): boolean {
 		const { head, body } = frame;
-		if (head.length + (body ? body.length : 0) <= this.#writable) {
+		if (head.length + (body ? body.length + this.#reserve : 0) <= this.#writable) {
 			this.#write(head);
 			if (body && body.length)
 				this.#write(body);
@@ -166,9 +180,15 @@ export class Connection {
 		this.#head = this.#body = undefined;
 	}
 
+	/**
+	 * One write; what the socket says it takes next is the new window. The
+	 * TCP socket returns it exactly; the SDK's TLS socket returns its TCP
+	 * room less 32, while the next record may cost up to 69 bytes more than
+	 * its data, so a TLS write keeps a reserve.
+	 */
 	#write(bytes: Uint8Array): void {
-		this.#socket.write(bytes);
-		this.#writable -= bytes.length;
+		const left = this.#socket.write(bytes);
+		this.#writable = typeof left === "number" ? left - this.#reserve : this.#writable - bytes.length - this.#reserve;
 	}
 
 	/** Writes as much of the frame in progress as the window allows. */
@@ -176,7 +196,7 @@ export class Connection {
 		while (this.#head !== undefined) {
 			const part = this.#offset < this.#head.length ? this.#head : this.#body!;
 			const start = part === this.#head ? this.#offset : this.#offset - this.#head.length;
-			const count = Math.min(part.length - start, this.#writable);
+			const count = Math.min(part.length - start, this.#writable, MAX_WRITE);
 			if (count <= 0)
 				return;
 			this.#write(start === 0 && count === part.length ? part : part.subarray(start, start + count));

@@ -17,14 +17,7 @@ import {
 	CONNACK, PUBLISH, SUBACK, PINGRESP,
 	PACKET_NAMES, MAX_REMAINING_LENGTH, SUBACK_FAILURE
 } from "mqtt/constants";
-
-/** A broker broke MQTT 3.1.1; the message names the fault. */
-export class ProtocolError extends Error {
-	constructor(message: string) {
-		super(`protocol error: ${message}`);
-		this.name = "ProtocolError";
-	}
-}
+import { ProtocolError } from "mqtt/errors";
 
 /** The packet just parsed. Reused: read it before parsing on. */
 export interface Packet {

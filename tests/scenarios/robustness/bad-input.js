@@ -8,7 +8,7 @@
 // After every call the client must still work: the next valid call is made
 // and its outcome recorded too.
 import { MQTTClient, MQTTException } from "mqtt";
-import { ProtocolError } from "mqtt/parser";	// not exported by "mqtt": only to name the class of a rejection
+import { ProtocolError } from "mqtt/errors";	// not exported by "mqtt": only to name the class of a rejection
 import Timer from "timer";
 import Time from "time";
 import { report, resources } from "harness";
