@@ -1,9 +1,15 @@
-// Automatic keep-alive (MQTT 3.1.1 section 3.1.2.10): the client must send
-// something at least every keep-alive interval, so a PINGREQ goes out when it
-// has sent nothing for that long; receiving does not count. When nothing at
-// all arrives within half an interval after a PINGREQ the connection is dead,
-// which is at most 1.5 intervals after the client last sent. One timer,
-// rescheduled lazily: the send path only records a time stamp.
+// Automatic keep-alive (MQTT 3.1.1, 3.1.2.10): the client must see that the
+// interval between the packets it sends never exceeds the keep-alive
+// [MQTT-3.1.2-23], so a PINGREQ goes out once it has sent nothing for three
+// quarters of it (room for a late timer). And a dead link must be found
+// whatever the app sends: a PINGREQ also goes out when nothing has arrived
+// for as long, and when nothing at all arrives within half an interval after
+// it, the connection is dead. So a link that goes silent is found within 1.25
+// intervals of its last arrival, idle or busy publishing.
+//
+// One timer per connection, rescheduled lazily: the send and receive paths
+// only record a time stamp. Times are Time.ticks, compared with Time.delta:
+// on a device they are a signed 32-bit counter that rolls over.
 import Timer from "timer";
 import Time from "time";
 
@@ -13,51 +19,69 @@ export interface KeepAliveLink {
 	readonly lastReceive: number;
 	/** Bytes wait unread in the socket: the broker is alive, the client is just not reading. */
 	readonly backlog: boolean;
+}
+
+export interface KeepAliveOwner {
 	sendPing(): void;
 	dead(silence: number): void;
 }
 
-export class KeepAlive {
-	readonly #interval: number;
-	readonly #grace: number;
-	readonly #link: KeepAliveLink;
-	#timer: Timer | undefined;
-	#pingSentAt = -1;
+interface OwnedTimer extends Timer {
+	keepAlive: KeepAlive;
+}
 
-	constructor(seconds: number, link: KeepAliveLink) {
-		this.#interval = seconds * 1000;
-		this.#grace = this.#interval >> 1;
+export class KeepAlive {
+	readonly #quiet: number;	// ms without sending or without receiving after which a PINGREQ goes out
+	readonly #grace: number;	// ms a PINGREQ has to be answered by anything at all
+	readonly #link: KeepAliveLink;
+	readonly #owner: KeepAliveOwner;
+	readonly #timer: OwnedTimer;
+	#pinging = false;	// a PINGREQ went out at #pingSentAt and nothing has arrived since
+	#pingSentAt = 0;
+
+	constructor(seconds: number, link: KeepAliveLink, owner: KeepAliveOwner) {
+		const interval = seconds * 1000;
+		this.#quiet = interval - (interval >> 2);
+		this.#grace = interval >> 1;
 		this.#link = link;
-		this.#schedule(this.#interval);
+		this.#owner = owner;
+		// One callback for every keep-alive: the timer carries its own, and no
+		// closure is kept per connection. A repeating timer, rescheduled at each
+		// check: the SDK drops a one-shot timer once its callback returns.
+		this.#timer = Timer.repeat(KeepAlive.#tick, this.#quiet) as OwnedTimer;
+		this.#timer.keepAlive = this;
+	}
+
+	static #tick(timer: Timer): void {
+		(timer as OwnedTimer).keepAlive.#check();
 	}
 
 	stop(): void {
 		Timer.clear(this.#timer);
-		this.#timer = undefined;
-	}
-
-	#schedule(delay: number): void {
-		this.#timer = Timer.set(() => this.#check(), Math.max(delay, 1));
 	}
 
 	#check(): void {
-		this.#timer = undefined;
 		const link = this.#link, now = Time.ticks;
-		if (this.#pingSentAt >= 0) {
-			if (link.lastReceive >= this.#pingSentAt || link.backlog)
-				this.#pingSentAt = -1;
+		if (this.#pinging) {
+			if (Time.delta(this.#pingSentAt, link.lastReceive) >= 0 || link.backlog)
+				this.#pinging = false;
 			else {
-				const silence = now - this.#pingSentAt;
+				const silence = Time.delta(this.#pingSentAt, now);
 				if (silence >= this.#grace)
-					return link.dead(silence);
+					return this.#owner.dead(silence);
 				return this.#schedule(this.#grace - silence);
 			}
 		}
-		const idle = now - link.lastSend;
-		if (idle < this.#interval)
-			return this.#schedule(this.#interval - idle);
+		const quiet = Math.max(Time.delta(link.lastSend, now), Time.delta(link.lastReceive, now));
+		if (quiet < this.#quiet)
+			return this.#schedule(this.#quiet - quiet);
+		this.#pinging = true;
 		this.#pingSentAt = now;
-		link.sendPing();
+		this.#owner.sendPing();
 		this.#schedule(this.#grace);
+	}
+
+	#schedule(delay: number): void {
+		Timer.schedule(this.#timer, Math.max(delay, 1), this.#quiet);
 	}
 }

@@ -1,7 +1,7 @@
 // The packets waiting for the socket, in order. One is handed to the
 // connection at a time; a packet that goes out whole at once costs nothing
-// here. A packet that must wait keeps a copy of its head (the writer reuses
-// its buffer) and the caller's payload as it is.
+// here. Each packet's head is its own buffer (the writer makes one per
+// packet), and a payload is the caller's memory, as it is.
 import type { Connection } from "mqtt/connection";
 import type { Frame } from "mqtt/writer";
 
@@ -11,65 +11,58 @@ export interface Settle {
 	reject(error: Error): void;
 }
 
-// An operation's progress with the broker; the outbox moves it from WAITING
-// to SENT when its packet starts out.
-export const WAITING = 0, SENT = 1, RELEASED = 2;
-
-export interface Tracked {
-	state: number;
+/** An operation the session tracks, told when its packet leaves for the socket. */
+export interface Sendable {
+	sent(): void;
 }
 
-export interface Outgoing {
-	head: Uint8Array;
-	body: Uint8Array | undefined;
-	settle: Settle | undefined;	// QoS 0 publish, ping, disconnect: settled once written
-	tracked: Tracked | undefined;	// QoS 1/2 publish, (un)subscribe: acknowledged later, rebuilt after a reconnect
-	message: boolean;		// a publish: counts against the client's outgoing limit
+export interface Outgoing extends Frame {
+	settle: Settle | undefined;	// QoS 0 publish, ping, DISCONNECT: settled once written
+	op: Sendable | undefined;	// QoS 1/2 publish, (un)subscribe, PUBREL: acknowledged later by the broker
+	message: boolean;		// a QoS 0 publish: counts against the client's outgoing limit
 }
-
-const EMPTY_HEAD = new Uint8Array(0);
 
 export class Outbox {
 	readonly #items: Outgoing[] = [];
 	#current: Outgoing | undefined;	// written in part; the rest follows on onWritable
 	#messages = 0;
 
-	/** Publishes not yet handed to a socket. */
+	/** QoS 0 publishes not yet handed to a socket. */
 	get messages(): number { return this.#messages; }
 
 	/** Nothing waits and nothing is being written: a packet may go straight out. */
 	get clear(): boolean { return this.#current === undefined && this.#items.length === 0; }
 
 	/**
-	 * Hands `frame` to `connection` when it is given, free, and nothing waits;
-	 * otherwise queues it. Returns true when it was written whole at once (then
-	 * `settle` is not kept: the caller knows).
+	 * Hands `frame` to `connection` when one is given, free, and nothing
+	 * waits; otherwise queues it. Returns true when it was written whole at
+	 * once (then `settle` is not kept: the caller knows).
 	 */
-	add(connection: Connection | undefined, frame: Frame, settle: Settle | undefined, tracked: Tracked | undefined, message: boolean): boolean {
-		const item: Outgoing = { head: frame.head, body: frame.body, settle, tracked, message };
+	add(connection: Connection | undefined, frame: Frame, settle: Settle | undefined, op: Sendable | undefined, message: boolean): boolean {
+		if (connection && this.clear && connection.idle) {
+			op?.sent();
+			if (connection.send(frame)) {
+				settle?.resolve();
+				return true;
+			}
+			if (message)
+				this.#messages++;
+			this.#current = { head: frame.head, body: frame.body, settle, op, message };
+			return false;
+		}
 		if (message)
 			this.#messages++;
-		if (connection && this.clear && connection.idle)
-			return this.#hand(connection, item);
-		item.head = frame.head.slice();
-		this.#items.push(item);
+		this.#items.push({ head: frame.head, body: frame.body, settle, op, message });
 		return false;
 	}
 
 	/**
-	 * A publish the caller began writing itself (the hot path, with the outbox
-	 * clear): the connection writes the rest; `written` settles it.
+	 * A QoS 0 publish the caller began writing itself (the hot path, with the
+	 * outbox clear): the connection writes the rest; `written` settles it.
 	 */
 	begun(settle: Settle): void {
 		this.#messages++;
-		this.#current = { head: EMPTY_HEAD, body: undefined, settle, tracked: undefined, message: true };
-	}
-
-	/** Queues an item made elsewhere (its head already a copy), at the end. */
-	push(item: Outgoing): void {
-		if (item.message)
-			this.#messages++;
-		this.#items.push(item);
+		this.#current = { head: new Uint8Array(0), body: undefined, settle, op: undefined, message: true };
 	}
 
 	/** The packet in progress is written (the connection's onDrain); then what waits goes out. */
@@ -88,46 +81,54 @@ export class Outbox {
 	}
 
 	/**
-	 * The connection is gone. The packet in progress fails. What waits is
-	 * taken out: the items `keep` accepts stay, in order; the others fail.
+	 * The connection is gone. The packet in progress fails; of what waits, the
+	 * QoS 0 publishes stay when `keepMessages` (a reconnect will send them),
+	 * the rest fails. Packets of tracked operations are dropped unsettled:
+	 * their session sends them again.
 	 */
-	lose(error: Error, keep: (item: Outgoing) => boolean): void {
+	lose(error: Error, keepMessages: boolean): void {
 		const current = this.#current;
 		this.#current = undefined;
 		if (current)
 			this.#fail(current, error);
 		const items = this.#items.splice(0);
 		for (const item of items) {
-			if (keep(item))
+			if (item.message && keepMessages)
 				this.#items.push(item);
 			else
 				this.#fail(item, error);
 		}
 	}
 
-	/** Removes the waiting items `match` picks, unsettled (tracked operations, settled by their owner). */
-	remove(match: (item: Outgoing) => boolean): void {
-		const items = this.#items;
-		for (let i = items.length - 1; i >= 0; i--)
-			if (match(items[i])) {
-				if (items[i].message)
-					this.#messages--;
-				items.splice(i, 1);
-			}
-	}
-
-	/** Takes every waiting item out (to rebuild the queue after a reconnect). */
-	take(): Outgoing[] {
+	/** Takes every waiting item out, in order (to let the session's resend go first after a reconnect). */
+	take(): Outgoing[] | undefined {
+		if (this.#items.length === 0)
+			return undefined;
 		for (const item of this.#items)
 			if (item.message)
 				this.#messages--;
 		return this.#items.splice(0);
 	}
 
+	/** Queues what take() took, behind what is queued now. */
+	restore(items: Outgoing[]): void {
+		for (const item of items) {
+			if (item.message)
+				this.#messages++;
+			this.#items.push(item);
+		}
+	}
+
+	/** Drops the waiting packets of tracked operations, unsettled: their session has them. */
+	dropOps(): void {
+		const items = this.#items;
+		for (let i = items.length - 1; i >= 0; i--)
+			if (items[i].op)
+				items.splice(i, 1);
+	}
+
 	#hand(connection: Connection, item: Outgoing): boolean {
-		const tracked = item.tracked;
-		if (tracked && tracked.state === WAITING)
-			tracked.state = SENT;
+		item.op?.sent();
 		if (connection.send(item)) {
 			this.#done(item);
 			return true;

@@ -19,23 +19,29 @@ import {
 } from "mqtt/constants";
 import { ProtocolError } from "mqtt/errors";
 
+const EMPTY = new ArrayBuffer(0);
+const NO_CODES: number[] = Object.freeze([]) as unknown as number[];
+
 /** The packet just parsed. Reused: read it before parsing on. */
-export interface Packet {
-	type: number;
-	flags: number;
+export class Packet {
+	type = 0;
+	/** The fixed header's flags (low four bits of the first byte). */
+	flags = 0;
 	/** Packet identifier of acknowledgements, SUBACK, UNSUBACK and PUBLISH with QoS > 0; else 0. */
-	id: number;
+	id = 0;
 	/** CONNACK */
-	sessionPresent: boolean;
-	returnCode: number;
+	sessionPresent = false;
+	returnCode = 0;
 	/** PUBLISH. The topic's ArrayBuffer is shared by consecutive messages on the same topic: read-only. */
-	qos: number;
-	retain: boolean;
-	dup: boolean;
-	topic: ArrayBuffer;
-	payload: ArrayBuffer;
+	topic: ArrayBuffer = EMPTY;
+	payload: ArrayBuffer = EMPTY;
 	/** SUBACK: one return code per filter. */
-	granted: number[];
+	granted: number[] = NO_CODES;
+
+	/** PUBLISH: read from the flags, so that the record holds nothing twice. */
+	get qos(): number { return (this.flags >> 1) & 3; }
+	get retain(): boolean { return (this.flags & 0x01) !== 0; }
+	get dup(): boolean { return (this.flags & 0x08) !== 0; }
 }
 
 const TYPE = 0, LENGTH = 1, BODY = 2, TOPIC_LENGTH = 3, TOPIC = 4, PACKET_ID = 5, PAYLOAD = 6;
@@ -43,27 +49,26 @@ const TYPE = 0, LENGTH = 1, BODY = 2, TOPIC_LENGTH = 3, TOPIC = 4, PACKET_ID = 5
 // Expected fixed-header flags per type a client may receive; -1: never received; -2: any (PUBLISH).
 const FLAGS: readonly number[] = Object.freeze([-1, -1, 0, -2, 0, 0, 2, 0, -1, 0, -1, 0, -1, 0, -1, -1]);
 
-const EMPTY = new ArrayBuffer(0);
-const NO_CODES: number[] = Object.freeze([]) as unknown as number[];
+/** Where a packet that comes in pieces stands: made for such a packet, dropped once it is whole. */
+class Pieces {
+	state = LENGTH;
+	remaining = 0;			// body bytes still to come
+	multiplier = 1;			// remaining-length decoding
+	lengthBytes = 0;
+	field: Uint8Array | undefined;	// a split topic or a non-PUBLISH body
+	fieldLength = 0;
+	fill = 0;
+	topicLength = 0;
+	payload: Uint8Array | undefined;	// a payload arriving in pieces
+}
 
 export class PacketParser {
-	readonly packet: Packet = {
-		type: 0, flags: 0, id: 0, sessionPresent: false, returnCode: 0,
-		qos: 0, retain: false, dup: false, topic: EMPTY, payload: EMPTY, granted: NO_CODES
-	};
+	readonly packet = new Packet();
 	/** True when the last `parse` call completed `packet`. */
 	ready = false;
 	readonly maxPacketSize: number;
 
-	#state = TYPE;
-	#remaining = 0;			// body bytes still to come
-	#multiplier = 1;		// remaining-length decoding
-	#lengthBytes = 0;
-	#field: Uint8Array | undefined;	// a split topic or a non-PUBLISH body; made when one comes
-	#fieldLength = 0;
-	#fill = 0;
-	#topicLength = 0;
-	#payload: Uint8Array | undefined;	// a payload arriving in pieces
+	#pieces: Pieces | undefined;		// a packet split across calls, until it is whole
 	#lastTopic: DataView | undefined;	// the previous topic, to hand out again when it repeats
 	#viewed: Uint8Array | undefined;	// the input last compared with it, and a DataView over that input
 	#view: DataView | undefined;
@@ -76,9 +81,14 @@ export class PacketParser {
 
 	/** Forget any partial packet, for a new connection. */
 	reset(): void {
-		this.#state = TYPE;
-		this.#payload = undefined;
+		this.#pieces = undefined;
 		this.ready = false;
+		this.release();
+	}
+
+	/** The caller is done with the bytes it gave: nothing here holds on to them. */
+	release(): void {
+		this.#viewed = this.#view = undefined;
 	}
 
 	/**
@@ -89,7 +99,7 @@ export class PacketParser {
 	 */
 	parse(bytes: Uint8Array, start: number, end: number): number {
 		this.ready = false;
-		if (this.#state === TYPE) {
+		if (this.#pieces === undefined) {
 			const after = this.#parseWhole(bytes, start, end);
 			if (after >= 0) {
 				this.ready = true;
@@ -116,9 +126,7 @@ export class PacketParser {
 			throw overlong();
 		if (end - i < remaining)
 			return -1;
-		this.#remaining = remaining;
-		this.#lengthBytes = i - start - 1;
-		this.#checkLength();
+		this.#checkLength(remaining, i - start - 1);
 		const packet = this.packet;
 		if (packet.type !== PUBLISH) {
 			if (remaining)
@@ -126,10 +134,11 @@ export class PacketParser {
 			return i + remaining;
 		}
 		const topicLength = (bytes[i] << 8) | bytes[i + 1];
-		this.#checkTopicLength(topicLength, remaining - 2);
+		const qos = packet.qos;
+		checkTopicLength(topicLength, remaining - 2, qos);
 		packet.topic = this.#topic(bytes, i + 2, topicLength);
 		let position = i + 2 + topicLength;
-		if (packet.qos) {
+		if (qos) {
 			packet.id = (bytes[position] << 8) | bytes[position + 1];
 			checkPublishId(packet.id);
 			position += 2;
@@ -142,64 +151,62 @@ export class PacketParser {
 	#parsePieces(bytes: Uint8Array, start: number, end: number): number {
 		const packet = this.packet;
 		let i = start;
+		if (i < end && this.#pieces === undefined) {
+			this.#begin(bytes[i++]);
+			this.#pieces = new Pieces();
+		}
+		const p = this.#pieces!;
 		while (i < end) {
-			switch (this.#state) {
-			case TYPE:
-				this.#begin(bytes[i++]);
-				this.#remaining = 0;
-				this.#multiplier = 1;
-				this.#lengthBytes = 0;
-				this.#state = LENGTH;
-				break;
+			switch (p.state) {
 			case LENGTH: {
 				const byte = bytes[i++];
-				this.#remaining += (byte & 0x7F) * this.#multiplier;
-				this.#multiplier *= 128;
-				if (++this.#lengthBytes === 4 && (byte & 0x80))
+				p.remaining += (byte & 0x7F) * p.multiplier;
+				p.multiplier *= 128;
+				if (++p.lengthBytes === 4 && (byte & 0x80))
 					throw overlong();
 				if (byte & 0x80)
 					break;
-				if (this.#startBody())
+				if (this.#startBody(p))
 					return this.#complete(i);
 				break;
 			}
 			case BODY: {
-				const count = Math.min(end - i, this.#fieldLength - this.#fill);
-				this.#field!.set(bytes.subarray(i, i + count), this.#fill);
-				this.#fill += count;
+				const count = Math.min(end - i, p.fieldLength - p.fill);
+				p.field!.set(bytes.subarray(i, i + count), p.fill);
+				p.fill += count;
 				i += count;
-				if (this.#fill === this.#fieldLength) {
-					this.#decodeBody(this.#field!, 0, this.#fieldLength);
+				if (p.fill === p.fieldLength) {
+					this.#decodeBody(p.field!, 0, p.fieldLength);
 					return this.#complete(i);
 				}
 				break;
 			}
 			case TOPIC_LENGTH:
-				this.#topicLength = (this.#topicLength << 8) | bytes[i++];
-				if (++this.#fill < 2)
+				p.topicLength = (p.topicLength << 8) | bytes[i++];
+				if (++p.fill < 2)
 					break;
-				this.#remaining -= 2;
-				this.#checkTopicLength(this.#topicLength, this.#remaining);
-				this.#fill = 0;
-				this.#state = TOPIC;
-				if (end - i >= this.#topicLength) {	// whole in this piece: no copy
-					packet.topic = this.#topic(bytes, i, this.#topicLength);
-					i += this.#topicLength;
-					const after = this.#afterTopic(bytes, i, end);
+				p.remaining -= 2;
+				checkTopicLength(p.topicLength, p.remaining, packet.qos);
+				p.fill = 0;
+				p.state = TOPIC;
+				if (end - i >= p.topicLength) {	// whole in this piece: no copy
+					packet.topic = this.#topic(bytes, i, p.topicLength);
+					i += p.topicLength;
+					const after = this.#afterTopic(p, bytes, i, end);
 					if (after >= 0)
 						return this.#complete(after);
 				}
 				else
-					this.#growField(this.#topicLength);
+					p.field = new Uint8Array(p.topicLength);
 				break;
 			case TOPIC: {
-				const count = Math.min(end - i, this.#topicLength - this.#fill);
-				this.#field!.set(bytes.subarray(i, i + count), this.#fill);
-				this.#fill += count;
+				const count = Math.min(end - i, p.topicLength - p.fill);
+				p.field!.set(bytes.subarray(i, i + count), p.fill);
+				p.fill += count;
 				i += count;
-				if (this.#fill === this.#topicLength) {
-					packet.topic = this.#topic(this.#field!, 0, this.#topicLength);
-					const after = this.#afterTopic(bytes, i, end);
+				if (p.fill === p.topicLength) {
+					packet.topic = this.#topic(p.field!, 0, p.topicLength);
+					const after = this.#afterTopic(p, bytes, i, end);
 					if (after >= 0)
 						return this.#complete(after);
 				}
@@ -207,26 +214,24 @@ export class PacketParser {
 			}
 			case PACKET_ID:
 				packet.id = (packet.id << 8) | bytes[i++];
-				if (++this.#fill < 2)
+				if (++p.fill < 2)
 					break;
 				checkPublishId(packet.id);
-				this.#remaining -= 2;
+				p.remaining -= 2;
 				{
-					const after = this.#startPayload(bytes, i, end);
+					const after = this.#startPayload(p, bytes, i, end);
 					if (after >= 0)
 						return this.#complete(after);
 				}
 				break;
 			case PAYLOAD: {
-				const payload = this.#payload!;
-				const count = Math.min(end - i, payload.length - this.#fill);
-				payload.set(bytes.subarray(i, i + count), this.#fill);
-				this.#fill += count;
+				const payload = p.payload!;
+				const count = Math.min(end - i, payload.length - p.fill);
+				payload.set(bytes.subarray(i, i + count), p.fill);
+				p.fill += count;
 				i += count;
-				if (this.#fill === payload.length) {
-					this.#payload = undefined;
+				if (p.fill === payload.length)
 					return this.#complete(i);
-				}
 				break;
 			}
 			}
@@ -235,7 +240,7 @@ export class PacketParser {
 	}
 
 	#complete(offset: number): number {
-		this.#state = TYPE;
+		this.#pieces = undefined;
 		this.ready = true;
 		return offset;
 	}
@@ -248,23 +253,18 @@ export class PacketParser {
 			throw new ProtocolError(type === 0 || type === 15 ? `${PACKET_NAMES[type]} is not a packet` : `a client never receives ${PACKET_NAMES[type]}`);
 		if (expected >= 0 && flags !== expected)
 			throw new ProtocolError(`wrong fixed-header flags 0x${flags.toString(16)} for ${PACKET_NAMES[type]}`);
+		if (type === PUBLISH && (flags & 0x06) === 0x06)
+			throw new ProtocolError("PUBLISH with QoS 3");
 		const packet = this.packet;
-		if (type === PUBLISH) {
-			packet.qos = (flags >> 1) & 3;
-			if (packet.qos === 3)
-				throw new ProtocolError("PUBLISH with QoS 3");
-			packet.dup = (flags & 0x08) !== 0;
-			packet.retain = (flags & 0x01) !== 0;
-		}
 		packet.type = type;
 		packet.flags = flags;
 		packet.id = 0;
 	}
 
 	/** The remaining length is known: within the limit, and right for the type. */
-	#checkLength(): void {
-		const packet = this.packet, type = packet.type, remaining = this.#remaining;
-		const total = 1 + this.#lengthBytes + remaining;
+	#checkLength(remaining: number, lengthBytes: number): void {
+		const packet = this.packet, type = packet.type;
+		const total = 1 + lengthBytes + remaining;
 		if (total > this.maxPacketSize)
 			throw new ProtocolError(`${PACKET_NAMES[type]} of ${total} bytes exceeds the maximum packet size of ${this.maxPacketSize}`);
 		if (type === PUBLISH) {
@@ -277,34 +277,21 @@ export class PacketParser {
 			throw new ProtocolError(`${PACKET_NAMES[type]} with remaining length ${remaining}; it must be ${fixed >= 0 ? fixed : "3 or more"}`);
 	}
 
-	/** `available`: the body bytes after the topic length. */
-	#checkTopicLength(topicLength: number, available: number): void {
-		if (topicLength === 0)
-			throw new ProtocolError("PUBLISH with an empty topic");
-		if (topicLength + (this.packet.qos ? 2 : 0) > available)
-			throw new ProtocolError(`PUBLISH topic length ${topicLength} runs past the packet`);
-	}
-
 	/** The state machine's body set-up. True when the packet is already whole (no body). */
-	#startBody(): boolean {
-		this.#checkLength();
-		this.#fill = 0;
+	#startBody(p: Pieces): boolean {
+		this.#checkLength(p.remaining, p.lengthBytes);
+		p.fill = 0;
 		if (this.packet.type === PUBLISH) {
-			this.#topicLength = 0;
-			this.#state = TOPIC_LENGTH;
+			p.topicLength = 0;
+			p.state = TOPIC_LENGTH;
 			return false;
 		}
-		if (this.#remaining === 0)
+		if (p.remaining === 0)
 			return true;
-		this.#growField(this.#remaining);
-		this.#fieldLength = this.#remaining;
-		this.#state = BODY;
+		p.field = new Uint8Array(p.remaining);
+		p.fieldLength = p.remaining;
+		p.state = BODY;
 		return false;
-	}
-
-	#growField(length: number): void {
-		if (this.#field === undefined || this.#field.length < length)
-			this.#field = new Uint8Array(Math.max(length, 8));
 	}
 
 	/**
@@ -341,15 +328,16 @@ export class PacketParser {
 	}
 
 	/** After the topic: the packet id for QoS > 0, else the payload. Returns the offset past a whole packet, or -1. */
-	#afterTopic(bytes: Uint8Array, start: number, end: number): number {
-		this.#remaining -= this.#topicLength;
-		this.#fill = 0;
+	#afterTopic(p: Pieces, bytes: Uint8Array, start: number, end: number): number {
+		p.remaining -= p.topicLength;
+		p.fill = 0;
+		p.field = undefined;
 		if (this.packet.qos) {
 			this.packet.id = 0;
-			this.#state = PACKET_ID;
+			p.state = PACKET_ID;
 			return -1;
 		}
-		return this.#startPayload(bytes, start, end);
+		return this.#startPayload(p, bytes, start, end);
 	}
 
 	/**
@@ -357,17 +345,17 @@ export class PacketParser {
 	 * is sliced out in one piece; otherwise it is gathered across calls.
 	 * Returns the offset past a whole packet, or -1.
 	 */
-	#startPayload(bytes: Uint8Array, start: number, end: number): number {
-		const length = this.#remaining, packet = this.packet;
-		this.#fill = 0;
+	#startPayload(p: Pieces, bytes: Uint8Array, start: number, end: number): number {
+		const length = p.remaining, packet = this.packet;
+		p.fill = 0;
 		if (end - start >= length) {
 			packet.payload = sliceOf(bytes, start, length);
 			return start + length;
 		}
 		const payload = new Uint8Array(length);
 		packet.payload = payload.buffer;
-		this.#payload = payload;
-		this.#state = PAYLOAD;
+		p.payload = payload;
+		p.state = PAYLOAD;
 		return -1;
 	}
 
@@ -397,6 +385,14 @@ export class PacketParser {
 			packet.granted = granted;
 		}
 	}
+}
+
+/** `available`: the body bytes after the topic length. */
+function checkTopicLength(topicLength: number, available: number, qos: number): void {
+	if (topicLength === 0)
+		throw new ProtocolError("PUBLISH with an empty topic");
+	if (topicLength + (qos ? 2 : 0) > available)
+		throw new ProtocolError(`PUBLISH topic length ${topicLength} runs past the packet`);
 }
 
 function overlong(): ProtocolError {

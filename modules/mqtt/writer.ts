@@ -1,12 +1,13 @@
 // The packet writer: every packet an MQTT 3.1.1 client sends.
 //
-// Each packet is assembled in a buffer the writer owns and reuses. The
-// variable header starts at HEAD_ROOM; once its size is known the fixed header
-// (type byte and remaining length) is written right-aligned just before it, so
-// every field is written once. Strings are encoded by the SDK's native
-// ArrayBuffer.fromString; publish topics given as strings are cached encoded. Payload bytes the
-// caller gives are never copied: the frame hands them out as `body`, to be
-// written after `head`. A packet whose whole size fits in the inline limit is
+// Each packet is measured first and then written once into a buffer of its
+// exact size, made for it: nothing is held between packets, so an idle client
+// keeps no send buffer (a device's heap is small), and a packet that must wait
+// for the socket is already its own copy. Strings are encoded by the SDK's
+// native ArrayBuffer.fromString; the last two publish topics given as strings
+// are kept encoded. Payload bytes the caller gives are never copied into a
+// large packet: the frame hands them out as `body`, to be written after
+// `head`. A packet whose remaining length is within the inline limit is
 // assembled in one piece instead, so that it leaves in a single socket write.
 
 import {
@@ -38,37 +39,30 @@ export interface ConnectFields {
 	password?: Data | undefined;
 }
 
-const HEAD_ROOM = 5;	// type byte + at most four remaining-length bytes
-
-// The writer's buffer, held for the client's life: a packet up to this size
-// is assembled whole and leaves in one write (acknowledgements, pings, most
-// telemetry); a larger one goes as its head, then the caller's payload as is.
+// A packet whose remaining length is up to this is assembled whole and leaves
+// in one write (acknowledgements, pings, most telemetry); a larger one goes as
+// its head, then the caller's payload as is.
 export const DEFAULT_INLINE_LIMIT = 256;
 
 const PROTOCOL: readonly number[] = Object.freeze([0, 4, 0x4D, 0x51, 0x54, 0x54, 4]);	// "MQTT", level 4 (3.1.1)
+/** Where CONNECT's flags byte is, counted from the end of its fixed header. */
+export const CONNECT_FLAGS_OFFSET = PROTOCOL.length;
+export const CLEAN_SESSION = 0x02;
 
 export class PacketWriter {
-	readonly #scratch: Uint8Array;
-	#buffer: Uint8Array;
-	#position = HEAD_ROOM;
-	readonly #frame: Frame;
-	#headBuffer: Uint8Array | undefined;	// what frame.head views
-	#headStart = 0;
-	#headEnd = 0;
-	// The last two publish topics given as strings, encoded and checked: an app
-	// publishes to the same topics again and again, and copying bytes costs
-	// less than encoding a string.
-	#topicText0: string | undefined;
-	#topicField0: Uint8Array | undefined;
-	#topicText1: string | undefined;
-	#topicField1: Uint8Array | undefined;
+	readonly #inlineLimit: number;
+	// What the last call produced. Reused: read it before the next call.
+	readonly #frame: Frame = { head: new Uint8Array(0), body: undefined };
+	// The last two publish topics given as strings, as their length-prefixed
+	// fields: an app publishes to the same topics again and again, and copying
+	// bytes costs less than encoding a string. Made on the first such publish.
+	#topics: TopicCache | undefined;
 
-	/** `inlineLimit`: packets up to this many bytes are assembled whole. */
+	/** `inlineLimit`: packets whose remaining length is up to this are assembled whole. */
 	constructor(inlineLimit = DEFAULT_INLINE_LIMIT) {
 		if (!Number.isInteger(inlineLimit) || inlineLimit < 16)
 			throw new RangeError("inlineLimit must be an integer >= 16");
-		this.#scratch = this.#buffer = new Uint8Array(inlineLimit + HEAD_ROOM);
-		this.#frame = { head: this.#scratch, body: undefined };
+		this.#inlineLimit = inlineLimit;
 	}
 
 	connect(fields: ConnectFields): Frame {
@@ -78,36 +72,74 @@ export class PacketWriter {
 			throw new TypeError("user name given without password");
 		if (password !== undefined && user === undefined)
 			throw new TypeError("password given without user name");
-		let flags = cleanSession ? 0x02 : 0;
+		let flags = cleanSession ? CLEAN_SESSION : 0;
+		const parts = [stringField(clientId, "client id")];
 		if (will) {
 			checkQoS(will.qos, "will QoS");
 			flags |= 0x04 | (will.qos << 3) | (will.retain ? 0x20 : 0);
+			parts.push(topicNameField(will.topic, "will topic"), stringField(will.message, "will message"));
 		}
-		if (password !== undefined)
-			flags |= 0x40;
-		if (user !== undefined)
+		if (user !== undefined) {
 			flags |= 0x80;
-
-		this.#begin();
-		this.#ensure(PROTOCOL.length + 3);
-		const buffer = this.#buffer;
-		let position = this.#position;
-		for (const byte of PROTOCOL)
-			buffer[position++] = byte;
-		buffer[position++] = flags;
-		buffer[position++] = keepalive >> 8;
-		buffer[position++] = keepalive & 0xFF;
-		this.#position = position;
-		this.#string(clientId, "client id");
-		if (will) {
-			this.#topicName(will.topic, "will topic");
-			this.#string(will.message, "will message");
+			parts.push(stringField(user, "user name"));
 		}
-		if (user !== undefined)
-			this.#string(user, "user name");
-		if (password !== undefined)
-			this.#string(password, "password");
-		return this.#finish(CONNECT << 4, undefined);
+		if (password !== undefined) {
+			flags |= 0x40;
+			parts.push(stringField(password, "password"));
+		}
+		let remaining = PROTOCOL.length + 3;
+		for (const part of parts)
+			remaining += part.length;
+		const packet = this.#begin(CONNECT << 4, remaining, remaining);
+		let position = packet.length - remaining;
+		for (const byte of PROTOCOL)
+			packet[position++] = byte;
+		packet[position++] = flags;
+		packet[position++] = keepalive >> 8;
+		packet[position++] = keepalive & 0xFF;
+		for (const part of parts) {
+			packet.set(part, position);
+			position += part.length;
+		}
+		return this.#finish(packet, undefined);
+	}
+
+	/**
+	 * The CONNECT `packet` (one this writer made) again, with `will` (or none):
+	 * its client id, keep-alive, user name and password are read back from it,
+	 * so that a client keeps its CONNECT as its only copy of them.
+	 */
+	withWill(packet: Uint8Array, will: Will | undefined): Frame {
+		let at = 1;
+		while (packet[at] & 0x80)
+			at++;
+		at += 1 + CONNECT_FLAGS_OFFSET;
+		const flags = packet[at];
+		const keepalive = (packet[at + 1] << 8) | packet[at + 2];
+		const fields: Uint8Array[] = [];
+		for (let position = at + 3; position < packet.length;) {
+			const length = (packet[position] << 8) | packet[position + 1];
+			fields.push(packet.subarray(position + 2, position + 2 + length));
+			position += 2 + length;
+		}
+		const hadWill = (flags & 0x04) !== 0;
+		return this.connect({
+			clientId: fields[0],
+			cleanSession: (flags & CLEAN_SESSION) !== 0,
+			keepalive,
+			will,
+			user: flags & 0x80 ? fields[hadWill ? 3 : 1] : undefined,
+			password: flags & 0x40 ? fields[(hadWill ? 3 : 1) + (flags & 0x80 ? 1 : 0)] : undefined
+		});
+	}
+
+	/** The CONNECT `packet` carries an empty client id. */
+	emptyClientId(packet: Uint8Array): boolean {
+		let at = 1;
+		while (packet[at] & 0x80)
+			at++;
+		at += 1 + CONNECT_FLAGS_OFFSET + 3;
+		return packet[at] === 0 && packet[at + 1] === 0;
 	}
 
 	/**
@@ -119,10 +151,7 @@ export class PacketWriter {
 		checkQoS(qos, "QoS");
 		if (qos)
 			checkPacketId(id);
-		this.#begin();
-		this.#publishTopic(topic);
-		if (qos)
-			this.#uint16(id);
+		const field = this.#publishTopic(topic);
 		let body: Uint8Array;
 		if (payload instanceof Uint8Array)
 			body = payload;
@@ -135,20 +164,32 @@ export class PacketWriter {
 			body = asUint8Array(payload);
 		else
 			throw new TypeError("message must be a string or binary data");
-		if (this.#buffer === this.#scratch && body.length <= this.#buffer.length - this.#position) {
-			this.#buffer.set(body, this.#position);
-			this.#position += body.length;
-			return this.#finish((PUBLISH << 4) | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0), undefined);
+		const header = field.length + (qos ? 2 : 0);
+		const remaining = header + body.length;
+		const inline = remaining <= this.#inlineLimit;
+		const packet = this.#begin((PUBLISH << 4) | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0), remaining, inline ? remaining : header);
+		let position = packet.length - (inline ? remaining : header);
+		packet.set(field, position);
+		position += field.length;
+		if (qos) {
+			packet[position++] = id >> 8;
+			packet[position++] = id & 0xFF;
 		}
-		return this.#finish((PUBLISH << 4) | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0), body);
+		const frame = this.#frame;
+		frame.head = packet;
+		if (inline) {
+			packet.set(body, position);
+			frame.body = undefined;
+		}
+		else
+			frame.body = body;
+		return frame;
 	}
 
 	/** PUBACK, PUBREC, PUBREL or PUBCOMP: a type and a packet id. */
 	ack(type: number, id: number): Frame {
 		checkPacketId(id);
-		this.#begin();
-		this.#uint16(id);
-		return this.#finish((type << 4) | (type === PUBREL ? 0x02 : 0), undefined);
+		return this.#finish(Uint8Array.of((type << 4) | (type === PUBREL ? 0x02 : 0), 2, id >> 8, id & 0xFF), undefined);
 	}
 
 	subscribe(id: number, filters: readonly Data[], qos: readonly number[]): Frame {
@@ -157,159 +198,146 @@ export class PacketWriter {
 			throw new TypeError("subscribe needs at least one topic filter");
 		if (!Array.isArray(qos) || qos.length !== filters.length)
 			throw new TypeError("subscribe needs one QoS per topic filter");
-		this.#begin();
-		this.#uint16(id);
-		for (let i = 0; i < filters.length; i++) {
-			checkQoS(qos[i], "QoS");
-			this.#topicFilter(filters[i]);
-			this.#ensure(1);
-			this.#buffer[this.#position++] = qos[i];
-		}
-		return this.#finish((SUBSCRIBE << 4) | 0x02, undefined);
+		const fields = filterFields(filters, qos);
+		return this.#withFilters((SUBSCRIBE << 4) | 0x02, id, fields, qos);
 	}
 
 	unsubscribe(id: number, filters: readonly Data[]): Frame {
 		checkPacketId(id);
 		if (!Array.isArray(filters) || filters.length === 0)
 			throw new TypeError("unsubscribe needs at least one topic filter");
-		this.#begin();
-		this.#uint16(id);
-		for (const filter of filters)
-			this.#topicFilter(filter);
-		return this.#finish((UNSUBSCRIBE << 4) | 0x02, undefined);
+		return this.#withFilters((UNSUBSCRIBE << 4) | 0x02, id, filterFields(filters, undefined), undefined);
 	}
 
 	pingreq(): Frame {
-		this.#begin();
-		return this.#finish(PINGREQ << 4, undefined);
+		return this.#finish(Uint8Array.of(PINGREQ << 4, 0), undefined);
 	}
 
 	disconnect(): Frame {
-		this.#begin();
-		return this.#finish(DISCONNECT << 4, undefined);
+		return this.#finish(Uint8Array.of(DISCONNECT << 4, 0), undefined);
 	}
 
-	#begin(): void {
-		this.#buffer = this.#scratch;
-		this.#position = HEAD_ROOM;
-	}
-
-	/** Room for `count` more bytes; an oversized packet gets a buffer of its own, dropped after use. */
-	#ensure(count: number): void {
-		const needed = this.#position + count;
-		if (needed <= this.#buffer.length)
-			return;
-		if (needed - HEAD_ROOM > MAX_REMAINING_LENGTH)
-			throw tooLarge(needed - HEAD_ROOM);
-		const larger = new Uint8Array(Math.max(needed, this.#buffer.length * 2));
-		larger.set(this.#buffer.subarray(0, this.#position));
-		this.#buffer = larger;
-	}
-
-	#uint16(value: number): void {
-		this.#ensure(2);
-		this.#buffer[this.#position++] = value >> 8;
-		this.#buffer[this.#position++] = value & 0xFF;
-	}
-
-	/** A length-prefixed field: strings as UTF-8, bytes as they are. */
-	#string(value: Data, what: string): number {
-		let length: number;
-		let bytes: Uint8Array;
-		if (typeof value === "string") {
-			if (value.length > MAX_STRING_BYTES)
-				throw tooLong(what, value.length);	// before encoding: UTF-8 is never shorter
-			// The SDK's native encoder: a loop over charCodeAt costs XS far more, garbage included.
-			bytes = new Uint8Array(ArrayBuffer.fromString(value));
+	/** SUBSCRIBE or UNSUBSCRIBE: the id, then each filter (and its QoS byte). */
+	#withFilters(first: number, id: number, fields: Uint8Array[], qos: readonly number[] | undefined): Frame {
+		let remaining = 2;
+		for (const field of fields)
+			remaining += field.length + (qos ? 1 : 0);
+		const packet = this.#begin(first, remaining, remaining);
+		let position = packet.length - remaining;
+		packet[position++] = id >> 8;
+		packet[position++] = id & 0xFF;
+		for (let i = 0; i < fields.length; i++) {
+			packet.set(fields[i], position);
+			position += fields[i].length;
+			if (qos)
+				packet[position++] = qos[i];
 		}
-		else if (isBytes(value))
-			bytes = asUint8Array(value);
-		else
-			throw new TypeError(`${what} must be a string or binary data`);
-		length = bytes.length;
-		if (length <= MAX_STRING_BYTES) {
-			this.#ensure(2 + length);
-			this.#buffer.set(bytes, this.#position + 2);
+		return this.#finish(packet, undefined);
+	}
+
+	/**
+	 * A packet's buffer, `written` bytes after its fixed header, with the
+	 * fixed header (type byte and remaining length) already in place.
+	 */
+	#begin(first: number, remaining: number, written: number): Uint8Array {
+		if (remaining < 128) {	// most packets: one length byte
+			const packet = new Uint8Array(2 + written);
+			packet[0] = first;
+			packet[1] = remaining;
+			return packet;
 		}
-		if (length > MAX_STRING_BYTES)
-			throw tooLong(what, length);
-		this.#buffer[this.#position] = length >> 8;
-		this.#buffer[this.#position + 1] = length & 0xFF;
-		this.#position += 2 + length;
-		return length;
-	}
-
-	/** The topic of a PUBLISH, from the cache when it is one of the last two strings. */
-	#publishTopic(topic: Data): void {
-		if (typeof topic === "string") {
-			const field = topic === this.#topicText0 ? this.#topicField0 : topic === this.#topicText1 ? this.#topicField1 : undefined;
-			if (field) {
-				this.#ensure(field.length);
-				this.#buffer.set(field, this.#position);
-				this.#position += field.length;
-				return;
-			}
-		}
-		const start = this.#position;
-		this.#topicName(topic, "topic");
-		if (typeof topic === "string") {	// the newest in front, the older one kept
-			this.#topicText1 = this.#topicText0;
-			this.#topicField1 = this.#topicField0;
-			this.#topicText0 = topic;
-			this.#topicField0 = this.#buffer.slice(start, this.#position);
-		}
-	}
-
-	/** A topic name for PUBLISH or the will: not empty, no wildcard, no U+0000. */
-	#topicName(topic: Data, what: string): void {
-		const start = this.#position + 2;
-		const length = this.#string(topic, what);
-		if (length === 0)
-			throw new TypeError(`${what} is empty`);
-		const bytes = this.#buffer.subarray(start, start + length);
-		if (bytes.indexOf(0x2B) >= 0 || bytes.indexOf(0x23) >= 0)
-			throw new TypeError(`${what} contains a wildcard (+ or #); wildcards are only for subscriptions`);
-		if (bytes.indexOf(0) >= 0)
-			throw new TypeError(`${what} contains U+0000`);
-	}
-
-	#topicFilter(filter: Data): void {
-		const start = this.#position + 2;
-		const length = this.#string(filter, "topic filter");
-		checkTopicFilter(this.#buffer.subarray(start, start + length));
-	}
-
-	/** Writes the fixed header right-aligned before HEAD_ROOM and hands out the frame. */
-	#finish(first: number, body: Uint8Array | undefined): Frame {
-		const buffer = this.#buffer;
-		const remaining = this.#position - HEAD_ROOM + (body ? body.length : 0);
 		if (remaining > MAX_REMAINING_LENGTH)
 			throw tooLarge(remaining);
-		let start: number;
-		if (remaining < 128) {	// most packets: one length byte
-			start = HEAD_ROOM - 2;
-			buffer[start + 1] = remaining;
-		}
-		else {
-			let lengthBytes = 1;
-			for (let rest = remaining >> 7; rest; rest >>= 7)
-				lengthBytes++;
-			start = HEAD_ROOM - lengthBytes - 1;
-			for (let i = start + 1, rest = remaining; i < HEAD_ROOM; i++, rest >>= 7)
-				buffer[i] = (rest & 0x7F) | (i + 1 < HEAD_ROOM ? 0x80 : 0);
-		}
-		buffer[start] = first;
-		const frame = this.#frame, end = this.#position;
-		// The view handed out last time serves again when it covers the same bytes: no allocation.
-		if (buffer !== this.#headBuffer || start !== this.#headStart || end !== this.#headEnd) {
-			frame.head = buffer.subarray(start, end);
-			this.#headBuffer = buffer;
-			this.#headStart = start;
-			this.#headEnd = end;
-		}
+		const lengthBytes = remaining < 16384 ? 2 : 3;
+		const packet = new Uint8Array(1 + lengthBytes + written);
+		packet[0] = first;
+		for (let i = 1, rest = remaining; i <= lengthBytes; i++, rest >>= 7)
+			packet[i] = (rest & 0x7F) | (i < lengthBytes ? 0x80 : 0);
+		return packet;
+	}
+
+	#finish(head: Uint8Array, body: Uint8Array | undefined): Frame {
+		const frame = this.#frame;
+		frame.head = head;
 		frame.body = body;
 		return frame;
 	}
+
+	/** The topic field of a PUBLISH, from the cache when it is one of the last two strings. */
+	#publishTopic(topic: Data): Uint8Array {
+		if (typeof topic !== "string")
+			return topicNameField(topic, "topic");
+		const cache = this.#topics ??= { text0: undefined, field0: undefined, text1: undefined, field1: undefined };
+		if (topic === cache.text0)
+			return cache.field0!;
+		if (topic === cache.text1)
+			return cache.field1!;
+		const field = topicNameField(topic, "topic");
+		cache.text1 = cache.text0;	// the newest in front, the older one kept
+		cache.field1 = cache.field0;
+		cache.text0 = topic;
+		cache.field0 = field;
+		return field;
+	}
+}
+
+interface TopicCache {
+	text0: string | undefined;
+	field0: Uint8Array | undefined;
+	text1: string | undefined;
+	field1: Uint8Array | undefined;
+}
+
+/** A length-prefixed field: strings as UTF-8, bytes as they are. */
+function stringField(value: Data, what: string): Uint8Array {
+	let bytes: Uint8Array;
+	if (typeof value === "string") {
+		if (value.length > MAX_STRING_BYTES)
+			throw tooLong(what, value.length);	// before encoding: UTF-8 is never shorter
+		// The SDK's native encoder: a loop over charCodeAt costs XS far more, garbage included.
+		bytes = new Uint8Array(ArrayBuffer.fromString(value));
+	}
+	else if (isBytes(value))
+		bytes = asUint8Array(value);
+	else
+		throw new TypeError(`${what} must be a string or binary data`);
+	const length = bytes.length;
+	if (length > MAX_STRING_BYTES)
+		throw tooLong(what, length);
+	const field = new Uint8Array(2 + length);
+	field[0] = length >> 8;
+	field[1] = length & 0xFF;
+	field.set(bytes, 2);
+	return field;
+}
+
+/** A topic name for PUBLISH or the will: not empty, no wildcard, no U+0000. */
+function topicNameField(topic: Data, what: string): Uint8Array {
+	const field = stringField(topic, what);
+	if (field.length === 2)
+		throw new TypeError(`${what} is empty`);
+	if (field.indexOf(0x2B, 2) >= 0 || field.indexOf(0x23, 2) >= 0)
+		throw new TypeError(`${what} contains a wildcard (+ or #); wildcards are only for subscriptions`);
+	if (field.indexOf(0, 2) >= 0)
+		throw new TypeError(`${what} contains U+0000`);
+	return field;
+}
+
+/** Each filter as its field, checked; and each QoS when given. */
+function filterFields(filters: readonly Data[], qos: readonly number[] | undefined): Uint8Array[] {
+	const fields: Uint8Array[] = [];
+	let total = 2;
+	for (let i = 0; i < filters.length; i++) {
+		if (qos)
+			checkQoS(qos[i], "QoS");
+		const field = stringField(filters[i], "topic filter");
+		checkTopicFilter(field.subarray(2));
+		total += field.length + (qos ? 1 : 0);
+		if (total > MAX_REMAINING_LENGTH)
+			throw tooLarge(total);
+		fields.push(field);
+	}
+	return fields;
 }
 
 function tooLong(what: string, length: number): RangeError {

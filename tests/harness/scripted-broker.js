@@ -52,6 +52,7 @@ export async function startScripted(script = {}) {
     socket.setNoDelay(true);	// each answer leaves at once, as a test expects
     socket.on('error', () => {});
     parser.on('packet', packet => {
+      packet.at = Date.now();	// when it arrived, for tests of timing (keep-alive)
       session.packets.push(packet);
       received.push(packet);
       handlers[packet.cmd]?.(session, packet);

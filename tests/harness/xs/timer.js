@@ -14,7 +14,7 @@ export default class Timer {
 	static set(callback, delay = 0, repeat) {
 		if (typeof callback !== "function")
 			throw new TypeError("callback is not a function");
-		const timer = Object.freeze({});
+		const timer = {};	// a host object, extensible as the SDK's (an app may hang its state on it)
 		const id = host.newId();
 		ids.set(timer, id);
 		host.on(EVENT.TIMER, id, () => {

@@ -1,0 +1,186 @@
+// Received messages on their way to the app: the bounded queue that waits for
+// waitMsg/checkMsg, the calls waiting for a packet, and push mode.
+//
+// A QoS 1 or 2 message is acknowledged (PUBACK, PUBREC) only once the app has
+// it: the callback returned. Until then it is not the client's to lose: when
+// the connection ends, a message still queued goes unacknowledged and the
+// broker sends it again in the same session. The queue is bounded: when it
+// is full the client stops reading the socket and TCP holds the broker back.
+import Timer from "timer";
+import { PUBLISH, PUBACK, PUBREC } from "mqtt/constants";
+import type { Packet } from "mqtt/parser";
+import type { Settle } from "mqtt/outbox";
+
+export type Callback = (topic: ArrayBuffer, msg: ArrayBuffer) => void;
+
+/** What delivery needs from the link it rides on. */
+export interface DeliveryLink {
+	readonly callback: Callback | undefined;
+	/** Records an exception of the app's own code, which goes on to the host. */
+	appThrew(error: unknown): void;
+	/** Sends an acknowledgement now if connected; false when it cannot go (the broker will send again). */
+	acknowledge(type: number, id: number): boolean;
+	/** QoS 2 ids accepted and not yet released (the session's). */
+	accepted(id: number): boolean;
+	accept(id: number): void;
+	/** An operation of the app waits for the broker: a full queue must not hold its acknowledgement back. */
+	readonly appWaiting: boolean;
+	/** The queue has room again: read on, in a turn of its own. */
+	resumeReading(): void;
+}
+
+/** A message as the parser gives it, or waiting in the queue. `id` is 0 when nothing is to be acknowledged (QoS 0, or a session gone). */
+interface Message {
+	readonly topic: ArrayBuffer;
+	readonly payload: ArrayBuffer;
+	readonly flags: number;
+	readonly qos: number;
+	id: number;
+}
+
+interface Waiter extends Settle {
+	timer: Timer | undefined;
+}
+
+const CHECK_MSG_WAIT = 50;	// ms, as the seed's select() in check_msg
+
+export class Delivery {
+	readonly #link: DeliveryLink;
+	readonly #capacity: number;
+	readonly #push: boolean;
+	#queue: Message[] | undefined;
+	#waiters: Waiter[] | undefined;
+
+	constructor(link: DeliveryLink, capacity: number, push: boolean) {
+		this.#link = link;
+		this.#capacity = capacity;
+		this.#push = push;
+	}
+
+	get full(): boolean { return (this.#queue?.length ?? 0) >= this.#capacity; }
+
+	/**
+	 * A PUBLISH arrived. Delivered now to a waiting waitMsg/checkMsg or in push
+	 * mode; otherwise queued. A copy of a message the app already accepted
+	 * (QoS 2, until PUBREL) or that still waits in the queue is not delivered
+	 * again [MQTT-4.3.3-2]. Returns false to stop reading: the queue is full.
+	 * When it is full while the app awaits an acknowledgement, the oldest
+	 * message goes to the callback instead, as the seed's blocking wait would
+	 * have delivered it, so that the acknowledgement can arrive.
+	 */
+	received(packet: Packet): boolean {
+		const qos = packet.qos, id = packet.id;
+		if (qos === 2 && this.#link.accepted(id)) {
+			this.#link.acknowledge(PUBREC, id);
+			return true;
+		}
+		if (qos && this.#queued(id))
+			return true;
+		const waiter = this.#waiters?.shift();
+		if (waiter || this.#push) {
+			if (waiter)
+				Timer.clear(waiter.timer);
+			this.#deliver(packet, waiter);
+			return true;
+		}
+		const queue = this.#queue ??= [];
+		queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, qos, id });
+		if (queue.length < this.#capacity)
+			return true;
+		if (!this.#link.appWaiting)
+			return false;
+		this.#deliverOldest(undefined);
+		return true;
+	}
+
+	/** A packet other than PUBLISH arrived: a waiting waitMsg/checkMsg resolves its first byte (PINGRESP: undefined). */
+	other(first: number | undefined): void {
+		const waiter = this.#waiters?.shift();
+		if (waiter) {
+			Timer.clear(waiter.timer);
+			waiter.resolve(first);
+		}
+	}
+
+	/** waitMsg (briefly false) and checkMsg (briefly true). `closed`: no packet can come. */
+	wait(briefly: boolean, closed: Error | undefined): Promise<number | undefined> {
+		if (this.#queue?.length) {
+			return new Promise((resolve, reject) => {
+				this.#deliverOldest({ resolve, reject });
+				this.#link.resumeReading();
+			});
+		}
+		if (closed)
+			return Promise.reject(closed);
+		return new Promise((resolve, reject) => {
+			const waiter: Waiter = { resolve, reject, timer: undefined };
+			if (briefly)
+				waiter.timer = Timer.set(() => {
+					const waiters = this.#waiters!, index = waiters.indexOf(waiter);
+					if (index >= 0)
+						waiters.splice(index, 1);
+					resolve(undefined);
+				}, CHECK_MSG_WAIT);
+			(this.#waiters ??= []).push(waiter);
+		});
+	}
+
+	/** The session is gone (the broker had none): queued messages are no longer to be acknowledged. */
+	forgetIds(): void {
+		for (const message of this.#queue ?? [])
+			message.id = 0;
+	}
+
+	/** The connection is over: what waits rejects; queued messages go unacknowledged (the broker keeps them). */
+	end(error: Error): void {
+		const waiters = this.#waiters;
+		this.#waiters = this.#queue = undefined;
+		for (const waiter of waiters ?? []) {
+			Timer.clear(waiter.timer);
+			waiter.reject(error);
+		}
+	}
+
+	#queued(id: number): boolean {
+		for (const message of this.#queue ?? [])
+			if (message.id === id)
+				return true;
+		return false;
+	}
+
+	#deliverOldest(waiter: Settle | undefined): void {
+		const queue = this.#queue!;
+		const message = queue.shift()!;
+		if (queue.length === 0)
+			this.#queue = undefined;
+		this.#deliver(message, waiter);
+	}
+
+	/**
+	 * Calls the callback, then acknowledges (QoS 1: PUBACK; QoS 2: PUBREC, and
+	 * the id is accepted until PUBREL), then settles a waiter with the first
+	 * byte. A callback that throws leaves the message unacknowledged: the
+	 * waiter rejects with its exception, or without a waiter (push mode) the
+	 * exception goes on to the host, as any callback's would.
+	 */
+	#deliver(message: Message, waiter: Settle | undefined): void {
+		const link = this.#link, callback = link.callback, id = message.id, flags = message.flags;
+		if (callback) {
+			try {
+				callback(message.topic, message.payload);
+			}
+			catch (error) {
+				if (waiter)
+					return waiter.reject(error as Error);
+				link.appThrew(error);
+				throw error;
+			}
+		}
+		if (id) {
+			if (message.qos === 2)
+				link.accept(id);
+			link.acknowledge(message.qos === 2 ? PUBREC : PUBACK, id);
+		}
+		waiter?.resolve((PUBLISH << 4) | flags);
+	}
+}

@@ -1,0 +1,90 @@
+// One handler per packet type a client receives, as the connection parsed it.
+// Each returns false to stop reading the socket (the receive queue is full);
+// a ProtocolError thrown here closes the connection with its name.
+import { CONNACK, PUBREL, PUBCOMP, PACKET_NAMES } from "mqtt/constants";
+import { ProtocolError } from "mqtt/errors";
+import type { Packet } from "mqtt/parser";
+import type { Session } from "mqtt/session";
+import type { Delivery } from "mqtt/delivery";
+
+/** What the handlers reach through: the link's parts and its connection's life. */
+export interface Receiver {
+	/** CONNACK has not come yet on this connection. */
+	readonly awaitingConnack: boolean;
+	readonly session: Session | undefined;
+	readonly delivery: Delivery;
+	/** CONNACK 0: the connection is up. Returns false when reading must wait (the queue is full). */
+	established(sessionPresent: boolean): boolean;
+	/** CONNACK with a refusal. */
+	refused(code: number): void;
+	/** Sends an acknowledgement now if connected. */
+	acknowledge(type: number, id: number): boolean;
+	/** A packet other than PUBLISH: a waiting waitMsg/checkMsg resolves its first byte (PINGRESP: undefined). */
+	answer(first: number | undefined): void;
+}
+
+type Handler = (receiver: Receiver, packet: Packet) => boolean;
+
+/** CONNACK: only as the first packet of a connection [MQTT-3.2.0-1]. */
+function connack(receiver: Receiver, packet: Packet): boolean {
+	if (!receiver.awaitingConnack)
+		throw new ProtocolError("unexpected CONNACK");
+	if (packet.returnCode !== 0) {
+		receiver.refused(packet.returnCode);
+		return false;
+	}
+	return receiver.established(packet.sessionPresent);
+}
+
+function publish(receiver: Receiver, packet: Packet): boolean {
+	return receiver.delivery.received(packet);
+}
+
+/** PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK: the session settles what they acknowledge. */
+function acknowledgement(receiver: Receiver, packet: Packet): boolean {
+	const pubrel = receiver.session?.acknowledged(packet.type, packet.id, packet.granted);
+	if (pubrel)
+		receiver.acknowledge(PUBREL, packet.id);
+	return answered(receiver, packet);
+}
+
+/** PUBREL: the QoS 2 message is complete; PUBCOMP answers it whatever the state [MQTT-4.3.3-2]. */
+function pubrel(receiver: Receiver, packet: Packet): boolean {
+	receiver.session?.release(packet.id);
+	receiver.acknowledge(PUBCOMP, packet.id);
+	return answered(receiver, packet);
+}
+
+function pingresp(receiver: Receiver, packet: Packet): boolean {
+	receiver.answer(undefined);
+	return true;
+}
+
+/** waitMsg/checkMsg resolve the first byte of a packet other than PUBLISH. */
+function answered(receiver: Receiver, packet: Packet): boolean {
+	receiver.answer((packet.type << 4) | packet.flags);
+	return true;
+}
+
+function unexpected(receiver: Receiver, packet: Packet): boolean {
+	throw new ProtocolError(`unexpected ${PACKET_NAMES[packet.type]}`);
+}
+
+// By packet type. The parser lets through only the types a client receives.
+const HANDLERS: readonly Handler[] = Object.freeze([
+	unexpected, unexpected, connack, publish, acknowledgement, acknowledgement, pubrel, acknowledgement,
+	unexpected, acknowledgement, unexpected, acknowledgement, unexpected, pingresp, unexpected, unexpected
+]);
+
+/** Every packet of a connection once it is up, in order. */
+export function handle(receiver: Receiver, packet: Packet): boolean {
+	return HANDLERS[packet.type](receiver, packet);
+}
+
+/** The first packet of a connection: only CONNACK may come [MQTT-3.2.0-1]. */
+export function handleFirst(receiver: Receiver, packet: Packet): boolean {
+	if (packet.type !== CONNACK)
+		throw new ProtocolError(`expected CONNACK, received ${PACKET_NAMES[packet.type]}`);
+	return connack(receiver, packet);
+}
+

@@ -1,0 +1,457 @@
+// The client's link to its broker: the life of its connections (name
+// resolution, socket, CONNECT, CONNACK, keep-alive, loss, reconnect,
+// DISCONNECT) and what rides on them: the send queue, the session, the
+// delivery of received messages. Received packets go to their handlers
+// (handlers.ts); the public API is the facade's (client.ts).
+import Timer from "timer";
+import type { Data } from "mqtt/bytes";
+import { PacketWriter, type Frame, CONNECT_FLAGS_OFFSET, CLEAN_SESSION } from "mqtt/writer";
+import type { Packet } from "mqtt/parser";
+import { Connection, type ConnectionOwner, type Endpoint, type SocketClass } from "mqtt/connection";
+import { Outbox, type Settle, type Sendable } from "mqtt/outbox";
+import { Session } from "mqtt/session";
+import { Delivery, type Callback } from "mqtt/delivery";
+import { handle, handleFirst, type Receiver } from "mqtt/handlers";
+import { KeepAlive } from "mqtt/keepalive";
+import { backoffDelay, type Reconnect } from "mqtt/backoff";
+import { resolveHost } from "mqtt/resolve";
+import { MQTTException } from "mqtt/errors";
+
+/** The options beyond the seed, checked; one frozen object, shared by every client that keeps the defaults. */
+export interface Settings {
+	readonly push: boolean;
+	readonly queueLength: number;
+	readonly maxPacketSize: number;
+	readonly outgoingLimit: number;
+	readonly reconnect: Reconnect | undefined;
+	readonly onConnect: ((sessionPresent: boolean) => void) | undefined;
+	readonly onDisconnect: ((reason: Error) => void) | undefined;
+	readonly TLS: SocketClass | undefined;
+}
+
+export const IDLE = 0, CONNECTING = 1, CONNECTED = 2, RECONNECTING = 3, DISCONNECTING = 4;
+
+// CONNACK return codes after which trying again cannot succeed: the broker
+// refuses this client (1 protocol, 2 identifier, 4 credentials, 5 not
+// authorized). 3, server unavailable, may pass.
+const RETRY_REFUSED = 3;
+
+// Loaded on first use, so that an app without TLS carries none of it. Typed
+// `string` on purpose: the SDK type-checks each build with only the typings
+// of the modules in it, and a build without TLS has no declaration for it.
+const TLS_MODULE: string = "embedded:io/socket/tcp/tls";
+let loadedTLS: SocketClass | undefined;		// one for every client of the app
+
+export class Link implements ConnectionOwner, Receiver {
+	readonly server: string;
+	readonly port: number;
+	readonly #ssl: Record<string, unknown> | undefined;
+	readonly settings: Settings;
+	readonly writer = new PacketWriter();
+	/** CONNECT, encoded and checked when the client was made (and at setLastWill); connect() sets its clean-session flag. */
+	connectPacket: Uint8Array;
+	callback: Callback | undefined;
+	appError: unknown;
+
+	state = IDLE;
+	connection: Connection | undefined;
+	#outbox: Outbox | undefined;
+	#session: Session | undefined;
+	#delivery: Delivery | undefined;
+	#keepAlive: KeepAlive | undefined;
+	#timer: Timer | undefined;		// the connection attempt's deadline, the next retry, or disconnect()'s
+	#connecting: Settle | undefined;	// the app's connect(), while it is pending
+	#timeout = 5000;
+	#retries = 0;				// failed reconnection attempts in a row
+	#resolved: Promise<void> | undefined;	// what a QoS 0 publish written at once returns: one for all
+
+	constructor(server: string, port: number, ssl: Record<string, unknown> | undefined, connectPacket: Uint8Array, callback: Callback | undefined, settings: Settings) {
+		this.server = server;
+		this.port = port;
+		this.#ssl = ssl;
+		this.connectPacket = connectPacket;
+		this.callback = callback;
+		this.settings = settings;
+	}
+
+	get session(): Session | undefined { return this.#session; }
+	/** The session, made when it first holds something. */
+	get openSession(): Session { return this.#session ??= new Session(this); }
+	get delivery(): Delivery { return this.#delivery ??= new Delivery(this, this.settings.queueLength, this.settings.push); }
+	get #queue(): Outbox { return this.#outbox ??= new Outbox(); }
+	get awaitingConnack(): boolean { return this.state === CONNECTING || this.state === RECONNECTING; }
+	get resubscribes(): boolean { return this.settings.reconnect !== undefined; }
+	get appWaiting(): boolean { return this.#session?.appWaiting ?? false; }
+	/** publish, subscribe and unsubscribe are taken now, or kept for the reconnect. */
+	get accepting(): boolean { return this.state === CONNECTED || this.state === RECONNECTING; }
+	/** Messages held for sending: QoS 0 waiting for the socket, QoS 1/2 not completely acknowledged. */
+	get outgoing(): number { return (this.#outbox?.messages ?? 0) + (this.#session?.publications ?? 0); }
+
+	appThrew(error: unknown): void {
+		this.appError = error;
+	}
+
+	queueFull(): Error {
+		const limit = this.settings.outgoingLimit;
+		return new Error(`outgoing queue full: ${this.outgoing} messages wait for the ${this.state === CONNECTED ? "socket or the broker's acknowledgement" : "connection"} (outgoingLimit ${limit})`);
+	}
+
+	notConnected(): Error {
+		return new Error(this.state === CONNECTING ? "not connected yet: wait for connect()" : "not connected: call connect() first");
+	}
+
+	// ---- connecting ----
+
+	connect(cleanSession: boolean, timeout: number): Promise<0 | 1> {
+		if (this.state !== IDLE)
+			return Promise.reject(new Error(this.state === CONNECTED ? "already connected" : this.state === DISCONNECTING ? "disconnect() in progress" : "already connecting"));
+		this.#setCleanSession(cleanSession);
+		if (cleanSession)
+			this.#session?.discard();	// nothing of the old session is sent or kept [MQTT-3.1.2-6]
+		this.#timeout = timeout;
+		return new Promise((resolve, reject) => {
+			this.state = CONNECTING;
+			this.#connecting = { resolve, reject };
+			this.#open();
+		});
+	}
+
+	get #cleanSession(): boolean {
+		return (this.connectPacket[this.#flagsAt()] & CLEAN_SESSION) !== 0;
+	}
+
+	#setCleanSession(clean: boolean): void {
+		const at = this.#flagsAt();
+		this.connectPacket[at] = clean ? this.connectPacket[at] | CLEAN_SESSION : this.connectPacket[at] & ~CLEAN_SESSION;
+	}
+
+	/** The keep-alive interval in seconds, as CONNECT carries it (after the flags). */
+	get #keepalive(): number {
+		const at = this.#flagsAt(), packet = this.connectPacket;
+		return (packet[at + 1] << 8) | packet[at + 2];
+	}
+
+	/** Where CONNECT's flags byte is: after the fixed header (whose length bytes end without bit 7) and the protocol name and level. */
+	#flagsAt(): number {
+		let at = 1;
+		while (this.connectPacket[at] & 0x80)
+			at++;
+		return at + 1 + CONNECT_FLAGS_OFFSET;
+	}
+
+	/** Resolves the name, opens the socket; CONNECT goes out in onOpen. Bounded by the connect timeout. */
+	#open(): void {
+		const timer = this.#timer = Timer.set(() => {
+			this.#timer = undefined;
+			this.#attemptFailed(new Error(`no CONNACK from ${this.server}:${this.port} within ${this.#timeout / 1000} s`));
+		}, this.#timeout);
+		resolveHost(this.server, address => {
+			if (this.#timer !== timer)
+				return;		// this attempt was given up
+			try {
+				if (address === undefined)
+					return this.#attemptFailed(new Error(`cannot resolve host name ${this.server}`));
+				if (!this.#ssl)
+					return this.#dial({ address });
+				this.#loadTLS().then(TLS => {
+					if (this.#timer === timer)
+						this.#dial({ address, TLS, secure: this.#ssl });
+				}, error => this.#timer === timer && this.#attemptFailed(error));
+			}
+			catch (error) {
+				this.#attemptFailed(error as Error);
+			}
+		});
+	}
+
+	async #loadTLS(): Promise<SocketClass> {
+		const given = this.settings.TLS ?? loadedTLS;
+		if (given)
+			return given;
+		try {
+			return loadedTLS = (await import(TLS_MODULE)).default as SocketClass;
+		}
+		catch {
+			throw new Error("TLS is not in this build: include the library's manifest_tls.json");
+		}
+	}
+
+	#dial(endpoint: Endpoint): void {
+		try {
+			this.connection = new Connection(this, endpoint, this.settings.maxPacketSize, this.#keepalive > 0);
+		}
+		catch (error) {
+			this.#attemptFailed(error as Error);
+		}
+	}
+
+	onOpen(connection: Connection): void {
+		if (connection === this.connection)
+			connection.send({ head: this.connectPacket, body: undefined });
+	}
+
+	/** CONNACK 0: the session is up. What the session holds goes out again; then what waited. */
+	established(sessionPresent: boolean): boolean {
+		const connection = this.connection!;
+		const reconnected = this.state === RECONNECTING;
+		const connecting = this.#connecting;
+		Timer.clear(this.#timer);
+		this.#timer = this.#connecting = undefined;
+		this.state = CONNECTED;
+		this.#retries = 0;
+		if (!sessionPresent)
+			this.#delivery?.forgetIds();	// their ids belonged to a session the broker no longer has
+		const kept = this.#outbox?.take();	// QoS 0 messages that waited for this connection
+		this.#session?.resume(sessionPresent, reconnected);
+		if (kept)
+			this.#queue.restore(kept);
+		const keepalive = this.#keepalive;
+		if (keepalive)
+			this.#keepAlive = new KeepAlive(keepalive, connection, this);
+		this.#outbox?.flush(connection);
+		connecting?.resolve(sessionPresent ? 1 : 0);
+		this.#hook(this.settings.onConnect, sessionPresent);
+		return !this.#delivery?.full;	// a queue still full from before waits for the app
+	}
+
+	/** CONNACK with a refusal: connect() rejects with it; a reconnect stops, unless the broker is only unavailable for now. */
+	refused(code: number): void {
+		const error = new MQTTException(code);
+		if (this.state === RECONNECTING && code !== RETRY_REFUSED) {
+			this.#shutdown(error);
+			this.#hook(this.settings.onDisconnect, error);
+			return;
+		}
+		this.#attemptFailed(error);
+	}
+
+	/** A connection attempt failed: the app's connect() rejects, or the next reconnect is scheduled. */
+	#attemptFailed(error: Error): void {
+		Timer.clear(this.#timer);
+		this.#timer = undefined;
+		this.connection?.close();
+		this.connection = undefined;
+		if (this.state === RECONNECTING)
+			return this.#scheduleReconnect();
+		if (this.state === CONNECTING) {
+			const connecting = this.#connecting;
+			this.#connecting = undefined;
+			this.state = IDLE;
+			connecting?.reject(error);
+		}
+	}
+
+	#scheduleReconnect(): void {
+		Timer.clear(this.#timer);
+		this.#timer = Timer.set(() => {
+			this.#timer = undefined;
+			this.#open();
+		}, backoffDelay(this.settings.reconnect!, this.#retries++));
+	}
+
+	// ---- the connection at work ----
+
+	onPacket(connection: Connection, packet: Packet): boolean {
+		if (connection !== this.connection)
+			return false;
+		const state = this.state;
+		if (state === CONNECTED)
+			return handle(this, packet);
+		if (state === DISCONNECTING)
+			return true;	// nothing waits for the broker any more
+		return handleFirst(this, packet);
+	}
+
+	onDrain(connection: Connection): void {
+		if (connection === this.connection && this.#sending)
+			this.#outbox?.written(connection);
+	}
+
+	get #sending(): boolean {
+		return this.state === CONNECTED || this.state === DISCONNECTING;
+	}
+
+	/** The connection, when a packet may go straight out: sending allowed, nothing queued, the socket free. */
+	#sendsNow(): Connection | undefined {
+		const connection = this.connection;
+		return this.#sending && (this.#outbox?.clear ?? true) && connection!.idle ? connection : undefined;
+	}
+
+	/** A control packet (ack, ping, DISCONNECT): out now if it can go, else behind what waits. */
+	send(frame: Frame, settle: Settle | undefined): void {
+		this.#queue.add(this.#sending ? this.connection : undefined, frame, settle, undefined, false);
+	}
+
+	/** A tracked operation's packet: out when connected; otherwise the session sends it again at resume(). */
+	sendOp(frame: Frame, op: Sendable): void {
+		if (this.state === CONNECTED)
+			this.#queue.add(this.connection, frame, undefined, op, false);
+	}
+
+	/** PUBACK, PUBREC, PUBREL or PUBCOMP, when connected. */
+	acknowledge(type: number, id: number): boolean {
+		if (this.state !== CONNECTED)
+			return false;
+		this.send(this.writer.ack(type, id), undefined);
+		return true;
+	}
+
+	/** A packet other than PUBLISH: a waiting waitMsg/checkMsg resolves its first byte (PINGRESP: undefined). */
+	answer(first: number | undefined): void {
+		this.#delivery?.other(first);
+	}
+
+	accepted(id: number): boolean {
+		return this.#session?.accepted(id) ?? false;
+	}
+
+	accept(id: number): void {
+		this.openSession.accept(id);
+	}
+
+	sendPing(): void {
+		this.send(this.writer.pingreq(), undefined);
+	}
+
+	dead(silence: number): void {
+		const connection = this.connection;
+		if (connection)
+			this.#fail(connection, new Error(`the broker did not answer PINGREQ within ${silence} ms (keep-alive ${this.#keepalive} s): connection dead`));
+	}
+
+	/**
+	 * A QoS 0 publish: resolves once handed to the socket. The hot path: a
+	 * packet that goes out at once allocates nothing more. One that must wait
+	 * counts against outgoingLimit.
+	 */
+	publish(topic: Data, msg: Data, retain: boolean): Promise<void> {
+		const frame = this.writer.publish(topic, msg, 0, retain, false, 0);
+		const connection = this.#sendsNow();
+		if (connection) {
+			if (connection.send(frame))
+				return this.#resolved ??= Promise.resolve();
+			return new Promise((resolve, reject) => this.#queue.begun({ resolve, reject }));
+		}
+		if (this.outgoing >= this.settings.outgoingLimit)
+			return Promise.reject(this.queueFull());
+		return new Promise((resolve, reject) => this.#queue.add(this.#sending ? this.connection : undefined, frame, { resolve, reject }, undefined, true));
+	}
+
+	ping(): Promise<void> {
+		return new Promise((resolve, reject) => this.send(this.writer.pingreq(), { resolve, reject }));
+	}
+
+	/** The queue has room again: read on, in a turn of its own (never inside the app's call). */
+	resumeReading(): void {
+		const connection = this.connection;
+		if (connection?.paused)
+			Timer.set(() => {
+				if (this.connection === connection)
+					connection.resume();
+			}, 0);
+	}
+
+	// ---- the end of a connection ----
+
+	onClose(connection: Connection, error: Error): void {
+		if (connection !== this.connection)
+			return;
+		if (this.state === CONNECTED)
+			this.#lost(error);
+		else if (this.state === DISCONNECTING)
+			this.#shutdown(error);
+		else
+			this.#attemptFailed(error);
+	}
+
+	/** Closes a connection for a fault the client found (a dead keep-alive). */
+	#fail(connection: Connection, error: Error): void {
+		connection.close();
+		this.onClose(connection, error);
+	}
+
+	/** The connection was up and is gone. With reconnect, what is in flight waits; else everything rejects. */
+	#lost(error: Error): void {
+		this.connection = undefined;
+		this.#stopKeepAlive();
+		if (this.settings.reconnect) {
+			// QoS 0 messages wait for the next connection; tracked operations are
+			// sent again by the session then; acknowledgements and pings are void.
+			this.#outbox?.lose(error, true);
+			this.#session?.suspend();
+			this.state = RECONNECTING;
+			this.#scheduleReconnect();
+		}
+		else
+			this.#shutdown(error);
+		this.#hook(this.settings.onDisconnect, error);
+	}
+
+	/** Writes DISCONNECT after what is already queued, closes the socket; what waited for the broker rejects. */
+	disconnect(): Promise<void> {
+		const error = new Error("disconnected by the application");
+		const connection = this.connection;
+		if (this.state !== CONNECTED || !connection) {
+			if (this.state === CONNECTING)
+				this.#attemptFailed(error);
+			else if (this.state === RECONNECTING)
+				this.#shutdown(error);
+			return Promise.resolve();
+		}
+		this.state = DISCONNECTING;
+		this.#stopKeepAlive();
+		this.#outbox?.dropOps();	// packets of tracked operations not yet written stay unwritten: their session has them
+		this.#session?.end(error, !this.#cleanSession);
+		this.#delivery?.end(error);
+		return new Promise(resolve => {
+			const finish = () => {
+				if (this.#timer === timer) {
+					Timer.clear(timer);
+					this.#timer = undefined;
+				}
+				connection.close();
+				if (this.connection === connection)
+					this.#shutdown(error);
+				resolve();
+			};
+			const timer = this.#timer = Timer.set(finish, this.#timeout);	// a dead broker must not hold disconnect() forever
+			this.send(this.writer.disconnect(), { resolve: finish, reject: finish });
+		});
+	}
+
+	/** Back to IDLE: every Promise still pending rejects with `error`; no timer or socket is left. */
+	#shutdown(error: Error): void {
+		this.state = IDLE;
+		this.#stopKeepAlive();
+		Timer.clear(this.#timer);
+		this.#timer = undefined;
+		const connecting = this.#connecting;
+		this.#connecting = undefined;
+		this.connection?.close();
+		this.connection = undefined;
+		this.#retries = 0;
+		this.#outbox?.lose(error, false);
+		this.#session?.end(error, !this.#cleanSession);
+		this.#delivery?.end(error);
+		connecting?.reject(error);
+	}
+
+	#stopKeepAlive(): void {
+		this.#keepAlive?.stop();
+		this.#keepAlive = undefined;
+	}
+
+	/** An app hook; its exception goes on to the host, as any callback's would. */
+	#hook<T>(hook: ((value: T) => void) | undefined, value: T): void {
+		if (!hook)
+			return;
+		try {
+			hook(value);
+		}
+		catch (error) {
+			this.appError = error;
+			throw error;
+		}
+	}
+}
+

@@ -1,0 +1,330 @@
+// The client's side of an MQTT session (3.1.1, 3.1.2.4): the QoS 1 and 2
+// messages it sent that the broker has not completely acknowledged, the
+// QoS 2 messages it received and accepted that wait for PUBREL, and the
+// subscribe and unsubscribe requests in flight. It lives as long as the
+// session does (clean session 0), not as long as a socket: disconnect() and a
+// lost connection keep the publications (their Promises reject, saying so) and
+// the QoS 2 ids; the next connect(false) finds them.
+//
+// Each operation in flight has its own kind (Publication, Subscription,
+// Unsubscription, Resubscription), keyed by packet id in the order it was
+// made: that order is the order of the resend [MQTT-4.4.0-1, MQTT-4.6.0-1].
+import { PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, SUBACK_FAILURE } from "mqtt/constants";
+import type { Data } from "mqtt/bytes";
+import type { Frame, PacketWriter } from "mqtt/writer";
+import type { Sendable } from "mqtt/outbox";
+import { nextPacketId } from "mqtt/packet-ids";
+import { MQTTException, ProtocolError } from "mqtt/errors";
+
+/** What a session needs from the link it rides on. */
+export interface SessionLink {
+	readonly writer: PacketWriter;
+	/** Hands a frame of a tracked operation to the socket now, if connected; else it waits for resume(). */
+	sendOp(frame: Frame, op: Sendable): void;
+	/** Subscriptions are remembered only when a reconnect may need to make them again. */
+	readonly resubscribes: boolean;
+}
+
+// A publication's progress: its PUBLISH not yet handed to a socket; handed
+// (a resend carries DUP); PUBREC received and PUBREL sent (QoS 2).
+const QUEUED = 0, SENT = 1, RELEASED = 2;
+
+// Each operation's kind, on its class's prototype: a field read costs XS far
+// less than instanceof, and costs no memory per operation.
+const PUBLICATION = 1, SUBSCRIPTION = 2, UNSUBSCRIPTION = 3, RESUBSCRIPTION = 4;
+
+/** The Promise an app holds for an operation; gone once it was told (settled, or rejected at disconnect). */
+interface Waiting {
+	resolve: ((value?: any) => void) | undefined;
+	reject: ((error: Error) => void) | undefined;
+}
+
+/** A QoS 1 or 2 PUBLISH, until PUBACK or PUBCOMP. */
+class Publication implements Sendable, Waiting {
+	declare readonly kind: typeof PUBLICATION;
+	resolve: ((value?: any) => void) | undefined;
+	reject: ((error: Error) => void) | undefined;
+	stage = QUEUED;
+	constructor(readonly topic: Data, readonly payload: Data, readonly qos: number, readonly retain: boolean) {}
+	sent(): void {
+		if (this.stage === QUEUED)
+			this.stage = SENT;
+	}
+	frame(session: Session, id: number): Frame {
+		const writer = session.link.writer;
+		return this.stage === RELEASED ? writer.ack(PUBREL, id) : writer.publish(this.topic, this.payload, this.qos, this.retain, this.stage === SENT, id);
+	}
+}
+
+/** subscribe(): resolves the granted QoS (one topic) or the return codes (an array of topics). */
+class Subscription implements Sendable, Waiting {
+	declare readonly kind: typeof SUBSCRIPTION;
+	resolve: ((value?: any) => void) | undefined;
+	reject: ((error: Error) => void) | undefined;
+	constructor(readonly filters: Data[], readonly qos: number[], readonly single: boolean) {}
+	sent(): void {}
+	frame(session: Session, id: number): Frame {
+		return session.link.writer.subscribe(id, this.filters, this.qos);
+	}
+}
+
+/** unsubscribe(): resolves on UNSUBACK. */
+class Unsubscription implements Sendable, Waiting {
+	declare readonly kind: typeof UNSUBSCRIPTION;
+	resolve: ((value?: any) => void) | undefined;
+	reject: ((error: Error) => void) | undefined;
+	constructor(readonly filters: Data[]) {}
+	sent(): void {}
+	frame(session: Session, id: number): Frame {
+		return session.link.writer.unsubscribe(id, this.filters);
+	}
+}
+
+/** The client's own SUBSCRIBE after a reconnect found no session: nobody waits for it. */
+class Resubscription implements Sendable {
+	declare readonly kind: typeof RESUBSCRIPTION;
+	constructor(readonly filters: Data[], readonly qos: number[]) {}
+	sent(): void {}
+	frame(session: Session, id: number): Frame {
+		return session.link.writer.subscribe(id, this.filters, this.qos);
+	}
+}
+
+type Operation = Publication | Subscription | Unsubscription | Resubscription;
+
+for (const [Kind, kind] of [[Publication, PUBLICATION], [Subscription, SUBSCRIPTION], [Unsubscription, UNSUBSCRIPTION], [Resubscription, RESUBSCRIPTION]] as const)
+	Object.defineProperty(Kind.prototype, "kind", { value: kind });
+
+export class Session {
+	readonly link: SessionLink;
+	#operations: Map<number, Operation> | undefined;	// by packet id, in the order made
+	#lastId = 0;
+	#publications = 0;				// Publications among the operations
+	#awaitingRelease: Set<number> | undefined;	// received QoS 2 ids: PUBREC sent, PUBREL not yet come
+	#subscriptions: Map<string, { filter: Data; qos: number }> | undefined;	// granted, for a resubscription
+	#resubscribeLost = false;			// a resubscription was in flight when the connection went
+
+	constructor(link: SessionLink) {
+		this.link = link;
+	}
+
+	/** QoS 1/2 messages the session holds: in flight, or waiting for a connection. */
+	get publications(): number { return this.#publications; }
+
+	/** Something the app awaits waits for the broker. */
+	get appWaiting(): boolean {
+		for (const operation of this.#operations?.values() ?? [])
+			if (operation.kind !== RESUBSCRIPTION && operation.reject)
+				return true;
+		return false;
+	}
+
+	/** A QoS 1 or 2 publish: resolves on PUBACK or PUBCOMP. Argument errors throw before anything changes. */
+	publish(topic: Data, payload: Data, qos: number, retain: boolean): Promise<void> {
+		const id = this.#nextId();
+		const frame = this.link.writer.publish(topic, payload, qos, retain, false, id);
+		const publication = new Publication(topic, payload, qos, retain);
+		this.#publications++;
+		return this.#start(id, publication, frame);
+	}
+
+	/** subscribe() or unsubscribe(): one packet for all the filters. */
+	request(filters: Data[], qos: number[] | undefined, single: boolean): Promise<any> {
+		const id = this.#nextId();
+		const writer = this.link.writer;
+		const frame = qos ? writer.subscribe(id, filters, qos) : writer.unsubscribe(id, filters);
+		return this.#start(id, qos ? new Subscription(filters, qos, single) : new Unsubscription(filters), frame);
+	}
+
+	#start(id: number, operation: Publication | Subscription | Unsubscription, frame: Frame): Promise<any> {
+		(this.#operations ??= new Map()).set(id, operation);
+		return new Promise((resolve, reject) => {
+			operation.resolve = resolve;
+			operation.reject = reject;
+			this.link.sendOp(frame, operation);
+		});
+	}
+
+	#nextId(): number {
+		return this.#lastId = nextPacketId(this.#lastId, this.#operations);
+	}
+
+	/**
+	 * PUBACK, PUBREC, PUBCOMP, SUBACK or UNSUBACK. One that matches nothing in
+	 * flight (late, or repeated) is ignored. Returns a frame to send: PUBREL
+	 * after PUBREC.
+	 */
+	acknowledged(type: number, id: number, granted: number[]): Frame | undefined {
+		const operations = this.#operations;
+		const operation = operations?.get(id);
+		if (operation === undefined)
+			return undefined;
+		switch (operation.kind) {
+		case PUBLICATION:
+			if (type === PUBREC && operation.qos === 2) {
+				operation.stage = RELEASED;
+				return this.link.writer.ack(PUBREL, id);
+			}
+			if ((type === PUBACK && operation.qos === 1 && operation.stage === SENT) || (type === PUBCOMP && operation.stage === RELEASED)) {
+				operations!.delete(id);
+				this.#publications--;
+				operation.resolve?.();
+			}
+			break;
+		case SUBSCRIPTION:
+		case RESUBSCRIPTION:
+			if (type !== SUBACK)
+				break;
+			if (granted.length !== operation.filters.length)
+				throw new ProtocolError(`SUBACK carries ${granted.length} return codes for ${operation.filters.length} topics`);
+			operations!.delete(id);
+			this.#remember(operation.filters, operation.qos, granted);
+			if (operation.kind === SUBSCRIPTION) {
+				if (operation.single && granted[0] === SUBACK_FAILURE)
+					operation.reject!(new MQTTException(SUBACK_FAILURE));
+				else
+					operation.resolve!(operation.single ? granted[0] : granted);
+			}
+			break;
+		case UNSUBSCRIPTION:
+			if (type !== UNSUBACK)
+				break;
+			operations!.delete(id);
+			for (const filter of operation.filters)
+				this.#subscriptions?.delete(keyOf(filter));
+			operation.resolve!();
+		}
+		return undefined;
+	}
+
+	/** Granted subscriptions, for a resubscription after a reconnect that found no session. */
+	#remember(filters: Data[], qos: number[], granted: number[]): void {
+		if (!this.link.resubscribes)
+			return;
+		for (let i = 0; i < filters.length; i++)
+			if (granted[i] !== SUBACK_FAILURE)
+				(this.#subscriptions ??= new Map()).set(keyOf(filters[i]), { filter: filters[i], qos: qos[i] });
+	}
+
+	// ---- the receiving side of QoS 2 [MQTT-4.3.3-2] ----
+
+	/** A QoS 2 id accepted (delivered, PUBREC sent): until PUBREL, a PUBLISH with it is a duplicate. */
+	accept(id: number): void {
+		(this.#awaitingRelease ??= new Set()).add(id);
+	}
+
+	/** True while a PUBLISH with this id is a duplicate of a message accepted before. */
+	accepted(id: number): boolean {
+		return this.#awaitingRelease?.has(id) ?? false;
+	}
+
+	/** PUBREL: the id is free; a PUBLISH with it is a new message from now on. */
+	release(id: number): void {
+		const ids = this.#awaitingRelease;
+		if (ids?.delete(id) && ids.size === 0)
+			this.#awaitingRelease = undefined;
+	}
+
+	// ---- across connections ----
+
+	/**
+	 * After CONNACK: what the session holds goes out again, in its order.
+	 * With the session present, each message with its id: PUBLISH (DUP when
+	 * it had left) or PUBREL [MQTT-4.4.0-1]. Without it (the broker lost the
+	 * session), the QoS 2 receive state goes, messages past PUBREC are
+	 * complete (the broker owns them), and the rest go out as new messages
+	 * under new ids [MQTT-3.1.2-4]. `reconnected`: the client's own reconnect,
+	 * which subscribes again to what it had when no session was found.
+	 */
+	resume(sessionPresent: boolean, reconnected: boolean): void {
+		const previous = this.#operations;
+		this.#operations = undefined;
+		if (!sessionPresent)
+			this.#awaitingRelease = undefined;
+		if (reconnected && (!sessionPresent || this.#resubscribeLost) && this.#subscriptions?.size) {
+			const filters: Data[] = [], qos: number[] = [];
+			for (const subscription of this.#subscriptions.values()) {
+				filters.push(subscription.filter);
+				qos.push(subscription.qos);
+			}
+			this.#resend(this.#nextId(), new Resubscription(filters, qos));
+		}
+		this.#resubscribeLost = false;
+		if (!previous)
+			return;
+		for (const [id, operation] of previous) {
+			if (sessionPresent) {
+				this.#resend(id, operation);
+				continue;
+			}
+			if (operation.kind === PUBLICATION) {
+				if (operation.stage === RELEASED) {
+					this.#publications--;
+					operation.resolve?.();
+					continue;
+				}
+				operation.stage = QUEUED;
+			}
+			this.#resend(this.#nextId(), operation);
+		}
+	}
+
+	#resend(id: number, operation: Operation): void {
+		(this.#operations ??= new Map()).set(id, operation);
+		this.link.sendOp(operation.frame(this, id), operation);
+	}
+
+	/** The connection is gone and a reconnect will follow: everything waits for it, but the client's own resubscription, made again then. */
+	suspend(): void {
+		for (const [id, operation] of this.#operations ?? []) {
+			if (operation.kind === RESUBSCRIPTION) {
+				this.#operations!.delete(id);
+				this.#resubscribeLost = true;
+			}
+		}
+	}
+
+	/** connect(true): nothing of the old session is sent or kept [MQTT-3.1.2-6]. */
+	discard(): void {
+		this.#operations = this.#awaitingRelease = this.#subscriptions = undefined;
+		this.#publications = 0;
+		this.#resubscribeLost = false;
+	}
+
+	/**
+	 * The connection is over (disconnect(), or lost without reconnect). What
+	 * waits for the broker rejects with `error`. With `keep` (clean session
+	 * 0) the publications stay, their rejection saying so, and the QoS 2
+	 * ids and the subscriptions too; without it the session is gone.
+	 */
+	end(error: Error, keep: boolean): void {
+		const operations = this.#operations;
+		if (!keep)
+			this.discard();
+		if (!operations)
+			return;
+		const kept = keep ? keptError(error) : error;
+		for (const [id, operation] of operations) {
+			if (keep && operation.kind !== PUBLICATION)
+				operations.delete(id);
+			if (operation.kind === RESUBSCRIPTION)
+				continue;
+			const reject = operation.reject;
+			operation.resolve = operation.reject = undefined;
+			reject?.(operation.kind === PUBLICATION ? kept : error);
+		}
+	}
+}
+
+/** The rejection of a publication that stays in the session. */
+function keptError(error: Error): Error {
+	return new Error(`${error.message}; the message stays in the session and goes out again on the next connect(false) (connect(true) gives it up)`);
+}
+
+function keyOf(filter: Data): string {
+	if (typeof filter === "string")
+		return filter;
+	const bytes = ArrayBuffer.isView(filter) ? new Uint8Array(filter.buffer, filter.byteOffset, filter.byteLength) : new Uint8Array(filter);
+	return String.fromArrayBuffer(bytes.slice().buffer);
+}
+
