@@ -368,6 +368,35 @@ describe('a link that goes silent (socket open) is found dead within 1.5 x keep-
   }
 });
 
+test('a healthy link is never declared dead: keepalive 2 s, QoS 0 every 500 ms for 7 s, nothing comes back but PINGRESP (SESSION-SPEC, Dead peers) [MQTT-3.1.2-23]', { timeout: 30_000 }, async () => {
+  // The counterpart of the cases above: a client publishing only QoS 0 hears
+  // nothing from a healthy broker but what it asks for; it must not take
+  // that silence for a dead link (it may ping to find out).
+  const broker = await startAedes();
+  try {
+    await withXS({}, async xs => {
+      let ready = false, dead;
+      const done = xs.run(SESSION, { case: 'deadPeer', port: broker.port, load: 'qos0', reconnect: false, clientId: 'healthy-qos0' }, {
+        onReport: value => {
+          if (value.ready)
+            ready = true;
+          if (value.dead)
+            dead = value.dead;
+        },
+      });
+      await until(() => ready, 'the connection');
+      await delay(7000);
+      await xs.message({ stop: true });
+      const result = await done;
+      assert.equal(dead, undefined, `declared dead on a healthy link: ${dead}`);
+      assert.equal(result.connections, 1);
+    });
+  }
+  finally {
+    await broker.close();
+  }
+});
+
 // ---- The smaller defects of issue #11 ----
 
 test('with reconnect, a receive queue full when the connection comes back: no exception escapes, every message delivered, none twice (SESSION-SPEC, Receiving) [MQTT-4.3.3-2]', () =>

@@ -23,7 +23,12 @@
 //
 // Incoming (an MQTT.js publisher sends, the XS app counts deliveries):
 // - lost by the CLIENT: the client received the PUBLISH on the wire and the
-//   app never got it; except (lost by the BROKER) when the broker sent it
+//   app never got it, and either the client acknowledged it (PUBACK, PUBREC:
+//   it took ownership) or no connection followed (it held it to the end).
+// - lost by the BROKER: received, never acknowledged by the client, and a
+//   connection followed on which the broker did not send it again (it still
+//   owned it: a broker that lost the session, SESSION-SPEC: a message not
+//   yet read when the connection ends is dropped unacknowledged); or sent
 //   with the packet id of an earlier message that was not complete (no
 //   PUBCOMP from the client): until PUBREL the client must take such a
 //   PUBLISH as a resend of that message and not deliver it [MQTT-4.3.3-2]
@@ -142,8 +147,17 @@ export function countIncoming({ topics, qos, deliveries, acknowledged, packets }
         `the client must take it as that message's resend [MQTT-4.3.3-2] (${story(publish)})`);
     }
     else if (wire.length) {
-      count.lostClient++;
-      count.faults.push(`${topic}: received on the wire ${wire.length} times, never delivered to the app (${wire.map(story).join(' / ')})`);
+      const last = wire[wire.length - 1];
+      const ackedByClient = wire.some(publish => find('out', qos === 1 ? 'puback' : 'pubrec', publish.socket, publish.messageId, publish.index));
+      const reconnectedAfter = packets.some(packet => packet.index > last.index && packet.direction === 'in' && packet.cmd === 'connack');
+      if (!ackedByClient && reconnectedAfter) {
+        count.lostBroker++;
+        count.faults.push(`${topic}: received ${wire.length} times, never acknowledged by the client, not sent again on the next connection (${wire.map(story).join(' / ')})`);
+      }
+      else {
+        count.lostClient++;
+        count.faults.push(`${topic}: received on the wire ${wire.length} times, ${ackedByClient ? 'acknowledged' : 'never acknowledged'}, never delivered to the app (${wire.map(story).join(' / ')})`);
+      }
     }
     else if (acknowledged.has(topic)) {
       count.lostBroker++;
