@@ -1,11 +1,13 @@
-// Real brokers for the tests, on loopback only: aedes in this process, and
-// mosquitto (Debian's package) as a child process on a free port.
+// Real brokers for the tests, on loopback only: aedes in this process or in
+// a child process (to be killed), and mosquitto (Debian's package) as a child
+// process on a free port.
 import net from 'node:net';
 import tls from 'node:tls';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Aedes } from 'aedes';
 import memoryPersistence from 'aedes-persistence';
 
@@ -81,6 +83,51 @@ export async function startAedes(options = {}) {
   };
 }
 
+/**
+ * aedes in a child process (aedes-child.js), for crash tests: kill() is a
+ * SIGKILL, start() brings it back on the same port. store "level": sessions
+ * and messages in LevelDB in a temporary directory, which survive the kill;
+ * "memory": in the child's memory, lost with it (a crash without
+ * persistence). close() kills it and removes the directory.
+ */
+export async function startAedesProcess({ store = 'level' } = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'aedes-'));
+  const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), 'aedes-child.js');
+  let child, port = 0;
+  const launch = async () => {
+    child = spawn(process.execPath, [entry, JSON.stringify({ port, store, dir: path.join(dir, 'db') })],
+      { stdio: ['pipe', 'pipe', 'inherit'] });
+    child.exited = new Promise(resolve => child.once('exit', resolve));
+    port = await new Promise((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', data => {
+        out += data;
+        if (out.includes('\n'))
+          resolve(JSON.parse(out.slice(0, out.indexOf('\n'))).port);
+      });
+      child.exited.then(code => reject(new Error(`aedes child exited (${code}) before listening`)));
+    });
+  };
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await child.exited;
+    }
+  };
+  await launch();
+  return {
+    name: 'aedes', store,
+    get port() { return port; },
+    /** SIGKILL: the broker dies without a word; only what LevelDB holds remains. */
+    kill,
+    async start() { await launch(); },
+    async close() {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export function mosquittoBinary() {
   const candidates = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'];
   for (const candidate of candidates) {
@@ -99,7 +146,9 @@ export function mosquittoBinary() {
 /**
  * mosquitto on a free loopback port. options: users ({name: password}),
  * acl (acl_file text), tls ({ca, cert, key} file paths), persistence
- * (true: a directory kept across restarts), config (extra lines).
+ * (true: a directory kept across restarts, saved on every change; or
+ * {autosaveInterval: seconds}: saved only that often, so that a SIGKILL
+ * leaves a snapshot up to that old), config (extra lines).
  */
 export async function startMosquitto(options = {}) {
   const binary = mosquittoBinary();
@@ -133,7 +182,11 @@ export async function startMosquitto(options = {}) {
     lines.push(`cafile ${options.tls.ca}`, `certfile ${options.tls.cert}`, `keyfile ${options.tls.key}`);
   }
   if (options.persistence) {
-    lines.push('persistence true', `persistence_location ${dir}/`, 'autosave_interval 0', 'autosave_on_changes true');
+    // autosave_on_changes with an interval of 0 saves as soon as anything
+    // changes; autosave_on_changes false makes the interval a period in seconds.
+    const interval = options.persistence.autosaveInterval;
+    lines.push('persistence true', `persistence_location ${dir}/`,
+      ...(interval ? [`autosave_interval ${interval}`, 'autosave_on_changes false'] : ['autosave_interval 0', 'autosave_on_changes true']));
   }
   lines.push(...(options.config ?? []));
   const configFile = path.join(dir, 'mosquitto.conf');

@@ -6,7 +6,7 @@ export class PacketLog {
   #raw = [];
   tap = (direction, socket, bytes) => { this.#raw.push([direction, socket, Buffer.from(bytes)]); };
 
-  /** [{direction: 'in' | 'out', socket, cmd, messageId, topic, dup}] in order. */
+  /** [{direction: 'in' | 'out', socket, cmd, messageId, topic, dup, qos, sessionPresent, returnCode}] in order. */
   packets() {
     const parsers = new Map();
     const packets = [];
@@ -14,7 +14,8 @@ export class PacketLog {
       const key = `${direction} ${socket}`;
       if (!parsers.has(key)) {
         const parser = mqttPacket.parser({ protocolVersion: 4 });
-        parser.on('packet', ({ cmd, messageId, topic, dup, qos }) => packets.push({ direction, socket, cmd, messageId, topic, dup, qos }));
+        parser.on('packet', ({ cmd, messageId, topic, dup, qos, sessionPresent, returnCode }) =>
+          packets.push({ direction, socket, cmd, messageId, topic, dup, qos, sessionPresent, returnCode }));
         parsers.set(key, parser);
       }
       parsers.get(key).parse(bytes);
