@@ -29,13 +29,19 @@ export interface DeliveryLink {
 	resumeReading(): void;
 }
 
-/** A message as the parser gives it, or waiting in the queue. `id` is 0 when nothing is to be acknowledged (QoS 0, or a session gone). */
+/**
+ * A message as the parser gives it, or waiting in the queue. `id` is 0 when
+ * nothing is to be acknowledged (QoS 0, or a session gone); `carried`: it
+ * came on an earlier connection of the session and the broker's resend of
+ * it has not come yet on this one.
+ */
 interface Message {
 	readonly topic: ArrayBuffer;
 	readonly payload: ArrayBuffer;
 	readonly flags: number;
 	readonly qos: number;
 	id: number;
+	carried?: boolean;
 }
 
 interface Waiter extends Settle {
@@ -50,6 +56,13 @@ export class Delivery {
 	readonly #push: boolean;
 	#queue: Message[] | undefined;
 	#waiters: Waiter[] | undefined;
+	// QoS 1 ids of messages the app already has and the client has not yet
+	// acknowledged, because the broker is bound to send them again: delivered
+	// while no connection was up, or from the queue of an earlier connection
+	// before the broker's resend came [MQTT-4.4.0-1]. The resend gets the
+	// PUBACK and is not delivered again. (After a PUBACK, the same id is a
+	// new message whatever its DUP flag [MQTT-4.3.2-2]: hence no PUBACK first.)
+	#unacknowledged: Set<number> | undefined;
 
 	constructor(link: DeliveryLink, capacity: number, push: boolean) {
 		this.#link = link;
@@ -74,8 +87,12 @@ export class Delivery {
 			this.#link.acknowledge(PUBREC, id);
 			return true;
 		}
-		if (qos && this.#queued(id))
+		if (qos && this.#resentWhileQueued(id))
 			return true;
+		if (qos === 1 && this.#unacknowledged?.delete(id)) {
+			this.#link.acknowledge(PUBACK, id);	// the resend of what the app has: acknowledged now, not delivered again
+			return true;
+		}
 		const waiter = this.#waiters?.shift();
 		if (waiter || this.#push) {
 			if (waiter)
@@ -125,26 +142,39 @@ export class Delivery {
 		});
 	}
 
-	/** The session is gone (the broker had none): queued messages are no longer to be acknowledged. */
-	forgetIds(): void {
-		for (const message of this.#queue ?? [])
-			message.id = 0;
+	/**
+	 * A new connection. With the session present, what waits in the queue is
+	 * the broker's to resend: a resend is not delivered twice. Without it,
+	 * queued messages are no longer to be acknowledged, and nothing is resent.
+	 */
+	reconnected(sessionPresent: boolean): void {
+		if (!sessionPresent)
+			this.#unacknowledged = undefined;
+		for (const message of this.#queue ?? []) {
+			if (sessionPresent)
+				message.carried = true;
+			else
+				message.id = 0;
+		}
 	}
 
 	/** The connection is over: what waits rejects; queued messages go unacknowledged (the broker keeps them). */
 	end(error: Error): void {
 		const waiters = this.#waiters;
-		this.#waiters = this.#queue = undefined;
+		this.#waiters = this.#queue = this.#unacknowledged = undefined;
 		for (const waiter of waiters ?? []) {
 			Timer.clear(waiter.timer);
 			waiter.reject(error);
 		}
 	}
 
-	#queued(id: number): boolean {
+	/** A PUBLISH with the id of a queued message is its resend: that message is no longer awaiting it. */
+	#resentWhileQueued(id: number): boolean {
 		for (const message of this.#queue ?? [])
-			if (message.id === id)
+			if (message.id === id) {
+				message.carried = false;
 				return true;
+			}
 		return false;
 	}
 
@@ -177,9 +207,12 @@ export class Delivery {
 			}
 		}
 		if (id) {
-			if (message.qos === 2)
+			if (message.qos === 2) {
 				link.accept(id);
-			link.acknowledge(message.qos === 2 ? PUBREC : PUBACK, id);
+				link.acknowledge(PUBREC, id);
+			}
+			else if (message.carried || !link.acknowledge(PUBACK, id))
+				(this.#unacknowledged ??= new Set()).add(id);
 		}
 		waiter?.resolve((PUBLISH << 4) | flags);
 	}

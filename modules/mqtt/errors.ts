@@ -10,8 +10,9 @@ export class MQTTException extends Error {
 	/** The broker's return code: a CONNACK code (1..5) or 0x80 for a refused subscription. */
 	readonly code: number;
 
-	constructor(code: number) {
-		super(`MQTT error ${code}: ${returnCodeText(code)}`);
+	/** `detail`: said after the code's meaning (what the refusal did to a message, say). */
+	constructor(code: number, detail = "") {
+		super(`MQTT error ${code}: ${returnCodeText(code)}${detail}`);
 		this.code = code;
 	}
 }

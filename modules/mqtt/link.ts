@@ -199,8 +199,7 @@ export class Link implements ConnectionOwner, Receiver {
 		this.#timer = this.#connecting = undefined;
 		this.state = CONNECTED;
 		this.#retries = 0;
-		if (!sessionPresent)
-			this.#delivery?.forgetIds();	// their ids belonged to a session the broker no longer has
+		this.#delivery?.reconnected(sessionPresent);
 		const kept = this.#outbox?.take();	// QoS 0 messages that waited for this connection
 		this.#session?.resume(sessionPresent, reconnected);
 		if (kept)

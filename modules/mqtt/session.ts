@@ -316,9 +316,11 @@ export class Session {
 	}
 }
 
-/** The rejection of a publication that stays in the session. */
+const KEPT = "; the message stays in the session and goes out again on the next connect(false) (connect(true) gives it up)";
+
+/** The rejection of a publication that stays in the session: of the same class as `error`, saying so. */
 function keptError(error: Error): Error {
-	return new Error(`${error.message}; the message stays in the session and goes out again on the next connect(false) (connect(true) gives it up)`);
+	return error instanceof MQTTException ? new MQTTException(error.code, KEPT) : new Error(error.message + KEPT);
 }
 
 function keyOf(filter: Data): string {
