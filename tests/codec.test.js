@@ -50,10 +50,10 @@ const ACK_CMD = { 4: 'puback', 5: 'pubrec', 6: 'pubrel', 7: 'pubcomp' };
 
 // ---------------------------------------------------------------- helpers
 
-/** Bytes of a codec argument (string as UTF-8, any binary form), copied. */
+/** Bytes of a codec argument (string as ArrayBuffer.fromString encodes it, any binary form), copied. */
 function bin(data) {
 	if (typeof data === 'string')
-		return Buffer.from(data, 'utf8');
+		return Buffer.from(ArrayBuffer.fromString(data));
 	if (ArrayBuffer.isView(data))
 		return Buffer.from(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 	return Buffer.from(new Uint8Array(data));
@@ -410,11 +410,9 @@ test('writer -> mqtt-packet: fixed cases of every packet a client sends', () => 
 		['CONNECT empty client id, not clean', connect({ ...base, clientId: '', cleanSession: false })],
 		['CONNECT non-ASCII client id', connect({ ...base, clientId: 'café-Grüße-日本語' })],
 		['CONNECT astral client id', connect({ ...base, clientId: '🚀𝄞😀-x' })],
-		['CONNECT lone surrogate in client id (sent as U+FFFD)', connect({ ...base, clientId: 'a\uD800b\uDC00' })],
 		['CONNECT client id Uint8Array', connect({ ...base, clientId: utf8.encode('bin-id-é') })],
 		['CONNECT client id ArrayBuffer', connect({ ...base, clientId: utf8.encode('ab-id').buffer })],
 		['CONNECT client id DataView', connect({ ...base, clientId: represent(utf8.encode('dv-id-🚀'), 'dv') })],
-		['CONNECT client id raw bytes (not UTF-8)', connect({ ...base, clientId: Uint8Array.of(0xFF, 0x80, 0x01, 0xC3) })],
 		['CONNECT client id of 65535 bytes (ASCII)', connect({ ...base, clientId: 'a'.repeat(65535) })],
 		['CONNECT client id of 65535 bytes (3-byte chars)', connect({ ...base, clientId: '€'.repeat(21845) })],
 		['CONNECT long astral client id (counted before writing)', connect({ ...base, clientId: '😀'.repeat(700) + 'é'.repeat(300) })],
@@ -452,7 +450,7 @@ test('writer -> mqtt-packet: fixed cases of every packet a client sends', () => 
 			[`PUBLISH remaining length ${n}`, publish('t', new Uint8Array(n - 3).fill(n & 0xFF))]),
 		...[127, 128, 16383, 16384].map(n =>
 			[`PUBLISH remaining length ${n}, string payload`, publish('t', 'y'.repeat(n - 5), 1, false, false, n)]),
-		['PUBLISH lone surrogate in payload (sent as U+FFFD)', publish('s', 'x\uDC00y\uD83D')],
+		['PUBLISH lone surrogate in payload (a payload is binary data: sent as XS encodes it)', publish('s', 'x\uDC00y\uD83D')],
 		...['ab', 'u8', 'sub', 'dv', 'i16', 'buffer'].flatMap(form => [
 			[`PUBLISH small ${form} payload`, publish('bin/small', represent(smallBytes, form), 1, false, false, 5)],
 			[`PUBLISH large ${form} payload`, publish('bin/large', represent(largeBytes, form), 2, true, false, 6)],
@@ -665,8 +663,10 @@ test('parser: one parse call consumes exactly one packet', () => {
 
 // ====================================================== 3. property-based
 
-// Topic names: not empty, no wildcard, no U+0000.
-const validTopic = t => t.length > 0 && !/[+#\u0000]/.test(t);
+// UTF-8 string fields: well-formed, no U+0000 [MQTT-1.5.3-1, MQTT-1.5.3-2].
+const validText = t => t.isWellFormed() && !t.includes('\u0000');
+// Topic names: not empty, no wildcard [MQTT-3.3.2-2, MQTT-4.7.3-1].
+const validTopic = t => t.length > 0 && !/[+#]/.test(t) && validText(t);
 const levelArb = fc.oneof(
 	fc.string({ unit: 'grapheme', maxLength: 6 }),
 	fc.string({ unit: 'grapheme-ascii', maxLength: 10 }),
@@ -681,7 +681,7 @@ const topicArb = fc.oneof(
 ).filter(validTopic);
 // Topic filters: levels, each a name level or +, and maybe a final #.
 const filterArb = fc.oneof(
-	{ weight: 5, arbitrary: fc.tuple(fc.array(fc.oneof(fc.constant('+'), levelArb.filter(l => !/[+#\u0000]/.test(l))), { minLength: 1, maxLength: 6 }), fc.boolean())
+	{ weight: 5, arbitrary: fc.tuple(fc.array(fc.oneof(fc.constant('+'), levelArb.filter(l => !/[+#]/.test(l) && validText(l))), { minLength: 1, maxLength: 6 }), fc.boolean())
 		.map(([levels, hash]) => levels.join('/') + (hash ? '/#' : '')) },
 	{ weight: 1, arbitrary: fc.constantFrom('#', '+', '+/#', '/', '/#') },
 ).filter(f => f.length > 0);
@@ -709,9 +709,8 @@ const publishSpecArb = fc.record({ topic: dataOf(topicArb), payload: payloadArb,
 const ackSpecArb = fc.record({ type: fc.constantFrom(4, 5, 6, 7), id: idArb }).map(s => ({ kind: 'ack', ...s }));
 const connectSpecArb = fc.record({
 	clientId: fc.oneof(
-		dataOf(fc.string({ unit: 'grapheme', maxLength: 23 })),
-		fc.uint8Array({ maxLength: 30 }),
-		fc.string({ unit: 'grapheme-ascii', maxLength: 2000 })),
+		dataOf(fc.string({ unit: 'grapheme', maxLength: 23 }).filter(validText)),
+		fc.string({ unit: 'grapheme-ascii', maxLength: 2000 }).filter(validText)),
 	cleanSession: fc.boolean(),
 	keepalive: fc.oneof(fc.integer({ min: 0, max: 65535 }), fc.constantFrom(0, 1, 255, 256, 65535)),
 	will: fc.option(fc.record({
@@ -721,7 +720,7 @@ const connectSpecArb = fc.record({
 		retain: fc.boolean(),
 	}), { nil: undefined }),
 	auth: fc.option(fc.record({
-		user: dataOf(fc.string({ unit: 'grapheme', maxLength: 20 })),
+		user: dataOf(fc.string({ unit: 'grapheme', maxLength: 20 }).filter(validText)),
 		password: fc.oneof(fc.string({ unit: 'grapheme', maxLength: 20 }), fc.uint8Array({ maxLength: 40 })),
 	}), { nil: undefined }),
 }).map(({ auth, ...fields }) => ({ kind: 'connect', fields: auth ? { ...fields, user: auth.user, password: auth.password } : fields }));
@@ -775,7 +774,7 @@ test('property: random writer PUBLISH and acknowledgements parse with our parser
 const receivedArb = fc.oneof(
 	{ weight: 1, arbitrary: fc.record({ sessionPresent: fc.boolean(), returnCode: fc.integer({ min: 0, max: 5 }) }).map(o => ({ cmd: 'connack', ...o })) },
 	{ weight: 6, arbitrary: fc.record({
-		topic: fc.oneof({ weight: 4, arbitrary: topicArb }, { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 40 }).map(b => Buffer.from(b)) }),
+		topic: topicArb,
 		payload: bytesArb.map(b => Buffer.from(b)),
 		qos: qosArb, retain: fc.boolean(), dup: fc.boolean(), messageId: idArb,
 	}).map(o => ({ cmd: 'publish', ...o, dup: o.qos > 0 && o.dup, messageId: o.qos ? o.messageId : undefined })) },
@@ -869,6 +868,16 @@ const MALFORMED = [
 	['CONNACK flags 0x02', [0x20, 0x02, 0x02, 0x00], 3, /CONNACK acknowledge flags 0x2 have reserved bits set/],
 	['CONNACK flags 0x80', [0x20, 0x02, 0x80, 0x00], 3, /CONNACK acknowledge flags 0x80 have reserved bits set/],
 	['CONNACK flags 0xFF', [0x20, 0x02, 0xFF, 0x00], 3, /CONNACK acknowledge flags 0xff have reserved bits set/],
+	// A received topic name: no wildcard [MQTT-3.3.2-2], UTF-8 well-formed [MQTT-1.5.3-1], no U+0000 [MQTT-1.5.3-2].
+	['PUBLISH topic with +', [0x30, 0x05, 0x00, 0x03, T('a'), T('/'), T('+')], 6, /PUBLISH topic contains a wildcard \(\+ or #\)/],
+	['PUBLISH topic #', [0x30, 0x03, 0x00, 0x01, T('#')], 4, /PUBLISH topic contains a wildcard/],
+	['PUBLISH topic with U+0000', [0x30, 0x05, 0x00, 0x03, T('a'), 0x00, T('b')], 6, /PUBLISH topic contains U\+0000/],
+	['PUBLISH topic with byte 0xFF', [0x30, 0x04, 0x00, 0x02, T('a'), 0xFF], 5, /PUBLISH topic is not well-formed UTF-8/],
+	['PUBLISH topic with a surrogate (ED A0 80)', [0x30, 0x05, 0x00, 0x03, 0xED, 0xA0, 0x80], 6, /PUBLISH topic is not well-formed UTF-8/],
+	['PUBLISH topic with an overlong "/" (C0 AF)', [0x30, 0x04, 0x00, 0x02, 0xC0, 0xAF], 5, /PUBLISH topic is not well-formed UTF-8/],
+	['PUBLISH topic ending inside a sequence (C3)', [0x30, 0x03, 0x00, 0x01, 0xC3], 4, /PUBLISH topic is not well-formed UTF-8/],
+	['PUBLISH topic past U+10FFFF (F4 90 80 80)', [0x30, 0x06, 0x00, 0x04, 0xF4, 0x90, 0x80, 0x80], 7, /PUBLISH topic is not well-formed UTF-8/],
+	['PUBLISH QoS 1 topic with a stray continuation byte', [0x32, 0x06, 0x00, 0x02, T('a'), 0x80, 0x00, 0x01], 5, /PUBLISH topic is not well-formed UTF-8/],
 ];
 
 function expectProtocolError(fn, pattern, label) {
@@ -983,6 +992,18 @@ function badArgumentCases() {
 		['publish: binary topic with #', w => w.publish(utf8.encode('a#'), 'x', 0, false, false, 0), TypeError, /^topic contains a wildcard/],
 		['publish: topic with U+0000', w => w.publish('a\u0000b', 'x', 0, false, false, 0), TypeError, /^topic contains U\+0000$/],
 		['publish: binary topic with 0 byte', w => w.publish(Uint8Array.of(0x61, 0), 'x', 0, false, false, 0), TypeError, /^topic contains U\+0000$/],
+		// UTF-8 string fields: well-formed [MQTT-1.5.3-1], no U+0000 [MQTT-1.5.3-2]. (XS's
+		// ArrayBuffer.fromString, like the Node stand-in here, encodes a lone surrogate as ED A0 80.)
+		['publish: topic with a lone surrogate', w => w.publish('a\uDC00', 'x', 0, false, false, 0), TypeError, /^topic is not well-formed UTF-8$/],
+		['publish: binary topic not UTF-8', w => w.publish(Uint8Array.of(0x61, 0xC3), 'x', 0, false, false, 0), TypeError, /^topic is not well-formed UTF-8$/],
+		['connect: client id with a lone surrogate', w => w.connect({ ...base, clientId: 'a\uD800b' }), TypeError, /^client id is not well-formed UTF-8$/],
+		['connect: client id bytes not UTF-8', w => w.connect({ ...base, clientId: Uint8Array.of(0xFF, 0x80, 0x01, 0xC3) }), TypeError, /^client id is not well-formed UTF-8$/],
+		['connect: client id with U+0000', w => w.connect({ ...base, clientId: 'a\u0000b' }), TypeError, /^client id contains U\+0000$/],
+		['connect: user name with U+0000', w => w.connect({ ...base, user: Uint8Array.of(0x75, 0), password: 'p' }), TypeError, /^user name contains U\+0000$/],
+		['connect: user name with a lone surrogate', w => w.connect({ ...base, user: '\uDFFF', password: 'p' }), TypeError, /^user name is not well-formed UTF-8$/],
+		['connect: will topic with a lone surrogate', w => w.connect({ ...base, will: { ...will, topic: 'w\uD800' } }), TypeError, /^will topic is not well-formed UTF-8$/],
+		['subscribe: filter not UTF-8', w => w.subscribe(1, [Uint8Array.of(0x61, 0xFF)], [0]), TypeError, /^topic filter is not well-formed UTF-8$/],
+		['unsubscribe: filter with a lone surrogate', w => w.unsubscribe(1, ['a/\uD83D']), TypeError, /^topic filter is not well-formed UTF-8$/],
 		['publish: topic is a number', w => w.publish(42, 'x', 0, false, false, 0), TypeError, /^topic must be a string or binary data$/],
 		['publish: topic is undefined', w => w.publish(undefined, 'x', 0, false, false, 0), TypeError, /^topic must be a string or binary data$/],
 		// payloads

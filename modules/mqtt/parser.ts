@@ -18,6 +18,7 @@ import {
 	PACKET_NAMES, MAX_REMAINING_LENGTH, SUBACK_FAILURE
 } from "mqtt/constants";
 import { ProtocolError } from "mqtt/errors";
+import { utf8Fault } from "mqtt/validate";
 
 const EMPTY = new ArrayBuffer(0);
 const NO_CODES: number[] = Object.freeze([]) as unknown as number[];
@@ -322,6 +323,13 @@ export class PacketParser {
 			if (same)
 				return last.buffer as ArrayBuffer;
 		}
+		// A new topic: checked once, then handed out again while it repeats.
+		const fault = utf8Fault(bytes, offset, offset + length);
+		if (fault)
+			throw new ProtocolError(`PUBLISH topic ${fault}`);
+		for (let i = offset, end = offset + length; i < end; i++)
+			if (bytes[i] === 0x2B || bytes[i] === 0x23)
+				throw new ProtocolError("PUBLISH topic contains a wildcard (+ or #)");
 		const topic = sliceOf(bytes, offset, length);
 		this.#lastTopic = new DataView(topic);
 		return topic;

@@ -40,6 +40,56 @@ export function checkTopicFilter(filter: Uint8Array): void {
 	}
 }
 
+/**
+ * What is wrong with the bytes of a UTF-8 string field, or undefined: MQTT
+ * 3.1.1 wants well-formed UTF-8 without surrogate code points
+ * [MQTT-1.5.3-1] and without U+0000 [MQTT-1.5.3-2]. The check runs on
+ * bytes, so that it holds for binary arguments and for XS's encoder alike
+ * (ArrayBuffer.fromString turns a lone surrogate into ED A0 80).
+ */
+export function utf8Fault(bytes: Uint8Array, start: number, end: number): string | undefined {
+	for (let i = start; i < end;) {
+		const b = bytes[i++];
+		if (b < 0x80) {
+			if (b === 0)
+				return "contains U+0000";
+			continue;
+		}
+		// The second byte's range depends on the first (Unicode, table 3-7): no
+		// overlong forms, no surrogates (ED A0..BF), nothing past U+10FFFF.
+		let more: number, low = 0x80, high = 0xBF;
+		if (b >= 0xC2 && b <= 0xDF)
+			more = 1;
+		else if (b >= 0xE0 && b <= 0xEF) {
+			more = 2;
+			if (b === 0xE0)
+				low = 0xA0;
+			else if (b === 0xED)
+				high = 0x9F;
+		}
+		else if (b >= 0xF0 && b <= 0xF4) {
+			more = 3;
+			if (b === 0xF0)
+				low = 0x90;
+			else if (b === 0xF4)
+				high = 0x8F;
+		}
+		else
+			return "is not well-formed UTF-8";
+		if (i + more > end)
+			return "is not well-formed UTF-8";
+		const second = bytes[i++];
+		if (second < low || second > high)
+			return "is not well-formed UTF-8";
+		for (; more > 1; more--) {
+			const next = bytes[i++];
+			if (next < 0x80 || next > 0xBF)
+				return "is not well-formed UTF-8";
+		}
+	}
+	return undefined;
+}
+
 export function describe(value: unknown): string {
 	if (typeof value === "string")
 		return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "..." : value);

@@ -15,7 +15,7 @@ import {
 	MAX_REMAINING_LENGTH, MAX_STRING_BYTES
 } from "mqtt/constants";
 import { type Data, asUint8Array, isBytes } from "mqtt/bytes";
-import { checkQoS, checkPacketId, checkTopicFilter, checkKeepalive } from "mqtt/validate";
+import { checkQoS, checkPacketId, checkTopicFilter, checkKeepalive, utf8Fault } from "mqtt/validate";
 
 /** A packet ready for the socket: `head`, then `body` when there is one. */
 export interface Frame {
@@ -73,19 +73,19 @@ export class PacketWriter {
 		if (password !== undefined && user === undefined)
 			throw new TypeError("password given without user name");
 		let flags = cleanSession ? CLEAN_SESSION : 0;
-		const parts = [stringField(clientId, "client id")];
+		const parts = [utf8Field(clientId, "client id")];
 		if (will) {
 			checkQoS(will.qos, "will QoS");
 			flags |= 0x04 | (will.qos << 3) | (will.retain ? 0x20 : 0);
-			parts.push(topicNameField(will.topic, "will topic"), stringField(will.message, "will message"));
+			parts.push(topicNameField(will.topic, "will topic"), stringField(will.message, "will message"));	// the will message is binary
 		}
 		if (user !== undefined) {
 			flags |= 0x80;
-			parts.push(stringField(user, "user name"));
+			parts.push(utf8Field(user, "user name"));
 		}
 		if (password !== undefined) {
 			flags |= 0x40;
-			parts.push(stringField(password, "password"));
+			parts.push(stringField(password, "password"));	// binary data in MQTT 3.1.1 (3.1.3.5)
 		}
 		let remaining = PROTOCOL.length + 3;
 		for (const part of parts)
@@ -288,7 +288,7 @@ interface TopicCache {
 	field1: Uint8Array | undefined;
 }
 
-/** A length-prefixed field: strings as UTF-8, bytes as they are. */
+/** A length-prefixed field whose bytes are binary data: strings as UTF-8, bytes as they are. */
 function stringField(value: Data, what: string): Uint8Array {
 	let bytes: Uint8Array;
 	if (typeof value === "string") {
@@ -311,15 +311,25 @@ function stringField(value: Data, what: string): Uint8Array {
 	return field;
 }
 
-/** A topic name for PUBLISH or the will: not empty, no wildcard, no U+0000. */
+/** A length-prefixed UTF-8 string field: well-formed, without U+0000 [MQTT-1.5.3-1, MQTT-1.5.3-2]. */
+function utf8Field(value: Data, what: string): Uint8Array {
+	const field = stringField(value, what);
+	const fault = utf8Fault(field, 2, field.length);
+	if (fault)
+		throw new TypeError(`${what} ${fault}`);
+	return field;
+}
+
+/** A topic name for PUBLISH or the will: not empty, no wildcard, UTF-8 without U+0000. */
 function topicNameField(topic: Data, what: string): Uint8Array {
 	const field = stringField(topic, what);
 	if (field.length === 2)
 		throw new TypeError(`${what} is empty`);
 	if (field.indexOf(0x2B, 2) >= 0 || field.indexOf(0x23, 2) >= 0)
 		throw new TypeError(`${what} contains a wildcard (+ or #); wildcards are only for subscriptions`);
-	if (field.indexOf(0, 2) >= 0)
-		throw new TypeError(`${what} contains U+0000`);
+	const fault = utf8Fault(field, 2, field.length);
+	if (fault)
+		throw new TypeError(`${what} ${fault}`);
 	return field;
 }
 
@@ -332,6 +342,9 @@ function filterFields(filters: readonly Data[], qos: readonly number[] | undefin
 			checkQoS(qos[i], "QoS");
 		const field = stringField(filters[i], "topic filter");
 		checkTopicFilter(field.subarray(2));
+		const fault = utf8Fault(field, 2, field.length);
+		if (fault)
+			throw new TypeError(`topic filter ${fault}`);
 		total += field.length + (qos ? 1 : 0);
 		if (total > MAX_REMAINING_LENGTH)
 			throw tooLarge(total);
