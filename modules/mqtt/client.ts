@@ -78,7 +78,7 @@ export class MQTTClient {
 		const connect = new PacketWriter().connect({
 			clientId, cleanSession: true, keepalive: options.keepalive ?? 0,
 			user: options.user ?? undefined, password: options.password ?? undefined
-		}).head;
+		}).head.buffer as ArrayBuffer;
 		this.#link = new Link(options.server, portNumber, ssl ?? undefined, connect, options.callback ?? undefined, settings);
 	}
 
@@ -99,7 +99,8 @@ export class MQTTClient {
 		checkBoolean(retain, "retain");
 		checkQoS(qos);
 		const will: Will = { topic, message: msg, qos, retain };
-		this.#link.connectPacket = this.#link.writer.withWill(this.#link.connectPacket, will).head;
+		const link = this.#link;
+		link.connectPacket = link.writer.withWill(new Uint8Array(link.connectPacket), will).head.buffer as ArrayBuffer;
 	}
 
 	/** Resolves the session-present flag (0 or 1) once the broker accepts the connection. */
@@ -107,7 +108,7 @@ export class MQTTClient {
 		checkBoolean(cleanSession, "cleanSession");
 		if (typeof timeout !== "number" || !(timeout > 0) || timeout > 2_000_000)
 			throw new RangeError(`timeout must be a number of seconds > 0, not ${describe(timeout)}`);
-		if (!cleanSession && this.#link.writer.emptyClientId(this.#link.connectPacket))
+		if (!cleanSession && this.#link.writer.emptyClientId(new Uint8Array(this.#link.connectPacket)))
 			throw new TypeError("an empty client id needs a clean session (MQTT 3.1.1, 3.1.3-7)");
 		return this.#link.connect(cleanSession, Math.max(1, Math.round(timeout * 1000)));
 	}
@@ -156,26 +157,12 @@ export class MQTTClient {
 		const single = !Array.isArray(topic);
 		const filters = single ? [topic as Data] : (topic as Data[]).slice();
 		const grants = Array.isArray(qos) ? qos.slice() : Array.from(filters, () => qos as number);
-		return this.#request(filters, grants, single, "SUBSCRIBE");
+		return request(this.#link, filters, grants, single, "SUBSCRIBE");
 	}
 
 	/** Resolves on UNSUBACK. An array unsubscribes from several topics in one packet. */
 	unsubscribe(topic: Data | Data[]): Promise<void> {
-		return this.#request(Array.isArray(topic) ? topic.slice() : [topic], undefined, true, "UNSUBSCRIBE");
-	}
-
-	#request(filters: Data[], grants: number[] | undefined, single: boolean, name: string): Promise<any> {
-		if (filters.length === 0)
-			throw new TypeError(`${name} needs at least one topic`);
-		const link = this.#link;
-		if (!link.accepting) {
-			if (grants)	// argument errors first
-				link.writer.subscribe(1, filters, grants);
-			else
-				link.writer.unsubscribe(1, filters);
-			return Promise.reject(link.notConnected());
-		}
-		return link.openSession.request(filters, grants, single);
+		return request(this.#link, Array.isArray(topic) ? topic.slice() : [topic], undefined, true, "UNSUBSCRIBE");
 	}
 
 	/**
@@ -184,18 +171,34 @@ export class MQTTClient {
 	 * first byte. Messages already queued come first.
 	 */
 	waitMsg(): Promise<number | undefined> {
-		return this.#wait(false);
+		return wait(this.#link, false);
 	}
 
 	/** As waitMsg, but waits at most about 50 ms; undefined when nothing came. */
 	checkMsg(): Promise<number | undefined> {
-		return this.#wait(true);
+		return wait(this.#link, true);
 	}
+}
 
-	#wait(briefly: boolean): Promise<number | undefined> {
-		const link = this.#link;
-		return link.delivery.wait(briefly, link.state === IDLE ? link.notConnected() : undefined);
+// The facade's helpers are functions, not private methods: XS gives every
+// instance a slot of its own for each #method of its class.
+
+/** subscribe() and unsubscribe(): argument errors first, then the session's request. */
+function request(link: Link, filters: Data[], grants: number[] | undefined, single: boolean, name: string): Promise<any> {
+	if (filters.length === 0)
+		throw new TypeError(`${name} needs at least one topic`);
+	if (!link.accepting) {
+		if (grants)	// argument errors first
+			link.writer.subscribe(1, filters, grants);
+		else
+			link.writer.unsubscribe(1, filters);
+		return Promise.reject(link.notConnected());
 	}
+	return link.openSession.request(filters, grants, single);
+}
+
+function wait(link: Link, briefly: boolean): Promise<number | undefined> {
+	return link.delivery.wait(briefly, link.state === IDLE ? link.notConnected() : undefined);
 }
 
 /** The options beyond the seed, checked; the shared defaults when none is given. */

@@ -10,14 +10,13 @@ import Timer from "timer";
 import { PUBLISH, PUBACK, PUBREC } from "mqtt/constants";
 import type { Packet } from "mqtt/parser";
 import type { Settle } from "mqtt/outbox";
+import { fromApp } from "mqtt/errors";
 
 export type Callback = (topic: ArrayBuffer, msg: ArrayBuffer) => void;
 
 /** What delivery needs from the link it rides on. */
 export interface DeliveryLink {
 	readonly callback: Callback | undefined;
-	/** Records an exception of the app's own code, which goes on to the host. */
-	appThrew(error: unknown): void;
 	/** Sends an acknowledgement now if connected; false when it cannot go (the broker will send again). */
 	acknowledge(type: number, id: number): boolean;
 	/** QoS 2 ids accepted and not yet released (the session's). */
@@ -87,7 +86,7 @@ export class Delivery {
 			this.#link.acknowledge(PUBREC, id);
 			return true;
 		}
-		if (qos && this.#resentWhileQueued(id))
+		if (qos && this.resentWhileQueued(id))
 			return true;
 		if (qos === 1 && this.#unacknowledged?.delete(id)) {
 			this.#link.acknowledge(PUBACK, id);	// the resend of what the app has: acknowledged now, not delivered again
@@ -97,7 +96,7 @@ export class Delivery {
 		if (waiter || this.#push) {
 			if (waiter)
 				Timer.clear(waiter.timer);
-			this.#deliver(packet, waiter);
+			this.deliver(packet, waiter);
 			return true;
 		}
 		const queue = this.#queue ??= [];
@@ -106,7 +105,7 @@ export class Delivery {
 			return true;
 		if (!this.#link.appWaiting)
 			return false;
-		this.#deliverOldest(undefined);
+		this.deliverOldest(undefined);
 		return true;
 	}
 
@@ -123,7 +122,7 @@ export class Delivery {
 	wait(briefly: boolean, closed: Error | undefined): Promise<number | undefined> {
 		if (this.#queue?.length) {
 			return new Promise((resolve, reject) => {
-				this.#deliverOldest({ resolve, reject });
+				this.deliverOldest({ resolve, reject });
 				this.#link.resumeReading();
 			});
 		}
@@ -169,7 +168,7 @@ export class Delivery {
 	}
 
 	/** A PUBLISH with the id of a queued message is its resend: that message is no longer awaiting it. */
-	#resentWhileQueued(id: number): boolean {
+	private resentWhileQueued(id: number): boolean {
 		for (const message of this.#queue ?? [])
 			if (message.id === id) {
 				message.carried = false;
@@ -178,12 +177,12 @@ export class Delivery {
 		return false;
 	}
 
-	#deliverOldest(waiter: Settle | undefined): void {
+	private deliverOldest(waiter: Settle | undefined): void {
 		const queue = this.#queue!;
 		const message = queue.shift()!;
 		if (queue.length === 0)
 			this.#queue = undefined;
-		this.#deliver(message, waiter);
+		this.deliver(message, waiter);
 	}
 
 	/**
@@ -193,7 +192,7 @@ export class Delivery {
 	 * waiter rejects with its exception, or without a waiter (push mode) the
 	 * exception goes on to the host, as any callback's would.
 	 */
-	#deliver(message: Message, waiter: Settle | undefined): void {
+	private deliver(message: Message, waiter: Settle | undefined): void {
 		const link = this.#link, callback = link.callback, id = message.id, flags = message.flags;
 		if (callback) {
 			try {
@@ -202,8 +201,7 @@ export class Delivery {
 			catch (error) {
 				if (waiter)
 					return waiter.reject(error as Error);
-				link.appThrew(error);
-				throw error;
+				throw fromApp(error);
 			}
 		}
 		if (id) {

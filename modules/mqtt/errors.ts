@@ -24,5 +24,23 @@ export class ProtocolError extends Error {
 	}
 }
 
-for (const Class of [MQTTException, ProtocolError])
-	Object.defineProperty(Class.prototype, "name", { value: Class.name, writable: false, enumerable: false, configurable: true });
+// Named by literal strings: in an app the SDK builds, functions and classes
+// carry no name (measured in mcsim: MQTTException.name is undefined).
+for (const [Class, name] of [[MQTTException, "MQTTException"], [ProtocolError, "ProtocolError"]] as const)
+	Object.defineProperty(Class.prototype, "name", { value: name, writable: false, enumerable: false, configurable: true });
+
+// The last exception thrown by the app's own code (the callback in push mode,
+// onConnect, onDisconnect) on its way to the host: the library's guards at
+// its socket and timer callbacks let that one pass, as any callback's
+// exception would, and catch everything else. One for the app, not one per
+// client: it is compared at once, in the same turn.
+let appException: unknown;
+
+/** Records an exception of the app's own code; returns it, to be thrown on. */
+export function fromApp(error: unknown): unknown {
+	return appException = error;
+}
+
+export function isFromApp(error: unknown): boolean {
+	return error === appException && error !== undefined;
+}

@@ -70,16 +70,11 @@ function unexpected(receiver: Receiver, packet: Packet): boolean {
 	throw new ProtocolError(`unexpected ${PACKET_NAMES[packet.type]}`);
 }
 
-// By packet type. The parser lets through only the types a client receives.
-const HANDLERS: readonly Handler[] = Object.freeze([
+/** By packet type, for a connection that is up. The parser lets through only the types a client receives. */
+export const HANDLERS: readonly Handler[] = Object.freeze([
 	unexpected, unexpected, connack, publish, acknowledgement, acknowledgement, pubrel, acknowledgement,
 	unexpected, acknowledgement, unexpected, acknowledgement, unexpected, pingresp, unexpected, unexpected
 ]);
-
-/** Every packet of a connection once it is up, in order. */
-export function handle(receiver: Receiver, packet: Packet): boolean {
-	return HANDLERS[packet.type](receiver, packet);
-}
 
 /** The first packet of a connection: only CONNACK may come [MQTT-3.2.0-1]. */
 export function handleFirst(receiver: Receiver, packet: Packet): boolean {

@@ -31,57 +31,57 @@ interface OwnedTimer extends Timer {
 }
 
 export class KeepAlive {
-	readonly #quiet: number;	// ms without sending or without receiving after which a PINGREQ goes out
-	readonly #grace: number;	// ms a PINGREQ has to be answered by anything at all
+	readonly #interval: number;	// ms
 	readonly #link: KeepAliveLink;
 	readonly #owner: KeepAliveOwner;
 	readonly #timer: OwnedTimer;
-	#pinging = false;	// a PINGREQ went out at #pingSentAt and nothing has arrived since
-	#pingSentAt = 0;
+	#pingSentAt: number | undefined;	// a PINGREQ went out then and nothing has arrived since
 
 	constructor(seconds: number, link: KeepAliveLink, owner: KeepAliveOwner) {
-		const interval = seconds * 1000;
-		this.#quiet = interval - (interval >> 2);
-		this.#grace = interval >> 1;
+		this.#interval = seconds * 1000;
 		this.#link = link;
 		this.#owner = owner;
 		// One callback for every keep-alive: the timer carries its own, and no
 		// closure is kept per connection. A repeating timer, rescheduled at each
 		// check: the SDK drops a one-shot timer once its callback returns.
-		this.#timer = Timer.repeat(KeepAlive.#tick, this.#quiet) as OwnedTimer;
+		this.#timer = Timer.repeat(KeepAlive.#tick, this.quiet) as OwnedTimer;
 		this.#timer.keepAlive = this;
 	}
 
 	static #tick(timer: Timer): void {
-		(timer as OwnedTimer).keepAlive.#check();
+		(timer as OwnedTimer).keepAlive.check();
 	}
+
+	/** Nothing sent, or nothing received, for this long (ms): a PINGREQ goes out. */
+	private get quiet(): number { return this.#interval - (this.#interval >> 2); }
+	/** How long a PINGREQ has to be answered by anything at all (ms). */
+	private get grace(): number { return this.#interval >> 1; }
 
 	stop(): void {
 		Timer.clear(this.#timer);
 	}
 
-	#check(): void {
-		const link = this.#link, now = Time.ticks;
-		if (this.#pinging) {
-			if (Time.delta(this.#pingSentAt, link.lastReceive) >= 0 || link.backlog)
-				this.#pinging = false;
+	private check(): void {
+		const link = this.#link, now = Time.ticks, pingSentAt = this.#pingSentAt;
+		if (pingSentAt !== undefined) {
+			if (Time.delta(pingSentAt, link.lastReceive) >= 0 || link.backlog)
+				this.#pingSentAt = undefined;
 			else {
-				const silence = Time.delta(this.#pingSentAt, now);
-				if (silence >= this.#grace)
+				const silence = Time.delta(pingSentAt, now);
+				if (silence >= this.grace)
 					return this.#owner.dead(silence);
-				return this.#schedule(this.#grace - silence);
+				return this.schedule(this.grace - silence);
 			}
 		}
 		const quiet = Math.max(Time.delta(link.lastSend, now), Time.delta(link.lastReceive, now));
-		if (quiet < this.#quiet)
-			return this.#schedule(this.#quiet - quiet);
-		this.#pinging = true;
+		if (quiet < this.quiet)
+			return this.schedule(this.quiet - quiet);
 		this.#pingSentAt = now;
 		this.#owner.sendPing();
-		this.#schedule(this.#grace);
+		this.schedule(this.grace);
 	}
 
-	#schedule(delay: number): void {
-		Timer.schedule(this.#timer, Math.max(delay, 1), this.#quiet);
+	private schedule(delay: number): void {
+		Timer.schedule(this.#timer, Math.max(delay, 1), this.quiet);
 	}
 }

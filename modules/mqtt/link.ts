@@ -3,19 +3,24 @@
 // DISCONNECT) and what rides on them: the send queue, the session, the
 // delivery of received messages. Received packets go to their handlers
 // (handlers.ts); the public API is the facade's (client.ts).
+//
+// The library's internal classes keep their helper methods TypeScript-private
+// rather than #private: XS gives every instance a slot of its own (32 bytes
+// on a 64-bit build) for each #method of its class, and a device's heap is
+// small. Their state stays in #fields.
 import Timer from "timer";
 import type { Data } from "mqtt/bytes";
-import { PacketWriter, type Frame, CONNECT_FLAGS_OFFSET, CLEAN_SESSION } from "mqtt/writer";
+import { PacketWriter, type Frame, CLEAN_SESSION, flagsAt } from "mqtt/writer";
 import type { Packet } from "mqtt/parser";
 import { Connection, type ConnectionOwner, type Endpoint, type SocketClass } from "mqtt/connection";
 import { Outbox, type Settle, type Sendable } from "mqtt/outbox";
 import { Session } from "mqtt/session";
 import { Delivery, type Callback } from "mqtt/delivery";
-import { handle, handleFirst, type Receiver } from "mqtt/handlers";
+import { HANDLERS, handleFirst, type Receiver } from "mqtt/handlers";
 import { KeepAlive } from "mqtt/keepalive";
 import { backoffDelay, type Reconnect } from "mqtt/backoff";
-import { resolveHost } from "mqtt/resolve";
-import { MQTTException } from "mqtt/errors";
+import { literalAddress, resolveHost } from "mqtt/resolve";
+import { MQTTException, fromApp } from "mqtt/errors";
 
 /** The options beyond the seed, checked; one frozen object, shared by every client that keeps the defaults. */
 export interface Settings {
@@ -41,6 +46,7 @@ const RETRY_REFUSED = 3;
 // of the modules in it, and a build without TLS has no declaration for it.
 const TLS_MODULE: string = "embedded:io/socket/tcp/tls";
 let loadedTLS: SocketClass | undefined;		// one for every client of the app
+let resolved: Promise<void> | undefined;	// what a QoS 0 publish written at once returns: one for every publish
 
 export class Link implements ConnectionOwner, Receiver {
 	readonly server: string;
@@ -48,10 +54,13 @@ export class Link implements ConnectionOwner, Receiver {
 	readonly #ssl: Record<string, unknown> | undefined;
 	readonly settings: Settings;
 	readonly writer = new PacketWriter();
-	/** CONNECT, encoded and checked when the client was made (and at setLastWill); connect() sets its clean-session flag. */
-	connectPacket: Uint8Array;
+	/**
+	 * CONNECT, encoded and checked when the client was made (and at
+	 * setLastWill): the client's only copy of its id, keep-alive, will and
+	 * credentials. connect() sets its clean-session flag.
+	 */
+	connectPacket: ArrayBuffer;
 	callback: Callback | undefined;
-	appError: unknown;
 
 	state = IDLE;
 	connection: Connection | undefined;
@@ -63,9 +72,8 @@ export class Link implements ConnectionOwner, Receiver {
 	#connecting: Settle | undefined;	// the app's connect(), while it is pending
 	#timeout = 5000;
 	#retries = 0;				// failed reconnection attempts in a row
-	#resolved: Promise<void> | undefined;	// what a QoS 0 publish written at once returns: one for all
 
-	constructor(server: string, port: number, ssl: Record<string, unknown> | undefined, connectPacket: Uint8Array, callback: Callback | undefined, settings: Settings) {
+	constructor(server: string, port: number, ssl: Record<string, unknown> | undefined, connectPacket: ArrayBuffer, callback: Callback | undefined, settings: Settings) {
 		this.server = server;
 		this.port = port;
 		this.#ssl = ssl;
@@ -78,7 +86,7 @@ export class Link implements ConnectionOwner, Receiver {
 	/** The session, made when it first holds something. */
 	get openSession(): Session { return this.#session ??= new Session(this); }
 	get delivery(): Delivery { return this.#delivery ??= new Delivery(this, this.settings.queueLength, this.settings.push); }
-	get #queue(): Outbox { return this.#outbox ??= new Outbox(); }
+	private get queue(): Outbox { return this.#outbox ??= new Outbox(); }
 	get awaitingConnack(): boolean { return this.state === CONNECTING || this.state === RECONNECTING; }
 	get resubscribes(): boolean { return this.settings.reconnect !== undefined; }
 	get appWaiting(): boolean { return this.#session?.appWaiting ?? false; }
@@ -86,10 +94,6 @@ export class Link implements ConnectionOwner, Receiver {
 	get accepting(): boolean { return this.state === CONNECTED || this.state === RECONNECTING; }
 	/** Messages held for sending: QoS 0 waiting for the socket, QoS 1/2 not completely acknowledged. */
 	get outgoing(): number { return (this.#outbox?.messages ?? 0) + (this.#session?.publications ?? 0); }
-
-	appThrew(error: unknown): void {
-		this.appError = error;
-	}
 
 	queueFull(): Error {
 		const limit = this.settings.outgoingLimit;
@@ -105,66 +109,66 @@ export class Link implements ConnectionOwner, Receiver {
 	connect(cleanSession: boolean, timeout: number): Promise<0 | 1> {
 		if (this.state !== IDLE)
 			return Promise.reject(new Error(this.state === CONNECTED ? "already connected" : this.state === DISCONNECTING ? "disconnect() in progress" : "already connecting"));
-		this.#setCleanSession(cleanSession);
+		this.setCleanSession(cleanSession);
 		if (cleanSession)
 			this.#session?.discard();	// nothing of the old session is sent or kept [MQTT-3.1.2-6]
 		this.#timeout = timeout;
-		return new Promise((resolve, reject) => {
-			this.state = CONNECTING;
-			this.#connecting = { resolve, reject };
-			this.#open();
-		});
+		const connecting = new Promise<0 | 1>((resolve, reject) => { this.#connecting = { resolve, reject }; });
+		this.state = CONNECTING;
+		this.open();	// called here, not in the executor: frames nest less deep (an ESP8266 has 256 slots of stack)
+		return connecting;
 	}
 
-	get #cleanSession(): boolean {
-		return (this.connectPacket[this.#flagsAt()] & CLEAN_SESSION) !== 0;
+	private get cleanSession(): boolean {
+		const packet = new Uint8Array(this.connectPacket);
+		return (packet[flagsAt(packet)] & CLEAN_SESSION) !== 0;
 	}
 
-	#setCleanSession(clean: boolean): void {
-		const at = this.#flagsAt();
-		this.connectPacket[at] = clean ? this.connectPacket[at] | CLEAN_SESSION : this.connectPacket[at] & ~CLEAN_SESSION;
+	private setCleanSession(clean: boolean): void {
+		const packet = new Uint8Array(this.connectPacket), at = flagsAt(packet);
+		packet[at] = clean ? packet[at] | CLEAN_SESSION : packet[at] & ~CLEAN_SESSION;
 	}
 
 	/** The keep-alive interval in seconds, as CONNECT carries it (after the flags). */
-	get #keepalive(): number {
-		const at = this.#flagsAt(), packet = this.connectPacket;
+	private get keepalive(): number {
+		const packet = new Uint8Array(this.connectPacket), at = flagsAt(packet);
 		return (packet[at + 1] << 8) | packet[at + 2];
 	}
 
-	/** Where CONNECT's flags byte is: after the fixed header (whose length bytes end without bit 7) and the protocol name and level. */
-	#flagsAt(): number {
-		let at = 1;
-		while (this.connectPacket[at] & 0x80)
-			at++;
-		return at + 1 + CONNECT_FLAGS_OFFSET;
-	}
-
 	/** Resolves the name, opens the socket; CONNECT goes out in onOpen. Bounded by the connect timeout. */
-	#open(): void {
+	private open(): void {
 		const timer = this.#timer = Timer.set(() => {
 			this.#timer = undefined;
-			this.#attemptFailed(new Error(`no CONNACK from ${this.server}:${this.port} within ${this.#timeout / 1000} s`));
+			this.attemptFailed(new Error(`no CONNACK from ${this.server}:${this.port} within ${this.#timeout / 1000} s`));
 		}, this.#timeout);
-		resolveHost(this.server, address => {
+		const address = literalAddress(this.server);
+		if (address !== undefined)
+			return this.reach(address, timer);
+		resolveHost(this.server, resolved => {
 			if (this.#timer !== timer)
 				return;		// this attempt was given up
-			try {
-				if (address === undefined)
-					return this.#attemptFailed(new Error(`cannot resolve host name ${this.server}`));
-				if (!this.#ssl)
-					return this.#dial({ address });
-				this.#loadTLS().then(TLS => {
-					if (this.#timer === timer)
-						this.#dial({ address, TLS, secure: this.#ssl });
-				}, error => this.#timer === timer && this.#attemptFailed(error));
+			try {	// a resolver's callback: no exception of the library leaves it
+				if (resolved === undefined)
+					return this.attemptFailed(new Error(`cannot resolve host name ${this.server}`));
+				this.reach(resolved, timer);
 			}
 			catch (error) {
-				this.#attemptFailed(error as Error);
+				this.attemptFailed(error as Error);
 			}
 		});
 	}
 
-	async #loadTLS(): Promise<SocketClass> {
+	/** The address is known: the socket opens, through TLS when asked (the TLS socket class is loaded first). */
+	private reach(address: string, timer: Timer): void {
+		if (!this.#ssl)
+			return this.dial({ address });
+		this.loadTLS().then(TLS => {
+			if (this.#timer === timer)
+				this.dial({ address, TLS, secure: this.#ssl });
+		}, error => this.#timer === timer && this.attemptFailed(error));
+	}
+
+	private async loadTLS(): Promise<SocketClass> {
 		const given = this.settings.TLS ?? loadedTLS;
 		if (given)
 			return given;
@@ -176,18 +180,18 @@ export class Link implements ConnectionOwner, Receiver {
 		}
 	}
 
-	#dial(endpoint: Endpoint): void {
+	private dial(endpoint: Endpoint): void {
 		try {
-			this.connection = new Connection(this, endpoint, this.settings.maxPacketSize, this.#keepalive > 0);
+			this.connection = new Connection(this, endpoint, this.settings.maxPacketSize, this.keepalive > 0);
 		}
 		catch (error) {
-			this.#attemptFailed(error as Error);
+			this.attemptFailed(error as Error);
 		}
 	}
 
 	onOpen(connection: Connection): void {
 		if (connection === this.connection)
-			connection.send({ head: this.connectPacket, body: undefined });
+			connection.send({ head: new Uint8Array(this.connectPacket), body: undefined });
 	}
 
 	/** CONNACK 0: the session is up. What the session holds goes out again; then what waited. */
@@ -203,13 +207,13 @@ export class Link implements ConnectionOwner, Receiver {
 		const kept = this.#outbox?.take();	// QoS 0 messages that waited for this connection
 		this.#session?.resume(sessionPresent, reconnected);
 		if (kept)
-			this.#queue.restore(kept);
-		const keepalive = this.#keepalive;
+			this.queue.restore(kept);
+		const keepalive = this.keepalive;
 		if (keepalive)
 			this.#keepAlive = new KeepAlive(keepalive, connection, this);
 		this.#outbox?.flush(connection);
 		connecting?.resolve(sessionPresent ? 1 : 0);
-		this.#hook(this.settings.onConnect, sessionPresent);
+		this.hook(this.settings.onConnect, sessionPresent);
 		return !this.#delivery?.full;	// a queue still full from before waits for the app
 	}
 
@@ -217,21 +221,21 @@ export class Link implements ConnectionOwner, Receiver {
 	refused(code: number): void {
 		const error = new MQTTException(code);
 		if (this.state === RECONNECTING && code !== RETRY_REFUSED) {
-			this.#shutdown(error);
-			this.#hook(this.settings.onDisconnect, error);
+			this.shutdown(error);
+			this.hook(this.settings.onDisconnect, error);
 			return;
 		}
-		this.#attemptFailed(error);
+		this.attemptFailed(error);
 	}
 
 	/** A connection attempt failed: the app's connect() rejects, or the next reconnect is scheduled. */
-	#attemptFailed(error: Error): void {
+	private attemptFailed(error: Error): void {
 		Timer.clear(this.#timer);
 		this.#timer = undefined;
 		this.connection?.close();
 		this.connection = undefined;
 		if (this.state === RECONNECTING)
-			return this.#scheduleReconnect();
+			return this.scheduleReconnect();
 		if (this.state === CONNECTING) {
 			const connecting = this.#connecting;
 			this.#connecting = undefined;
@@ -240,11 +244,11 @@ export class Link implements ConnectionOwner, Receiver {
 		}
 	}
 
-	#scheduleReconnect(): void {
+	private scheduleReconnect(): void {
 		Timer.clear(this.#timer);
 		this.#timer = Timer.set(() => {
 			this.#timer = undefined;
-			this.#open();
+			this.open();
 		}, backoffDelay(this.settings.reconnect!, this.#retries++));
 	}
 
@@ -255,43 +259,43 @@ export class Link implements ConnectionOwner, Receiver {
 			return false;
 		const state = this.state;
 		if (state === CONNECTED)
-			return handle(this, packet);
+			return HANDLERS[packet.type](this, packet);
 		if (state === DISCONNECTING)
 			return true;	// nothing waits for the broker any more
 		return handleFirst(this, packet);
 	}
 
 	onDrain(connection: Connection): void {
-		if (connection === this.connection && this.#sending)
+		if (connection === this.connection && this.sending)
 			this.#outbox?.written(connection);
 	}
 
-	get #sending(): boolean {
+	private get sending(): boolean {
 		return this.state === CONNECTED || this.state === DISCONNECTING;
 	}
 
 	/** The connection, when a packet may go straight out: sending allowed, nothing queued, the socket free. */
-	#sendsNow(): Connection | undefined {
+	private sendsNow(): Connection | undefined {
 		const connection = this.connection;
-		return this.#sending && (this.#outbox?.clear ?? true) && connection!.idle ? connection : undefined;
+		return this.sending && (this.#outbox?.clear ?? true) && connection!.idle ? connection : undefined;
 	}
 
 	/** A control packet (ack, ping, DISCONNECT): out now if it can go, else behind what waits. */
 	send(frame: Frame, settle: Settle | undefined): void {
-		this.#queue.add(this.#sending ? this.connection : undefined, frame, settle, undefined, false);
+		this.queue.add(this.sending ? this.connection : undefined, frame, settle, undefined, false);
 	}
 
 	/** A tracked operation's packet: out when connected; otherwise the session sends it again at resume(). */
 	sendOp(frame: Frame, op: Sendable): void {
 		if (this.state === CONNECTED)
-			this.#queue.add(this.connection, frame, undefined, op, false);
+			this.queue.add(this.connection, frame, undefined, op, false);
 	}
 
 	/** PUBACK, PUBREC, PUBREL or PUBCOMP, when connected. */
 	acknowledge(type: number, id: number): boolean {
 		if (this.state !== CONNECTED)
 			return false;
-		this.send(this.writer.ack(type, id), undefined);
+		this.queue.add(this.connection, this.writer.ack(type, id), undefined, undefined, false);
 		return true;
 	}
 
@@ -315,7 +319,7 @@ export class Link implements ConnectionOwner, Receiver {
 	dead(silence: number): void {
 		const connection = this.connection;
 		if (connection)
-			this.#fail(connection, new Error(`the broker did not answer PINGREQ within ${silence} ms (keep-alive ${this.#keepalive} s): connection dead`));
+			this.fail(connection, new Error(`the broker did not answer PINGREQ within ${silence} ms (keep-alive ${this.keepalive} s): connection dead`));
 	}
 
 	/**
@@ -325,15 +329,15 @@ export class Link implements ConnectionOwner, Receiver {
 	 */
 	publish(topic: Data, msg: Data, retain: boolean): Promise<void> {
 		const frame = this.writer.publish(topic, msg, 0, retain, false, 0);
-		const connection = this.#sendsNow();
+		const connection = this.sendsNow();
 		if (connection) {
 			if (connection.send(frame))
-				return this.#resolved ??= Promise.resolve();
-			return new Promise((resolve, reject) => this.#queue.begun({ resolve, reject }));
+				return resolved ??= Promise.resolve();
+			return new Promise((resolve, reject) => this.queue.begun({ resolve, reject }));
 		}
 		if (this.outgoing >= this.settings.outgoingLimit)
 			return Promise.reject(this.queueFull());
-		return new Promise((resolve, reject) => this.#queue.add(this.#sending ? this.connection : undefined, frame, { resolve, reject }, undefined, true));
+		return new Promise((resolve, reject) => this.queue.add(this.sending ? this.connection : undefined, frame, { resolve, reject }, undefined, true));
 	}
 
 	ping(): Promise<void> {
@@ -356,34 +360,34 @@ export class Link implements ConnectionOwner, Receiver {
 		if (connection !== this.connection)
 			return;
 		if (this.state === CONNECTED)
-			this.#lost(error);
+			this.lost(error);
 		else if (this.state === DISCONNECTING)
-			this.#shutdown(error);
+			this.shutdown(error);
 		else
-			this.#attemptFailed(error);
+			this.attemptFailed(error);
 	}
 
 	/** Closes a connection for a fault the client found (a dead keep-alive). */
-	#fail(connection: Connection, error: Error): void {
+	private fail(connection: Connection, error: Error): void {
 		connection.close();
 		this.onClose(connection, error);
 	}
 
 	/** The connection was up and is gone. With reconnect, what is in flight waits; else everything rejects. */
-	#lost(error: Error): void {
+	private lost(error: Error): void {
 		this.connection = undefined;
-		this.#stopKeepAlive();
+		this.stopKeepAlive();
 		if (this.settings.reconnect) {
 			// QoS 0 messages wait for the next connection; tracked operations are
 			// sent again by the session then; acknowledgements and pings are void.
 			this.#outbox?.lose(error, true);
 			this.#session?.suspend();
 			this.state = RECONNECTING;
-			this.#scheduleReconnect();
+			this.scheduleReconnect();
 		}
 		else
-			this.#shutdown(error);
-		this.#hook(this.settings.onDisconnect, error);
+			this.shutdown(error);
+		this.hook(this.settings.onDisconnect, error);
 	}
 
 	/** Writes DISCONNECT after what is already queued, closes the socket; what waited for the broker rejects. */
@@ -392,15 +396,15 @@ export class Link implements ConnectionOwner, Receiver {
 		const connection = this.connection;
 		if (this.state !== CONNECTED || !connection) {
 			if (this.state === CONNECTING)
-				this.#attemptFailed(error);
+				this.attemptFailed(error);
 			else if (this.state === RECONNECTING)
-				this.#shutdown(error);
+				this.shutdown(error);
 			return Promise.resolve();
 		}
 		this.state = DISCONNECTING;
-		this.#stopKeepAlive();
+		this.stopKeepAlive();
 		this.#outbox?.dropOps();	// packets of tracked operations not yet written stay unwritten: their session has them
-		this.#session?.end(error, !this.#cleanSession);
+		this.#session?.end(error, !this.cleanSession);
 		this.#delivery?.end(error);
 		return new Promise(resolve => {
 			const finish = () => {
@@ -410,7 +414,7 @@ export class Link implements ConnectionOwner, Receiver {
 				}
 				connection.close();
 				if (this.connection === connection)
-					this.#shutdown(error);
+					this.shutdown(error);
 				resolve();
 			};
 			const timer = this.#timer = Timer.set(finish, this.#timeout);	// a dead broker must not hold disconnect() forever
@@ -419,9 +423,9 @@ export class Link implements ConnectionOwner, Receiver {
 	}
 
 	/** Back to IDLE: every Promise still pending rejects with `error`; no timer or socket is left. */
-	#shutdown(error: Error): void {
+	private shutdown(error: Error): void {
 		this.state = IDLE;
-		this.#stopKeepAlive();
+		this.stopKeepAlive();
 		Timer.clear(this.#timer);
 		this.#timer = undefined;
 		const connecting = this.#connecting;
@@ -430,26 +434,25 @@ export class Link implements ConnectionOwner, Receiver {
 		this.connection = undefined;
 		this.#retries = 0;
 		this.#outbox?.lose(error, false);
-		this.#session?.end(error, !this.#cleanSession);
+		this.#session?.end(error, !this.cleanSession);
 		this.#delivery?.end(error);
 		connecting?.reject(error);
 	}
 
-	#stopKeepAlive(): void {
+	private stopKeepAlive(): void {
 		this.#keepAlive?.stop();
 		this.#keepAlive = undefined;
 	}
 
 	/** An app hook; its exception goes on to the host, as any callback's would. */
-	#hook<T>(hook: ((value: T) => void) | undefined, value: T): void {
+	private hook<T>(hook: ((value: T) => void) | undefined, value: T): void {
 		if (!hook)
 			return;
 		try {
 			hook(value);
 		}
 		catch (error) {
-			this.appError = error;
-			throw error;
+			throw fromApp(error);
 		}
 	}
 }

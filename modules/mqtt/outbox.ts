@@ -70,14 +70,14 @@ export class Outbox {
 		const item = this.#current;
 		this.#current = undefined;
 		if (item)
-			this.#done(item);
+			this.done(item);
 		this.flush(connection);
 	}
 
 	/** Sends what waits while the socket takes it. */
 	flush(connection: Connection): void {
 		while (this.#current === undefined && this.#items.length && connection.idle)
-			this.#hand(connection, this.#items.shift()!);
+			this.hand(connection, this.#items.shift()!);
 	}
 
 	/**
@@ -90,13 +90,13 @@ export class Outbox {
 		const current = this.#current;
 		this.#current = undefined;
 		if (current)
-			this.#fail(current, error);
+			this.fail(current, error);
 		const items = this.#items.splice(0);
 		for (const item of items) {
 			if (item.message && keepMessages)
 				this.#items.push(item);
 			else
-				this.#fail(item, error);
+				this.fail(item, error);
 		}
 	}
 
@@ -127,23 +127,23 @@ export class Outbox {
 				items.splice(i, 1);
 	}
 
-	#hand(connection: Connection, item: Outgoing): boolean {
+	private hand(connection: Connection, item: Outgoing): boolean {
 		item.op?.sent();
 		if (connection.send(item)) {
-			this.#done(item);
+			this.done(item);
 			return true;
 		}
 		this.#current = item;
 		return false;
 	}
 
-	#done(item: Outgoing): void {
+	private done(item: Outgoing): void {
 		if (item.message)
 			this.#messages--;
 		item.settle?.resolve();
 	}
 
-	#fail(item: Outgoing, error: Error): void {
+	private fail(item: Outgoing, error: Error): void {
 		if (item.message)
 			this.#messages--;
 		item.settle?.reject(error);

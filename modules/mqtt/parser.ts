@@ -63,21 +63,26 @@ class Pieces {
 	payload: Uint8Array | undefined;	// a payload arriving in pieces
 }
 
-export class PacketParser {
-	readonly packet = new Packet();
+/** The parser is its own record of the last packet (one object the less on a small heap): `packet` is itself. */
+export class PacketParser extends Packet {
 	/** True when the last `parse` call completed `packet`. */
 	ready = false;
 	readonly maxPacketSize: number;
 
 	#pieces: Pieces | undefined;		// a packet split across calls, until it is whole
 	#lastTopic: DataView | undefined;	// the previous topic, to hand out again when it repeats
-	#viewed: Uint8Array | undefined;	// the input last compared with it, and a DataView over that input
-	#view: DataView | undefined;
+	#view: DataView | undefined;		// over the input last compared with it
 
 	constructor(maxPacketSize = MAX_REMAINING_LENGTH + 5) {
 		if (!Number.isInteger(maxPacketSize) || maxPacketSize < 2)
 			throw new RangeError("maxPacketSize must be an integer >= 2");
+		super();
 		this.maxPacketSize = maxPacketSize;
+	}
+
+	/** The packet just parsed (the parser itself). Reused: read it before parsing on. */
+	get packet(): Packet {
+		return this;
 	}
 
 	/** Forget any partial packet, for a new connection. */
@@ -89,7 +94,7 @@ export class PacketParser {
 
 	/** The caller is done with the bytes it gave: nothing here holds on to them. */
 	release(): void {
-		this.#viewed = this.#view = undefined;
+		this.#view = undefined;
 	}
 
 	/**
@@ -101,20 +106,20 @@ export class PacketParser {
 	parse(bytes: Uint8Array, start: number, end: number): number {
 		this.ready = false;
 		if (this.#pieces === undefined) {
-			const after = this.#parseWhole(bytes, start, end);
+			const after = this.parseWhole(bytes, start, end);
 			if (after >= 0) {
 				this.ready = true;
 				return after;
 			}
 		}
-		return this.#parsePieces(bytes, start, end);
+		return this.parsePieces(bytes, start, end);
 	}
 
 	/** A packet all in `bytes[start..end)`: decoded at once. Returns the offset after it, or -1 when it is not all there. */
-	#parseWhole(bytes: Uint8Array, start: number, end: number): number {
+	private parseWhole(bytes: Uint8Array, start: number, end: number): number {
 		if (end - start < 2)
 			return -1;
-		this.#begin(bytes[start]);
+		this.begin(bytes[start]);
 		let i = start + 1, remaining = 0, shift = 0, byte;
 		do {
 			if (i === end)
@@ -127,17 +132,17 @@ export class PacketParser {
 			throw overlong();
 		if (end - i < remaining)
 			return -1;
-		this.#checkLength(remaining, i - start - 1);
-		const packet = this.packet;
+		this.checkLength(remaining, i - start - 1);
+		const packet: Packet = this;
 		if (packet.type !== PUBLISH) {
 			if (remaining)
-				this.#decodeBody(bytes, i, remaining);
+				this.decodeBody(bytes, i, remaining);
 			return i + remaining;
 		}
 		const topicLength = (bytes[i] << 8) | bytes[i + 1];
 		const qos = packet.qos;
 		checkTopicLength(topicLength, remaining - 2, qos);
-		packet.topic = this.#topic(bytes, i + 2, topicLength);
+		packet.topic = this.topicOf(bytes, i + 2, topicLength);
 		let position = i + 2 + topicLength;
 		if (qos) {
 			packet.id = (bytes[position] << 8) | bytes[position + 1];
@@ -149,11 +154,11 @@ export class PacketParser {
 	}
 
 	/** The state machine, for a packet that comes in pieces. */
-	#parsePieces(bytes: Uint8Array, start: number, end: number): number {
-		const packet = this.packet;
+	private parsePieces(bytes: Uint8Array, start: number, end: number): number {
+		const packet: Packet = this;
 		let i = start;
 		if (i < end && this.#pieces === undefined) {
-			this.#begin(bytes[i++]);
+			this.begin(bytes[i++]);
 			this.#pieces = new Pieces();
 		}
 		const p = this.#pieces!;
@@ -167,8 +172,8 @@ export class PacketParser {
 					throw overlong();
 				if (byte & 0x80)
 					break;
-				if (this.#startBody(p))
-					return this.#complete(i);
+				if (this.startBody(p))
+					return this.complete(i);
 				break;
 			}
 			case BODY: {
@@ -177,8 +182,8 @@ export class PacketParser {
 				p.fill += count;
 				i += count;
 				if (p.fill === p.fieldLength) {
-					this.#decodeBody(p.field!, 0, p.fieldLength);
-					return this.#complete(i);
+					this.decodeBody(p.field!, 0, p.fieldLength);
+					return this.complete(i);
 				}
 				break;
 			}
@@ -191,11 +196,11 @@ export class PacketParser {
 				p.fill = 0;
 				p.state = TOPIC;
 				if (end - i >= p.topicLength) {	// whole in this piece: no copy
-					packet.topic = this.#topic(bytes, i, p.topicLength);
+					packet.topic = this.topicOf(bytes, i, p.topicLength);
 					i += p.topicLength;
-					const after = this.#afterTopic(p, bytes, i, end);
+					const after = this.afterTopic(p, bytes, i, end);
 					if (after >= 0)
-						return this.#complete(after);
+						return this.complete(after);
 				}
 				else
 					p.field = new Uint8Array(p.topicLength);
@@ -206,10 +211,10 @@ export class PacketParser {
 				p.fill += count;
 				i += count;
 				if (p.fill === p.topicLength) {
-					packet.topic = this.#topic(p.field!, 0, p.topicLength);
-					const after = this.#afterTopic(p, bytes, i, end);
+					packet.topic = this.topicOf(p.field!, 0, p.topicLength);
+					const after = this.afterTopic(p, bytes, i, end);
 					if (after >= 0)
-						return this.#complete(after);
+						return this.complete(after);
 				}
 				break;
 			}
@@ -220,9 +225,9 @@ export class PacketParser {
 				checkPublishId(packet.id);
 				p.remaining -= 2;
 				{
-					const after = this.#startPayload(p, bytes, i, end);
+					const after = this.startPayload(p, bytes, i, end);
 					if (after >= 0)
-						return this.#complete(after);
+						return this.complete(after);
 				}
 				break;
 			case PAYLOAD: {
@@ -232,7 +237,7 @@ export class PacketParser {
 				p.fill += count;
 				i += count;
 				if (p.fill === payload.length)
-					return this.#complete(i);
+					return this.complete(i);
 				break;
 			}
 			}
@@ -240,14 +245,14 @@ export class PacketParser {
 		return i;
 	}
 
-	#complete(offset: number): number {
+	private complete(offset: number): number {
 		this.#pieces = undefined;
 		this.ready = true;
 		return offset;
 	}
 
 	/** The first byte: a type a client may receive, with its flags. */
-	#begin(first: number): void {
+	private begin(first: number): void {
 		const type = first >> 4, flags = first & 0x0F;
 		const expected = FLAGS[type];
 		if (expected === -1)
@@ -256,15 +261,14 @@ export class PacketParser {
 			throw new ProtocolError(`wrong fixed-header flags 0x${flags.toString(16)} for ${PACKET_NAMES[type]}`);
 		if (type === PUBLISH && (flags & 0x06) === 0x06)
 			throw new ProtocolError("PUBLISH with QoS 3");
-		const packet = this.packet;
-		packet.type = type;
-		packet.flags = flags;
-		packet.id = 0;
+		this.type = type;
+		this.flags = flags;
+		this.id = 0;
 	}
 
 	/** The remaining length is known: within the limit, and right for the type. */
-	#checkLength(remaining: number, lengthBytes: number): void {
-		const packet = this.packet, type = packet.type;
+	private checkLength(remaining: number, lengthBytes: number): void {
+		const packet: Packet = this, type = packet.type;
 		const total = 1 + lengthBytes + remaining;
 		if (total > this.maxPacketSize)
 			throw new ProtocolError(`${PACKET_NAMES[type]} of ${total} bytes exceeds the maximum packet size of ${this.maxPacketSize}`);
@@ -279,10 +283,10 @@ export class PacketParser {
 	}
 
 	/** The state machine's body set-up. True when the packet is already whole (no body). */
-	#startBody(p: Pieces): boolean {
-		this.#checkLength(p.remaining, p.lengthBytes);
+	private startBody(p: Pieces): boolean {
+		this.checkLength(p.remaining, p.lengthBytes);
 		p.fill = 0;
-		if (this.packet.type === PUBLISH) {
+		if (this.type === PUBLISH) {
 			p.topicLength = 0;
 			p.state = TOPIC_LENGTH;
 			return false;
@@ -301,14 +305,12 @@ export class PacketParser {
 	 * compared four at a time: a call to getUint32 costs XS about what one
 	 * byte does in a loop.
 	 */
-	#topic(bytes: Uint8Array, offset: number, length: number): ArrayBuffer {
+	private topicOf(bytes: Uint8Array, offset: number, length: number): ArrayBuffer {
 		const last = this.#lastTopic;
 		if (last !== undefined && last.byteLength === length) {
-			if (this.#viewed !== bytes) {
-				this.#viewed = bytes;
-				this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-			}
-			const view = this.#view!;
+			let view = this.#view;
+			if (view === undefined || view.buffer !== bytes.buffer || view.byteOffset !== bytes.byteOffset)
+				view = this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 			let same = true;
 			if (length >= 4) {
 				for (let i = 0; same && i < length; i += 4) {
@@ -336,16 +338,16 @@ export class PacketParser {
 	}
 
 	/** After the topic: the packet id for QoS > 0, else the payload. Returns the offset past a whole packet, or -1. */
-	#afterTopic(p: Pieces, bytes: Uint8Array, start: number, end: number): number {
+	private afterTopic(p: Pieces, bytes: Uint8Array, start: number, end: number): number {
 		p.remaining -= p.topicLength;
 		p.fill = 0;
 		p.field = undefined;
-		if (this.packet.qos) {
-			this.packet.id = 0;
+		if (this.qos) {
+			this.id = 0;
 			p.state = PACKET_ID;
 			return -1;
 		}
-		return this.#startPayload(p, bytes, start, end);
+		return this.startPayload(p, bytes, start, end);
 	}
 
 	/**
@@ -353,8 +355,8 @@ export class PacketParser {
 	 * is sliced out in one piece; otherwise it is gathered across calls.
 	 * Returns the offset past a whole packet, or -1.
 	 */
-	#startPayload(p: Pieces, bytes: Uint8Array, start: number, end: number): number {
-		const length = p.remaining, packet = this.packet;
+	private startPayload(p: Pieces, bytes: Uint8Array, start: number, end: number): number {
+		const length = p.remaining, packet: Packet = this;
 		p.fill = 0;
 		if (end - start >= length) {
 			packet.payload = sliceOf(bytes, start, length);
@@ -368,8 +370,8 @@ export class PacketParser {
 	}
 
 	/** A non-PUBLISH body of `length` bytes at `bytes[offset]`. */
-	#decodeBody(bytes: Uint8Array, offset: number, length: number): void {
-		const packet = this.packet, type = packet.type;
+	private decodeBody(bytes: Uint8Array, offset: number, length: number): void {
+		const packet: Packet = this, type = packet.type;
 		if (type === CONNACK) {
 			const flags = bytes[offset];
 			if (flags & 0xFE)

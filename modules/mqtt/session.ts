@@ -121,31 +121,32 @@ export class Session {
 
 	/** A QoS 1 or 2 publish: resolves on PUBACK or PUBCOMP. Argument errors throw before anything changes. */
 	publish(topic: Data, payload: Data, qos: number, retain: boolean): Promise<void> {
-		const id = this.#nextId();
+		const id = this.nextId();
 		const frame = this.link.writer.publish(topic, payload, qos, retain, false, id);
 		const publication = new Publication(topic, payload, qos, retain);
 		this.#publications++;
-		return this.#start(id, publication, frame);
+		return this.start(id, publication, frame);
 	}
 
 	/** subscribe() or unsubscribe(): one packet for all the filters. */
 	request(filters: Data[], qos: number[] | undefined, single: boolean): Promise<any> {
-		const id = this.#nextId();
+		const id = this.nextId();
 		const writer = this.link.writer;
 		const frame = qos ? writer.subscribe(id, filters, qos) : writer.unsubscribe(id, filters);
-		return this.#start(id, qos ? new Subscription(filters, qos, single) : new Unsubscription(filters), frame);
+		return this.start(id, qos ? new Subscription(filters, qos, single) : new Unsubscription(filters), frame);
 	}
 
-	#start(id: number, operation: Publication | Subscription | Unsubscription, frame: Frame): Promise<any> {
+	private start(id: number, operation: Publication | Subscription | Unsubscription, frame: Frame): Promise<any> {
 		(this.#operations ??= new Map()).set(id, operation);
-		return new Promise((resolve, reject) => {
+		const promise = new Promise((resolve, reject) => {
 			operation.resolve = resolve;
 			operation.reject = reject;
-			this.link.sendOp(frame, operation);
 		});
+		this.link.sendOp(frame, operation);	// here, not in the executor: frames nest less deep
+		return promise;
 	}
 
-	#nextId(): number {
+	private nextId(): number {
 		return this.#lastId = nextPacketId(this.#lastId, this.#operations);
 	}
 
@@ -178,7 +179,7 @@ export class Session {
 			if (granted.length !== operation.filters.length)
 				throw new ProtocolError(`SUBACK carries ${granted.length} return codes for ${operation.filters.length} topics`);
 			operations!.delete(id);
-			this.#remember(operation.filters, operation.qos, granted);
+			this.remember(operation.filters, operation.qos, granted);
 			if (operation.kind === SUBSCRIPTION) {
 				if (operation.single && granted[0] === SUBACK_FAILURE)
 					operation.reject!(new MQTTException(SUBACK_FAILURE));
@@ -198,7 +199,7 @@ export class Session {
 	}
 
 	/** Granted subscriptions, for a resubscription after a reconnect that found no session. */
-	#remember(filters: Data[], qos: number[], granted: number[]): void {
+	private remember(filters: Data[], qos: number[], granted: number[]): void {
 		if (!this.link.resubscribes)
 			return;
 		for (let i = 0; i < filters.length; i++)
@@ -247,14 +248,14 @@ export class Session {
 				filters.push(subscription.filter);
 				qos.push(subscription.qos);
 			}
-			this.#resend(this.#nextId(), new Resubscription(filters, qos));
+			this.resend(this.nextId(), new Resubscription(filters, qos));
 		}
 		this.#resubscribeLost = false;
 		if (!previous)
 			return;
 		for (const [id, operation] of previous) {
 			if (sessionPresent) {
-				this.#resend(id, operation);
+				this.resend(id, operation);
 				continue;
 			}
 			if (operation.kind === PUBLICATION) {
@@ -265,11 +266,11 @@ export class Session {
 				}
 				operation.stage = QUEUED;
 			}
-			this.#resend(this.#nextId(), operation);
+			this.resend(this.nextId(), operation);
 		}
 	}
 
-	#resend(id: number, operation: Operation): void {
+	private resend(id: number, operation: Operation): void {
 		(this.#operations ??= new Map()).set(id, operation);
 		this.link.sendOp(operation.frame(this, id), operation);
 	}

@@ -1,9 +1,10 @@
 // The packet writer: every packet an MQTT 3.1.1 client sends.
 //
 // Each packet is measured first and then written once into a buffer of its
-// exact size, made for it: nothing is held between packets, so an idle client
-// keeps no send buffer (a device's heap is small), and a packet that must wait
-// for the socket is already its own copy. Strings are encoded by the SDK's
+// exact size, made for it, and handed out in a frame of its own: nothing is
+// held between packets, so an idle client keeps no send buffer (a device's
+// heap is small), and a packet that must wait for the socket is already its
+// own copy. Strings are encoded by the SDK's
 // native ArrayBuffer.fromString; the last two publish topics given as strings
 // are kept encoded. Payload bytes the caller gives are never copied into a
 // large packet: the frame hands them out as `body`, to be written after
@@ -45,14 +46,18 @@ export interface ConnectFields {
 export const DEFAULT_INLINE_LIMIT = 256;
 
 const PROTOCOL: readonly number[] = Object.freeze([0, 4, 0x4D, 0x51, 0x54, 0x54, 4]);	// "MQTT", level 4 (3.1.1)
-/** Where CONNECT's flags byte is, counted from the end of its fixed header. */
-export const CONNECT_FLAGS_OFFSET = PROTOCOL.length;
 export const CLEAN_SESSION = 0x02;
+
+/** Where a CONNECT packet's flags byte is: after the fixed header (its length bytes end without bit 7) and the protocol name and level. */
+export function flagsAt(packet: Uint8Array): number {
+	let at = 1;
+	while (packet[at] & 0x80)
+		at++;
+	return at + 1 + PROTOCOL.length;
+}
 
 export class PacketWriter {
 	readonly #inlineLimit: number;
-	// What the last call produced. Reused: read it before the next call.
-	readonly #frame: Frame = { head: new Uint8Array(0), body: undefined };
 	// The last two publish topics given as strings, as their length-prefixed
 	// fields: an app publishes to the same topics again and again, and copying
 	// bytes costs less than encoding a string. Made on the first such publish.
@@ -66,42 +71,44 @@ export class PacketWriter {
 	}
 
 	connect(fields: ConnectFields): Frame {
-		const { clientId, cleanSession, keepalive, will, user, password } = fields;
-		checkKeepalive(keepalive);
+		// Index loops and no destructuring: XS gives each hidden iterator and
+		// each local a stack slot, and construction runs inside the app's frames.
+		const will = fields.will, user = fields.user, password = fields.password;
+		checkKeepalive(fields.keepalive);
 		if (user !== undefined && password === undefined)
 			throw new TypeError("user name given without password");
 		if (password !== undefined && user === undefined)
 			throw new TypeError("password given without user name");
-		let flags = cleanSession ? CLEAN_SESSION : 0;
-		const parts = [utf8Field(clientId, "client id")];
+		let flags = fields.cleanSession ? CLEAN_SESSION : 0;
+		const parts = [stringField(fields.clientId, "client id", UTF8)];
 		if (will) {
 			checkQoS(will.qos, "will QoS");
 			flags |= 0x04 | (will.qos << 3) | (will.retain ? 0x20 : 0);
-			parts.push(topicNameField(will.topic, "will topic"), stringField(will.message, "will message"));	// the will message is binary
+			parts.push(topicNameField(will.topic, "will topic"), stringField(will.message, "will message", BINARY));
 		}
 		if (user !== undefined) {
 			flags |= 0x80;
-			parts.push(utf8Field(user, "user name"));
+			parts.push(stringField(user, "user name", UTF8));
 		}
 		if (password !== undefined) {
 			flags |= 0x40;
-			parts.push(stringField(password, "password"));	// binary data in MQTT 3.1.1 (3.1.3.5)
+			parts.push(stringField(password, "password", BINARY));	// binary data in MQTT 3.1.1 (3.1.3.5)
 		}
 		let remaining = PROTOCOL.length + 3;
-		for (const part of parts)
-			remaining += part.length;
-		const packet = this.#begin(CONNECT << 4, remaining, remaining);
+		for (let i = 0; i < parts.length; i++)
+			remaining += parts[i].length;
+		const packet = this.begin(CONNECT << 4, remaining, remaining);
 		let position = packet.length - remaining;
-		for (const byte of PROTOCOL)
-			packet[position++] = byte;
+		for (let i = 0; i < PROTOCOL.length; i++)
+			packet[position++] = PROTOCOL[i];
 		packet[position++] = flags;
-		packet[position++] = keepalive >> 8;
-		packet[position++] = keepalive & 0xFF;
-		for (const part of parts) {
-			packet.set(part, position);
-			position += part.length;
+		packet[position++] = fields.keepalive >> 8;
+		packet[position++] = fields.keepalive & 0xFF;
+		for (let i = 0; i < parts.length; i++) {
+			packet.set(parts[i], position);
+			position += parts[i].length;
 		}
-		return this.#finish(packet, undefined);
+		return { head: packet, body: undefined };
 	}
 
 	/**
@@ -110,10 +117,7 @@ export class PacketWriter {
 	 * so that a client keeps its CONNECT as its only copy of them.
 	 */
 	withWill(packet: Uint8Array, will: Will | undefined): Frame {
-		let at = 1;
-		while (packet[at] & 0x80)
-			at++;
-		at += 1 + CONNECT_FLAGS_OFFSET;
+		const at = flagsAt(packet);
 		const flags = packet[at];
 		const keepalive = (packet[at + 1] << 8) | packet[at + 2];
 		const fields: Uint8Array[] = [];
@@ -135,10 +139,7 @@ export class PacketWriter {
 
 	/** The CONNECT `packet` carries an empty client id. */
 	emptyClientId(packet: Uint8Array): boolean {
-		let at = 1;
-		while (packet[at] & 0x80)
-			at++;
-		at += 1 + CONNECT_FLAGS_OFFSET + 3;
+		const at = flagsAt(packet) + 3;	// after the flags and the keep-alive
 		return packet[at] === 0 && packet[at + 1] === 0;
 	}
 
@@ -151,7 +152,7 @@ export class PacketWriter {
 		checkQoS(qos, "QoS");
 		if (qos)
 			checkPacketId(id);
-		const field = this.#publishTopic(topic);
+		const field = this.publishTopic(topic);
 		let body: Uint8Array;
 		if (payload instanceof Uint8Array)
 			body = payload;
@@ -167,7 +168,7 @@ export class PacketWriter {
 		const header = field.length + (qos ? 2 : 0);
 		const remaining = header + body.length;
 		const inline = remaining <= this.#inlineLimit;
-		const packet = this.#begin((PUBLISH << 4) | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0), remaining, inline ? remaining : header);
+		const packet = this.begin((PUBLISH << 4) | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0), remaining, inline ? remaining : header);
 		let position = packet.length - (inline ? remaining : header);
 		packet.set(field, position);
 		position += field.length;
@@ -175,21 +176,16 @@ export class PacketWriter {
 			packet[position++] = id >> 8;
 			packet[position++] = id & 0xFF;
 		}
-		const frame = this.#frame;
-		frame.head = packet;
-		if (inline) {
-			packet.set(body, position);
-			frame.body = undefined;
-		}
-		else
-			frame.body = body;
-		return frame;
+		if (!inline)
+			return { head: packet, body };
+		packet.set(body, position);
+		return { head: packet, body: undefined };
 	}
 
 	/** PUBACK, PUBREC, PUBREL or PUBCOMP: a type and a packet id. */
 	ack(type: number, id: number): Frame {
 		checkPacketId(id);
-		return this.#finish(Uint8Array.of((type << 4) | (type === PUBREL ? 0x02 : 0), 2, id >> 8, id & 0xFF), undefined);
+		return this.finish(Uint8Array.of((type << 4) | (type === PUBREL ? 0x02 : 0), 2, id >> 8, id & 0xFF), undefined);
 	}
 
 	subscribe(id: number, filters: readonly Data[], qos: readonly number[]): Frame {
@@ -199,30 +195,30 @@ export class PacketWriter {
 		if (!Array.isArray(qos) || qos.length !== filters.length)
 			throw new TypeError("subscribe needs one QoS per topic filter");
 		const fields = filterFields(filters, qos);
-		return this.#withFilters((SUBSCRIBE << 4) | 0x02, id, fields, qos);
+		return this.withFilters((SUBSCRIBE << 4) | 0x02, id, fields, qos);
 	}
 
 	unsubscribe(id: number, filters: readonly Data[]): Frame {
 		checkPacketId(id);
 		if (!Array.isArray(filters) || filters.length === 0)
 			throw new TypeError("unsubscribe needs at least one topic filter");
-		return this.#withFilters((UNSUBSCRIBE << 4) | 0x02, id, filterFields(filters, undefined), undefined);
+		return this.withFilters((UNSUBSCRIBE << 4) | 0x02, id, filterFields(filters, undefined), undefined);
 	}
 
 	pingreq(): Frame {
-		return this.#finish(Uint8Array.of(PINGREQ << 4, 0), undefined);
+		return this.finish(Uint8Array.of(PINGREQ << 4, 0), undefined);
 	}
 
 	disconnect(): Frame {
-		return this.#finish(Uint8Array.of(DISCONNECT << 4, 0), undefined);
+		return this.finish(Uint8Array.of(DISCONNECT << 4, 0), undefined);
 	}
 
 	/** SUBSCRIBE or UNSUBSCRIBE: the id, then each filter (and its QoS byte). */
-	#withFilters(first: number, id: number, fields: Uint8Array[], qos: readonly number[] | undefined): Frame {
+	private withFilters(first: number, id: number, fields: Uint8Array[], qos: readonly number[] | undefined): Frame {
 		let remaining = 2;
 		for (const field of fields)
 			remaining += field.length + (qos ? 1 : 0);
-		const packet = this.#begin(first, remaining, remaining);
+		const packet = this.begin(first, remaining, remaining);
 		let position = packet.length - remaining;
 		packet[position++] = id >> 8;
 		packet[position++] = id & 0xFF;
@@ -232,14 +228,14 @@ export class PacketWriter {
 			if (qos)
 				packet[position++] = qos[i];
 		}
-		return this.#finish(packet, undefined);
+		return this.finish(packet, undefined);
 	}
 
 	/**
 	 * A packet's buffer, `written` bytes after its fixed header, with the
 	 * fixed header (type byte and remaining length) already in place.
 	 */
-	#begin(first: number, remaining: number, written: number): Uint8Array {
+	private begin(first: number, remaining: number, written: number): Uint8Array {
 		if (remaining < 128) {	// most packets: one length byte
 			const packet = new Uint8Array(2 + written);
 			packet[0] = first;
@@ -256,15 +252,12 @@ export class PacketWriter {
 		return packet;
 	}
 
-	#finish(head: Uint8Array, body: Uint8Array | undefined): Frame {
-		const frame = this.#frame;
-		frame.head = head;
-		frame.body = body;
-		return frame;
+	private finish(head: Uint8Array, body: Uint8Array | undefined): Frame {
+		return { head, body };
 	}
 
 	/** The topic field of a PUBLISH, from the cache when it is one of the last two strings. */
-	#publishTopic(topic: Data): Uint8Array {
+	private publishTopic(topic: Data): Uint8Array {
 		if (typeof topic !== "string")
 			return topicNameField(topic, "topic");
 		const cache = this.#topics ??= { text0: undefined, field0: undefined, text1: undefined, field1: undefined };
@@ -288,8 +281,16 @@ interface TopicCache {
 	field1: Uint8Array | undefined;
 }
 
-/** A length-prefixed field whose bytes are binary data: strings as UTF-8, bytes as they are. */
-function stringField(value: Data, what: string): Uint8Array {
+// What a string field holds: binary data (the will message, the password), or a UTF-8 string.
+const BINARY = false, UTF8 = true;
+
+/**
+ * A length-prefixed field: strings as UTF-8, bytes as they are. A UTF-8
+ * string field must be well-formed, without U+0000 [MQTT-1.5.3-1,
+ * MQTT-1.5.3-2]; checked on the bytes, so that binary arguments and XS's
+ * encoder (a lone surrogate becomes ED A0 80) are held to it alike.
+ */
+function stringField(value: Data, what: string, utf8: boolean): Uint8Array {
 	let bytes: Uint8Array;
 	if (typeof value === "string") {
 		if (value.length > MAX_STRING_BYTES)
@@ -304,6 +305,11 @@ function stringField(value: Data, what: string): Uint8Array {
 	const length = bytes.length;
 	if (length > MAX_STRING_BYTES)
 		throw tooLong(what, length);
+	if (utf8) {
+		const fault = utf8Fault(bytes, 0, length);
+		if (fault)
+			throw new TypeError(`${what} ${fault}`);
+	}
 	const field = new Uint8Array(2 + length);
 	field[0] = length >> 8;
 	field[1] = length & 0xFF;
@@ -311,18 +317,9 @@ function stringField(value: Data, what: string): Uint8Array {
 	return field;
 }
 
-/** A length-prefixed UTF-8 string field: well-formed, without U+0000 [MQTT-1.5.3-1, MQTT-1.5.3-2]. */
-function utf8Field(value: Data, what: string): Uint8Array {
-	const field = stringField(value, what);
-	const fault = utf8Fault(field, 2, field.length);
-	if (fault)
-		throw new TypeError(`${what} ${fault}`);
-	return field;
-}
-
 /** A topic name for PUBLISH or the will: not empty, no wildcard, UTF-8 without U+0000. */
 function topicNameField(topic: Data, what: string): Uint8Array {
-	const field = stringField(topic, what);
+	const field = stringField(topic, what, BINARY);
 	if (field.length === 2)
 		throw new TypeError(`${what} is empty`);
 	if (field.indexOf(0x2B, 2) >= 0 || field.indexOf(0x23, 2) >= 0)
@@ -340,7 +337,7 @@ function filterFields(filters: readonly Data[], qos: readonly number[] | undefin
 	for (let i = 0; i < filters.length; i++) {
 		if (qos)
 			checkQoS(qos[i], "QoS");
-		const field = stringField(filters[i], "topic filter");
+		const field = stringField(filters[i], "topic filter", BINARY);
 		checkTopicFilter(field.subarray(2));
 		const fault = utf8Fault(field, 2, field.length);
 		if (fault)
