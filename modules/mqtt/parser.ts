@@ -309,7 +309,7 @@ export class PacketParser extends Packet {
 		const last = this.#lastTopic;
 		if (last !== undefined && last.byteLength === length) {
 			let view = this.#view;
-			if (view === undefined || view.buffer !== bytes.buffer || view.byteOffset !== bytes.byteOffset)
+			if (view === undefined || view.buffer !== bytes.buffer || view.byteOffset !== bytes.byteOffset || view.byteLength !== bytes.byteLength)
 				view = this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 			let same = true;
 			if (length >= 4) {
