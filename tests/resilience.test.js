@@ -54,6 +54,22 @@ test('keep-alive [MQTT-3.1.2-23]: never more than the keep-alive between two pac
     assert.ok(longestSilence(broker.sessions[1]) <= 1000, `busy: ${longestSilence(broker.sessions[1])} ms between two packets`);
   }));
 
+test('keep-alive across the roll-over of a device\'s 32-bit Time.ticks: PINGREQ keeps going out within the interval [MQTT-3.1.2-23] and the connection stays up', () => {
+  const pings = [];
+  return withScripted({ pingreq(session) { pings.push(Date.now()); polite.pingreq(session); } }, async broker => {
+    const began = Date.now();
+    // The ticks reach 2^31 about 1.5 s after the host starts: the client is connected and idle then.
+    const result = await resilience('keepaliveAcrossRollover', { port: broker.port, duration: 4000 }, { host: { ticksStart: 2 ** 31 - 1500 } });
+    assert.ok(result.start > 0 && result.end < 0, `the ticks rolled over while connected: ${result.start} .. ${result.end}`);
+    assert.deepEqual(result.disconnects, [], 'not declared dead');
+    assert.equal(result.connected, true);
+    const gaps = [pings[0] - began, ...pings.slice(1).map((at, i) => at - pings[i])];
+    assert.ok(pings.length >= 3, `an idle client pings every second: ${pings.length} PINGREQs in 4 s`);
+    // 1 s, and some room for a timer fired late on a loaded machine
+    assert.ok(gaps.slice(1).every(gap => gap <= 1000 + 250), `PINGREQs on time, ms between them: ${gaps.slice(1)}`);
+  });
+});
+
 test('a half-open connection (no answer, socket open) is declared dead within 1.5 x keepalive of the last arrival, then reconnect recovers', () =>
   withScripted({ pingreq(session) { if (session.index > 0) polite.pingreq(session); } }, async broker => {
     // Session 0 never answers PINGREQ; session 1 does, until the test ends it the same way.

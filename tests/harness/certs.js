@@ -3,7 +3,7 @@
 // another host); and a second CA nobody trusts, with a localhost certificate
 // of its own. Made once per process, in a temporary directory.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -13,6 +13,7 @@ export function makeCertificates() {
   if (made)
     return made;
   const dir = mkdtempSync(path.join(tmpdir(), 'mqtt-certs-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));	// keys included, whatever happened
   const run = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const file = name => path.join(dir, name);
 

@@ -14,7 +14,8 @@ import tls from 'node:tls';
 import dns from 'node:dns';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { libraryModules, root } from '../helpers/library.js';
+import { libraryModules, libraryPreloads, root } from '../helpers/library.js';
+import { preloadedSource } from './preload.js';
 import { workerPath } from './xsnap-path.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -31,7 +32,8 @@ const RUNTIME = {
   'embedded:io/socket/tcp/tls': 'tls.js',
 };
 
-const OP = { CONNECT: 1, WRITE: 2, CLOSE: 3, ROOM: 4, TIMER_SET: 5, TIMER_CLEAR: 6, RESOLVE: 7, TRACE: 8, REPORT: 9, DONE: 10, FAIL: 11 };
+const TLS_SUITES = ['AES128-CBC-SHA256', 'AES128-GCM-SHA256'];
+const OP = { CONNECT: 1, WRITE: 2, CLOSE: 3, ROOM: 4, TIMER_SET: 5, TIMER_CLEAR: 6, RESOLVE: 7, TRACE: 8, REPORT: 9, DONE: 10, FAIL: 11, PEER_FAILS: 12 };
 const EVENT = { TIMER: 1, CONNECTED: 2, WRITABLE: 3, DATA: 4, ERROR: 5, RESOLVED: 6, START: 7, MESSAGE: 8 };
 
 /** An exception raised in XS, with its XS stack. */
@@ -71,7 +73,10 @@ export class XSHost {
   #sockets = new Map();
   #timers = new Map();
   #modules;
+  #preloads;			// specifiers the manifest preloads
   #run;				// { resolve, reject, onReport }
+  #aborted;			// the exception that escaped a callback and stopped the machine
+  #abortUnreported = false;	// it came when no scenario was running
   #exited;
   #closing = false;
   /** Meters of the last reply, and totals. */
@@ -82,6 +87,7 @@ export class XSHost {
   constructor(options) {
     this.#options = { window: 1536, readSize: 1536, tick: 0, manifest: 'manifest.json', trace: !!process.env.XS_TRACE, ...options };
     this.#modules = libraryModules(this.#options.manifest);
+    this.#preloads = libraryPreloads(this.#options.manifest);
   }
 
   async #boot() {
@@ -99,13 +105,20 @@ export class XSHost {
     });
     this.#worker.stdio[4].on('data', data => this.#receive(data));
     this.#worker.stdio[3].on('error', () => {});
-    await this.#command('e', Buffer.from(readFileSync(path.join(runtimeDir, 'kernel.js'))));
+    const { ticksStart, tlsSuite = 'AES128-CBC-SHA256' } = this.#options;
+    if (!TLS_SUITES.includes(tlsSuite))
+      throw new Error(`tlsSuite: one of ${TLS_SUITES.join(', ')}`);
+    // The kernel's options, on its first line: its line numbers stay its own.
+    const options = `globalThis.__xsHostOptions = ${JSON.stringify({ ticksStart, tlsSuite })}; `;
+    await this.#command('e', Buffer.from(options + readFileSync(path.join(runtimeDir, 'kernel.js'), 'utf8')));
   }
 
   /** Runs a scenario module: resolves with what its default export returns. */
   run(file, params = {}, { onReport, timeout = 60_000 } = {}) {
     if (this.#run)
       throw new Error('a scenario is already running');
+    if (this.#aborted)
+      return Promise.reject(this.#stopped());
     const specifier = path.resolve(root, file);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => finish(reject, new Error(`scenario ${file} did not finish within ${timeout} ms`)), timeout);
@@ -126,6 +139,8 @@ export class XSHost {
 
   /** Sends a message to the running scenario (its onMessage handler), as one turn; resolves with that turn's meters. */
   message(value) {
+    if (this.#aborted)
+      return Promise.reject(this.#stopped());
     return new Promise((resolve, reject) => {
       this.#enqueue(() => event(EVENT.MESSAGE, 0, 0, Buffer.from(JSON.stringify(value))), { resolve, reject });
     });
@@ -151,6 +166,11 @@ export class XSHost {
     }));
   }
 
+  /**
+   * Ends the machine and what it holds. Rejects with the exception that
+   * escaped a callback while no scenario was running, if one did: on a
+   * device it would have aborted the app.
+   */
   async close() {
     this.#closing = true;
     clearInterval(this.#ticker);
@@ -168,6 +188,30 @@ export class XSHost {
       this.#worker.kill();
       await this.#exited;
     }
+    if (this.#abortUnreported) {
+      this.#abortUnreported = false;
+      throw this.#aborted;
+    }
+  }
+
+  /** The exception that stopped the machine, if one did. */
+  get aborted() {
+    return this.#aborted;
+  }
+
+  #stopped() {
+    this.#abortUnreported = false;
+    return new XSError({ message: `the XS machine stopped: ${this.#aborted.message}`, stack: this.#aborted.xsStack });
+  }
+
+  // An exception escaped a callback: the machine stops, as a device aborts.
+  #abort(error) {
+    this.#aborted = error;
+    this.#abortUnreported = !this.#run;
+    this.#run?.reject(error);
+    for (const { waiter } of this.#queue.splice(0))
+      waiter?.reject(this.#stopped());
+    this.#ticked.length = 0;
   }
 
   // ---- the command channel ----
@@ -222,7 +266,9 @@ export class XSHost {
     }
     try {
       const source = this.#sourceOf(load);
-      return Buffer.from(source.text ?? readFileSync(source));
+      if (source.text !== undefined)
+        return Buffer.from(source.text);
+      return Buffer.from(this.#preloads.has(load) && this.#modules[load] ? preloadedSource(source) : readFileSync(source));
     }
     catch (error) {
       return Buffer.from(`!cannot load module ${load}: ${error.message}`);
@@ -244,6 +290,8 @@ export class XSHost {
   // ---- turns ----
 
   #enqueue(make, waiter) {
+    if (this.#aborted)
+      return void waiter?.reject(this.#stopped());
     this.#queue.push({ make, waiter });
     this.#pump();
   }
@@ -253,7 +301,7 @@ export class XSHost {
       return;
     this.#busy = true;
     try {
-      while (this.#queue.length && !this.#closing) {
+      while (this.#queue.length && !this.#closing && !this.#aborted) {
         const { make, waiter } = this.#queue.shift();
         const bytes = make();
         if (!bytes) {
@@ -311,8 +359,9 @@ export class XSHost {
       position += 13 + length;
       switch (op) {
       case OP.CONNECT: this.#connect(id, arg, JSON.parse(bytes.toString())); break;
-      case OP.WRITE: this.#socketWrite(id, bytes); break;
+      case OP.WRITE: this.#socketWrite(id, bytes, arg); break;
       case OP.CLOSE: this.#socketClose(id); break;
+      case OP.PEER_FAILS: this.#socketPeerFails(id, bytes.toString()); break;
       case OP.ROOM: this.#socketRoom(id, arg); break;
       case OP.TIMER_SET: this.#timerSet(id, arg, bytes.readUInt32BE(0)); break;
       case OP.TIMER_CLEAR: this.#timerClear(id); break;
@@ -320,7 +369,14 @@ export class XSHost {
       case OP.TRACE: this.#trace(bytes.toString()); break;
       case OP.REPORT: this.#run?.onReport?.(JSON.parse(bytes.toString())); break;
       case OP.DONE: this.#run?.resolve(JSON.parse(bytes.toString())); break;
-      case OP.FAIL: this.#run?.reject(new XSError(JSON.parse(bytes.toString()))); break;
+      case OP.FAIL: {
+        const failure = JSON.parse(bytes.toString());
+        if (failure.where)
+          this.#abort(new XSError(failure));
+        else
+          this.#run?.reject(new XSError(failure));
+        break;
+      }
       default: throw new Error(`unknown outbox op ${op}`);
       }
     }
@@ -410,7 +466,7 @@ export class XSHost {
       this.#scheduleDelivery(id, socket);
     });
     stream.on('error', error => {
-      socket.errorMessage ||= describeSocketError(error, secure);
+      socket.errorMessage ||= describeSocketError(error, secure, socket.connected);
     });
     stream.on('close', () => {
       socket.ended = true;
@@ -472,12 +528,13 @@ export class XSHost {
     this.#scheduleDelivery(id, socket);
   }
 
-  #socketWrite(id, bytes) {
+  // cost: what the write takes from the window (a TLS record's size), else its length.
+  #socketWrite(id, bytes, cost) {
     const socket = this.#sockets.get(id);
     if (!socket || socket.ended)
       return;
     this.#options.tap?.('out', id, bytes);
-    socket.writable -= bytes.length;
+    socket.writable -= cost || bytes.length;
     socket.pendingWrites++;
     socket.stream.write(Buffer.from(bytes), () => {
       // The window refills once the kernel has taken everything written.
@@ -486,6 +543,16 @@ export class XSHost {
       socket.writable = socket.window;
       this.#socketEvent(() => this.#sockets.get(id) === socket ? event(EVENT.WRITABLE, id, socket.window) : undefined);
     });
+  }
+
+  // The peer ends the connection, for the reason given (a TLS alert): XS
+  // hears it as ERROR with that reason once what was received has been read.
+  #socketPeerFails(id, reason) {
+    const socket = this.#sockets.get(id);
+    if (!socket || socket.ended)
+      return;
+    socket.errorMessage = reason;
+    socket.stream.destroy();
   }
 
   #socketClose(id) {
@@ -507,8 +574,11 @@ function event(kind, id, arg, payload) {
   return payload && payload.length ? Buffer.concat([header, payload]) : header;
 }
 
-function describeSocketError(error, secure) {
-  if (!secure)
+// The reason a TLS socket hears with ERROR: why the handshake failed, or
+// the alert the peer sent; none for TCP, nor for a TLS connection that was
+// reset or closed (the SDK's TLS socket then calls onError with nothing).
+function describeSocketError(error, secure, connected) {
+  if (!secure || (connected && !error.code?.startsWith('ERR_SSL')))
     return '';
   const reasons = {
     CERT_HAS_EXPIRED: 'the server certificate has expired',

@@ -1,7 +1,8 @@
 // Where the library's modules are: the specifiers of the root manifest.json,
 // mapped to the JavaScript that `npm run build` compiles from them. The XS
-// host and the Node resolve hook both read this one map.
-import { readFileSync } from 'node:fs';
+// host and the Node resolve hook both read this one map. A manifest of the
+// tests (a fixture) may also map specifiers to JavaScript files beside it.
+import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 
@@ -10,19 +11,37 @@ export const buildDir = path.join(root, 'build');
 
 /** specifier -> absolute path of the compiled .js file, following the manifest's includes of ours */
 export function libraryModules(manifest = 'manifest.json') {
-  const { modules = {}, include = [] } = JSON.parse(readFileSync(path.join(root, manifest), 'utf8'));
+  const { modules = {}, include = [] } = readManifest(manifest);
   const map = {};
-  for (const included of [].concat(include))
-    if (!included.startsWith('$('))
-      Object.assign(map, libraryModules(path.join(path.dirname(manifest), included)));
+  for (const included of ours(include))
+    Object.assign(map, libraryModules(path.join(path.dirname(manifest), included)));
   for (const [specifier, source] of Object.entries(modules)) {
-    const relative = path.normalize(source);
-    if (!relative.startsWith('modules' + path.sep))
+    if (typeof source !== 'string' || source.startsWith('$('))
       continue; // an SDK module, not ours
-    map[specifier] = path.join(buildDir, relative + '.js');
+    const relative = path.join(path.dirname(manifest), source);
+    if (relative.startsWith('modules' + path.sep))
+      map[specifier] = path.join(buildDir, relative + '.js');
+    else if (existsSync(path.join(root, relative + '.js')))
+      map[specifier] = path.join(root, relative + '.js');
   }
   return map;
 }
+
+/** The specifiers the manifest (and the manifests of ours it includes) lists under "preload". */
+export function libraryPreloads(manifest = 'manifest.json') {
+  const { preload = [], include = [] } = readManifest(manifest);
+  const specifiers = new Set([].concat(preload));
+  for (const included of ours(include))
+    for (const specifier of libraryPreloads(path.join(path.dirname(manifest), included)))
+      specifiers.add(specifier);
+  return specifiers;
+}
+
+function readManifest(manifest) {
+  return JSON.parse(readFileSync(path.join(root, manifest), 'utf8'));
+}
+
+const ours = include => [].concat(include).filter(included => !included.startsWith('$('));
 
 export function libraryURL(specifier) {
   const file = libraryModules()[specifier];

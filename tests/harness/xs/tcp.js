@@ -8,6 +8,8 @@
 //    the peer back.
 //  - read(), read(n), read(buffer) and format "number" behave as the SDK's,
 //    "invalid" included; onError() carries no argument for TCP.
+//  - Under the host's TLS socket (options.hostTLS), each write() is one TLS
+//    record: what it costs the window is the record's size, not the data's.
 const host = __xsHost;
 const { OP, EVENT } = host;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -24,6 +26,7 @@ class Socket {
 	#reported = -1;				// last room reported to Node
 	#eof = false;
 	#closed = false;
+	#record;				// bytes -> what its TLS record costs the window (under the host's TLS socket)
 	#report = () => this.#reportRoom();
 
 	constructor(options) {
@@ -44,7 +47,14 @@ class Socket {
 		host.on(EVENT.DATA, id, (_, bytes) => this.#onData(bytes));
 		host.on(EVENT.ERROR, id, (_, message) => this.#onError(host.decode(message)));
 		// hostTLS: set by the host's TLS socket, whose TLS runs on the Node side.
-		host.send(OP.CONNECT, id, port, host.json({ address, nodelay: !!options.nodelay, tls: options.hostTLS }));
+		const link = options.hostTLS;
+		let tls;
+		if (link) {
+			this.#record = link.recordBytes;
+			link.peerFails = reason => host.send(OP.PEER_FAILS, id, 0, host.encode(reason));
+			tls = { host: link.host, verify: link.verify, certificates: link.certificates };
+		}
+		host.send(OP.CONNECT, id, port, host.json({ address, nodelay: !!options.nodelay, tls }));
 	}
 
 	get target() { return this.#target; }
@@ -109,10 +119,11 @@ class Socket {
 			bytes = new Uint8Array(value);
 		else
 			throw new TypeError("write needs an ArrayBuffer or a view");
-		if (bytes.length > this.#writable)
+		const cost = this.#record ? this.#record(bytes.length) : bytes.length;
+		if (cost > this.#writable)
 			throw new Error("would block");
-		this.#writable -= bytes.length;
-		host.send(OP.WRITE, this.#id, 0, bytes.slice());	// the SDK copies at write()
+		this.#writable -= cost;
+		host.send(OP.WRITE, this.#id, cost, bytes.slice());	// the SDK copies at write()
 		return this.#writable;
 	}
 

@@ -68,6 +68,25 @@ export default cases({
 	},
 
 	/**
+	 * keepalive 1 s, idle for `duration` ms, with the host's Time.ticks a
+	 * device's 32-bit counter that rolls over meanwhile: the client must keep
+	 * pinging and stay connected. Time measured with Time.delta, as the SDK
+	 * says to.
+	 */
+	async keepaliveAcrossRollover({ port, duration }) {
+		const disconnects = [];
+		const client = new MQTTClient({ clientId: "keepalive-rollover", server, port, keepalive: 1, onDisconnect: reason => disconnects.push(reason.message) });
+		await client.connect();
+		const start = Time.ticks;
+		while (Time.delta(start) < duration)
+			await delay(100);
+		const end = Time.ticks;
+		const connected = client.connected;
+		await client.disconnect();
+		return { start, end, connected, disconnects, after: resources() };
+	},
+
+	/**
 	 * The broker stops answering, its socket open: keep-alive declares the
 	 * connection dead within 1.5 keep-alive intervals of the last send, and
 	 * reconnect brings it back.
