@@ -1,18 +1,30 @@
 import { type Data } from "mqtt/bytes";
 import { type SocketClass } from "mqtt/connection";
 import { type ReconnectOptions } from "mqtt/backoff";
+import { type TLSOptions } from "mqtt/tls-options";
+/**
+ * Receives each message: its topic and payload as bytes (`String.fromArrayBuffer`
+ * makes text). The topic's buffer may be shared with the next message on the
+ * same topic: read-only.
+ */
 export type Callback = (topic: ArrayBuffer, msg: ArrayBuffer) => void;
+/** The constructor's options, by name: the seed's arguments and what is beyond the seed. */
 export interface ClientOptions {
+    /** The client id; empty only with `connect(true)` (MQTT 3.1.1, 3.1.3-7). */
     clientId: Data;
+    /** The broker: a host name or an IPv4 address. */
     server: string;
     /** 1883, or 8883 with TLS. */
     port?: number;
     /** TLS when given (`{}` for defaults): the `secure` options of the SDK's TLS socket. */
-    ssl?: Record<string, unknown> | null;
+    ssl?: TLSOptions | null;
+    /** User name, sent in CONNECT; needs `password`. */
     user?: Data;
+    /** Password, sent in CONNECT; needs `user`. Never appears in an error message. */
     password?: Data;
     /** Seconds; 0 disables. When > 0 the client pings by itself. */
     keepalive?: number;
+    /** Receives the messages of the subscriptions; `setCallback` sets it too. */
     callback?: Callback;
     /** Received messages held for waitMsg/checkMsg (default 8). When full, reading stops. */
     queueLength?: number;
@@ -24,18 +36,24 @@ export interface ClientOptions {
     reconnect?: boolean | ReconnectOptions;
     /** Messages that may wait to be handed to the socket (default 32); past it, publish rejects. */
     outgoingLimit?: number;
+    /** Called on each CONNACK that accepts the connection (also after a reconnect), with its session-present flag. */
     onConnect?: (sessionPresent: boolean) => void;
+    /** Called when a connection that was up is lost, with the reason. */
     onDisconnect?: (reason: Error) => void;
     /** The TLS socket class; by default `embedded:io/socket/tcp/tls`, loaded only when TLS is used. */
     TLS?: SocketClass;
 }
 export declare class MQTTClient {
     #private;
-    constructor(clientId: Data, server: string, port?: number, sslParams?: Record<string, unknown> | null, user?: Data, password?: Data, keepalive?: number, callback?: Callback);
+    /** The seed's arguments, in the seed's order; throws on a bad one (nothing is sent before connect()). */
+    constructor(clientId: Data, server: string, port?: number, sslParams?: TLSOptions | null, user?: Data, password?: Data, keepalive?: number, callback?: Callback);
+    /** The same by name, with the options beyond the seed. */
     constructor(options: ClientOptions);
     /** True while a connection to the broker is up (CONNACK received). */
     get connected(): boolean;
+    /** Sets the function that receives the messages. */
     setCallback(callback: Callback): void;
+    /** The message the broker publishes if the connection is lost without disconnect(). Before connect() only. */
     setLastWill(topic: Data, msg: Data, retain?: boolean, qos?: number): void;
     /** Resolves the session-present flag (0 or 1) once the broker accepts the connection. */
     connect(cleanSession?: boolean, timeout?: number): Promise<0 | 1>;
@@ -51,10 +69,14 @@ export declare class MQTTClient {
     publish(topic: Data, msg: Data, retain?: boolean, qos?: number): Promise<void>;
     /**
      * Resolves the granted QoS, or rejects MQTTException(0x80) when the broker
-     * refuses. Given an array of topics (and of QoS), one SUBSCRIBE carries them
-     * all and it resolves the array of return codes.
+     * refuses. Throws when no callback is set.
      */
-    subscribe(topic: Data | Data[], qos?: number | number[]): Promise<number | number[]>;
+    subscribe(topic: Data, qos?: number): Promise<number>;
+    /**
+     * One SUBSCRIBE for several topics (`qos`: one for all, or one per topic):
+     * resolves the broker's return codes, in order (0x80 where refused).
+     */
+    subscribe(topics: Data[], qos?: number | number[]): Promise<number[]>;
     /** Resolves on UNSUBACK. An array unsubscribes from several topics in one packet. */
     unsubscribe(topic: Data | Data[]): Promise<void>;
     /**

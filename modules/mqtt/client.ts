@@ -24,20 +24,32 @@ import { Backoff, type ReconnectOptions } from "mqtt/backoff";
 import { resolveHost } from "mqtt/resolve";
 import { MQTTException, ProtocolError } from "mqtt/errors";
 import { checkQoS, describe } from "mqtt/validate";
+import { type TLSOptions } from "mqtt/tls-options";
 
+/**
+ * Receives each message: its topic and payload as bytes (`String.fromArrayBuffer`
+ * makes text). The topic's buffer may be shared with the next message on the
+ * same topic: read-only.
+ */
 export type Callback = (topic: ArrayBuffer, msg: ArrayBuffer) => void;
 
+/** The constructor's options, by name: the seed's arguments and what is beyond the seed. */
 export interface ClientOptions {
+	/** The client id; empty only with `connect(true)` (MQTT 3.1.1, 3.1.3-7). */
 	clientId: Data;
+	/** The broker: a host name or an IPv4 address. */
 	server: string;
 	/** 1883, or 8883 with TLS. */
 	port?: number;
 	/** TLS when given (`{}` for defaults): the `secure` options of the SDK's TLS socket. */
-	ssl?: Record<string, unknown> | null;
+	ssl?: TLSOptions | null;
+	/** User name, sent in CONNECT; needs `password`. */
 	user?: Data;
+	/** Password, sent in CONNECT; needs `user`. Never appears in an error message. */
 	password?: Data;
 	/** Seconds; 0 disables. When > 0 the client pings by itself. */
 	keepalive?: number;
+	/** Receives the messages of the subscriptions; `setCallback` sets it too. */
 	callback?: Callback;
 	// Beyond the seed:
 	/** Received messages held for waitMsg/checkMsg (default 8). When full, reading stops. */
@@ -50,7 +62,9 @@ export interface ClientOptions {
 	reconnect?: boolean | ReconnectOptions;
 	/** Messages that may wait to be handed to the socket (default 32); past it, publish rejects. */
 	outgoingLimit?: number;
+	/** Called on each CONNACK that accepts the connection (also after a reconnect), with its session-present flag. */
 	onConnect?: (sessionPresent: boolean) => void;
+	/** Called when a connection that was up is lost, with the reason. */
 	onDisconnect?: (reason: Error) => void;
 	/** The TLS socket class; by default `embedded:io/socket/tcp/tls`, loaded only when TLS is used. */
 	TLS?: SocketClass;
@@ -88,7 +102,7 @@ export class MQTTClient {
 	readonly #clientId: Data;
 	readonly #server: string;
 	readonly #port: number;
-	readonly #ssl: Record<string, unknown> | undefined;
+	readonly #ssl: TLSOptions | undefined;
 	readonly #user: Data | undefined;
 	readonly #password: Data | undefined;
 	readonly #keepaliveSeconds: number;
@@ -127,7 +141,9 @@ export class MQTTClient {
 	#exactlyOnce: ExactlyOnce | undefined;	// received QoS 2: delivered once; made on the first
 	#subscriptions: Map<string, { filter: Data; qos: number }> | undefined;	// made on the first SUBACK
 
-	constructor(clientId: Data, server: string, port?: number, sslParams?: Record<string, unknown> | null, user?: Data, password?: Data, keepalive?: number, callback?: Callback);
+	/** The seed's arguments, in the seed's order; throws on a bad one (nothing is sent before connect()). */
+	constructor(clientId: Data, server: string, port?: number, sslParams?: TLSOptions | null, user?: Data, password?: Data, keepalive?: number, callback?: Callback);
+	/** The same by name, with the options beyond the seed. */
 	constructor(options: ClientOptions);
 	constructor(...args: unknown[]) {
 		const options = (args.length === 1 && typeof args[0] === "object" && args[0] !== null && !isData(args[0]))
@@ -182,12 +198,14 @@ export class MQTTClient {
 		return this.#state === CONNECTED;
 	}
 
+	/** Sets the function that receives the messages. */
 	setCallback(callback: Callback): void {
 		if (typeof callback !== "function")
 			throw new TypeError(`callback must be a function, not ${describe(callback)}`);
 		this.#callback = callback;
 	}
 
+	/** The message the broker publishes if the connection is lost without disconnect(). Before connect() only. */
 	setLastWill(topic: Data, msg: Data, retain = false, qos = 0): void {
 		if (this.#state !== IDLE)
 			throw new Error("setLastWill must be called before connect()");
@@ -303,9 +321,14 @@ export class MQTTClient {
 
 	/**
 	 * Resolves the granted QoS, or rejects MQTTException(0x80) when the broker
-	 * refuses. Given an array of topics (and of QoS), one SUBSCRIBE carries them
-	 * all and it resolves the array of return codes.
+	 * refuses. Throws when no callback is set.
 	 */
+	subscribe(topic: Data, qos?: number): Promise<number>;
+	/**
+	 * One SUBSCRIBE for several topics (`qos`: one for all, or one per topic):
+	 * resolves the broker's return codes, in order (0x80 where refused).
+	 */
+	subscribe(topics: Data[], qos?: number | number[]): Promise<number[]>;
 	subscribe(topic: Data | Data[], qos: number | number[] = 0): Promise<number | number[]> {
 		if (!this.#callback)
 			throw new Error("subscribe needs a callback: pass one to the constructor or call setCallback() first");
