@@ -81,9 +81,9 @@ const totals = {
 };
 const ran = new Map();	// property -> cases run
 
+/** One line for the run's report: a diagnostic of the test, which every reporter prints once. */
 function note(t, name, line) {
-	t.diagnostic(line);
-	console.log(`# fuzz ${name}: ${line}`);
+	t.diagnostic(`fuzz ${name}: ${line}`);
 }
 
 // ---------------------------------------------------------------- valid packets a client receives

@@ -9,19 +9,43 @@ import { runCase, until } from './helpers/xs.js';
 
 const INTEROP = 'tests/scenarios/client/interop.js';
 
+// MQTT promises an order only per topic and QoS from one client: a server
+// treats each topic as an Ordered Topic [MQTT-4.6.0-5] and sends PUBLISH
+// packets for the same topic and QoS in the order it received them from any
+// given client [MQTT-4.6.0-6]. Across topics or QoS levels nothing is promised
+// (a QoS 0 message may overtake a QoS 2 one: MQTT.js, for one, hands a QoS 2
+// message over on PUBREL). So each direction carries, besides one message per
+// kind of topic and payload, a sequence at each QoS on its own topic, and the
+// tests check what arrived as a set and the order within each topic and QoS.
+const SEQUENCE = 5;
+const sequences = prefix => Array.from({ length: SEQUENCE }, (_, i) => [0, 1, 2].map(qos =>
+  ({ topic: `${prefix}/ordered/qos${qos}`, payload: `message ${i}`, qos }))).flat();
+
 const toXS = [
   { topic: 'interop/to-xs/ascii', payload: Buffer.from('plain text'), qos: 0 },
   { topic: 'interop/to-xs/ünïcødé/✓', payload: Buffer.from('texte accentué ✓ 𝄞'), qos: 1 },
   { topic: 'interop/to-xs/binary', payload: Buffer.from([0, 1, 2, 0xFE, 0xFF, 0x80, 0]), qos: 2 },
   { topic: 'interop/to-xs/empty', payload: Buffer.alloc(0), qos: 1 },
   { topic: 'interop/to-xs/kilobytes', payload: Buffer.from(Array.from({ length: 5000 }, (_, i) => i & 0xFF)), qos: 1 },
+  ...sequences('interop/to-xs').map(message => ({ ...message, payload: Buffer.from(message.payload) })),
 ];
 const fromXS = [
   { topic: 'interop/from-xs/ascii', payload: 'hello from XS', qos: 0 },
   { topic: 'interop/from-xs/日本語', payload: 'UTF-8 ✓ 𝄞', qos: 1 },
   { topic: 'interop/from-xs/binary', payload: '00ff10fe80', binary: true, qos: 2 },
   { topic: 'interop/from-xs/retained', payload: 'kept', qos: 1, retain: true },
+  ...sequences('interop/from-xs'),
 ];
+
+/** Messages as {topic, payload (hex), qos}, in a canonical order: what arrived, as a set. */
+const asSet = messages => messages.map(message => JSON.stringify(message)).sort();
+/** Payloads by topic and QoS, each list in arrival order: the order [MQTT-4.6.0-6] promises. */
+function perTopicAndQoS(messages) {
+  const lists = {};
+  for (const { topic, qos, payload } of messages)
+    (lists[`${topic} (QoS ${qos})`] ??= []).push(payload);
+  return lists;
+}
 
 for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto]]) {
   describe(`interop through ${name}`, () => {
@@ -29,23 +53,29 @@ for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto
     before(async () => { broker = await start(); });
     after(() => broker.close());
 
-    test('messages both ways with MQTT.js: QoS 0, 1, 2; string and binary payloads; UTF-8 topics', async () => {
+    test('messages both ways with MQTT.js: QoS 0, 1, 2; string and binary payloads; UTF-8 topics; in order per topic and QoS [MQTT-4.6.0-6]', async () => {
       const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { clientId: `peer-${name}` });
       try {
         await peer.subscribeAsync('interop/from-xs/#', { qos: 2 });
         const fromXSReceived = [];
-        peer.on('message', (topic, payload, packet) => fromXSReceived.push({ topic, payload, qos: packet.qos, retain: packet.retain }));
+        peer.on('message', (topic, payload, packet) => fromXSReceived.push({ topic, payload: payload.toString('hex'), qos: packet.qos }));
         const result = await runCase(INTEROP, 'exchange', { port: broker.port, expect: toXS.length, outgoing: fromXS }, {
           onReport: async () => {
-            for (const message of toXS)
-              await peer.publishAsync(message.topic, message.payload, { qos: message.qos });
+            // All in flight at once, sent in this order on one connection.
+            await Promise.all(toXS.map(message => peer.publishAsync(message.topic, message.payload, { qos: message.qos })));
           },
         });
-        assert.deepEqual(result.received, toXS.map(({ topic, payload }) => ({ topic, payload: payload.toString('hex') })));
-        assert.deepEqual(result.qos, toXS.map(message => message.qos));
+        // waitMsg hands one message to the callback and resolves its first byte: the i-th QoS is the i-th message's.
+        assert.equal(result.qos.length, result.received.length);
+        const received = result.received.map((message, i) => ({ ...message, qos: result.qos[i] }));
+        const sent = toXS.map(({ topic, payload, qos }) => ({ topic, payload: payload.toString('hex'), qos }));
+        assert.deepEqual(asSet(received), asSet(sent), 'every message reached XS once, at its QoS');
+        assert.deepEqual(perTopicAndQoS(received), perTopicAndQoS(sent), 'in the order sent, per topic and QoS');
+
         await until(() => fromXSReceived.length === fromXS.length, 'the messages from XS');
-        assert.deepEqual(fromXSReceived.map(({ topic, payload, qos }) => ({ topic, payload: payload.toString('hex'), qos })),
-          fromXS.map(({ topic, payload, binary, qos }) => ({ topic, payload: binary ? payload : Buffer.from(payload).toString('hex'), qos })));
+        const published = fromXS.map(({ topic, payload, binary, qos }) => ({ topic, payload: binary ? payload : Buffer.from(payload).toString('hex'), qos }));
+        assert.deepEqual(asSet(fromXSReceived), asSet(published), 'every message from XS reached MQTT.js once, at its QoS');
+        assert.deepEqual(perTopicAndQoS(fromXSReceived), perTopicAndQoS(published), 'in the order XS published them, per topic and QoS');
       }
       finally {
         await peer.endAsync();

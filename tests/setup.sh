@@ -18,5 +18,16 @@ if [ ${#need[@]} -gt 0 ]; then
     || { "${as_root[@]}" apt-get update && "${as_root[@]}" apt-get install -y --no-install-recommends "${need[@]}"; }
 fi
 
-npm ci --no-audit --no-fund
+# npm ci (which builds the XS engine, about 40 s) only when node_modules is
+# not what package.json and package-lock.json say: the stamp, written after a
+# complete install, is their hash. Both README commands start with this
+# script; the second finds node_modules current and skips it.
+stamp=node_modules/.setup-stamp
+wanted=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
+  echo "setup: node_modules matches package.json and package-lock.json; npm ci skipped"
+else
+  npm ci --no-audit --no-fund
+  echo "$wanted" > "$stamp"
+fi
 node tests/harness/ensure-xsnap.js

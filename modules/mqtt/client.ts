@@ -13,20 +13,27 @@ import type { Callback } from "mqtt/delivery";
 import { Link, IDLE, CONNECTED, type Settings } from "mqtt/link";
 import { reconnectOption, type ReconnectOptions } from "mqtt/backoff";
 import { checkQoS, describe } from "mqtt/validate";
+import type { TLSOptions } from "mqtt/tls-options";
 
 export type { Callback };
 
+/** The constructor's options, by name: the seed's arguments and what is beyond the seed. */
 export interface ClientOptions {
+	/** The client id; empty only with `connect(true)` (MQTT 3.1.1, 3.1.3-7). */
 	clientId: Data;
+	/** The broker: a host name or an IPv4 address. */
 	server: string;
 	/** 1883, or 8883 with TLS. */
 	port?: number;
 	/** TLS when given (`{}` for defaults): the `secure` options of the SDK's TLS socket. */
-	ssl?: Record<string, unknown> | null;
+	ssl?: TLSOptions | null;
+	/** User name, sent in CONNECT; needs `password`. */
 	user?: Data;
+	/** Password, sent in CONNECT; needs `user`. Never appears in an error message. */
 	password?: Data;
-	/** Seconds; 0 disables. When > 0 the client pings by itself. */
+	/** Seconds; 0 disables. When > 0 the client pings by itself, and finds a silent link within 1.25 intervals. */
 	keepalive?: number;
+	/** Receives the messages of the subscriptions; `setCallback` sets it too. */
 	callback?: Callback;
 	// Beyond the seed:
 	/** Received messages held for waitMsg/checkMsg (default 8). When full, reading stops. */
@@ -39,7 +46,9 @@ export interface ClientOptions {
 	reconnect?: boolean | ReconnectOptions;
 	/** Messages held for sending (default 32): QoS 0 waiting for the socket, QoS 1/2 until acknowledged. Past it, publish rejects. */
 	outgoingLimit?: number;
+	/** Called on each CONNACK that accepts the connection (also after a reconnect), with its session-present flag. */
 	onConnect?: (sessionPresent: boolean) => void;
+	/** Called when a connection that was up is lost (or a reconnection is refused), with the reason. */
 	onDisconnect?: (reason: Error) => void;
 	/** The TLS socket class; by default `embedded:io/socket/tcp/tls`, loaded only when TLS is used. */
 	TLS?: SocketClass;
@@ -54,9 +63,11 @@ const DEFAULTS: Settings = Object.freeze({
 export class MQTTClient {
 	readonly #link: Link;
 
-	constructor(clientId: Data, server: string, port?: number, sslParams?: Record<string, unknown> | null, user?: Data, password?: Data, keepalive?: number, callback?: Callback);
+	/** The seed's arguments, in the seed's order; throws on a bad one (nothing is sent before connect()). */
+	constructor(clientId: Data, server: string, port?: number, sslParams?: TLSOptions | null, user?: Data, password?: Data, keepalive?: number, callback?: Callback);
+	/** The same by name, with the options beyond the seed. */
 	constructor(options: ClientOptions);
-	constructor(first: Data | ClientOptions, server?: string, port?: number, sslParams?: Record<string, unknown> | null, user?: Data, password?: Data, keepalive?: number, callback?: Callback) {
+	constructor(first: Data | ClientOptions, server?: string, port?: number, sslParams?: TLSOptions | null, user?: Data, password?: Data, keepalive?: number, callback?: Callback) {
 		const options: ClientOptions = (server === undefined && typeof first === "object" && first !== null && !isData(first))
 			? first as ClientOptions
 			: { clientId: first as Data, server: server!, port, ssl: sslParams, user, password, keepalive, callback };
@@ -87,12 +98,14 @@ export class MQTTClient {
 		return this.#link.state === CONNECTED;
 	}
 
+	/** Sets the function that receives the messages. */
 	setCallback(callback: Callback): void {
 		if (typeof callback !== "function")
 			throw new TypeError(`callback must be a function, not ${describe(callback)}`);
 		this.#link.callback = callback;
 	}
 
+	/** The message the broker publishes if the connection is lost without disconnect(). Before connect() only. */
 	setLastWill(topic: Data, msg: Data, retain = false, qos = 0): void {
 		if (this.#link.state !== IDLE)
 			throw new Error("setLastWill must be called before connect()");
@@ -146,10 +159,13 @@ export class MQTTClient {
 
 	/**
 	 * Resolves the granted QoS, or rejects MQTTException(0x80) when the broker
-	 * refuses. Given an array of topics (and of QoS), one SUBSCRIBE carries them
-	 * all and it resolves the array of return codes.
+	 * refuses. Throws when no callback is set.
 	 */
 	subscribe(topic: Data, qos?: number): Promise<number>;
+	/**
+	 * One SUBSCRIBE for several topics (`qos`: one for all, or one per topic):
+	 * resolves the broker's return codes, in order (0x80 where refused).
+	 */
 	subscribe(topics: Data[], qos?: number | number[]): Promise<number[]>;
 	subscribe(topic: Data | Data[], qos: number | number[] = 0): Promise<number | number[]> {
 		if (!this.#link.callback)

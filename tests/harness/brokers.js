@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Aedes } from 'aedes';
 import memoryPersistence from 'aedes-persistence';
+import { atExit } from './cleanup.js';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -153,6 +154,12 @@ export function mosquittoBinary() {
 export async function startMosquitto(options = {}) {
   const binary = mosquittoBinary();
   const dir = mkdtempSync(path.join(tmpdir(), 'mosquitto-'));
+  // A test that fails before close() must not leave the broker running or its folder behind.
+  let child;
+  const cancelCleanup = atExit(() => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
   const port = options.port ?? await freePort();
   const lines = [
     `listener ${port} ${LOOPBACK}`,
@@ -192,7 +199,6 @@ export async function startMosquitto(options = {}) {
   const configFile = path.join(dir, 'mosquitto.conf');
   writeFileSync(configFile, lines.join('\n') + '\n');
 
-  let child;
   let log = '';
   const launch = async () => {
     child = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -222,6 +228,7 @@ export async function startMosquitto(options = {}) {
     async close() {
       await stop('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
+      cancelCleanup();
     },
   };
 }

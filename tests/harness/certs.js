@@ -1,11 +1,13 @@
 // Certificates the TLS tests make for themselves with the openssl command: a
 // CA; server certificates for localhost and 127.0.0.1 (valid, expired, for
 // another host); and a second CA nobody trusts, with a localhost certificate
-// of its own. Made once per process, in a temporary directory.
+// of its own. Made once per process, in a temporary directory that holds
+// their private keys: removed when the process ends, even on a failure.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { atExit } from './cleanup.js';
 
 let made;
 
@@ -13,7 +15,7 @@ export function makeCertificates() {
   if (made)
     return made;
   const dir = mkdtempSync(path.join(tmpdir(), 'mqtt-certs-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));	// keys included, whatever happened
+  atExit(() => rmSync(dir, { recursive: true, force: true }));
   const run = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const file = name => path.join(dir, name);
 

@@ -1,0 +1,86 @@
+import { type Data } from "mqtt/bytes";
+import type { SocketClass } from "mqtt/connection";
+import type { Callback } from "mqtt/delivery";
+import { type ReconnectOptions } from "mqtt/backoff";
+import type { TLSOptions } from "mqtt/tls-options";
+export type { Callback };
+/** The constructor's options, by name: the seed's arguments and what is beyond the seed. */
+export interface ClientOptions {
+    /** The client id; empty only with `connect(true)` (MQTT 3.1.1, 3.1.3-7). */
+    clientId: Data;
+    /** The broker: a host name or an IPv4 address. */
+    server: string;
+    /** 1883, or 8883 with TLS. */
+    port?: number;
+    /** TLS when given (`{}` for defaults): the `secure` options of the SDK's TLS socket. */
+    ssl?: TLSOptions | null;
+    /** User name, sent in CONNECT; needs `password`. */
+    user?: Data;
+    /** Password, sent in CONNECT; needs `user`. Never appears in an error message. */
+    password?: Data;
+    /** Seconds; 0 disables. When > 0 the client pings by itself, and finds a silent link within 1.25 intervals. */
+    keepalive?: number;
+    /** Receives the messages of the subscriptions; `setCallback` sets it too. */
+    callback?: Callback;
+    /** Received messages held for waitMsg/checkMsg (default 8). When full, reading stops. */
+    queueLength?: number;
+    /** Largest packet accepted from the broker, in bytes (default 65,536). */
+    maxPacketSize?: number;
+    /** Deliver each message to the callback as it arrives (default false: on waitMsg/checkMsg). */
+    push?: boolean;
+    /** Reconnect after a lost connection (default false), with jittered exponential backoff. */
+    reconnect?: boolean | ReconnectOptions;
+    /** Messages held for sending (default 32): QoS 0 waiting for the socket, QoS 1/2 until acknowledged. Past it, publish rejects. */
+    outgoingLimit?: number;
+    /** Called on each CONNACK that accepts the connection (also after a reconnect), with its session-present flag. */
+    onConnect?: (sessionPresent: boolean) => void;
+    /** Called when a connection that was up is lost (or a reconnection is refused), with the reason. */
+    onDisconnect?: (reason: Error) => void;
+    /** The TLS socket class; by default `embedded:io/socket/tcp/tls`, loaded only when TLS is used. */
+    TLS?: SocketClass;
+}
+export declare class MQTTClient {
+    #private;
+    /** The seed's arguments, in the seed's order; throws on a bad one (nothing is sent before connect()). */
+    constructor(clientId: Data, server: string, port?: number, sslParams?: TLSOptions | null, user?: Data, password?: Data, keepalive?: number, callback?: Callback);
+    /** The same by name, with the options beyond the seed. */
+    constructor(options: ClientOptions);
+    /** True while a connection to the broker is up (CONNACK received). */
+    get connected(): boolean;
+    /** Sets the function that receives the messages. */
+    setCallback(callback: Callback): void;
+    /** The message the broker publishes if the connection is lost without disconnect(). Before connect() only. */
+    setLastWill(topic: Data, msg: Data, retain?: boolean, qos?: number): void;
+    /** Resolves the session-present flag (0 or 1) once the broker accepts the connection. */
+    connect(cleanSession?: boolean, timeout?: number): Promise<0 | 1>;
+    /** Writes DISCONNECT after what is already queued, closes the socket; what waited for the broker rejects. */
+    disconnect(): Promise<void>;
+    /** Resolves once PINGREQ is handed to the socket. */
+    ping(): Promise<void>;
+    /**
+     * QoS 0 resolves once the packet is handed to the socket, QoS 1 on PUBACK,
+     * QoS 2 on PUBCOMP. The payload's memory is sent as it is: do not change it
+     * before the Promise settles.
+     */
+    publish(topic: Data, msg: Data, retain?: boolean, qos?: number): Promise<void>;
+    /**
+     * Resolves the granted QoS, or rejects MQTTException(0x80) when the broker
+     * refuses. Throws when no callback is set.
+     */
+    subscribe(topic: Data, qos?: number): Promise<number>;
+    /**
+     * One SUBSCRIBE for several topics (`qos`: one for all, or one per topic):
+     * resolves the broker's return codes, in order (0x80 where refused).
+     */
+    subscribe(topics: Data[], qos?: number | number[]): Promise<number[]>;
+    /** Resolves on UNSUBACK. An array unsubscribes from several topics in one packet. */
+    unsubscribe(topic: Data | Data[]): Promise<void>;
+    /**
+     * Processes one incoming packet: a PUBLISH goes to the callback and resolves
+     * its first byte; PINGRESP resolves undefined; any other packet resolves its
+     * first byte. Messages already queued come first.
+     */
+    waitMsg(): Promise<number | undefined>;
+    /** As waitMsg, but waits at most about 50 ms; undefined when nothing came. */
+    checkMsg(): Promise<number | undefined>;
+}

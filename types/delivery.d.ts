@@ -1,0 +1,53 @@
+import type { Packet } from "mqtt/parser";
+export type Callback = (topic: ArrayBuffer, msg: ArrayBuffer) => void;
+/** What delivery needs from the link it rides on. */
+export interface DeliveryLink {
+    readonly callback: Callback | undefined;
+    /** Sends an acknowledgement now if connected; false when it cannot go (the broker will send again). */
+    acknowledge(type: number, id: number): boolean;
+    /** QoS 2 ids accepted and not yet released (the session's). */
+    accepted(id: number): boolean;
+    accept(id: number): void;
+    /** An operation of the app waits for the broker: a full queue must not hold its acknowledgement back. */
+    readonly appWaiting: boolean;
+    /** The queue has room again: read on, in a turn of its own. */
+    resumeReading(): void;
+}
+export declare class Delivery {
+    #private;
+    constructor(link: DeliveryLink, capacity: number, push: boolean);
+    get full(): boolean;
+    /**
+     * A PUBLISH arrived. Delivered now to a waiting waitMsg/checkMsg or in push
+     * mode; otherwise queued. A copy of a message the app already accepted
+     * (QoS 2, until PUBREL) or that still waits in the queue is not delivered
+     * again [MQTT-4.3.3-2]. Returns false to stop reading: the queue is full.
+     * When it is full while the app awaits an acknowledgement, the oldest
+     * message goes to the callback instead, as the seed's blocking wait would
+     * have delivered it, so that the acknowledgement can arrive.
+     */
+    received(packet: Packet): boolean;
+    /** A packet other than PUBLISH arrived: a waiting waitMsg/checkMsg resolves its first byte (PINGRESP: undefined). */
+    other(first: number | undefined): void;
+    /** waitMsg (briefly false) and checkMsg (briefly true). `closed`: no packet can come. */
+    wait(briefly: boolean, closed: Error | undefined): Promise<number | undefined>;
+    /**
+     * A new connection. With the session present, what waits in the queue is
+     * the broker's to resend: a resend is not delivered twice. Without it,
+     * queued messages are no longer to be acknowledged, and nothing is resent.
+     */
+    reconnected(sessionPresent: boolean): void;
+    /** The connection is over: what waits rejects; queued messages go unacknowledged (the broker keeps them). */
+    end(error: Error): void;
+    /** A PUBLISH with the id of a queued message is its resend: that message is no longer awaiting it. */
+    private resentWhileQueued;
+    private deliverOldest;
+    /**
+     * Calls the callback, then acknowledges (QoS 1: PUBACK; QoS 2: PUBREC, and
+     * the id is accepted until PUBREL), then settles a waiter with the first
+     * byte. A callback that throws leaves the message unacknowledged: the
+     * waiter rejects with its exception, or without a waiter (push mode) the
+     * exception goes on to the host, as any callback's would.
+     */
+    private deliver;
+}

@@ -1,0 +1,109 @@
+import type { Data } from "mqtt/bytes";
+import { PacketWriter, type Frame } from "mqtt/writer";
+import type { Packet } from "mqtt/parser";
+import { Connection, type ConnectionOwner, type SocketClass } from "mqtt/connection";
+import { type Settle, type Sendable } from "mqtt/outbox";
+import { Session } from "mqtt/session";
+import { Delivery, type Callback } from "mqtt/delivery";
+import { type Receiver } from "mqtt/handlers";
+import { type Reconnect } from "mqtt/backoff";
+/** The options beyond the seed, checked; one frozen object, shared by every client that keeps the defaults. */
+export interface Settings {
+    readonly push: boolean;
+    readonly queueLength: number;
+    readonly maxPacketSize: number;
+    readonly outgoingLimit: number;
+    readonly reconnect: Reconnect | undefined;
+    readonly onConnect: ((sessionPresent: boolean) => void) | undefined;
+    readonly onDisconnect: ((reason: Error) => void) | undefined;
+    readonly TLS: SocketClass | undefined;
+}
+export declare const IDLE = 0, CONNECTING = 1, CONNECTED = 2, RECONNECTING = 3, DISCONNECTING = 4;
+export declare class Link implements ConnectionOwner, Receiver {
+    #private;
+    readonly server: string;
+    readonly port: number;
+    readonly settings: Settings;
+    readonly writer: PacketWriter;
+    /**
+     * CONNECT, encoded and checked when the client was made (and at
+     * setLastWill): the client's only copy of its id, keep-alive, will and
+     * credentials. connect() sets its clean-session flag.
+     */
+    connectPacket: ArrayBuffer;
+    callback: Callback | undefined;
+    state: number;
+    connection: Connection | undefined;
+    constructor(server: string, port: number, ssl: Record<string, unknown> | undefined, connectPacket: ArrayBuffer, callback: Callback | undefined, settings: Settings);
+    get session(): Session | undefined;
+    /** The session, made when it first holds something. */
+    get openSession(): Session;
+    get delivery(): Delivery;
+    private get queue();
+    get awaitingConnack(): boolean;
+    get resubscribes(): boolean;
+    get appWaiting(): boolean;
+    /** publish, subscribe and unsubscribe are taken now, or kept for the reconnect. */
+    get accepting(): boolean;
+    /** Messages held for sending: QoS 0 waiting for the socket, QoS 1/2 not completely acknowledged. */
+    get outgoing(): number;
+    queueFull(): Error;
+    notConnected(): Error;
+    connect(cleanSession: boolean, timeout: number): Promise<0 | 1>;
+    private get cleanSession();
+    private setCleanSession;
+    /** The keep-alive interval in seconds, as CONNECT carries it (after the flags). */
+    private get keepalive();
+    /** Resolves the name, opens the socket; CONNECT goes out in onOpen. Bounded by the connect timeout. */
+    private open;
+    /** The address is known: the socket opens, through TLS when asked (the TLS socket class is loaded first). */
+    private reach;
+    private loadTLS;
+    private dial;
+    onOpen(connection: Connection): void;
+    /** CONNACK 0: the session is up. What the session holds goes out again; then what waited. */
+    established(sessionPresent: boolean): boolean;
+    /** CONNACK with a refusal: connect() rejects with it; a reconnect stops, unless the broker is only unavailable for now. */
+    refused(code: number): void;
+    /** A connection attempt failed: the app's connect() rejects, or the next reconnect is scheduled. */
+    private attemptFailed;
+    private scheduleReconnect;
+    onPacket(connection: Connection, packet: Packet): boolean;
+    onDrain(connection: Connection): void;
+    private get sending();
+    /** The connection, when a packet may go straight out: sending allowed, nothing queued, the socket free. */
+    private sendsNow;
+    /** A control packet (ack, ping, DISCONNECT): out now if it can go, else behind what waits. */
+    send(frame: Frame, settle: Settle | undefined): void;
+    /** A tracked operation's packet: out when connected; otherwise the session sends it again at resume(). */
+    sendOp(frame: Frame, op: Sendable): void;
+    /** PUBACK, PUBREC, PUBREL or PUBCOMP, when connected. */
+    acknowledge(type: number, id: number): boolean;
+    /** A packet other than PUBLISH: a waiting waitMsg/checkMsg resolves its first byte (PINGRESP: undefined). */
+    answer(first: number | undefined): void;
+    accepted(id: number): boolean;
+    accept(id: number): void;
+    sendPing(): void;
+    dead(silence: number): void;
+    /**
+     * A QoS 0 publish: resolves once handed to the socket. The hot path: a
+     * packet that goes out at once allocates nothing more. One that must wait
+     * counts against outgoingLimit.
+     */
+    publish(topic: Data, msg: Data, retain: boolean): Promise<void>;
+    ping(): Promise<void>;
+    /** The queue has room again: read on, in a turn of its own (never inside the app's call). */
+    resumeReading(): void;
+    onClose(connection: Connection, error: Error): void;
+    /** Closes a connection for a fault the client found (a dead keep-alive). */
+    private fail;
+    /** The connection was up and is gone. With reconnect, what is in flight waits; else everything rejects. */
+    private lost;
+    /** Writes DISCONNECT after what is already queued, closes the socket; what waited for the broker rejects. */
+    disconnect(): Promise<void>;
+    /** Back to IDLE: every Promise still pending rejects with `error`; no timer or socket is left. */
+    private shutdown;
+    private stopKeepAlive;
+    /** An app hook; its exception goes on to the host, as any callback's would. */
+    private hook;
+}

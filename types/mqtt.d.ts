@@ -1,0 +1,5 @@
+export { MQTTClient, type Callback, type ClientOptions } from "mqtt/client";
+export { MQTTException } from "mqtt/errors";
+export { type ReconnectOptions } from "mqtt/backoff";
+export { type TLSOptions, type DER } from "mqtt/tls-options";
+export { type Data, type Bytes } from "mqtt/bytes";

@@ -1,0 +1,62 @@
+import type { Data } from "mqtt/bytes";
+import type { Frame, PacketWriter } from "mqtt/writer";
+import type { Sendable } from "mqtt/outbox";
+/** What a session needs from the link it rides on. */
+export interface SessionLink {
+    readonly writer: PacketWriter;
+    /** Hands a frame of a tracked operation to the socket now, if connected; else it waits for resume(). */
+    sendOp(frame: Frame, op: Sendable): void;
+    /** Subscriptions are remembered only when a reconnect may need to make them again. */
+    readonly resubscribes: boolean;
+}
+export declare class Session {
+    #private;
+    readonly link: SessionLink;
+    constructor(link: SessionLink);
+    /** QoS 1/2 messages the session holds: in flight, or waiting for a connection. */
+    get publications(): number;
+    /** Something the app awaits waits for the broker. */
+    get appWaiting(): boolean;
+    /** A QoS 1 or 2 publish: resolves on PUBACK or PUBCOMP. Argument errors throw before anything changes. */
+    publish(topic: Data, payload: Data, qos: number, retain: boolean): Promise<void>;
+    /** subscribe() or unsubscribe(): one packet for all the filters. */
+    request(filters: Data[], qos: number[] | undefined, single: boolean): Promise<any>;
+    private start;
+    private nextId;
+    /**
+     * PUBACK, PUBREC, PUBCOMP, SUBACK or UNSUBACK. One that matches nothing in
+     * flight (late, or repeated) is ignored. Returns a frame to send: PUBREL
+     * after PUBREC.
+     */
+    acknowledged(type: number, id: number, granted: number[]): Frame | undefined;
+    /** Granted subscriptions, for a resubscription after a reconnect that found no session. */
+    private remember;
+    /** A QoS 2 id accepted (delivered, PUBREC sent): until PUBREL, a PUBLISH with it is a duplicate. */
+    accept(id: number): void;
+    /** True while a PUBLISH with this id is a duplicate of a message accepted before. */
+    accepted(id: number): boolean;
+    /** PUBREL: the id is free; a PUBLISH with it is a new message from now on. */
+    release(id: number): void;
+    /**
+     * After CONNACK: what the session holds goes out again, in its order.
+     * With the session present, each message with its id: PUBLISH (DUP when
+     * it had left) or PUBREL [MQTT-4.4.0-1]. Without it (the broker lost the
+     * session), the QoS 2 receive state goes, messages past PUBREC are
+     * complete (the broker owns them), and the rest go out as new messages
+     * under new ids [MQTT-3.1.2-4]. `reconnected`: the client's own reconnect,
+     * which subscribes again to what it had when no session was found.
+     */
+    resume(sessionPresent: boolean, reconnected: boolean): void;
+    private resend;
+    /** The connection is gone and a reconnect will follow: everything waits for it, but the client's own resubscription, made again then. */
+    suspend(): void;
+    /** connect(true): nothing of the old session is sent or kept [MQTT-3.1.2-6]. */
+    discard(): void;
+    /**
+     * The connection is over (disconnect(), or lost without reconnect). What
+     * waits for the broker rejects with `error`. With `keep` (clean session
+     * 0) the publications stay, their rejection saying so, and the QoS 2
+     * ids and the subscriptions too; without it the session is gone.
+     */
+    end(error: Error, keep: boolean): void;
+}

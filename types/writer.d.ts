@@ -1,0 +1,60 @@
+import { type Data } from "mqtt/bytes";
+/** A packet ready for the socket: `head`, then `body` when there is one. */
+export interface Frame {
+    head: Uint8Array;
+    body: Uint8Array | undefined;
+}
+export interface Will {
+    topic: Data;
+    message: Data;
+    qos: number;
+    retain: boolean;
+}
+export interface ConnectFields {
+    clientId: Data;
+    cleanSession: boolean;
+    keepalive: number;
+    will?: Will | undefined;
+    user?: Data | undefined;
+    password?: Data | undefined;
+}
+export declare const DEFAULT_INLINE_LIMIT = 256;
+export declare const CLEAN_SESSION = 2;
+/** Where a CONNECT packet's flags byte is: after the fixed header (its length bytes end without bit 7) and the protocol name and level. */
+export declare function flagsAt(packet: Uint8Array): number;
+export declare class PacketWriter {
+    #private;
+    /** `inlineLimit`: packets whose remaining length is up to this are assembled whole. */
+    constructor(inlineLimit?: number);
+    connect(fields: ConnectFields): Frame;
+    /**
+     * The CONNECT `packet` (one this writer made) again, with `will` (or none):
+     * its client id, keep-alive, user name and password are read back from it,
+     * so that a client keeps its CONNECT as its only copy of them.
+     */
+    withWill(packet: Uint8Array, will: Will | undefined): Frame;
+    /** The CONNECT `packet` carries an empty client id. */
+    emptyClientId(packet: Uint8Array): boolean;
+    /**
+     * PUBLISH. A string payload is UTF-8; binary payloads are sent from the
+     * caller's own memory. Throws, before producing anything, on a bad topic,
+     * QoS or packet id, or a packet beyond the seed's size limit.
+     */
+    publish(topic: Data, payload: Data, qos: number, retain: boolean, dup: boolean, id: number): Frame;
+    /** PUBACK, PUBREC, PUBREL or PUBCOMP: a type and a packet id. */
+    ack(type: number, id: number): Frame;
+    subscribe(id: number, filters: readonly Data[], qos: readonly number[]): Frame;
+    unsubscribe(id: number, filters: readonly Data[]): Frame;
+    pingreq(): Frame;
+    disconnect(): Frame;
+    /** SUBSCRIBE or UNSUBSCRIBE: the id, then each filter (and its QoS byte). */
+    private withFilters;
+    /**
+     * A packet's buffer, `written` bytes after its fixed header, with the
+     * fixed header (type byte and remaining length) already in place.
+     */
+    private begin;
+    private finish;
+    /** The topic field of a PUBLISH, from the cache when it is one of the last two strings. */
+    private publishTopic;
+}
