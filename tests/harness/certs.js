@@ -1,9 +1,10 @@
 // Certificates the TLS tests make for themselves with the openssl command: a
 // CA; server certificates for localhost and 127.0.0.1 (valid, expired, for
 // another host); and a second CA nobody trusts, with a localhost certificate
-// of its own. Made once per process, in a temporary directory.
+// of its own. Made once per process, in a temporary directory removed when
+// the process exits.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -13,6 +14,7 @@ export function makeCertificates() {
   if (made)
     return made;
   const dir = mkdtempSync(path.join(tmpdir(), 'mqtt-certs-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));	// keys and all, whatever happened
   const run = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const file = name => path.join(dir, name);
 
