@@ -202,13 +202,21 @@ function listen(port) {
   });
 }
 
+/** The control port the runner app is (or will be) built with. */
+export function controlPort() {
+  return storedPort();
+}
+
 function storedPort() {
   if (existsSync(PORT_FILE)) {
     const port = Number(readFileSync(PORT_FILE, 'utf8').trim());
     if (Number.isInteger(port) && port > 0)
       return port;
   }
-  return pickPort();
+  const port = pickPort();
+  mkdirSync(buildRoot, { recursive: true });
+  writeFileSync(PORT_FILE, `${port}\n`);
+  return port;
 }
 
 /** A port below the kernel's ephemeral range (where listen(0) picks), at random. */
