@@ -15,10 +15,24 @@ import path from 'node:path';
 import { sdk } from './sdk.js';
 
 const live = new Set();
-process.once('exit', () => {
-  for (const simulator of live)
-    simulator.forceStop();
-});
+let guarded = false;
+
+/** Once a simulator runs: stop every one when this process exits, or is interrupted (a test runner's timeout, ^C). */
+function guardProcess() {
+  if (guarded)
+    return;
+  guarded = true;
+  const stopAll = () => {
+    for (const simulator of live)
+      simulator.forceStop();
+  };
+  process.once('exit', stopAll);
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]])
+    process.once(signal, () => {
+      stopAll();
+      process.exit(code);
+    });
+}
 
 /** Traced lines that mean the machine aborted. */
 const ABORT = /^XS abort|^# Break: /;
@@ -26,6 +40,7 @@ const ABORT = /^XS abort|^# Break: /;
 export class Simulator {
   /** Starts the app; resolves once mcsim runs (its traces may not have begun). */
   static async start(so, { onLine } = {}) {
+    guardProcess();
     const simulator = new Simulator(so, onLine);
     live.add(simulator);
     try {
