@@ -1,5 +1,6 @@
 // Shared by the client scenarios.
 import Timer from "timer";
+import Resource from "Resource";
 
 export const text = buffer => String.fromArrayBuffer(buffer);
 
@@ -35,4 +36,22 @@ export function cases(table) {
 			throw new Error(`no case ${params.case}`);
 		return run(params);
 	};
+}
+
+export const fromHex = string => Uint8Array.from(string.match(/../g) ?? [], pair => parseInt(pair, 16));
+
+/**
+ * A case's TLS options (the client's sslParams): the CA to trust as a
+ * resource built into the app (`ca`, the Moddable way), or as DER bytes in
+ * hex (`caHex`) from a test that made the certificates at run time.
+ */
+export function sslParams({ ca, caHex, verify }) {
+	const ssl = {};
+	if (caHex)
+		ssl.certificate = fromHex(caHex).buffer;
+	else if (ca)
+		ssl.certificate = new Resource(ca);
+	if (verify !== undefined)
+		ssl.verify = verify;
+	return ssl;
 }

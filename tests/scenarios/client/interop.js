@@ -2,11 +2,39 @@
 // other side, big payloads through small windows, retained messages.
 import { MQTTClient } from "mqtt";
 import { report, onMessage } from "harness";
-import { text, cases } from "./common";
+import Timer from "timer";
+import { text, settled, cases, fromHex, sslParams } from "./common";
 
 const server = "127.0.0.1";
 const hex = buffer => Array.from(new Uint8Array(buffer), byte => byte.toString(16).padStart(2, "0")).join("");
-const fromHex = string => Uint8Array.from(string.match(/../g) ?? [], pair => parseInt(pair, 16));
+const pattern = (index, seed = 0) => (index * 31 + (index >> 10) + seed * 7) & 0xFF;
+
+/** A payload of `size` bytes whose every byte says where it belongs (and, with `seed`, to which message). */
+function patterned(size, seed = 0) {
+	const payload = new Uint8Array(size);
+	for (let i = 0; i < size; i++)
+		payload[i] = pattern(i, seed);
+	return payload;
+}
+
+/** The first byte that is not where patterned() put it, or -1. */
+function mismatchOf(buffer, seed = 0) {
+	const bytes = new Uint8Array(buffer);
+	for (let i = 0; i < bytes.length; i++)
+		if (bytes[i] !== pattern(i, seed))
+			return i;
+	return -1;
+}
+
+/**
+ * The client options shared by the transfer cases: through TCP, or through
+ * the TLS socket when the case says `tls` (then `host` is the server name
+ * the certificate must match, and `ca`/`caHex` the CA to trust).
+ */
+function transferClient(params, clientId, options) {
+	const { host = server, port, tls } = params;
+	return new MQTTClient({ clientId, server: host, port, ssl: tls ? sslParams(params) : undefined, ...options });
+}
 
 export default cases({
 	/** Receives `expect` messages from the peer, then publishes `outgoing` (from the test) back. */
@@ -30,25 +58,75 @@ export default cases({
 	},
 
 	/** Publishes `size` bytes to itself through the broker and checks every byte that comes back. */
-	async bigEcho({ port, size, qos }) {
-		const pattern = index => (index * 31 + (index >> 10)) & 0xFF;
-		const payload = new Uint8Array(size);
-		for (let i = 0; i < size; i++)
-			payload[i] = pattern(i);
+	async bigEcho(params) {
+		const { size, qos } = params;
 		let echoed;
-		const client = new MQTTClient({ clientId: `xs-big-${size}`, server, port, maxPacketSize: size + 64, callback: (topic, msg) => { echoed = msg; } });
+		const client = transferClient(params, `xs-big-${size}`, { maxPacketSize: size + 64, callback: (topic, msg) => { echoed = msg; } });
 		await client.connect();
 		await client.subscribe("echo/big", qos);
-		await client.publish("echo/big", payload, false, qos);
+		await client.publish("echo/big", patterned(size), false, qos);
 		while (!echoed)
 			await client.waitMsg();
 		await client.disconnect();
-		const bytes = new Uint8Array(echoed);
-		let mismatch = -1;
-		for (let i = 0; i < bytes.length && mismatch < 0; i++)
-			if (bytes[i] !== pattern(i))
-				mismatch = i;
-		return { length: bytes.length, mismatch };
+		return { length: echoed.byteLength, mismatch: mismatchOf(echoed) };
+	},
+
+	/** Publishes each of `sizes` (bytes of payload) to itself, one after another; each comes back intact. */
+	async echoSizes(params) {
+		const { sizes, qos = 1 } = params;
+		let echoed;
+		const client = transferClient(params, "xs-sizes", { maxPacketSize: Math.max(...sizes) + 64, callback: (topic, msg) => { echoed = msg; } });
+		await client.connect();
+		await client.subscribe("echo/size", qos);
+		const results = [];
+		for (const size of sizes) {
+			echoed = undefined;
+			const published = await settled(client.publish("echo/size", patterned(size, size), false, qos));
+			while (!echoed && published === "ok")
+				await client.waitMsg();
+			results.push({ size, published, length: echoed?.byteLength, mismatch: echoed ? mismatchOf(echoed, size) : -1 });
+		}
+		await client.disconnect();
+		return results;
+	},
+
+	/**
+	 * `count` publishes of `size` bytes issued at once, none awaited before
+	 * the next (outgoingLimit raised to take them all); every Promise settles
+	 * and every message comes back intact.
+	 */
+	async burst(params) {
+		const { count, size, qos = 1 } = params;
+		const seen = new Array(count).fill(0);
+		const corrupt = [];
+		let received = 0, done;
+		const all = new Promise(resolve => { done = resolve; });
+		const client = transferClient(params, "xs-burst", {
+			maxPacketSize: size + 64, outgoingLimit: count, push: true,
+			callback(topic, msg) {
+				const index = Number(text(topic).slice("burst/".length));
+				seen[index]++;
+				if (mismatchOf(msg, index) >= 0 || msg.byteLength !== size)
+					corrupt.push(index);
+				if (++received === count)
+					done();
+			}
+		});
+		await client.connect();
+		await client.subscribe("burst/#", qos);
+		const publishes = [];
+		for (let i = 0; i < count; i++)
+			publishes.push(settled(client.publish(`burst/${i}`, patterned(size, i), false, qos)));
+		const outcomes = await Promise.all(publishes);
+		let timer;
+		await Promise.race([all, new Promise(resolve => { timer = Timer.set(resolve, 30000); })]);	// what has not come by then is reported missing
+		Timer.clear(timer);
+		await client.disconnect();
+		return {
+			failed: outcomes.filter(outcome => outcome !== "ok"),
+			missing: seen.flatMap((n, index) => n === 0 ? [index] : []),
+			corrupt
+		};
 	},
 
 	/** Subscribes where a retained message waits: it comes, with the retain flag. */

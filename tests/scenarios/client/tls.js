@@ -1,18 +1,9 @@
 // The client over TLS: sslParams forwarded as the TLS socket's `secure`
-// options, the CA carried as a resource, as Moddable apps do.
+// options, the CA carried as a resource, as Moddable apps do (or as bytes
+// from the test: see sslParams).
 import { MQTTClient } from "mqtt";
-import Resource from "Resource";
 import { resources } from "harness";
-import { text, settled, cases, delay } from "./common";
-
-function sslParams({ ca, verify }) {
-	const ssl = {};
-	if (ca)
-		ssl.certificate = new Resource(ca);
-	if (verify !== undefined)
-		ssl.verify = verify;
-	return ssl;
-}
+import { text, settled, cases, sslParams, delay } from "./common";
 
 export default cases({
 	async roundTrip(params) {

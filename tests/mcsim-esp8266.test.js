@@ -1,0 +1,79 @@
+// On an ESP8266's budget: apps built with the `creation` block of the SDK's
+// build/devices/esp/manifest.json (XS stack 256 slots; chunk heap 1,536 +
+// 512 bytes and slot heap 512 + 64 slots to start with), run in mcsim against
+// mosquitto. mcsim honours the stack and the initial heaps (the heap grows
+// from them, so collections come as often as on the device) but not the
+// block's `static` total (32,768 bytes): npm run bench reports the peak heap
+// beside it. A 64-bit simulator doubles the size of every slot, so passing
+// here is a stricter test than the device's; the SDK's own ECMA-419 client
+// passes it (the last test), which is the bar.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import mqtt from 'mqtt';
+import { startMosquitto } from './harness/brokers.js';
+import { mcsimEnabled } from './sim/suite.js';
+import { build, esp8266Creation } from './sim/apps.js';
+import { runTraced } from './sim/traced.js';
+import { until } from './helpers/xs.js';
+
+if (mcsimEnabled) describe('in mcsim, on an ESP8266\'s budget (creation block of build/devices/esp)', () => {
+  const creation = esp8266Creation();
+  let broker;
+  before(async () => { broker = await startMosquitto(); });
+  after(() => broker?.close());
+
+  test('examples/hello runs: it connects, publishes hello, and its callback traces a message it receives', async () => {
+    const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`);
+    try {
+      await peer.subscribeAsync('openmv/out');
+      let hello = false;
+      peer.on('message', (topic, payload) => { hello ||= topic === 'openmv/out' && payload.toString() === 'hello'; });
+      const so = await build('hello', { config: { broker: '127.0.0.1', port: broker.port }, creation });
+      const sending = setInterval(() => hello && peer.publish('openmv/in', 'from the test'), 100);
+      try {
+        const { traces } = await runTraced(so, { timeout: 20_000, until: line => line === 'openmv/in from the test' });
+        assert.ok(hello, 'hello reached the broker');
+        assert.ok(traces.includes('openmv/in from the test'));
+      }
+      finally {
+        clearInterval(sending);
+      }
+    }
+    finally {
+      await peer.endAsync();
+    }
+  });
+
+  /** The device scenario (tests/scenarios/client/device.js) in the one-case app, with this creation block. */
+  async function device(block) {
+    const restartable = await startMosquitto();
+    try {
+      const so = await build('one-case', { config: { scenario: 'client/device', port: restartable.port }, creation: block });
+      const { result } = await runTraced(so, { timeout: 30_000, onReport: value => value.restartBroker && restartable.restart() });
+      return result;
+    }
+    finally {
+      await restartable.close();
+    }
+  }
+  const exchanged = ['device/0 round 1', 'device/0 round 2', 'device/1 round 1', 'device/1 round 2', 'device/2 round 1', 'device/2 round 2'];
+
+  test('a device\'s work runs: connect, subscribe, QoS 0/1/2 out and back, reconnect after the broker restarts, and again', async () => {
+    const result = await device(creation);
+    assert.deepEqual(result.received, exchanged);
+    assert.equal(result.connects, 2);
+    assert.deepEqual(result.after, { timers: 0, sockets: 0 });
+  });
+
+  test(`the library leaves the app at least 64 of the ${creation.stack} stack slots: the same work runs with a stack of ${creation.stack - 64}`, async () => {
+    const result = await device({ ...creation, stack: creation.stack - 64 });
+    assert.deepEqual(result.received, exchanged);
+  });
+
+  test('the SDK\'s own ECMA-419 client runs the same exchange on this budget (the bar the library must meet)', async () => {
+    const so = await build('sdk-client', { config: { port: broker.port, exchange: 1, echo: 200, qos1: 20 }, creation });
+    const { result, traces } = await runTraced(so, { timeout: 30_000 });
+    assert.ok(traces.includes('EXCHANGED ["device/0 QoS 0","device/1 QoS 1","device/2 QoS 2"]'), 'QoS 0, 1 and 2 out and back');
+    assert.equal(result.echo.count, 200);
+  });
+});

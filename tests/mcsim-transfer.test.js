@@ -1,0 +1,106 @@
+// Size and bursts through both of the SDK's sockets, and TLS as the SDK does
+// it, on the real Moddable runtime (the runner app in mcsim) against
+// mosquitto on loopback: plain, and its TLS listener with certificates made
+// here. The SDK's TCP socket offers a 1,536-byte write window on Linux; its
+// TLS socket turns every write into a record, offers 1536 - 96 = 1,440 bytes
+// and refuses a record over 16,384 bytes (shared/docs/platform.md): the
+// payload sizes below sit on each side of those edges.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startMosquitto } from './harness/brokers.js';
+import { makeCertificates } from './harness/certs.js';
+import { mcsimEnabled, useMcsim } from './sim/suite.js';
+
+const INTEROP = 'tests/scenarios/client/interop.js';
+const TLS = 'tests/scenarios/client/tls.js';
+
+// A QoS 1 PUBLISH to "echo/size" is 16 bytes + payload (17 once the remaining length takes 3 bytes).
+const EDGES = [
+  1368, 1369,		// 1,384 and 1,385 bytes: the client's own TLS limit for one write (1,440 less its 56-byte record reserve)
+  1423, 1424, 1425,	// 1,439, 1,440, 1,441 bytes: the TLS socket's write window
+  1519, 1520, 1521,	// 1,535, 1,536, 1,537 bytes: the TCP socket's write window
+  16367, 16368, 16369,	// 16,383, 16,384, 16,385 bytes: the largest TLS record
+  16400,		// a remaining length of 3 bytes, over one record
+];
+
+if (mcsimEnabled) describe('in mcsim: sizes and bursts over TCP and TLS; TLS refusals', () => {
+  const mcsim = useMcsim();
+  const certs = makeCertificates();
+  const caHex = certs.ca.der.toString('hex');
+  const brokers = {};
+  before(async () => {
+    brokers.tcp = await startMosquitto();
+    brokers.tls = await startMosquitto({ tls: { ca: certs.ca.file, cert: certs.localhost.certFile, key: certs.localhost.keyFile } });
+  });
+  after(async () => {
+    for (const broker of Object.values(brokers))
+      await broker.close();
+  });
+  // The TLS cases name the server "localhost" (the certificate's name) and pass the CA as DER bytes.
+  const through = socket => socket === 'tls'
+    ? { tls: true, host: 'localhost', port: brokers.tls.port, caHex }
+    : { port: brokers.tcp.port };
+
+  for (const socket of ['tcp', 'tls']) {
+    const name = socket === 'tls' ? 'the SDK\'s TLS socket' : 'TCP';
+
+    test(`20 KB published at QoS 1 through ${name} comes back intact`, async () => {
+      assert.deepEqual(await mcsim.runCase(INTEROP, 'bigEcho', { ...through(socket), size: 20 * 1024, qos: 1 }), { length: 20 * 1024, mismatch: -1 });
+    });
+
+    test(`1 MB published at QoS 1 through ${name} comes back intact`, { timeout: 180_000 }, async () => {
+      const result = await mcsim.runCase(INTEROP, 'bigEcho', { ...through(socket), size: 1 << 20, qos: 1 }, { timeout: 170_000 });
+      assert.deepEqual(result, { length: 1 << 20, mismatch: -1 });
+    });
+
+    test(`100 publishes of 1 KB issued at once through ${name} (outgoingLimit 100): every Promise resolves, every message comes back intact [MQTT-4.3.2-1]`, async () => {
+      const result = await mcsim.runCase(INTEROP, 'burst', { ...through(socket), count: 100, size: 1024, qos: 1 }, { timeout: 90_000 });
+      assert.deepEqual(result, { failed: [], missing: [], corrupt: [] });
+    });
+
+    test(`payloads on each side of the TCP and TLS write windows and of the 16,384-byte TLS record, through ${name}, each come back intact`, async () => {
+      const result = await mcsim.runCase(INTEROP, 'echoSizes', { ...through(socket), sizes: EDGES, qos: 1 }, { timeout: 90_000 });
+      assert.deepEqual(result, EDGES.map(size => ({ size, published: 'ok', length: size, mismatch: -1 })));
+    });
+  }
+
+  test('over TLS: connect, subscribe, publish QoS 0/1/2 and receive; nothing is left after disconnect', async () => {
+    const result = await mcsim.runCase(TLS, 'roundTrip', through('tls'));
+    assert.equal(result.sessionPresent, 0);
+    assert.equal(result.granted, 2);
+    assert.deepEqual(result.received, [0, 1, 2].map(qos => [`tls/${qos}`, `secret message ${qos} ✓`]));
+    assert.deepEqual(result.after, { timers: 0, sockets: 0 });
+  });
+
+  describe('TLS refusals: a rejection the app catches, never an abort', () => {
+    const refusing = {};
+    before(async () => {
+      refusing.untrusted = await startMosquitto({ tls: { ca: certs.ca.file, cert: certs.untrusted.certFile, key: certs.untrusted.keyFile } });
+      refusing.wrongHost = await startMosquitto({ tls: { ca: certs.ca.file, cert: certs.wrongHost.certFile, key: certs.wrongHost.keyFile } });
+      refusing.password = await startMosquitto({ users: { device: 's3cr3t-pa55' }, tls: { ca: certs.ca.file, cert: certs.localhost.certFile, key: certs.localhost.keyFile } });
+    });
+    after(async () => {
+      for (const broker of Object.values(refusing))
+        await broker.close();
+    });
+
+    for (const [kind, what] of [['untrusted', 'signed by a CA the app does not trust'], ['wrongHost', 'for another host']])
+      test(`a server certificate ${what} makes connect reject; the app runs on and connects to a good server`, async () => {
+        const starts = mcsim.host.starts;
+        const refused = await mcsim.runCase(TLS, 'connectOutcome', { host: 'localhost', port: refusing[kind].port, caHex });
+        assert.match(refused.outcome, new RegExp(`^Error: could not connect to localhost:${refusing[kind].port}`));
+        assert.deepEqual(refused.after, { timers: 0, sockets: 0 });
+        const accepted = await mcsim.runCase(TLS, 'connectOutcome', { host: 'localhost', port: brokers.tls.port, caHex });
+        assert.equal(accepted.outcome, 0);
+        assert.equal(mcsim.host.starts, starts, 'the same machine ran both');
+      });
+
+    test('a wrong password over TLS rejects MQTTException(5) [MQTT-3.2.2-5], and no credential shows', async () => {
+      const refused = await mcsim.runCase(TLS, 'connectOutcome', { host: 'localhost', port: refusing.password.port, caHex, user: 'device', password: 'wrong-pa55' });
+      assert.equal(refused.outcome, 'MQTTException: MQTT error 5: not authorized');
+      assert.equal(mcsim.host.traces.filter(line => /pa55/.test(line)).length, 0, 'no credential traced');
+      const accepted = await mcsim.runCase(TLS, 'connectOutcome', { host: 'localhost', port: refusing.password.port, caHex, user: 'device', password: 's3cr3t-pa55' });
+      assert.equal(accepted.outcome, 0);
+    });
+  });
+});

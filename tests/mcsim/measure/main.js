@@ -1,0 +1,58 @@
+// The library's footprint and rates in mcsim, for npm run bench, measured as
+// tests/mcsim/sdk-client and tests/mcsim/raw-socket measure theirs: heap
+// growth over a baseline taken before the constructor (idle and connected;
+// after a subscription and 20 QoS 1 round trips; after disconnect() and the
+// last reference dropped), QoS 0 echo of 64 bytes and QoS 1 round trips per
+// second, against the broker the build's config names.
+import { MQTTClient } from "mqtt";
+import Time from "time";
+import { settings, settled, baseline, growth, timed, report, probe, fail, IDLE, TRAFFIC, CLOSING, RELEASED, ECHO, QOS1, FIGURES } from "footprint";
+
+const { server = "127.0.0.1", port, echo = 1000, qos1 = 100 } = settings;
+const figures = new Int32Array(FIGURES);
+const payload = new Uint8Array(64).fill(0x55);
+const small = new Uint8Array(16).fill(0xAA);
+let received = 0, expected = 0, allBack;
+
+function callback() {
+	if (++received === expected)
+		allBack();
+}
+
+async function main() {
+	const stopProbe = probe();
+	await settled();
+	baseline();
+	let client = new MQTTClient({ clientId: "measure", server, port, push: true, callback });
+	await client.connect();
+	growth(figures, IDLE);
+
+	await client.subscribe("bench/sub", 1);
+	for (let i = 0; i < 20; i++)
+		await client.publish("bench/qos1", small, false, 1);
+	growth(figures, TRAFFIC);
+
+	await client.subscribe("bench/echo", 0);
+	expected = echo;
+	let back = new Promise(resolve => { allBack = resolve; });
+	let start = Time.ticks;
+	for (let i = 0; i < echo; i++)
+		await client.publish("bench/echo", payload);
+	await back;
+	timed(figures, ECHO, echo, start);
+	allBack = back = undefined;
+
+	start = Time.ticks;
+	for (let i = 0; i < qos1; i++)
+		await client.publish("bench/qos1", small, false, 1);
+	timed(figures, QOS1, qos1, start);
+
+	await client.disconnect();
+	client = undefined;
+	growth(figures, CLOSING);
+	await settled(2);
+	growth(figures, RELEASED);
+	report(figures, stopProbe());
+}
+
+main().catch(fail);

@@ -1,0 +1,182 @@
+// Runs one app built by `mcconfig -d -m -p lin -t build` in the SDK's mcsim,
+// without a screen: Xvfb (which picks its own free display), the SDK's
+// tools/xsbug-log (the debugger that receives the traces; it starts mcsim),
+// and mcsim. Every traced line goes to `onLine`; the run ends with a reason:
+//   { kind: 'abort', line }   XS aborted (an unhandled exception, a stack overflow, memory)
+//   { kind: 'dead', line }    the app's machine is gone (a crash, memory exhausted) or mcsim exited
+//   { kind: 'killed' }        stop() or kill() ended it
+// Every process started here ends with stop(), kill() or this process, and
+// Xvfb is ended with SIGTERM so that it removes its lock file and socket.
+import { spawn } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import readline from 'node:readline';
+import path from 'node:path';
+import { sdk } from './sdk.js';
+
+const live = new Set();
+let guarded = false;
+
+/** Once a simulator runs: stop every one when this process exits, or is interrupted (a test runner's timeout, ^C). */
+function guardProcess() {
+  if (guarded)
+    return;
+  guarded = true;
+  const stopAll = () => {
+    for (const simulator of live)
+      simulator.forceStop();
+  };
+  process.once('exit', stopAll);
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]])
+    process.once(signal, () => {
+      stopAll();
+      process.exit(code);
+    });
+}
+
+/** Traced lines that mean the machine aborted. */
+const ABORT = /^XS abort|^# Break: /;
+
+export class Simulator {
+  /** Starts the app; resolves once mcsim runs (its traces may not have begun). */
+  static async start(so, { onLine } = {}) {
+    guardProcess();
+    const simulator = new Simulator(so, onLine);
+    live.add(simulator);
+    try {
+      await simulator.#launch();
+    }
+    catch (error) {
+      await simulator.stop();
+      throw error;
+    }
+    return simulator;
+  }
+
+  #so;
+  #onLine;
+  #xvfb;
+  #display;
+  #debugger;		// xsbug-log, leader of a process group with mcsim
+  #ending;
+  #end;			// resolves `ended`
+  /** Resolves with the reason the run ended. */
+  ended;
+  /** Every traced line, in order. */
+  lines = [];
+
+  constructor(so, onLine) {
+    this.#so = so;
+    this.#onLine = onLine;
+    this.ended = new Promise(resolve => { this.#end = resolve; });
+  }
+
+  async #launch() {
+    const tools = sdk();
+    if (tools.missing)
+      throw new Error(`mcsim cannot run: ${tools.missing}`);
+    if (!existsSync(this.#so))
+      throw new Error(`${this.#so} is missing: build the app first`);
+    this.#display = await this.#startXvfb();
+    const port = await freePort();
+    this.#debugger = spawn(process.execPath, [tools.xsbugLog, tools.mcsim, this.#so], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env, DISPLAY: `:${this.#display}`,
+        XSBUG_PORT: String(port), XSBUG_LOG_PORT: String(port), XSBUG_PROJECT: path.dirname(this.#so),
+      },
+    });
+    for (const stream of [this.#debugger.stdout, this.#debugger.stderr])
+      readline.createInterface({ input: stream }).on('line', raw => this.#line(raw));
+    this.#debugger.once('exit', code => this.#finish({ kind: 'dead', line: `mcsim ended (exit ${code})` }));
+  }
+
+  #startXvfb() {
+    return new Promise((resolve, reject) => {
+      // -displayfd: Xvfb chooses a free display and writes its number once it accepts clients.
+      const xvfb = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1024x768x24', '-nolisten', 'tcp'], {
+        stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+      });
+      this.#xvfb = xvfb;
+      let said = '', log = '';
+      xvfb.stderr.on('data', data => { log += data; });
+      xvfb.stdio[3].on('data', data => {
+        said += data;
+        if (said.includes('\n'))
+          resolve(Number(said.trim()));
+      });
+      xvfb.once('error', reject);
+      xvfb.once('exit', code => reject(new Error(`Xvfb exited (${code}) before it was ready: ${log.trim().split('\n').pop()}`)));
+    });
+  }
+
+  #line(raw) {
+    const line = raw.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/^(\(xsdb\)\s*)+/, '').replace(/^\[Thread \d+\]\s*/, '');
+    if (this.#ending || !line.trim() || /^xsdb listening|^Connected to "/.test(line))
+      return;
+    this.lines.push(line);
+    if (ABORT.test(line))
+      return void this.#finish({ kind: 'abort', line });
+    if (/^#xsbug-log disconnected/.test(line))
+      return void this.#finish({ kind: 'dead', line: 'the app\'s machine is gone (a crash, or memory exhausted)' });
+    this.#onLine?.(line);
+  }
+
+  #finish(reason) {
+    if (this.#ending)
+      return;
+    this.#ending = true;
+    this.#end(reason);
+    this.#stopProcesses();
+  }
+
+  /** Ends the run; resolves when every process is gone. */
+  async stop() {
+    this.#finish({ kind: 'killed' });
+    await this.#waitGone();
+  }
+
+  /** The machine dies at once, as a device losing power: the OS closes its sockets, nothing is sent. */
+  async kill() {
+    await this.stop();
+  }
+
+  #stopProcesses() {
+    try { process.kill(-this.#debugger.pid, 'SIGKILL'); } catch {}
+    try { this.#xvfb?.kill('SIGTERM'); } catch {}
+  }
+
+  async #waitGone() {
+    const exited = child => !child || child.exitCode !== null || child.signalCode !== null
+      ? Promise.resolve()
+      : new Promise(resolve => child.once('exit', resolve));
+    const timeout = new Promise(resolve => setTimeout(resolve, 3000).unref());
+    await Promise.race([Promise.all([exited(this.#debugger), exited(this.#xvfb)]), timeout]);
+    this.forceStop();
+    live.delete(this);
+  }
+
+  /** Synchronous last resort (process exit): kill what is left; a killed Xvfb leaves its files, remove them. */
+  forceStop() {
+    this.#ending = true;
+    try { process.kill(-this.#debugger.pid, 'SIGKILL'); } catch {}
+    const xvfb = this.#xvfb;
+    if (xvfb && xvfb.exitCode === null && xvfb.signalCode === null) {
+      try { xvfb.kill('SIGKILL'); } catch {}
+      if (this.#display !== undefined)
+        for (const file of [`/tmp/.X${this.#display}-lock`, `/tmp/.X11-unix/X${this.#display}`])
+          rmSync(file, { force: true });
+    }
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
