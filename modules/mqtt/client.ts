@@ -67,30 +67,18 @@ export class MQTTClient {
 	constructor(clientId: Data, server: string, port?: number, sslParams?: TLSOptions | null, user?: Data, password?: Data, keepalive?: number, callback?: Callback);
 	/** The same by name, with the options beyond the seed. */
 	constructor(options: ClientOptions);
-	constructor(first: Data | ClientOptions, server?: string, port?: number, sslParams?: TLSOptions | null, user?: Data, password?: Data, keepalive?: number, callback?: Callback) {
-		const options: ClientOptions = (server === undefined && typeof first === "object" && first !== null && !isData(first))
-			? first as ClientOptions
-			: { clientId: first as Data, server: server!, port, ssl: sslParams, user, password, keepalive, callback };
-		const { clientId, ssl } = options;
-		if (!isData(clientId))
-			throw new TypeError(`clientId must be a string or binary data, not ${describe(clientId)}`);
-		if (typeof options.server !== "string" || !options.server)
-			throw new TypeError(`server must be a host name or IPv4 address, not ${describe(options.server)}`);
-		if (ssl !== undefined && ssl !== null && (typeof ssl !== "object" || Array.isArray(ssl)))
-			throw new TypeError(`sslParams must be an object ({} for defaults), not ${describe(ssl)}`);
-		const portNumber = options.port ?? (ssl ? 8883 : 1883);
-		if (!Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535)
-			throw new RangeError(`port must be an integer 1..65535, not ${describe(portNumber)}`);
-		checkOptional(options.user, isData, "user must be a string or binary data", true);
-		checkOptional(options.password, isData, "password must be a string or binary data", false);
-		checkOptional(options.callback, isFunction, "callback must be a function", true);
+	constructor(...args: unknown[]) {
+		// One rest parameter rather than eight, and the checks in calls of their
+		// own: XS gives each parameter and local a stack slot, and construction
+		// runs inside the app's frames (an ESP8266 has 256 slots of stack).
+		const options = optionsOf(args);
 		const settings = settingsOf(options);
 		// CONNECT checks the client id, keepalive, user and password as it will carry them.
 		const connect = new PacketWriter().connect({
-			clientId, cleanSession: true, keepalive: options.keepalive ?? 0,
+			clientId: options.clientId, cleanSession: true, keepalive: options.keepalive ?? 0,
 			user: options.user ?? undefined, password: options.password ?? undefined
 		}).head.buffer as ArrayBuffer;
-		this.#link = new Link(options.server, portNumber, ssl ?? undefined, connect, options.callback ?? undefined, settings);
+		this.#link = new Link(options.server, portOf(options), options.ssl ?? undefined, connect, options.callback ?? undefined, settings);
 	}
 
 	/** True while a connection to the broker is up (CONNACK received). */
@@ -187,12 +175,14 @@ export class MQTTClient {
 	 * first byte. Messages already queued come first.
 	 */
 	waitMsg(): Promise<number | undefined> {
-		return wait(this.#link, false);
+		const link = this.#link;
+		return link.delivery.wait(false, link.state === IDLE ? link.notConnected() : undefined);
 	}
 
 	/** As waitMsg, but waits at most about 50 ms; undefined when nothing came. */
 	checkMsg(): Promise<number | undefined> {
-		return wait(this.#link, true);
+		const link = this.#link;
+		return link.delivery.wait(true, link.state === IDLE ? link.notConnected() : undefined);
 	}
 }
 
@@ -213,8 +203,32 @@ function request(link: Link, filters: Data[], grants: number[] | undefined, sing
 	return link.openSession.request(filters, grants, single);
 }
 
-function wait(link: Link, briefly: boolean): Promise<number | undefined> {
-	return link.delivery.wait(briefly, link.state === IDLE ? link.notConnected() : undefined);
+/** The constructor's arguments, positional or by name, as options; the seed's checked. */
+function optionsOf(args: unknown[]): ClientOptions {
+	const first = args[0];
+	const options = (args.length === 1 && typeof first === "object" && first !== null && !isData(first))
+		? first as ClientOptions
+		: { clientId: first, server: args[1], port: args[2], ssl: args[3], user: args[4], password: args[5], keepalive: args[6], callback: args[7] } as ClientOptions;
+	if (!isData(options.clientId))
+		throw new TypeError(`clientId must be a string or binary data, not ${describe(options.clientId)}`);
+	if (typeof options.server !== "string" || !options.server)
+		throw new TypeError(`server must be a host name or IPv4 address, not ${describe(options.server)}`);
+	const ssl = options.ssl;
+	if (ssl !== undefined && ssl !== null && (typeof ssl !== "object" || Array.isArray(ssl)))
+		throw new TypeError(`sslParams must be an object ({} for defaults), not ${describe(ssl)}`);
+	portOf(options);
+	checkOptional(options.user, isData, "user must be a string or binary data", true);
+	checkOptional(options.password, isData, "password must be a string or binary data", false);
+	checkOptional(options.callback, isFunction, "callback must be a function", true);
+	return options;
+}
+
+/** The broker's port: given, or 1883, or 8883 with TLS. */
+function portOf(options: ClientOptions): number {
+	const port = options.port ?? (options.ssl ? 8883 : 1883);
+	if (!Number.isInteger(port) || port < 1 || port > 65535)
+		throw new RangeError(`port must be an integer 1..65535, not ${describe(port)}`);
+	return port;
 }
 
 /** The options beyond the seed, checked; the shared defaults when none is given. */

@@ -163,12 +163,7 @@ export class Connection {
 		if (!(this.#flags & PAUSED))
 			return;
 		this.#flags &= ~PAUSED;
-		try {
-			this.pump();
-		}
-		catch (error) {
-			this.fault(error);
-		}
+		this.onReadable(this.#readable, false);
 	}
 
 	/** Closes the socket; no callback follows. The frame in progress is abandoned. */
@@ -235,43 +230,44 @@ export class Connection {
 		}
 	}
 
-	private onReadable(count: number): void {
+	/**
+	 * `count` bytes are readable (`arrived`: newly, not a resume). Everything
+	 * read is parsed, then more read, until paused or nothing is left. One
+	 * method, not two: the receive path is the deepest (an ESP8266 has 256
+	 * slots of stack).
+	 */
+	private onReadable(count: number, arrived = true): void {
 		if (this.#flags & CLOSED)
 			return;
 		this.#readable = count;
-		if (this.#flags & CLOCKED)
+		if (arrived && (this.#flags & CLOCKED))
 			this.lastReceive = Time.ticks;
 		try {
-			this.pump();
+			const parser = this.#parser;
+			while (!(this.#flags & (PAUSED | CLOSED))) {
+				let input = this.#input;
+				if (input === undefined) {
+					if (this.#readable === 0)
+						return;
+					const bytes = this.#socket.read();
+					this.#readable = 0;
+					if (bytes === undefined)
+						return;
+					input = this.#input = new Uint8Array(bytes);
+					this.#inputStart = 0;
+				}
+				const end = input.length;
+				this.#inputStart = parser.parse(input, this.#inputStart, end);
+				if (this.#inputStart === end) {
+					this.#input = undefined;
+					parser.release();
+				}
+				if (parser.ready && !this.#owner.onPacket(this, parser))	// the parser is its own packet record
+					this.#flags |= PAUSED;
+			}
 		}
 		catch (error) {
 			this.fault(error);
-		}
-	}
-
-	/** Parses what was read, then reads more, until paused or nothing is left. */
-	private pump(): void {
-		const parser = this.#parser, owner = this.#owner;
-		while (!(this.#flags & (PAUSED | CLOSED))) {
-			let input = this.#input;
-			if (input === undefined) {
-				if (this.#readable === 0)
-					return;
-				const bytes = this.#socket.read();
-				this.#readable = 0;
-				if (bytes === undefined)
-					return;
-				input = this.#input = new Uint8Array(bytes);
-				this.#inputStart = 0;
-			}
-			const end = input.length;
-			this.#inputStart = parser.parse(input, this.#inputStart, end);
-			if (this.#inputStart === end) {
-				this.#input = undefined;
-				parser.release();
-			}
-			if (parser.ready && !owner.onPacket(this, parser.packet))
-				this.#flags |= PAUSED;
 		}
 	}
 

@@ -121,10 +121,11 @@ export class Delivery {
 	/** waitMsg (briefly false) and checkMsg (briefly true). `closed`: no packet can come. */
 	wait(briefly: boolean, closed: Error | undefined): Promise<number | undefined> {
 		if (this.#queue?.length) {
-			return new Promise((resolve, reject) => {
-				this.deliverOldest({ resolve, reject });
-				this.#link.resumeReading();
-			});
+			let waiter!: Settle;
+			const delivered = new Promise<number | undefined>((resolve, reject) => { waiter = { resolve, reject }; });
+			this.deliverOldest(waiter);	// outside the executor: frames nest less deep (an ESP8266 has 256 slots of stack)
+			this.#link.resumeReading();
+			return delivered;
 		}
 		if (closed)
 			return Promise.reject(closed);

@@ -9,12 +9,8 @@ import type { Delivery } from "mqtt/delivery";
 
 /** What the handlers reach through: the link's parts and its connection's life. */
 export interface Receiver {
-	/** CONNACK has not come yet on this connection. */
-	readonly awaitingConnack: boolean;
 	readonly session: Session | undefined;
 	readonly delivery: Delivery;
-	/** CONNACK 0: the connection is up. Returns false when reading must wait (the queue is full). */
-	established(sessionPresent: boolean): boolean;
 	/** CONNACK with a refusal. */
 	refused(code: number): void;
 	/** Sends an acknowledgement now if connected. */
@@ -24,17 +20,6 @@ export interface Receiver {
 }
 
 type Handler = (receiver: Receiver, packet: Packet) => boolean;
-
-/** CONNACK: only as the first packet of a connection [MQTT-3.2.0-1]. */
-function connack(receiver: Receiver, packet: Packet): boolean {
-	if (!receiver.awaitingConnack)
-		throw new ProtocolError("unexpected CONNACK");
-	if (packet.returnCode !== 0) {
-		receiver.refused(packet.returnCode);
-		return false;
-	}
-	return receiver.established(packet.sessionPresent);
-}
 
 function publish(receiver: Receiver, packet: Packet): boolean {
 	return receiver.delivery.received(packet);
@@ -72,14 +57,20 @@ function unexpected(receiver: Receiver, packet: Packet): boolean {
 
 /** By packet type, for a connection that is up. The parser lets through only the types a client receives. */
 export const HANDLERS: readonly Handler[] = Object.freeze([
-	unexpected, unexpected, connack, publish, acknowledgement, acknowledgement, pubrel, acknowledgement,
+	unexpected, unexpected, unexpected, publish, acknowledgement, acknowledgement, pubrel, acknowledgement,
 	unexpected, acknowledgement, unexpected, acknowledgement, unexpected, pingresp, unexpected, unexpected
 ]);
 
-/** The first packet of a connection: only CONNACK may come [MQTT-3.2.0-1]. */
-export function handleFirst(receiver: Receiver, packet: Packet): boolean {
+/**
+ * The first packet of a connection: only CONNACK may come [MQTT-3.2.0-1].
+ * True when it accepts the connection: the receiver goes on with
+ * `established` itself, one frame less deep than from here.
+ */
+export function connackAccepts(receiver: Receiver, packet: Packet): boolean {
 	if (packet.type !== CONNACK)
 		throw new ProtocolError(`expected CONNACK, received ${PACKET_NAMES[packet.type]}`);
-	return connack(receiver, packet);
+	if (packet.returnCode === 0)
+		return true;
+	receiver.refused(packet.returnCode);
+	return false;
 }
-

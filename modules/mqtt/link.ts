@@ -16,7 +16,7 @@ import { Connection, type ConnectionOwner, type Endpoint, type SocketClass } fro
 import { Outbox, type Settle, type Sendable } from "mqtt/outbox";
 import { Session } from "mqtt/session";
 import { Delivery, type Callback } from "mqtt/delivery";
-import { HANDLERS, handleFirst, type Receiver } from "mqtt/handlers";
+import { HANDLERS, connackAccepts, type Receiver } from "mqtt/handlers";
 import { KeepAlive } from "mqtt/keepalive";
 import { backoffDelay, type Reconnect } from "mqtt/backoff";
 import { literalAddress, resolveHost } from "mqtt/resolve";
@@ -87,7 +87,6 @@ export class Link implements ConnectionOwner, Receiver {
 	get openSession(): Session { return this.#session ??= new Session(this); }
 	get delivery(): Delivery { return this.#delivery ??= new Delivery(this, this.settings.queueLength, this.settings.push); }
 	private get queue(): Outbox { return this.#outbox ??= new Outbox(); }
-	get awaitingConnack(): boolean { return this.state === CONNECTING || this.state === RECONNECTING; }
 	get resubscribes(): boolean { return this.settings.reconnect !== undefined; }
 	get appWaiting(): boolean { return this.#session?.appWaiting ?? false; }
 	/** publish, subscribe and unsubscribe are taken now, or kept for the reconnect. */
@@ -194,8 +193,8 @@ export class Link implements ConnectionOwner, Receiver {
 			connection.send({ head: new Uint8Array(this.connectPacket), body: undefined });
 	}
 
-	/** CONNACK 0: the session is up. What the session holds goes out again; then what waited. */
-	established(sessionPresent: boolean): boolean {
+	/** CONNACK 0: the session is up. What the session holds goes out again; then what waited. False: the queue is full, reading waits. */
+	private established(sessionPresent: boolean): boolean {
 		const connection = this.connection!;
 		const reconnected = this.state === RECONNECTING;
 		const connecting = this.#connecting;
@@ -262,7 +261,7 @@ export class Link implements ConnectionOwner, Receiver {
 			return HANDLERS[packet.type](this, packet);
 		if (state === DISCONNECTING)
 			return true;	// nothing waits for the broker any more
-		return handleFirst(this, packet);
+		return connackAccepts(this, packet) && this.established(packet.sessionPresent);
 	}
 
 	onDrain(connection: Connection): void {
@@ -280,9 +279,9 @@ export class Link implements ConnectionOwner, Receiver {
 		return this.sending && (this.#outbox?.clear ?? true) && connection!.idle ? connection : undefined;
 	}
 
-	/** A control packet (ack, ping, DISCONNECT): out now if it can go, else behind what waits. */
-	send(frame: Frame, settle: Settle | undefined): void {
-		this.queue.add(this.sending ? this.connection : undefined, frame, settle, undefined, false);
+	/** A control packet (ack, ping): out now if it can go, else behind what waits. */
+	send(frame: Frame): void {
+		this.queue.add(this.sending ? this.connection : undefined, frame, undefined, undefined, false);
 	}
 
 	/** A tracked operation's packet: out when connected; otherwise the session sends it again at resume(). */
@@ -313,7 +312,7 @@ export class Link implements ConnectionOwner, Receiver {
 	}
 
 	sendPing(): void {
-		this.send(this.writer.pingreq(), undefined);
+		this.send(this.writer.pingreq());
 	}
 
 	dead(silence: number): void {
@@ -337,11 +336,19 @@ export class Link implements ConnectionOwner, Receiver {
 		}
 		if (this.outgoing >= this.settings.outgoingLimit)
 			return Promise.reject(this.queueFull());
-		return new Promise((resolve, reject) => this.queue.add(this.sending ? this.connection : undefined, frame, { resolve, reject }, undefined, true));
+		return new Promise((resolve, reject) => {
+			if (this.queue.add(this.sending ? this.connection : undefined, frame, { resolve, reject }, undefined, true))
+				resolve();
+		});
 	}
 
+	/** Resolves once PINGREQ is handed to the socket. */
 	ping(): Promise<void> {
-		return new Promise((resolve, reject) => this.send(this.writer.pingreq(), { resolve, reject }));
+		let settle!: Settle;
+		const pinged = new Promise<void>((resolve, reject) => { settle = { resolve, reject }; });
+		if (this.queue.add(this.sending ? this.connection : undefined, this.writer.pingreq(), settle, undefined, false))
+			settle.resolve();
+		return pinged;
 	}
 
 	/** The queue has room again: read on, in a turn of its own (never inside the app's call). */
@@ -406,20 +413,24 @@ export class Link implements ConnectionOwner, Receiver {
 		this.#outbox?.dropOps();	// packets of tracked operations not yet written stay unwritten: their session has them
 		this.#session?.end(error, !this.cleanSession);
 		this.#delivery?.end(error);
-		return new Promise(resolve => {
-			const finish = () => {
-				if (this.#timer === timer) {
-					Timer.clear(timer);
-					this.#timer = undefined;
-				}
-				connection.close();
-				if (this.connection === connection)
-					this.shutdown(error);
-				resolve();
-			};
-			const timer = this.#timer = Timer.set(finish, this.#timeout);	// a dead broker must not hold disconnect() forever
-			this.send(this.writer.disconnect(), { resolve: finish, reject: finish });
-		});
+		let done!: () => void;
+		const disconnected = new Promise<void>(resolve => { done = resolve; });
+		const finish = () => {
+			if (this.#timer === timer) {
+				Timer.clear(timer);
+				this.#timer = undefined;
+			}
+			connection.close();
+			if (this.connection === connection)
+				this.shutdown(error);
+			done();
+		};
+		const timer = this.#timer = Timer.set(finish, this.#timeout);	// a dead broker must not hold disconnect() forever
+		// Written outside the Promise's executor, and finished at once when it
+		// went whole: frames nest less deep (an ESP8266 has 256 slots of stack).
+		if (this.queue.add(connection, this.writer.disconnect(), { resolve: finish, reject: finish }, undefined, false))
+			finish();
+		return disconnected;
 	}
 
 	/** Back to IDLE: every Promise still pending rejects with `error`; no timer or socket is left. */

@@ -41,10 +41,8 @@ export class Outbox {
 	add(connection: Connection | undefined, frame: Frame, settle: Settle | undefined, op: Sendable | undefined, message: boolean): boolean {
 		if (connection && this.clear && connection.idle) {
 			op?.sent();
-			if (connection.send(frame)) {
-				settle?.resolve();
-				return true;
-			}
+			if (connection.send(frame))
+				return true;	// `settle` is the caller's to settle: not from inside this call, which nests deeper
 			if (message)
 				this.#messages++;
 			this.#current = { head: frame.head, body: frame.body, settle, op, message };

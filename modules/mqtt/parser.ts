@@ -105,25 +105,16 @@ export class PacketParser extends Packet {
 	 */
 	parse(bytes: Uint8Array, start: number, end: number): number {
 		this.ready = false;
-		if (this.#pieces === undefined) {
-			const after = this.parseWhole(bytes, start, end);
-			if (after >= 0) {
-				this.ready = true;
-				return after;
-			}
-		}
-		return this.parsePieces(bytes, start, end);
-	}
-
-	/** A packet all in `bytes[start..end)`: decoded at once. Returns the offset after it, or -1 when it is not all there. */
-	private parseWhole(bytes: Uint8Array, start: number, end: number): number {
-		if (end - start < 2)
-			return -1;
+		if (this.#pieces !== undefined || end - start < 2)
+			return this.parsePieces(bytes, start, end);
+		// A packet all in bytes[start..end) is decoded at once, here rather than
+		// in a call of its own: the receive path is the deepest (an ESP8266 has
+		// 256 slots of stack).
 		this.begin(bytes[start]);
 		let i = start + 1, remaining = 0, shift = 0, byte;
 		do {
 			if (i === end)
-				return -1;
+				return this.parsePieces(bytes, start, end);
 			byte = bytes[i++];
 			remaining += (byte & 0x7F) << shift;
 			shift += 7;
@@ -131,25 +122,26 @@ export class PacketParser extends Packet {
 		if (byte & 0x80)
 			throw overlong();
 		if (end - i < remaining)
-			return -1;
+			return this.parsePieces(bytes, start, end);
 		this.checkLength(remaining, i - start - 1);
-		const packet: Packet = this;
-		if (packet.type !== PUBLISH) {
+		if (this.type !== PUBLISH) {
 			if (remaining)
 				this.decodeBody(bytes, i, remaining);
+			this.ready = true;
 			return i + remaining;
 		}
 		const topicLength = (bytes[i] << 8) | bytes[i + 1];
-		const qos = packet.qos;
+		const qos = this.qos;
 		checkTopicLength(topicLength, remaining - 2, qos);
-		packet.topic = this.topicOf(bytes, i + 2, topicLength);
+		this.topic = this.topicOf(bytes, i + 2, topicLength);
 		let position = i + 2 + topicLength;
 		if (qos) {
-			packet.id = (bytes[position] << 8) | bytes[position + 1];
-			checkPublishId(packet.id);
+			this.id = (bytes[position] << 8) | bytes[position + 1];
+			checkPublishId(this.id);
 			position += 2;
 		}
-		packet.payload = sliceOf(bytes, position, i + remaining - position);
+		this.payload = sliceOf(bytes, position, i + remaining - position);
+		this.ready = true;
 		return i + remaining;
 	}
 

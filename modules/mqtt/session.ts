@@ -238,7 +238,9 @@ export class Session {
 	 * which subscribes again to what it had when no session was found.
 	 */
 	resume(sessionPresent: boolean, reconnected: boolean): void {
-		const previous = this.#operations;
+		// Frames are made here and handed on, not nested in calls: this runs
+		// inside CONNACK's socket callback, the deepest path of a reconnect.
+		const previous = this.#operations, link = this.link;
 		this.#operations = undefined;
 		if (!sessionPresent)
 			this.#awaitingRelease = undefined;
@@ -248,31 +250,31 @@ export class Session {
 				filters.push(subscription.filter);
 				qos.push(subscription.qos);
 			}
-			this.resend(this.nextId(), new Resubscription(filters, qos));
+			const id = this.nextId(), resubscription = new Resubscription(filters, qos);
+			const frame = link.writer.subscribe(id, filters, qos);
+			(this.#operations = new Map()).set(id, resubscription);
+			link.sendOp(frame, resubscription);
 		}
 		this.#resubscribeLost = false;
 		if (!previous)
 			return;
-		for (const [id, operation] of previous) {
-			if (sessionPresent) {
-				this.resend(id, operation);
-				continue;
-			}
-			if (operation.kind === PUBLICATION) {
-				if (operation.stage === RELEASED) {
-					this.#publications--;
-					operation.resolve?.();
-					continue;
+		for (let id of previous.keys()) {
+			const operation = previous.get(id)!;
+			if (!sessionPresent) {
+				if (operation.kind === PUBLICATION) {
+					if (operation.stage === RELEASED) {	// complete: the broker owns it
+						this.#publications--;
+						operation.resolve?.();
+						continue;
+					}
+					operation.stage = QUEUED;
 				}
-				operation.stage = QUEUED;
+				id = this.nextId();
 			}
-			this.resend(this.nextId(), operation);
+			const frame = operation.frame(this, id);
+			(this.#operations ??= new Map()).set(id, operation);
+			link.sendOp(frame, operation);
 		}
-	}
-
-	private resend(id: number, operation: Operation): void {
-		(this.#operations ??= new Map()).set(id, operation);
-		this.link.sendOp(operation.frame(this, id), operation);
 	}
 
 	/** The connection is gone and a reconnect will follow: everything waits for it, but the client's own resubscription, made again then. */

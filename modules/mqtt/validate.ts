@@ -45,9 +45,22 @@ export function checkTopicFilter(filter: Uint8Array): void {
  * 3.1.1 wants well-formed UTF-8 without surrogate code points
  * [MQTT-1.5.3-1] and without U+0000 [MQTT-1.5.3-2]. The check runs on
  * bytes, so that it holds for binary arguments and for XS's encoder alike
- * (ArrayBuffer.fromString turns a lone surrogate into ED A0 80).
+ * (ArrayBuffer.fromString turns a lone surrogate into ED A0 80). ASCII, the
+ * usual topic, takes a loop of two locals: XS gives each local a stack slot.
  */
 export function utf8Fault(bytes: Uint8Array, start: number, end: number): string | undefined {
+	for (let i = start; i < end; i++) {
+		const b = bytes[i];
+		if (b >= 0x80)
+			return multibyteFault(bytes, i, end);
+		if (b === 0)
+			return "contains U+0000";
+	}
+	return undefined;
+}
+
+/** utf8Fault from the first byte above 0x7F on. */
+function multibyteFault(bytes: Uint8Array, start: number, end: number): string | undefined {
 	for (let i = start; i < end;) {
 		const b = bytes[i++];
 		if (b < 0x80) {

@@ -71,40 +71,48 @@ export class PacketWriter {
 	}
 
 	connect(fields: ConnectFields): Frame {
-		// Index loops and no destructuring: XS gives each hidden iterator and
-		// each local a stack slot, and construction runs inside the app's frames.
-		const will = fields.will, user = fields.user, password = fields.password;
+		// Few locals, no destructuring, no for-of: XS gives each local and each
+		// hidden iterator a stack slot, and construction runs inside the app's
+		// frames (an ESP8266 has 256 slots of stack).
 		checkKeepalive(fields.keepalive);
-		if (user !== undefined && password === undefined)
+		if (fields.user !== undefined && fields.password === undefined)
 			throw new TypeError("user name given without password");
-		if (password !== undefined && user === undefined)
+		if (fields.password !== undefined && fields.user === undefined)
 			throw new TypeError("password given without user name");
+		const parts = [stringField(fields.clientId, "client id")];
+		checkText(parts[0], "client id");
 		let flags = fields.cleanSession ? CLEAN_SESSION : 0;
-		const parts = [stringField(fields.clientId, "client id", UTF8)];
+		const will = fields.will;
 		if (will) {
 			checkQoS(will.qos, "will QoS");
 			flags |= 0x04 | (will.qos << 3) | (will.retain ? 0x20 : 0);
-			parts.push(topicNameField(will.topic, "will topic"), stringField(will.message, "will message", BINARY));
+			parts.push(topicNameField(will.topic, "will topic"), stringField(will.message, "will message"));	// the will message is binary
 		}
-		if (user !== undefined) {
+		if (fields.user !== undefined) {
 			flags |= 0x80;
-			parts.push(stringField(user, "user name", UTF8));
+			parts.push(stringField(fields.user, "user name"));
+			checkText(parts[parts.length - 1], "user name");
 		}
-		if (password !== undefined) {
+		if (fields.password !== undefined) {
 			flags |= 0x40;
-			parts.push(stringField(password, "password", BINARY));	// binary data in MQTT 3.1.1 (3.1.3.5)
+			parts.push(stringField(fields.password, "password"));	// binary data in MQTT 3.1.1 (3.1.3.5)
 		}
-		let remaining = PROTOCOL.length + 3;
-		for (let i = 0; i < parts.length; i++)
+		return this.connectPacket(flags, fields.keepalive, parts);
+	}
+
+	/** CONNECT's bytes: the fixed header, the protocol name and level, the flags, the keep-alive, then the fields. */
+	private connectPacket(flags: number, keepalive: number, parts: Uint8Array[]): Frame {
+		let remaining = PROTOCOL.length + 3, i;
+		for (i = 0; i < parts.length; i++)
 			remaining += parts[i].length;
 		const packet = this.begin(CONNECT << 4, remaining, remaining);
 		let position = packet.length - remaining;
-		for (let i = 0; i < PROTOCOL.length; i++)
+		for (i = 0; i < PROTOCOL.length; i++)
 			packet[position++] = PROTOCOL[i];
 		packet[position++] = flags;
-		packet[position++] = fields.keepalive >> 8;
-		packet[position++] = fields.keepalive & 0xFF;
-		for (let i = 0; i < parts.length; i++) {
+		packet[position++] = keepalive >> 8;
+		packet[position++] = keepalive & 0xFF;
+		for (i = 0; i < parts.length; i++) {
 			packet.set(parts[i], position);
 			position += parts[i].length;
 		}
@@ -152,7 +160,16 @@ export class PacketWriter {
 		checkQoS(qos, "QoS");
 		if (qos)
 			checkPacketId(id);
-		const field = this.publishTopic(topic);
+		// The topic's field: from the cache, else made here (not in a call of
+		// its own: the publish path runs inside the app's frames, and an
+		// ESP8266 has 256 slots of stack) and then remembered.
+		const cache = this.#topics;
+		let field = cache === undefined ? undefined : topic === cache.text0 ? cache.field0 : topic === cache.text1 ? cache.field1 : undefined;
+		if (field === undefined) {
+			field = topicNameField(topic, "topic");
+			if (typeof topic === "string")
+				this.remember(topic, field);
+		}
 		let body: Uint8Array;
 		if (payload instanceof Uint8Array)
 			body = payload;
@@ -256,21 +273,13 @@ export class PacketWriter {
 		return { head, body };
 	}
 
-	/** The topic field of a PUBLISH, from the cache when it is one of the last two strings. */
-	private publishTopic(topic: Data): Uint8Array {
-		if (typeof topic !== "string")
-			return topicNameField(topic, "topic");
+	/** A publish topic given as a string, and its field: the newest of the two the cache keeps. */
+	private remember(topic: string, field: Uint8Array): void {
 		const cache = this.#topics ??= { text0: undefined, field0: undefined, text1: undefined, field1: undefined };
-		if (topic === cache.text0)
-			return cache.field0!;
-		if (topic === cache.text1)
-			return cache.field1!;
-		const field = topicNameField(topic, "topic");
 		cache.text1 = cache.text0;	// the newest in front, the older one kept
 		cache.field1 = cache.field0;
 		cache.text0 = topic;
 		cache.field0 = field;
-		return field;
 	}
 }
 
@@ -281,16 +290,8 @@ interface TopicCache {
 	field1: Uint8Array | undefined;
 }
 
-// What a string field holds: binary data (the will message, the password), or a UTF-8 string.
-const BINARY = false, UTF8 = true;
-
-/**
- * A length-prefixed field: strings as UTF-8, bytes as they are. A UTF-8
- * string field must be well-formed, without U+0000 [MQTT-1.5.3-1,
- * MQTT-1.5.3-2]; checked on the bytes, so that binary arguments and XS's
- * encoder (a lone surrogate becomes ED A0 80) are held to it alike.
- */
-function stringField(value: Data, what: string, utf8: boolean): Uint8Array {
+/** A length-prefixed field: strings as UTF-8, bytes as they are (binary data: the will message, the password). */
+function stringField(value: Data, what: string): Uint8Array {
 	let bytes: Uint8Array;
 	if (typeof value === "string") {
 		if (value.length > MAX_STRING_BYTES)
@@ -305,11 +306,6 @@ function stringField(value: Data, what: string, utf8: boolean): Uint8Array {
 	const length = bytes.length;
 	if (length > MAX_STRING_BYTES)
 		throw tooLong(what, length);
-	if (utf8) {
-		const fault = utf8Fault(bytes, 0, length);
-		if (fault)
-			throw new TypeError(`${what} ${fault}`);
-	}
 	const field = new Uint8Array(2 + length);
 	field[0] = length >> 8;
 	field[1] = length & 0xFF;
@@ -317,16 +313,29 @@ function stringField(value: Data, what: string, utf8: boolean): Uint8Array {
 	return field;
 }
 
+/**
+ * A UTF-8 string field must be well-formed, without U+0000 [MQTT-1.5.3-1,
+ * MQTT-1.5.3-2]: checked on the field's bytes, so that binary arguments and
+ * XS's encoder (a lone surrogate becomes ED A0 80) are held to it alike.
+ * Called after stringField, not from it: construction runs inside the app's
+ * frames, and an ESP8266 has 256 slots of stack.
+ */
+function checkText(field: Uint8Array, what: string): void {
+	const fault = utf8Fault(field, 2, field.length);
+	if (fault)
+		throw new TypeError(`${what} ${fault}`);
+}
+
 /** A topic name for PUBLISH or the will: not empty, no wildcard, UTF-8 without U+0000. */
 function topicNameField(topic: Data, what: string): Uint8Array {
-	const field = stringField(topic, what, BINARY);
+	const field = stringField(topic, what);
+	const fault = utf8Fault(field, 2, field.length);	// not through checkText: one frame less on the publish path
+	if (fault)
+		throw new TypeError(`${what} ${fault}`);
 	if (field.length === 2)
 		throw new TypeError(`${what} is empty`);
 	if (field.indexOf(0x2B, 2) >= 0 || field.indexOf(0x23, 2) >= 0)
 		throw new TypeError(`${what} contains a wildcard (+ or #); wildcards are only for subscriptions`);
-	const fault = utf8Fault(field, 2, field.length);
-	if (fault)
-		throw new TypeError(`${what} ${fault}`);
 	return field;
 }
 
@@ -337,11 +346,9 @@ function filterFields(filters: readonly Data[], qos: readonly number[] | undefin
 	for (let i = 0; i < filters.length; i++) {
 		if (qos)
 			checkQoS(qos[i], "QoS");
-		const field = stringField(filters[i], "topic filter", BINARY);
+		const field = stringField(filters[i], "topic filter");
 		checkTopicFilter(field.subarray(2));
-		const fault = utf8Fault(field, 2, field.length);
-		if (fault)
-			throw new TypeError(`topic filter ${fault}`);
+		checkText(field, "topic filter");
 		total += field.length + (qos ? 1 : 0);
 		if (total > MAX_REMAINING_LENGTH)
 			throw tooLarge(total);
