@@ -575,8 +575,9 @@ test('writer: remaining length 2,097,151 is written, 2,097,152 is refused', () =
 
 function fixedReceived() {
 	const small = [];
+	// A refusal carries session present 0 [MQTT-3.2.2-4].
 	for (const sessionPresent of [false, true])
-		for (let returnCode = 0; returnCode <= 5; returnCode++)
+		for (let returnCode = 0; returnCode <= (sessionPresent ? 0 : 5); returnCode++)
 			small.push({ cmd: 'connack', sessionPresent, returnCode });
 	for (const qos of [0, 1, 2])
 		for (const retain of [false, true])
@@ -772,7 +773,7 @@ test('property: random writer PUBLISH and acknowledgements parse with our parser
 });
 
 const receivedArb = fc.oneof(
-	{ weight: 1, arbitrary: fc.record({ sessionPresent: fc.boolean(), returnCode: fc.integer({ min: 0, max: 5 }) }).map(o => ({ cmd: 'connack', ...o })) },
+	{ weight: 1, arbitrary: fc.record({ sessionPresent: fc.boolean(), returnCode: fc.integer({ min: 0, max: 5 }) }).map(o => ({ cmd: 'connack', ...o, sessionPresent: o.sessionPresent && o.returnCode === 0 })) },	// [MQTT-3.2.2-4]
 	{ weight: 6, arbitrary: fc.record({
 		topic: topicArb,
 		payload: bytesArb.map(b => Buffer.from(b)),
@@ -868,6 +869,8 @@ const MALFORMED = [
 	['CONNACK flags 0x02', [0x20, 0x02, 0x02, 0x00], 3, /CONNACK acknowledge flags 0x2 have reserved bits set/],
 	['CONNACK flags 0x80', [0x20, 0x02, 0x80, 0x00], 3, /CONNACK acknowledge flags 0x80 have reserved bits set/],
 	['CONNACK flags 0xFF', [0x20, 0x02, 0xFF, 0x00], 3, /CONNACK acknowledge flags 0xff have reserved bits set/],
+	['CONNACK refusal with session present 1', [0x20, 0x02, 0x01, 0x05], 3, /CONNACK refuses \(return code 5\) with session present 1 \(MQTT-3\.2\.2-4\)/],
+	['PUBLISH QoS 0 with DUP', [0x38, 0x04, 0x00, 0x01, T('t'), T('x')], 0, /PUBLISH with QoS 0 and DUP set \(MQTT-3\.3\.1-2\)/],
 	// A received topic name: no wildcard [MQTT-3.3.2-2], UTF-8 well-formed [MQTT-1.5.3-1], no U+0000 [MQTT-1.5.3-2].
 	['PUBLISH topic with +', [0x30, 0x05, 0x00, 0x03, T('a'), T('/'), T('+')], 6, /PUBLISH topic contains a wildcard \(\+ or #\)/],
 	['PUBLISH topic #', [0x30, 0x03, 0x00, 0x01, T('#')], 4, /PUBLISH topic contains a wildcard/],

@@ -103,7 +103,8 @@ const payloadArb = fc.oneof(
 /** mqtt-packet objects of every packet a client may receive; `id` is a packet id (or, for the client fuzz, a reference). */
 function receivedPacketArb(id, { connack = 1, scale = 1 } = {}) {
 	return fc.oneof(
-		{ weight: connack, arbitrary: fc.record({ cmd: fc.constant('connack'), returnCode: fc.constantFrom(0, 1, 2, 3, 4, 5), sessionPresent: fc.boolean() }) },
+		{ weight: connack, arbitrary: fc.record({ cmd: fc.constant('connack'), returnCode: fc.constantFrom(0, 1, 2, 3, 4, 5), sessionPresent: fc.boolean() })
+			.map(o => ({ ...o, sessionPresent: o.sessionPresent && o.returnCode === 0 })) },	// a refusal carries session present 0 [MQTT-3.2.2-4]
 		{ weight: 5 * scale, arbitrary: fc.record({ topic: topicArb, payload: payloadArb, qos: fc.constantFrom(0, 1, 2), retain: fc.boolean(), dup: fc.boolean(), messageId: id })
 			.map(o => ({ cmd: 'publish', ...o, dup: o.qos > 0 && o.dup, messageId: o.qos ? o.messageId : undefined })) },
 		{ weight: 4 * scale, arbitrary: fc.record({ cmd: fc.constantFrom('puback', 'pubrec', 'pubrel', 'pubcomp', 'unsuback'), messageId: id }) },

@@ -48,6 +48,7 @@ interface Waiter extends Settle {
 }
 
 const CHECK_MSG_WAIT = 50;	// ms, as the seed's select() in check_msg
+const NOTHING = Symbol();	// no exception was thrown (an app may throw undefined)
 
 export class Delivery {
 	readonly #link: DeliveryLink;
@@ -189,20 +190,20 @@ export class Delivery {
 	/**
 	 * Calls the callback, then acknowledges (QoS 1: PUBACK; QoS 2: PUBREC, and
 	 * the id is accepted until PUBREL), then settles a waiter with the first
-	 * byte. A callback that throws leaves the message unacknowledged: the
-	 * waiter rejects with its exception, or without a waiter (push mode) the
-	 * exception goes on to the host, as any callback's would.
+	 * byte. The message is acknowledged even when the callback throws: the
+	 * app had it, and a client acknowledges whatever it does with a message
+	 * [MQTT-4.5.0-2]. The exception then rejects the waiter, or without a
+	 * waiter (push mode) goes on to the host, as any callback's would.
 	 */
 	private deliver(message: Message, waiter: Settle | undefined): void {
-		const link = this.#link, callback = link.callback, id = message.id, flags = message.flags;
+		const link = this.#link, callback = link.callback, id = message.id;
+		let thrown: unknown = NOTHING;
 		if (callback) {
 			try {
 				callback(message.topic, message.payload);
 			}
 			catch (error) {
-				if (waiter)
-					return waiter.reject(error as Error);
-				throw fromApp(error);
+				thrown = error;
 			}
 		}
 		if (id) {
@@ -213,6 +214,11 @@ export class Delivery {
 			else if (message.carried || !link.acknowledge(PUBACK, id))
 				(this.#unacknowledged ??= new Set()).add(id);
 		}
-		waiter?.resolve((PUBLISH << 4) | flags);
+		if (thrown === NOTHING)
+			waiter?.resolve((PUBLISH << 4) | message.flags);
+		else if (waiter)
+			waiter.reject(thrown as Error);
+		else
+			throw fromApp(thrown);
 	}
 }

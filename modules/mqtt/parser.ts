@@ -251,8 +251,12 @@ export class PacketParser extends Packet {
 			throw new ProtocolError(type === 0 || type === 15 ? `${PACKET_NAMES[type]} is not a packet` : `a client never receives ${PACKET_NAMES[type]}`);
 		if (expected >= 0 && flags !== expected)
 			throw new ProtocolError(`wrong fixed-header flags 0x${flags.toString(16)} for ${PACKET_NAMES[type]}`);
-		if (type === PUBLISH && (flags & 0x06) === 0x06)
-			throw new ProtocolError("PUBLISH with QoS 3");
+		if (type === PUBLISH) {
+			if ((flags & 0x06) === 0x06)
+				throw new ProtocolError("PUBLISH with QoS 3");
+			if ((flags & 0x0E) === 0x08)
+				throw new ProtocolError("PUBLISH with QoS 0 and DUP set (MQTT-3.3.1-2)");
+		}
 		this.type = type;
 		this.flags = flags;
 		this.id = 0;
@@ -370,6 +374,8 @@ export class PacketParser extends Packet {
 				throw new ProtocolError(`CONNACK acknowledge flags 0x${flags.toString(16)} have reserved bits set`);
 			packet.sessionPresent = (flags & 1) === 1;
 			packet.returnCode = bytes[offset + 1];
+			if (packet.returnCode !== 0 && packet.sessionPresent)
+				throw new ProtocolError(`CONNACK refuses (return code ${packet.returnCode}) with session present 1 (MQTT-3.2.2-4)`);
 			return;
 		}
 		const id = (bytes[offset] << 8) | bytes[offset + 1];
