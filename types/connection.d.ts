@@ -60,9 +60,13 @@ export declare class Connection {
     /** Writes as much of the frame in progress as the window allows. */
     private continue;
     private onWritable;
+    /**
+     * `count` bytes are readable (`arrived`: newly, not a resume). Everything
+     * read is parsed, then more read, until paused or nothing is left. One
+     * method, not two: the receive path is the deepest (an ESP8266 has 256
+     * slots of stack).
+     */
     private onReadable;
-    /** Parses what was read, then reads more, until paused or nothing is left. */
-    private pump;
     /**
      * What a socket callback caught. A protocol error closes the connection
      * with its name; the app's own exception goes on to the host (as any

@@ -45,9 +45,10 @@ export declare class Delivery {
     /**
      * Calls the callback, then acknowledges (QoS 1: PUBACK; QoS 2: PUBREC, and
      * the id is accepted until PUBREL), then settles a waiter with the first
-     * byte. A callback that throws leaves the message unacknowledged: the
-     * waiter rejects with its exception, or without a waiter (push mode) the
-     * exception goes on to the host, as any callback's would.
+     * byte. The message is acknowledged even when the callback throws: the
+     * app had it, and a client acknowledges whatever it does with a message
+     * [MQTT-4.5.0-2]. The exception then rejects the waiter, or without a
+     * waiter (push mode) goes on to the host, as any callback's would.
      */
     private deliver;
 }

@@ -2,7 +2,7 @@ import type { Data } from "mqtt/bytes";
 import { PacketWriter, type Frame } from "mqtt/writer";
 import type { Packet } from "mqtt/parser";
 import { Connection, type ConnectionOwner, type SocketClass } from "mqtt/connection";
-import { type Settle, type Sendable } from "mqtt/outbox";
+import { type Sendable } from "mqtt/outbox";
 import { Session } from "mqtt/session";
 import { Delivery, type Callback } from "mqtt/delivery";
 import { type Receiver } from "mqtt/handlers";
@@ -40,7 +40,6 @@ export declare class Link implements ConnectionOwner, Receiver {
     get openSession(): Session;
     get delivery(): Delivery;
     private get queue();
-    get awaitingConnack(): boolean;
     get resubscribes(): boolean;
     get appWaiting(): boolean;
     /** publish, subscribe and unsubscribe are taken now, or kept for the reconnect. */
@@ -61,8 +60,8 @@ export declare class Link implements ConnectionOwner, Receiver {
     private loadTLS;
     private dial;
     onOpen(connection: Connection): void;
-    /** CONNACK 0: the session is up. What the session holds goes out again; then what waited. */
-    established(sessionPresent: boolean): boolean;
+    /** CONNACK 0: the session is up. What the session holds goes out again; then what waited. False: the queue is full, reading waits. */
+    private established;
     /** CONNACK with a refusal: connect() rejects with it; a reconnect stops, unless the broker is only unavailable for now. */
     refused(code: number): void;
     /** A connection attempt failed: the app's connect() rejects, or the next reconnect is scheduled. */
@@ -73,8 +72,8 @@ export declare class Link implements ConnectionOwner, Receiver {
     private get sending();
     /** The connection, when a packet may go straight out: sending allowed, nothing queued, the socket free. */
     private sendsNow;
-    /** A control packet (ack, ping, DISCONNECT): out now if it can go, else behind what waits. */
-    send(frame: Frame, settle: Settle | undefined): void;
+    /** A control packet (ack, ping): out now if it can go, else behind what waits. */
+    send(frame: Frame): void;
     /** A tracked operation's packet: out when connected; otherwise the session sends it again at resume(). */
     sendOp(frame: Frame, op: Sendable): void;
     /** PUBACK, PUBREC, PUBREL or PUBCOMP, when connected. */
@@ -91,6 +90,7 @@ export declare class Link implements ConnectionOwner, Receiver {
      * counts against outgoingLimit.
      */
     publish(topic: Data, msg: Data, retain: boolean): Promise<void>;
+    /** Resolves once PINGREQ is handed to the socket. */
     ping(): Promise<void>;
     /** The queue has room again: read on, in a turn of its own (never inside the app's call). */
     resumeReading(): void;

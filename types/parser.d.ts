@@ -38,8 +38,6 @@ export declare class PacketParser extends Packet {
      * then unusable until `reset`.
      */
     parse(bytes: Uint8Array, start: number, end: number): number;
-    /** A packet all in `bytes[start..end)`: decoded at once. Returns the offset after it, or -1 when it is not all there. */
-    private parseWhole;
     /** The state machine, for a packet that comes in pieces. */
     private parsePieces;
     private complete;

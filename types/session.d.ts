@@ -47,7 +47,6 @@ export declare class Session {
      * which subscribes again to what it had when no session was found.
      */
     resume(sessionPresent: boolean, reconnected: boolean): void;
-    private resend;
     /** The connection is gone and a reconnect will follow: everything waits for it, but the client's own resubscription, made again then. */
     suspend(): void;
     /** connect(true): nothing of the old session is sent or kept [MQTT-3.1.2-6]. */

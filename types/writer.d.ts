@@ -27,6 +27,8 @@ export declare class PacketWriter {
     /** `inlineLimit`: packets whose remaining length is up to this are assembled whole. */
     constructor(inlineLimit?: number);
     connect(fields: ConnectFields): Frame;
+    /** CONNECT's bytes: the fixed header, the protocol name and level, the flags, the keep-alive, then the fields. */
+    private connectPacket;
     /**
      * The CONNECT `packet` (one this writer made) again, with `will` (or none):
      * its client id, keep-alive, user name and password are read back from it,
@@ -55,6 +57,6 @@ export declare class PacketWriter {
      */
     private begin;
     private finish;
-    /** The topic field of a PUBLISH, from the cache when it is one of the last two strings. */
-    private publishTopic;
+    /** A publish topic given as a string, and its field: the newest of the two the cache keeps. */
+    private remember;
 }
