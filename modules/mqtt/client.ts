@@ -231,26 +231,31 @@ function portOf(options: ClientOptions): number {
 	return port;
 }
 
-/** The options beyond the seed, checked; the shared defaults when none is given. */
+/**
+ * The options beyond the seed, checked: an object that holds only those
+ * that differ from the defaults and finds the others on its prototype, the
+ * shared defaults (in ROM on a device), so that an option costs the heap a
+ * slot only when it is given.
+ */
 function settingsOf(options: ClientOptions): Settings {
-	const { queueLength, maxPacketSize, outgoingLimit, reconnect, onConnect, onDisconnect, TLS } = options;
 	const push = options.push ?? false;
 	checkBoolean(push, "push");
-	const settings: Settings = {
+	const given: Record<string, unknown> = {
 		push,
 		// A CONNACK is 4 bytes; MQTT's largest packet is 268,435,460.
-		maxPacketSize: integerIn(maxPacketSize, DEFAULTS.maxPacketSize, 4, 268_435_460, "maxPacketSize"),
-		outgoingLimit: integerIn(outgoingLimit, DEFAULTS.outgoingLimit, 1, 65_535, "outgoingLimit"),
-		queueLength: integerIn(queueLength, DEFAULTS.queueLength, 1, 65_535, "queueLength"),
-		reconnect: reconnectOption(reconnect),
-		onConnect: optionalFunction(onConnect, "onConnect"),
-		onDisconnect: optionalFunction(onDisconnect, "onDisconnect"),
-		TLS: TLS ?? undefined
+		maxPacketSize: integerIn(options.maxPacketSize, DEFAULTS.maxPacketSize, 4, 268_435_460, "maxPacketSize"),
+		outgoingLimit: integerIn(options.outgoingLimit, DEFAULTS.outgoingLimit, 1, 65_535, "outgoingLimit"),
+		queueLength: integerIn(options.queueLength, DEFAULTS.queueLength, 1, 65_535, "queueLength"),
+		reconnect: reconnectOption(options.reconnect),
+		onConnect: optionalFunction(options.onConnect, "onConnect"),
+		onDisconnect: optionalFunction(options.onDisconnect, "onDisconnect"),
+		TLS: options.TLS ?? undefined
 	};
-	for (const key in settings)
-		if (settings[key as keyof Settings] !== DEFAULTS[key as keyof Settings])
-			return Object.freeze(settings);
-	return DEFAULTS;
+	let settings: object | undefined;
+	for (const key in given)	// defined, not assigned: DEFAULTS is frozen, and assigning a name it has would throw (the override mistake)
+		if (given[key] !== DEFAULTS[key as keyof Settings])
+			Object.defineProperty(settings ??= Object.create(DEFAULTS), key, { value: given[key], enumerable: true });
+	return settings ? Object.freeze(settings) as Settings : DEFAULTS;
 }
 
 function isFunction(value: unknown): boolean {

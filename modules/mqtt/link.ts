@@ -46,7 +46,6 @@ const RETRY_REFUSED = 3;
 // of the modules in it, and a build without TLS has no declaration for it.
 const TLS_MODULE: string = "embedded:io/socket/tcp/tls";
 let loadedTLS: SocketClass | undefined;		// one for every client of the app
-let resolved: Promise<void> | undefined;	// what a QoS 0 publish written at once returns: one for every publish
 
 export class Link implements ConnectionOwner, Receiver {
 	readonly server: string;
@@ -72,6 +71,10 @@ export class Link implements ConnectionOwner, Receiver {
 	#connecting: Settle | undefined;	// the app's connect(), while it is pending
 	#timeout = 5000;
 	#retries = 0;				// failed reconnection attempts in a row
+	// What a QoS 0 publish written at once returns: one settled Promise for
+	// them all (a new one per publish makes XS 27 slots of garbage). This
+	// client's own, so that it goes with the client.
+	#resolved: Promise<void> | undefined;
 
 	constructor(server: string, port: number, ssl: Record<string, unknown> | undefined, connectPacket: ArrayBuffer, callback: Callback | undefined, settings: Settings) {
 		this.server = server;
@@ -331,7 +334,7 @@ export class Link implements ConnectionOwner, Receiver {
 		const connection = this.sendsNow();
 		if (connection) {
 			if (connection.send(frame))
-				return resolved ??= Promise.resolve();
+				return this.#resolved ??= Promise.resolve();
 			return new Promise((resolve, reject) => this.queue.begun({ resolve, reject }));
 		}
 		if (this.outgoing >= this.settings.outgoingLimit)
