@@ -165,6 +165,7 @@ for (const push of [false, true]) {
 		})));
 }
 
+// Each PUBREC is answered by PUBREL with its id [MQTT-4.3.3-1], and each publish completes on PUBCOMP.
 test('[MQTT-4.6.0-4] PUBRELs go in the order the PUBRECs arrived (third, first, second), each with the id of its PUBREC [MQTT-2.3.1-6]', () => {
 	let published = [];
 	return withScripted({
@@ -263,6 +264,7 @@ for (const [qos, answer] of [[1, 'puback'], [2, 'pubrec']]) {
 
 // ---- What the client sends ----
 
+// The QoS 1 publish's resend carries DUP 1 [MQTT-3.3.1-1]: the test sees the flag.
 test('[MQTT-3.3.1-2] [MQTT-4.3.1-1] every QoS 0 PUBLISH the client sends has DUP 0: before a lost connection, queued while reconnecting, and after, while a QoS 1 publish is resent with DUP 1', () =>
 	withScripted({
 		connect(session) { session.send({ cmd: 'connack', returnCode: 0, sessionPresent: session.index > 0 }); },
@@ -302,7 +304,7 @@ test('[MQTT-1.5.3-3] on XS, U+FEFF at the head of a topic or filter goes out as 
 
 // ---- Sessions ----
 
-test('[MQTT-3.1.2-6] with `reconnect` and clean session 1, nothing of the old session is reused: the QoS 1 publish awaiting PUBACK goes out as a new message (DUP 0), no PUBREL for the QoS 2 one past PUBREC; each connection starts with CONNECT [MQTT-3.1.0-1]', () =>
+test('[MQTT-3.1.2-6] with the reconnect option and clean session 1, nothing of the old session is reused: the QoS 1 publish awaiting PUBACK goes out as a new message (DUP 0), no PUBREL for the QoS 2 one past PUBREC; each connection starts with CONNECT [MQTT-3.1.0-1]', () =>
 	withScripted({
 		publish(session, packet) {
 			if (session.index > 0)
