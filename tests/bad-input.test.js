@@ -16,6 +16,9 @@
 //
 // A known library bug would be a test marked { todo: 'library bug: ...' }
 // that asserts the documented behaviour; the nine this suite found are fixed.
+//
+// MQTT 3.1.1 statements the rows check (tests/conformance.md) are named
+// beside them.
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -155,6 +158,7 @@ for (const bad of [V.number, V.true, V.object, V.array, V.function, V.symbol])
 for (const bad of [V.number, V.true, V.object, V.array, V.function, V.symbol])
 	add(`new MQTTClient: password ${bad.label} (not echoed)`, 'new MQTTClient', ['bad-input', SERVER, 1883, null, 'user', bad.spec], throws('TypeError', 'password must be a string or binary data'), once);
 add('new MQTTClient: user without password', 'new MQTTClient', ['bad-input', SERVER, 1883, null, 'user'], throws('TypeError', 'user name given without password'), once);
+// No password without a user name [MQTT-3.1.2-22].
 add('new MQTTClient: password without user', 'new MQTTClient', ['bad-input', SERVER, 1883, null, null, 'secret'], throws('TypeError', 'password given without user name'), once);
 add('new MQTTClient: user of 65,536 bytes', 'new MQTTClient', ['bad-input', SERVER, 1883, null, bytes(65536, 'ArrayBuffer'), 'p'], throws('RangeError', 'user name is 65536 bytes long; the limit is 65535'), once);
 add('new MQTTClient: password of 65,536 bytes', 'new MQTTClient', ['bad-input', SERVER, 1883, null, 'u', bytes(65536)], throws('RangeError', 'password is 65536 bytes long; the limit is 65535'), once);
@@ -220,6 +224,9 @@ const TOO_LATE = throws('Error', 'setLastWill must be called before connect()');
 const will = (name, args, error) => add(`setLastWill: ${name}`, 'setLastWill', args, { idle: error, disconnected: error, connected: TOO_LATE });
 for (const bad of NOT_DATA)
 	will(`topic ${bad.label}`, [bad.spec, 'm'], throws('TypeError', 'will topic must be a string or binary data'));
+// The will topic is a topic name: not empty [MQTT-4.7.3-1], no wildcard
+// [MQTT-3.3.2-2] [MQTT-4.7.1-1], no U+0000 [MQTT-1.5.3-2] [MQTT-4.7.3-2], at
+// most 65,535 bytes [MQTT-4.7.3-3]; its QoS never 3 [MQTT-3.1.2-14].
 for (const [label, topic] of [['""', ''], ['empty bytes', bytes(0)]])
 	will(`topic ${label}`, [topic, 'm'], throws('TypeError', 'will topic is empty'));
 for (const topic of ['+', '#', 'a/+', 'a/#', 'sp+rt'])
@@ -243,6 +250,9 @@ for (const bad of NOT_TIMEOUT)
 add('connect() when connected', 'connect', [], rejects('Error', 'already connected'), { states: ['connected'] });
 
 // publish: topic, message, retain and QoS; argument errors throw before the state is looked at.
+// A topic name: not empty [MQTT-4.7.3-1], no wildcard [MQTT-3.3.2-2]
+// [MQTT-4.7.1-1], no U+0000 [MQTT-1.5.3-2] [MQTT-4.7.3-2], at most 65,535
+// bytes [MQTT-4.7.3-3]; QoS never 3 [MQTT-3.3.1-4].
 const publish = (name, args, error, extra = {}) => {
 	const qos = args[3] ?? 0;
 	add(`publish: ${name}`, 'publish', args, error, extra);
@@ -276,6 +286,10 @@ for (const bad of [...NOT_QOS, v('[1]', [1])])
 add('publish: valid, not connected', 'publish', ['t', 'm', false, 1], NOT_CONNECTED, { states: ['idle', 'disconnected'] });
 
 // subscribe (the client has a callback): filters, arrays of filters, QoS and arrays of QoS.
+// A filter: not empty [MQTT-4.7.3-1], '#' alone and last [MQTT-4.7.1-2], '+'
+// a whole level [MQTT-4.7.1-3], no U+0000 [MQTT-1.5.3-2] [MQTT-4.7.3-2], at
+// most 65,535 bytes [MQTT-4.7.3-3]; at least one filter [MQTT-3.8.3-3]
+// [MQTT-3.10.3-2]; QoS never 3 [MQTT-3.8.3-4].
 const FILTER_ERRORS = [
 	['""', '', throws('TypeError', 'topic filter is empty')],
 	['empty bytes', bytes(0), throws('TypeError', 'topic filter is empty')],
@@ -419,6 +433,7 @@ describe('a call that throws or rejects sends nothing (XS, a scripted broker rec
 		}));
 	});
 
+	// DISCONNECT is the last packet the broker gets [MQTT-3.14.4-2].
 	test('while connected: between the markers that follow each call, no packet', () => {
 		const { results, sessions } = recorded.connected;
 		assert.equal(sessions.length, 1, 'one connection for the whole table');
@@ -439,6 +454,7 @@ describe('a call that throws or rejects sends nothing (XS, a scripted broker rec
 		assert.ok(checked >= 200, `${checked} failing calls checked`);
 	});
 
+	// Each connection starts with CONNECT [MQTT-3.1.0-1] and ends with DISCONNECT [MQTT-3.14.4-2].
 	for (const state of ['idle', 'disconnected']) {
 		test(`${state === 'idle' ? 'before connect' : 'after disconnect'}: no connection is opened by a bad call; each next connect carries only its marker`, () => {
 			const { results, sessions } = recorded[state];
@@ -580,6 +596,7 @@ describe('twice in a row, and calls between states (XS, aedes)', () => {
 });
 
 describe('state is not corrupted by a bad call (XS, a scripted broker recording every packet)', () => {
+	// Each CONNECT carries its will [MQTT-3.1.2-9].
 	test('a bad setLastWill keeps the last good will; after disconnect a new will is taken; each CONNECT carries the right one', () => withBroker(() => startScripted(), async broker => {
 		const result = await runCase(SCENARIO, 'lastWillStates', { port: broker.port, tag: 'will', mode: 'marker' });
 		assert.equal(result.first, 'return undefined');
@@ -600,6 +617,7 @@ describe('long strings (XS)', () => {
 	// Header strings are encoded by the native ArrayBuffer.fromString, in linear
 	// time (a charCodeAt loop was quadratic on XS: 1.8 s for 65,535
 	// characters); the cost itself is for benchmarks, not for a timed test.
+	// A topic name encodes to at most 65,535 bytes [MQTT-4.7.3-3].
 	test('a string argument past the limit is refused, and one at the limit is sent', () => withBroker(startAedes, async broker => {
 		const costs = await runCase(SCENARIO, 'stringCosts', { port: broker.port, tag: 'strings' }, { timeout: 300_000 });
 		assert.equal(costs['publish, topic of 65,536 characters'].outcome, 'throw RangeError: topic is 65536 bytes long; the limit is 65535');

@@ -1,5 +1,6 @@
 // MQTTClient, the seed's API row by row (shared/docs/api.md), on XS through
-// the simulator host, against aedes and against mosquitto.
+// the simulator host, against aedes and against mosquitto. Statement ids are
+// MQTT 3.1.1's (tests/conformance.md).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
@@ -11,6 +12,7 @@ import { runCase, runScenario, until } from './helpers/xs.js';
 const API = 'tests/scenarios/client/api.js';
 const api = (name, params, options) => runCase(API, name, params, options);
 
+// Among the argument errors: a password without a user name [MQTT-3.1.2-22].
 test('constructor: positional and options forms; each argument error throws at once', async () => {
   const result = await api('construct');
   assert.equal(result.positional, 'ok');
@@ -64,6 +66,7 @@ test('connect rejects when the host name does not resolve', async () => {
   assert.deepEqual(result.after, { timers: 0, sockets: 0 });
 });
 
+// The first packet the server gets is CONNECT [MQTT-3.1.0-1].
 test('connect rejects with a timeout when no CONNACK comes (a silent server)', async () => {
   const silent = await startScripted({ connect() {} });
   try {
@@ -99,6 +102,7 @@ for (const [name, start, refusal] of [
     before(async () => { broker = await start(); });
     after(() => broker.close());
 
+    // The broker's flag [MQTT-3.2.2-1] [MQTT-3.2.2-2] [MQTT-3.2.2-3], as connect() resolves it.
     test('connect resolves the session-present flag', async () => {
       const result = await api('sessionPresent', { port: broker.port });
       assert.deepEqual(result, { first: 0, second: 1, third: 0, fourth: 0 });
@@ -132,6 +136,7 @@ for (const [name, start, refusal] of [
       assert.equal(result.after, 'Error: already connected');
     });
 
+    // The will topic is a topic name [MQTT-4.7.3-1] [MQTT-4.7.1-1]; will QoS never 3 [MQTT-3.1.2-14].
     test('setLastWill: argument errors and too late once connected', async () => {
       const result = await api('setLastWillErrors', { port: broker.port });
       assert.match(result.emptyTopic, /^TypeError: will topic is empty/);
@@ -144,6 +149,7 @@ for (const [name, start, refusal] of [
       assert.match(result.whenConnected, /^Error: setLastWill must be called before connect\(\)/);
     });
 
+    // CONNECT carries the will with its flag [MQTT-3.1.2-9]; the broker publishes it [MQTT-3.1.2-8].
     test('the last will reaches another client when the socket dies without DISCONNECT', async () => {
       const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { clientId: 'will-watcher' });
       try {
@@ -165,6 +171,7 @@ for (const [name, start, refusal] of [
       }
     });
 
+    // After DISCONNECT the client closes the connection: no socket is left [MQTT-3.14.4-1].
     test('disconnect: pending Promises reject, nothing is left, later calls reject until connect', async () => {
       const result = await api('disconnect', { port: broker.port });
       assert.equal(result.published, 'Error: disconnected by the application');
@@ -187,6 +194,7 @@ for (const [name, start, refusal] of [
       assert.equal(await api('waitMsgOtherPacket', { port: broker.port }), 0x40);
     });
 
+    // The QoS 1 and 2 flows, both ways [MQTT-4.3.2-1] [MQTT-4.3.3-1].
     test('publish QoS 0, 1 and 2; waitMsg delivers to the callback and resolves the first byte', async () => {
       const result = await api('publishQoS', { port: broker.port });
       assert.deepEqual(result.outcomes, ['ok', 'ok', 'ok']);
@@ -194,6 +202,7 @@ for (const [name, start, refusal] of [
       assert.deepEqual([...result.firstBytes].sort(), [0x30, 0x32, 0x34]);
     });
 
+    // No QoS 3 [MQTT-3.3.1-4]; a topic name is not empty [MQTT-4.7.3-1] and holds no wildcard [MQTT-3.3.2-2] [MQTT-4.7.1-1].
     test('publish: argument errors throw before anything is sent; the size limit is the seed\'s', async () => {
       const result = await api('publishArguments', { port: broker.port });
       assert.match(result.tooLarge, /^RangeError: packet too large: remaining length 2097152 reaches the limit of 2097152 bytes/);

@@ -392,6 +392,17 @@ const utf8 = new TextEncoder();
 
 // ====================================================== 1. writer -> mqtt-packet
 
+// Byte-identical to mqtt-packet's, so: the fixed-header flags of Table 2.2
+// [MQTT-2.2.2-1] (PUBREL, SUBSCRIBE, UNSUBSCRIBE 0010 [MQTT-3.6.1-1]
+// [MQTT-3.8.1-1] [MQTT-3.10.1-1]); no packet id in a QoS 0 PUBLISH
+// [MQTT-2.3.1-5]; CONNECT's will fields only with the will flag, its QoS and
+// retain 0 without [MQTT-3.1.2-9] [MQTT-3.1.2-11] [MQTT-3.1.2-13]
+// [MQTT-3.1.2-15], user name and password by their flags [MQTT-3.1.2-18]
+// [MQTT-3.1.2-19] [MQTT-3.1.2-20] [MQTT-3.1.2-21], its payload fields in order
+// [MQTT-3.1.3-1], the client id first [MQTT-3.1.3-3]; the topic first in
+// PUBLISH [MQTT-3.3.2-1]. The non-ASCII cases: UTF-8 string fields
+// [MQTT-1.5.3-1] [MQTT-3.1.3-4] [MQTT-3.1.3-10] [MQTT-3.1.3-11]
+// [MQTT-3.8.3-1] [MQTT-3.10.3-1].
 test('writer -> mqtt-packet: fixed cases of every packet a client sends', () => {
 	const writer = new PacketWriter();
 	const smallBytes = Uint8Array.from({ length: 40 }, (_, i) => (i * 7 + 1) & 0xFF);
@@ -616,6 +627,7 @@ function fixedReceived() {
 	return { small, large };
 }
 
+// Among them QoS 0 PUBLISHes, which carry no packet id [MQTT-2.3.1-5].
 test('mqtt-packet -> parser: fixed cases of every packet a client receives', () => {
 	const { small, large } = fixedReceived();
 	for (const o of [...small, ...large]) {
@@ -742,6 +754,9 @@ const writerSpecArb = fc.oneof(
 );
 const inlineLimitArb = fc.oneof(fc.constant(1024), fc.integer({ min: 16, max: 2048 }));
 
+// [MQTT-2.2.2-1] [MQTT-3.1.2-11] [MQTT-3.1.2-18] [MQTT-3.1.2-19]
+// [MQTT-3.1.2-20] [MQTT-3.1.2-21] [MQTT-3.1.3-1], as the fixed cases, on
+// random packets.
 test('property: random writer packets parse with mqtt-packet to the same fields and bytes', t => {
 	const { writerPackets: seed } = SEEDS, numRuns = RUNS.writerPackets;
 	fc.assert(fc.property(inlineLimitArb, fc.array(writerSpecArb, { minLength: 1, maxLength: 6 }), fc.nat(), (limit, specs, cutSeed) => {
@@ -815,6 +830,8 @@ test('property: random single packets from mqtt-packet parse with ours', t => {
 // ====================================================== 5. malformed streams
 
 const T = c => c.charCodeAt(0);
+// Each is a protocol violation: the client closes the connection on it
+// [MQTT-4.8.0-1].
 const MALFORMED = [
 	// [name, bytes, index of the byte that reveals the fault, message pattern]
 	['CONNECT', [0x10, 0x02, 0x00, 0x00], 0, /a client never receives CONNECT/],
@@ -824,6 +841,7 @@ const MALFORMED = [
 	['DISCONNECT', [0xE0, 0x00], 0, /a client never receives DISCONNECT/],
 	['reserved type 0', [0x00, 0x00], 0, /reserved type 0 is not a packet/],
 	['reserved type 15', [0xF0, 0x00], 0, /reserved type 15 is not a packet/],
+	// Fixed-header flags other than Table 2.2's [MQTT-2.2.2-2] (PUBREL: 0010 [MQTT-3.6.1-1]).
 	['CONNACK flags 0x1', [0x21, 0x02, 0x00, 0x00], 0, /wrong fixed-header flags 0x1 for CONNACK/],
 	['PUBACK flags 0x1', [0x41, 0x02, 0x00, 0x01], 0, /wrong fixed-header flags 0x1 for PUBACK/],
 	['PUBREC flags 0x2', [0x52, 0x02, 0x00, 0x01], 0, /wrong fixed-header flags 0x2 for PUBREC/],
@@ -845,6 +863,7 @@ const MALFORMED = [
 	['UNSUBACK remaining length 3', [0xB0, 0x03, 0x00, 0x01, 0x00], 1, /UNSUBACK with remaining length 3; it must be 2/],
 	['PINGRESP remaining length 1', [0xD0, 0x01, 0x00], 1, /PINGRESP with remaining length 1; it must be 0/],
 	['SUBACK remaining length 2', [0x90, 0x02, 0x00, 0x01], 1, /SUBACK with remaining length 2; it must be 3 or more/],
+	// Both QoS bits set [MQTT-3.3.1-4].
 	['PUBLISH QoS 3', [0x36, 0x05, 0x00, 0x01, T('t'), 0x00, 0x01], 0, /PUBLISH with QoS 3/],
 	['PUBLISH QoS 3 dup retain', [0x3F, 0x05, 0x00, 0x01, T('t'), 0x00, 0x01], 0, /PUBLISH with QoS 3/],
 	['PUBLISH remaining length 1', [0x30, 0x01, 0x00], 1, /PUBLISH remaining length 1 is too short/],
@@ -853,8 +872,10 @@ const MALFORMED = [
 	['PUBLISH topic length past the packet', [0x30, 0x05, 0x00, 0x0A, T('a'), T('b'), T('c')], 3, /PUBLISH topic length 10 runs past the packet/],
 	['PUBLISH topic length 0xFFFF past the packet', [0x30, 0x04, 0xFF, 0xFF, T('a'), T('b')], 3, /PUBLISH topic length 65535 runs past the packet/],
 	['PUBLISH QoS 1 topic leaves no room for the packet id', [0x32, 0x05, 0x00, 0x03, T('a'), T('b'), T('c')], 3, /PUBLISH topic length 3 runs past the packet/],
+	// A topic name is at least one character [MQTT-4.7.3-1].
 	['PUBLISH empty topic', [0x30, 0x02, 0x00, 0x00], 3, /PUBLISH with an empty topic/],
 	['PUBLISH empty topic with payload', [0x30, 0x04, 0x00, 0x00, T('h'), T('i')], 3, /PUBLISH with an empty topic/],
+	// Packet id 0 [MQTT-2.3.1-1].
 	['PUBLISH QoS 1 packet id 0', [0x32, 0x05, 0x00, 0x01, T('t'), 0x00, 0x00], 6, /PUBLISH with packet id 0/],
 	['PUBLISH QoS 2 packet id 0', [0x34, 0x07, 0x00, 0x01, T('t'), 0x00, 0x00, T('p'), T('l')], 6, /PUBLISH with packet id 0/],
 	['PUBACK packet id 0', [0x40, 0x02, 0x00, 0x00], 3, /PUBACK with packet id 0/],
@@ -863,12 +884,14 @@ const MALFORMED = [
 	['PUBCOMP packet id 0', [0x70, 0x02, 0x00, 0x00], 3, /PUBCOMP with packet id 0/],
 	['SUBACK packet id 0', [0x90, 0x03, 0x00, 0x00, 0x00], 4, /SUBACK with packet id 0/],
 	['UNSUBACK packet id 0', [0xB0, 0x02, 0x00, 0x00], 3, /UNSUBACK with packet id 0/],
+	// Return codes other than 0, 1, 2, 0x80 [MQTT-3.9.3-2].
 	['SUBACK return code 3', [0x90, 0x03, 0x00, 0x01, 0x03], 4, /SUBACK return code 0x3 is not 0, 1, 2 or 0x80/],
 	['SUBACK return code 0x81 after good ones', [0x90, 0x05, 0x00, 0x01, 0x00, 0x80, 0x81], 6, /SUBACK return code 0x81 is not 0, 1, 2 or 0x80/],
 	['SUBACK return code 0xFF', [0x90, 0x03, 0x00, 0x01, 0xFF], 4, /SUBACK return code 0xff is not 0, 1, 2 or 0x80/],
 	['CONNACK flags 0x02', [0x20, 0x02, 0x02, 0x00], 3, /CONNACK acknowledge flags 0x2 have reserved bits set/],
 	['CONNACK flags 0x80', [0x20, 0x02, 0x80, 0x00], 3, /CONNACK acknowledge flags 0x80 have reserved bits set/],
 	['CONNACK flags 0xFF', [0x20, 0x02, 0xFF, 0x00], 3, /CONNACK acknowledge flags 0xff have reserved bits set/],
+	// A refusal with session present 1 [MQTT-3.2.2-4]; a QoS 0 PUBLISH with DUP [MQTT-3.3.1-2].
 	['CONNACK refusal with session present 1', [0x20, 0x02, 0x01, 0x05], 3, /CONNACK refuses \(return code 5\) with session present 1 \(MQTT-3\.2\.2-4\)/],
 	['PUBLISH QoS 0 with DUP', [0x38, 0x04, 0x00, 0x01, T('t'), T('x')], 0, /PUBLISH with QoS 0 and DUP set \(MQTT-3\.3\.1-2\)/],
 	// A received topic name: no wildcard [MQTT-3.3.2-2], UTF-8 well-formed [MQTT-1.5.3-1], no U+0000 [MQTT-1.5.3-2].
@@ -927,7 +950,7 @@ test('parser: malformed streams yield their named errors, at the byte that revea
 	}
 });
 
-test('parser: a packet beyond maxPacketSize is refused from its fixed header alone', () => {
+test('parser: a packet beyond maxPacketSize is refused from its fixed header alone [MQTT-4.8.0-2]', () => {
 	// [maxPacketSize, fixed header], each header announcing one byte more than allowed
 	const cases = [
 		[100, [0x30, 99]],	// 1 + 1 + 99 = 101
@@ -980,7 +1003,8 @@ function badArgumentCases() {
 	const base = { clientId: 'c', cleanSession: true, keepalive: 60 };
 	const will = { topic: 'w', message: 'm', qos: 0, retain: false };
 	const cases = [
-		// topics
+		// topics: at least one character [MQTT-4.7.3-1], at most 65,535 bytes [MQTT-4.7.3-3],
+		// no wildcard in a topic name [MQTT-3.3.2-2] [MQTT-4.7.1-1], no U+0000 [MQTT-1.5.3-2] [MQTT-4.7.3-2]
 		['publish: empty topic', w => w.publish('', 'x', 0, false, false, 0), TypeError, /^topic is empty$/],
 		['publish: empty binary topic', w => w.publish(new Uint8Array(0), 'x', 1, false, false, 1), TypeError, /^topic is empty$/],
 		['publish: topic of 65,536 ASCII bytes', w => w.publish('a'.repeat(65536), 'x', 0, false, false, 0), RangeError, /^topic is 65536 bytes long; the limit is 65535$/],
@@ -1020,7 +1044,7 @@ function badArgumentCases() {
 		['publish: remaining length 2,097,152 with a view', w => w.publish('t', represent(new Uint8Array(MAX_REMAINING - 2), 'dv'), 0, false, false, 0), RangeError, /^packet too large: remaining length 2097152/],
 		['publish: string payload over the limit', w => w.publish('t', 'x'.repeat(MAX_REMAINING + 10), 0, false, false, 0), RangeError, /^packet too large/],
 		['publish: 1,000,000 chars of 3-byte UTF-8 (3 MB)', w => w.publish('t', '€'.repeat(1_000_000), 0, false, false, 0), RangeError, /^packet too large/],
-		// packet ids
+		// packet ids: never 0 [MQTT-2.3.1-1]
 		...[0, 65536, -1, 1.5, undefined, '1', NaN].flatMap(id => [
 			[`publish QoS 1: packet id ${String(id)}`, w => w.publish('t', 'x', 1, false, false, id), RangeError, /^packet id must be an integer 1\.\.65535/],
 			[`publish QoS 2: packet id ${String(id)}`, w => w.publish('t', 'x', 2, false, false, id), RangeError, /^packet id must be an integer 1\.\.65535/],
@@ -1028,7 +1052,7 @@ function badArgumentCases() {
 			[`subscribe: packet id ${String(id)}`, w => w.subscribe(id, ['a'], [0]), RangeError, /^packet id must be an integer 1\.\.65535/],
 			[`unsubscribe: packet id ${String(id)}`, w => w.unsubscribe(id, ['a']), RangeError, /^packet id must be an integer 1\.\.65535/],
 		]),
-		// QoS
+		// QoS: never 3 in a PUBLISH [MQTT-3.3.1-4], a will [MQTT-3.1.2-14] or a SUBSCRIBE [MQTT-3.8.3-4]
 		...[-1, 3, 1.5, '1', undefined, null, NaN, true].map(qos => [qos, `${typeof qos} ${String(qos)}`]).flatMap(([qos, label]) => [
 			[`publish: QoS ${label}`, w => w.publish('t', 'x', qos, false, false, 1), RangeError, /^QoS must be 0, 1 or 2, not /],
 			[`subscribe: QoS ${label}`, w => w.subscribe(1, ['a', 'b'], [0, qos]), RangeError, /^QoS must be 0, 1 or 2, not /],
@@ -1042,16 +1066,20 @@ function badArgumentCases() {
 		['connect: client id of 21,846 3-byte chars', w => w.connect({ ...base, clientId: '€'.repeat(21846) }), RangeError, /^client id is 65538 bytes long/],
 		['connect: binary client id of 65,536 bytes', w => w.connect({ ...base, clientId: new Uint8Array(65536) }), RangeError, /^client id is 65536 bytes long/],
 		['connect: client id is a number', w => w.connect({ ...base, clientId: 7 }), TypeError, /^client id must be a string or binary data$/],
+		// no password without a user name [MQTT-3.1.2-22] (and, by the seed's rule, no user name without a password)
 		['connect: user name without password', w => w.connect({ ...base, user: 'u' }), TypeError, /^user name given without password$/],
 		['connect: password without user name', w => w.connect({ ...base, password: 'p' }), TypeError, /^password given without user name$/],
 		['connect: user name of 65,536 bytes', w => w.connect({ ...base, user: 'u'.repeat(65536), password: 'p' }), RangeError, /^user name is 65536 bytes long/],
 		['connect: password of 65,536 bytes', w => w.connect({ ...base, user: 'u', password: new Uint8Array(65536) }), RangeError, /^password is 65536 bytes long/],
+		// the will topic is a topic name [MQTT-4.7.3-1] [MQTT-4.7.1-1] [MQTT-1.5.3-2]
 		['connect: will topic empty', w => w.connect({ ...base, will: { ...will, topic: '' } }), TypeError, /^will topic is empty$/],
 		['connect: will topic with #', w => w.connect({ ...base, will: { ...will, topic: 'a/#' } }), TypeError, /^will topic contains a wildcard/],
 		['connect: will topic with U+0000', w => w.connect({ ...base, will: { ...will, topic: '\u0000' } }), TypeError, /^will topic contains U\+0000$/],
 		['connect: will message of 65,536 bytes', w => w.connect({ ...base, will: { ...will, message: new Uint8Array(65536) } }), RangeError, /^will message is 65536 bytes long/],
 		['connect: will message is a number', w => w.connect({ ...base, will: { ...will, message: 5 } }), TypeError, /^will message must be a string or binary data$/],
-		// filters
+		// filters: '#' alone and last [MQTT-4.7.1-2], '+' a whole level [MQTT-4.7.1-3], at least one
+		// character [MQTT-4.7.3-1], no U+0000 [MQTT-4.7.3-2], at most 65,535 bytes [MQTT-4.7.3-3];
+		// at least one filter [MQTT-3.8.3-3] [MQTT-3.10.3-2]
 		...['a/#/b', 'a#', '#/', '#a'].map(filter =>
 			[`subscribe: filter ${JSON.stringify(filter)}`, w => w.subscribe(1, ['ok', filter], [0, 1]), TypeError, filter === 'a/#/b' || filter === '#/' ? /^topic filter wildcard # must be the last level$/ : /^topic filter wildcard # must fill a whole level$/]),
 		...['a/b+', '+a', 'a/++/b', 'a+/b'].map(filter =>

@@ -1,5 +1,6 @@
 // The client against a scripted broker: acknowledgement order, lost
-// connections, protocol breaches, a full queue, packet-id wrap.
+// connections, protocol breaches, a full queue, packet-id wrap. Statement ids
+// are MQTT 3.1.1's (tests/conformance.md).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withScripted, polite } from './harness/scripted-broker.js';
@@ -8,7 +9,9 @@ import { runCase, until } from './helpers/xs.js';
 
 const FAULTS = 'tests/scenarios/client/faults.js';
 
-
+// [MQTT-3.3.4-1] [MQTT-4.3.2-2] each QoS 1 PUBLISH gets a PUBACK with its own
+// id [MQTT-2.3.1-6], even the one reusing the id of the client's publish in
+// flight; [MQTT-4.5.0-2] both are acknowledged.
 test('a PUBLISH arriving before the SUBACK or the PUBACK is queued, never taken for the acknowledgement', () =>
   withScripted({
     subscribe(session, packet) {
@@ -51,17 +54,23 @@ for (const [how, end, message] of [
     }));
 }
 
+// A protocol violation closes the connection [MQTT-4.8.0-1]; the rows name the
+// statement each breaks besides.
 for (const [fault, bytes, error] of [
   ['a reserved packet type', [0xF0, 0x00], 'ProtocolError: protocol error: reserved type 15 is not a packet'],
   ['a packet a client never receives (SUBSCRIBE)', [0x82, 0x06, 0, 1, 0, 1, 0x61, 0], 'ProtocolError: protocol error: a client never receives SUBSCRIBE'],
-  ['wrong fixed-header flags (PUBACK 0x41)', [0x41, 0x02, 0, 1], 'ProtocolError: protocol error: wrong fixed-header flags 0x1 for PUBACK'],
+  ['wrong fixed-header flags (PUBACK 0x41) [MQTT-2.2.2-2]', [0x41, 0x02, 0, 1], 'ProtocolError: protocol error: wrong fixed-header flags 0x1 for PUBACK'],
   ['a remaining length over four bytes', [0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01], 'ProtocolError: protocol error: remaining length encoded in more than four bytes'],
   ['a PUBACK of the wrong size', [0x40, 0x03, 0, 1, 0], 'ProtocolError: protocol error: PUBACK with remaining length 3; it must be 2'],
-  ['PUBLISH with QoS 3', [0x36, 0x05, 0, 1, 0x61, 0, 1], 'ProtocolError: protocol error: PUBLISH with QoS 3'],
+  ['PUBLISH with QoS 3 [MQTT-3.3.1-4]', [0x36, 0x05, 0, 1, 0x61, 0, 1], 'ProtocolError: protocol error: PUBLISH with QoS 3'],
   ['a topic running past the packet', [0x30, 0x03, 0, 9, 0x61], 'ProtocolError: protocol error: PUBLISH topic length 9 runs past the packet'],
   ['a second CONNACK', [0x20, 0x02, 0, 0], 'ProtocolError: protocol error: unexpected CONNACK'],
+  ['a QoS 0 PUBLISH with DUP set [MQTT-3.3.1-2]', [0x38, 0x04, 0, 1, 0x61, 0x78], 'ProtocolError: protocol error: PUBLISH with QoS 0 and DUP set (MQTT-3.3.1-2)'],
+  ['a PUBLISH whose topic is not UTF-8 (FF) [MQTT-1.5.3-1]', [0x30, 0x04, 0, 1, 0xFF, 0x78], 'ProtocolError: protocol error: PUBLISH topic is not well-formed UTF-8'],
+  ['a PUBLISH whose topic holds U+0000 [MQTT-1.5.3-2] [MQTT-4.7.3-2]', [0x30, 0x05, 0, 2, 0x61, 0x00, 0x78], 'ProtocolError: protocol error: PUBLISH topic contains U+0000'],
+  ['a PUBLISH whose topic is "#" [MQTT-3.3.2-2] [MQTT-4.7.1-1]', [0x30, 0x04, 0, 1, 0x23, 0x78], 'ProtocolError: protocol error: PUBLISH topic contains a wildcard (+ or #)'],
 ]) {
-  test(`a broker sending ${fault} gets the connection closed with the parser's named error`, () =>
+  test(`a broker sending ${fault} gets the connection closed with the parser's named error [MQTT-4.8.0-1]`, () =>
     withScripted({
       publish(session) { session.sendRaw(bytes); },
     }, async broker => {
@@ -71,11 +80,16 @@ for (const [fault, bytes, error] of [
     }));
 }
 
+// A broken first answer is a protocol violation [MQTT-4.8.0-1] (the server's
+// first packet is CONNACK [MQTT-3.2.0-1]; a refusal has session present 0
+// [MQTT-3.2.2-4]); a refusal code rejects connect() with it, and the client
+// closes its side [MQTT-3.2.2-5].
 for (const [fault, bytes, error] of [
-  ['a CONNACK of the wrong size', [0x20, 0x03, 0, 0, 0], 'ProtocolError: protocol error: CONNACK with remaining length 3; it must be 2'],
-  ['a PUBLISH instead of CONNACK', [0x30, 0x03, 0, 1, 0x61], 'ProtocolError: protocol error: expected CONNACK, received PUBLISH'],
-  ['CONNACK reserved flag bits', [0x20, 0x02, 0x02, 0], 'ProtocolError: protocol error: CONNACK acknowledge flags 0x2 have reserved bits set'],
-  ['a refusal code', [0x20, 0x02, 0, 3], 'MQTTException: MQTT error 3: server unavailable'],
+  ['a CONNACK of the wrong size [MQTT-4.8.0-1]', [0x20, 0x03, 0, 0, 0], 'ProtocolError: protocol error: CONNACK with remaining length 3; it must be 2'],
+  ['a PUBLISH instead of CONNACK [MQTT-3.2.0-1]', [0x30, 0x03, 0, 1, 0x61], 'ProtocolError: protocol error: expected CONNACK, received PUBLISH'],
+  ['CONNACK reserved flag bits [MQTT-4.8.0-1]', [0x20, 0x02, 0x02, 0], 'ProtocolError: protocol error: CONNACK acknowledge flags 0x2 have reserved bits set'],
+  ['a refusing CONNACK with session present 1 [MQTT-3.2.2-4]', [0x20, 0x02, 0x01, 0x05], 'ProtocolError: protocol error: CONNACK refuses (return code 5) with session present 1 (MQTT-3.2.2-4)'],
+  ['a refusal code [MQTT-3.2.2-5]', [0x20, 0x02, 0, 3], 'MQTTException: MQTT error 3: server unavailable'],
 ]) {
   test(`connect: ${fault}`, () =>
     withScripted({
@@ -87,7 +101,7 @@ for (const [fault, bytes, error] of [
     }));
 }
 
-test('a packet over maxPacketSize closes the connection as soon as its length is known', () =>
+test('a packet over maxPacketSize closes the connection as soon as its length is known [MQTT-4.8.0-2]', () =>
   withScripted({
     publish(session) { session.sendRaw([0x30, 0xA0, 0x8D, 0x06]); },	// remaining length 100,000; no byte of the body follows
   }, async broker => {
@@ -95,6 +109,8 @@ test('a packet over maxPacketSize closes the connection as soon as its length is
     assert.equal(result.outcome, 'ProtocolError: protocol error: PUBLISH of 100004 bytes exceeds the maximum packet size of 65536');
   }));
 
+// Every QoS 1 message is acknowledged [MQTT-3.3.4-1] [MQTT-4.5.0-2], its
+// PUBACKs in the order the PUBLISHes came [MQTT-4.6.0-2].
 test('a full queue stops the reading: messages stay in TCP, QoS 1 acks wait for delivery, then all arrive in order', () =>
   withScripted({}, async broker => {
     const count = 60;
@@ -115,13 +131,16 @@ test('a full queue stops the reading: messages stay in TCP, QoS 1 acks wait for 
       const received = await done;
       assert.deepEqual(received, Array.from({ length: count }, (_, i) => `message ${i} `.padEnd(200, '.')));
       await until(() => session.packets.filter(p => p.cmd === 'puback').length === count, 'every PUBACK');
+      assert.deepEqual(session.packets.filter(p => p.cmd === 'puback').map(p => p.messageId), Array.from({ length: count }, (_, i) => i + 1), 'PUBACKs in the order of their PUBLISHes');
     }
     finally {
       await xs.close();
     }
   }));
 
-test('packet ids wrap past 65,535, skipping the id still in flight', { timeout: 240_000 }, () => {
+// Never id 0 [MQTT-2.3.1-1]; never an id in flight [MQTT-2.3.1-2]; an id is
+// free again once its PUBACK came [MQTT-2.3.1-3] [MQTT-4.3.2-1].
+test('packet ids wrap past 65,535, skipping the id still in flight [MQTT-2.3.1-2]', { timeout: 240_000 }, () => {
   const inFlight = new Set();
   const violations = [];
   let held;

@@ -837,6 +837,7 @@ test('client fuzz on XS: the checks are live (an exception escaping into the hos
 		{ outcomes: Array(4).fill('reject Error: connection to 127.0.0.1:1883 closed by the broker or lost'), ending: 'clean', fault: undefined, settledByStream: false, packets: 0 });
 });
 
+// A protocol violation closes the connection [MQTT-4.8.0-1] (this test and the next).
 test('client fuzz on XS: random bytes after CONNACK close the connection with the named fault; every operation settles; nothing is left', { timeout: 3_600_000 }, async t => {
 	const seed = SEEDS.clientRandom, numRuns = RUNS.clientRandom;
 	let runs = 0;

@@ -53,6 +53,7 @@ for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto
     before(async () => { broker = await start(); });
     after(() => broker.close());
 
+    // The UTF-8 topics are well-formed UTF-8 string fields, the topic first in PUBLISH [MQTT-1.5.3-1] [MQTT-3.3.2-1].
     test('messages both ways with MQTT.js: QoS 0, 1, 2; string and binary payloads; UTF-8 topics; in order per topic and QoS [MQTT-4.6.0-6]', async () => {
       const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { clientId: `peer-${name}` });
       try {
@@ -89,6 +90,7 @@ for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto
       });
     }
 
+    // The broker's part, exercised: it stores the message and sends it with RETAIN 1 on a new subscription [MQTT-3.3.1-5] [MQTT-3.3.1-6] [MQTT-3.3.1-8].
     test('a retained message is delivered on subscribe', async () => {
       const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`);
       try {

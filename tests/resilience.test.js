@@ -1,5 +1,6 @@
 // Beyond the seed, with faults injected: QoS 2 exactly once, unsubscribe,
 // keep-alive, push mode, reconnect that keeps messages, connection hooks.
+// Statement ids are MQTT 3.1.1's (tests/conformance.md).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
@@ -12,8 +13,10 @@ import { PacketLog } from './helpers/packet-log.js';
 const RESILIENCE = 'tests/scenarios/client/resilience.js';
 const resilience = (name, params, options) => runCase(RESILIENCE, name, params, options);
 
-
-test('a QoS 2 message the broker resends before PUBREL reaches the callback once', () =>
+// Until PUBREL, a PUBLISH with the id gets PUBREC again and is not delivered;
+// PUBREL gets PUBCOMP [MQTT-4.3.3-2] [MQTT-3.3.4-1], each with the id of the
+// packet it answers [MQTT-2.3.1-6].
+test('a QoS 2 message the broker resends before PUBREL reaches the callback once [MQTT-4.3.3-2]', () =>
   withScripted({}, async broker => {
     const result = await resilience('qos2Duplicate', { port: broker.port }, {
       onReport: () => {
@@ -25,9 +28,9 @@ test('a QoS 2 message the broker resends before PUBREL reaches the callback once
       },
     });
     assert.deepEqual(result, ['exactly once']);
-    const packets = broker.sessions[0].packets.map(packet => packet.cmd);
-    assert.equal(packets.filter(cmd => cmd === 'pubrec').length, 2, 'each PUBLISH got its PUBREC');
-    assert.equal(packets.filter(cmd => cmd === 'pubcomp').length, 1, 'the PUBREL got its PUBCOMP');
+    const packets = broker.sessions[0].packets;
+    assert.deepEqual(packets.filter(packet => packet.cmd === 'pubrec').map(packet => packet.messageId), [9, 9], 'each PUBLISH got its PUBREC, with its id');
+    assert.deepEqual(packets.filter(packet => packet.cmd === 'pubcomp').map(packet => packet.messageId), [9], 'the PUBREL got its PUBCOMP, with its id');
   }));
 
 /** The longest time between two packets a client sent on a session, in ms (the scripted broker's arrival times). */
@@ -94,6 +97,7 @@ for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto
     before(async () => { broker = await start(); });
     after(() => broker.close());
 
+    // What the broker does after UNSUBACK is its own part [MQTT-3.10.4-2]; exercised here.
     test('subscribe and unsubscribe several topics in one packet; nothing comes after UNSUBACK', async () => {
       const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`);
       const xs = await XSHost.start();
@@ -153,7 +157,12 @@ for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto
   });
 }
 
-test('publishes in flight when the connection drops are resent in order (DUP, PUBREL past PUBREC) and their Promises settle', () =>
+// Clean session 0 and `reconnect`: the session is kept [MQTT-3.1.2-4]
+// [MQTT-4.1.0-1]; on the new connection each unacknowledged PUBLISH goes again
+// with DUP 1 [MQTT-3.3.1-1] and its id [MQTT-2.3.1-3], and PUBREL (never the
+// PUBLISH) for the QoS 2 one past PUBREC [MQTT-4.3.3-1] [MQTT-2.3.1-6], in the
+// original order [MQTT-4.6.0-1]; the first sends are DUP 0 [MQTT-4.3.2-1].
+test('publishes in flight when the connection drops are resent in order (DUP, PUBREL past PUBREC) and their Promises settle [MQTT-4.4.0-1]', () =>
   withScripted({
     connect(session) { session.send({ cmd: 'connack', returnCode: 0, sessionPresent: session.index > 0 }); },
     publish(session, packet) {
@@ -201,6 +210,8 @@ const survivors = {
   mosquitto: async () => startMosquitto({ persistence: true }),
 };
 
+// The session across a broker's restart [MQTT-3.1.2-4] [MQTT-4.4.0-1]: QoS 2
+// exactly once both ways [MQTT-4.3.3-1] [MQTT-4.3.3-2], QoS 1 at least once.
 for (const [name, start] of Object.entries(survivors)) {
   test(`${name} killed and restarted in the middle of outgoing and incoming QoS 1 and 2: none lost, QoS 2 exactly once`, { timeout: 120_000 }, async t => {
     const count = 150;
@@ -246,8 +257,9 @@ for (const [name, start] of Object.entries(survivors)) {
       const outQoS1 = only(out, 1), outQoS2 = only(out, 2), inQoS1 = only(result.incoming, 1), inQoS2 = only(result.incoming, 2);
       // A second delivery is the broker's fault when it sent that PUBLISH again
       // after it had released the message with PUBREL (MQTT 3.1.1, 4.3.3: it
-      // must resend PUBREL then, never PUBLISH); the client's memory of recent
-      // completions (exactly-once.ts) absorbs most of those, not all.
+      // must resend PUBREL then, never PUBLISH); the client cannot tell such a
+      // resend from a new message (after PUBCOMP the id starts a new
+      // publication [MQTT-4.3.3-2]) and delivers it.
       const brokerFaults = traffic.publishesResentAfterPubrel();
       const duplicatesOfClient = inQoS2.filter(([topic, n]) => n > 1 + (brokerFaults.get(topic) ?? 0));
       t.diagnostic(`${name}: restarted after ${seenBeforeKill} of ${2 * count} outgoing messages had arrived; ` +

@@ -205,8 +205,8 @@ describe('outgoing QoS 1/2 messages in the session (clean session 0)', () => {
   // Expected, always: the four publish Promises reject with an error saying
   // that the message stays in the session (api.md, disconnect()).
   // - connect(false), session present 1: out/1, out/3, out/4 resent with DUP 1
-  //   and their original ids, PUBREL for out/2 (past PUBREC), all in their
-  //   original order [MQTT-4.4.0-1] [MQTT-3.3.1-1] [MQTT-4.6.0-1].
+  //   and their original ids [MQTT-2.3.1-3], PUBREL for out/2 (past PUBREC),
+  //   all in their original order [MQTT-4.4.0-1] [MQTT-3.3.1-1] [MQTT-4.6.0-1].
   // - connect(false), session present 0 (the broker lost the session): out/1,
   //   out/3, out/4 published again as new messages, DUP 0 [MQTT-4.3.2-1]
   //   [MQTT-4.3.3-1] with ids not in use [MQTT-2.3.1-2]; out/2 (PUBREC'd: the

@@ -1,11 +1,19 @@
 // MQTT 3.1.1 normative statements that need the XS engine itself (its
-// ArrayBuffer.fromString, its client), for tests/conformance.test.js.
+// ArrayBuffer.fromString, its client), for tests/conformance.test.js: each
+// case returns what the app saw; the test checks the packets on the wire.
 import { MQTTClient } from "mqtt";
 import { PacketWriter } from "mqtt/writer";
-import { resources } from "harness";
-import { outcome, cases } from "./common";
+import { report, resources, onMessage } from "harness";
+import { outcome, settled, delay, text, cases } from "./common";
 
+const server = "127.0.0.1";
 const bytesOf = frame => [...frame.head, ...(frame.body ?? [])];
+const hex = bytes => Array.from(bytes, byte => byte.toString(16).padStart(2, "0")).join("");
+
+/** The next message the test sends (onMessage), as a Promise. */
+function nextMessage() {
+	return new Promise(resolve => onMessage(resolve));
+}
 
 export default cases({
 	/** The packets the writer makes on XS from strings holding a lone surrogate, as byte arrays. */
@@ -33,5 +41,140 @@ export default cases({
 	emptyClientIdNotClean({ port }) {
 		const client = new MQTTClient("", "127.0.0.1", port);
 		return { outcome: outcome(() => client.connect(false)), after: resources() };
+	},
+
+	/**
+	 * The scripted broker sends a burst of QoS 1 and QoS 2 PUBLISHes; the app
+	 * reads them with waitMsg (queued first) or in push mode. The broker
+	 * answers each PUBREC with PUBREL. Returns the payloads in delivery order.
+	 */
+	async acknowledgementOrder({ port, push, count }) {
+		const received = [];
+		const client = new MQTTClient({ clientId: "ack-order", server, port, push, callback: (topic, msg) => received.push(text(msg)) });
+		await client.connect();
+		await client.subscribe("order/#", 2);
+		report({ subscribed: true });
+		if (push) {
+			while (received.length < count)
+				await delay(10);
+		}
+		else {
+			await nextMessage();	// the burst is in the client's queue
+			while (received.length < count)
+				await client.waitMsg();
+		}
+		await delay(100);	// the PUBRELs come and are answered
+		await client.disconnect();
+		return received;
+	},
+
+	/** Three QoS 2 publishes; the broker answers PUBREC out of order. Returns each Promise's outcome. */
+	async releaseOrder({ port }) {
+		const client = new MQTTClient({ clientId: "release-order", server, port });
+		await client.connect();
+		const outcomes = await Promise.all(["first", "second", "third"].map(payload => settled(client.publish("release/t", payload, false, 2))));
+		await client.disconnect();
+		return outcomes;
+	},
+
+	/** The broker sends QoS 1 PUBLISHes that reuse one packet id once each is acknowledged; the app reads `count`. */
+	async qos1IdReused({ port, count }) {
+		const received = [];
+		const client = new MQTTClient({ clientId: "qos1-reused", server, port, callback: (topic, msg) => received.push(text(msg)) });
+		await client.connect();
+		await client.subscribe("reuse/#", 1);
+		while (received.length < count)
+			await client.waitMsg();
+		await delay(50);	// the last PUBACK goes out
+		await client.disconnect();
+		return received;
+	},
+
+	/**
+	 * Messages at QoS 0, 1 and 2 and one on a topic never subscribed; the
+	 * callback throws for each when `throwing`. The app reads `count` with
+	 * waitMsg. Returns what each waitMsg settled to and what the callback saw.
+	 */
+	async answers({ port, throwing, count }) {
+		const seen = [];
+		const client = new MQTTClient({
+			clientId: "answers", server, port,
+			callback: (topic, msg) => {
+				seen.push(`${text(topic)} ${text(msg)}`);
+				if (throwing)
+					throw new RangeError(`the app refuses ${text(msg)}`);
+			}
+		});
+		await client.connect();
+		await client.subscribe("answer/#", 2);
+		report({ subscribed: true });
+		await nextMessage();	// every message is in the client's queue
+		const outcomes = [];
+		for (let i = 0; i < count; i++)
+			outcomes.push(await settled(client.waitMsg()));
+		await delay(100);	// the PUBREL comes and is answered
+		await client.disconnect();
+		return { outcomes, seen };
+	},
+
+	/** Push mode, a callback that throws: the exception goes on to the host (the machine stops). */
+	async throwingInPush({ port }) {
+		const client = new MQTTClient({
+			clientId: "push-throws", server, port, push: true,
+			callback: (topic, msg) => { throw new RangeError(`the app refuses ${text(msg)}`); }
+		});
+		await client.connect();
+		await client.subscribe("answer/#", 2);
+		report({ subscribed: true });
+		return new Promise(() => {});	// the callback's exception ends the run
+	},
+
+	/**
+	 * QoS 0 publishes before, during and after a reconnection, next to a QoS 1
+	 * publish that the broker acknowledges only on the second connection (so
+	 * that it is resent with DUP). Returns each Promise's outcome.
+	 */
+	async qos0Dup({ port }) {
+		let lost;
+		const disconnected = new Promise(resolve => { lost = resolve; });
+		const client = new MQTTClient({ clientId: "qos0-dup", server, port, reconnect: { minDelay: 50, maxDelay: 100 }, onDisconnect() { lost(); } });
+		await client.connect(false);
+		const pending = [settled(client.publish("zero/1", "a", false, 0)), settled(client.publish("one/1", "b", false, 1)), settled(client.publish("zero/2", "c", true, 0))];
+		await disconnected;
+		pending.push(settled(client.publish("zero/3", "d", false, 0)));	// waits for the reconnection
+		const outcomes = await Promise.all(pending);
+		outcomes.push(await settled(client.publish("zero/4", "e", false, 0)));
+		await client.disconnect();
+		return outcomes;
+	},
+
+	/**
+	 * U+FEFF (EF BB BF) in the topics the client sends and receives. Returns
+	 * the received topic's bytes in hex.
+	 */
+	async byteOrderMark({ port }) {
+		let topic;
+		const client = new MQTTClient({ clientId: "bom", server, port, callback: received => { topic = hex(new Uint8Array(received)); } });
+		await client.connect();
+		await client.subscribe("\uFEFFbom/+", 1);
+		await client.publish("\uFEFFbom/out", "m", false, 1);
+		while (topic === undefined)
+			await client.waitMsg();
+		await client.unsubscribe("\uFEFFbom/+");
+		await client.disconnect();
+		return topic;
+	},
+
+	/**
+	 * Clean session 1 with `reconnect`: the broker drops the connection while
+	 * a QoS 1 publish waits for PUBACK and a QoS 2 publish for PUBCOMP (past
+	 * PUBREC). Returns each Promise's outcome.
+	 */
+	async cleanReconnect({ port }) {
+		const client = new MQTTClient({ clientId: "clean-reconnect", server, port, reconnect: { minDelay: 50, maxDelay: 100 } });
+		await client.connect(true);
+		const outcomes = await Promise.all([settled(client.publish("clean/1", "one", false, 1)), settled(client.publish("clean/2", "two", false, 2))]);
+		await client.disconnect();
+		return { outcomes, after: resources() };
 	}
 });
