@@ -198,6 +198,25 @@ describe('an exception escaping a callback of the host fails the scenario and st
     });
   }
 
+  test('Timer.schedule from a timer\'s own callback does what the SDK\'s Linux timers do (measured in mcsim): a one-shot timer is dropped all the same; a repeating one rescheduled with another first interval fails the scenario', async () => {
+    const xs = await XSHost.start();
+    try {
+      assert.equal(await xs.run('tests/scenarios/harness/schedule.js', { kind: 'one-shot' }), 1, 'the one-shot timer fired once');
+      assert.ok(await xs.run('tests/scenarios/harness/schedule.js', { kind: 'repeat' }) >= 3, 'the repeating timer fired on');
+    }
+    finally {
+      await xs.close();
+    }
+    const other = await XSHost.start();
+    try {
+      await assert.rejects(other.run('tests/scenarios/harness/schedule.js', { kind: 'repeat-other' }),
+        /uncaught exception in a callback: Error: Timer.schedule\(timer, first, repeat\) from the timer's own callback, with first !== repeat/);
+    }
+    finally {
+      await other.close().catch(() => {});
+    }
+  });
+
   test('a throw after the scenario has finished is not lost: closing the host reports it', async () => {
     const xs = await XSHost.start();
     let closed = false;

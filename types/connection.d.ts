@@ -68,6 +68,13 @@ export declare class Connection {
      */
     private onReadable;
     /**
+     * The socket refused a write (the SDK's TLS socket throws once its
+     * session failed, or after an alert): the connection is over. The owner
+     * hears it in a turn of its own, never from inside the send that was
+     * under way; nothing more is written meanwhile.
+     */
+    private writeFailed;
+    /**
      * What a socket callback caught. A protocol error closes the connection
      * with its name; the app's own exception goes on to the host (as any
      * callback's would); anything else is the library's fault, and closes the

@@ -84,6 +84,7 @@ export declare class Link implements ConnectionOwner, Receiver {
     accept(id: number): void;
     sendPing(): void;
     dead(silence: number): void;
+    failed(error: Error): void;
     /**
      * A QoS 0 publish: resolves once handed to the socket. The hot path: a
      * packet that goes out at once allocates nothing more. One that must wait

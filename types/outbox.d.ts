@@ -2,7 +2,7 @@ import type { Connection } from "mqtt/connection";
 import type { Frame } from "mqtt/writer";
 /** A Promise's two ends. */
 export interface Settle {
-    resolve(value?: any): void;
+    resolve(value?: unknown): void;
     reject(error: Error): void;
 }
 /** An operation the session tracks, told when its packet leaves for the socket. */

@@ -19,8 +19,10 @@ export declare class Session {
     get appWaiting(): boolean;
     /** A QoS 1 or 2 publish: resolves on PUBACK or PUBCOMP. Argument errors throw before anything changes. */
     publish(topic: Data, payload: Data, qos: number, retain: boolean): Promise<void>;
-    /** subscribe() or unsubscribe(): one packet for all the filters. */
-    request(filters: Data[], qos: number[] | undefined, single: boolean): Promise<any>;
+    /** subscribe(): one packet for all the filters; resolves the granted QoS (`single`) or the return codes. */
+    subscribe(filters: Data[], qos: number[], single: boolean): Promise<number | number[]>;
+    /** unsubscribe(): one packet for all the filters. */
+    unsubscribe(filters: Data[]): Promise<void>;
     private start;
     private nextId;
     /**

@@ -161,12 +161,23 @@ export class MQTTClient {
 		const single = !Array.isArray(topic);
 		const filters = single ? [topic as Data] : (topic as Data[]).slice();
 		const grants = Array.isArray(qos) ? qos.slice() : Array.from(filters, () => qos as number);
-		return request(this.#link, filters, grants, single, "SUBSCRIBE");
+		const link = this.#link;
+		if (!accepting(link, filters, "SUBSCRIBE")) {
+			link.writer.subscribe(1, filters, grants);	// argument errors first
+			return Promise.reject(link.notConnected());
+		}
+		return link.openSession.subscribe(filters, grants, single);
 	}
 
 	/** Resolves on UNSUBACK. An array unsubscribes from several topics in one packet. */
 	unsubscribe(topic: Data | Data[]): Promise<void> {
-		return request(this.#link, Array.isArray(topic) ? topic.slice() : [topic], undefined, true, "UNSUBSCRIBE");
+		const filters = Array.isArray(topic) ? topic.slice() : [topic];
+		const link = this.#link;
+		if (!accepting(link, filters, "UNSUBSCRIBE")) {
+			link.writer.unsubscribe(1, filters);	// argument errors first
+			return Promise.reject(link.notConnected());
+		}
+		return link.openSession.unsubscribe(filters);
 	}
 
 	/**
@@ -189,18 +200,11 @@ export class MQTTClient {
 // The facade's helpers are functions, not private methods: XS gives every
 // instance a slot of its own for each #method of its class.
 
-/** subscribe() and unsubscribe(): argument errors first, then the session's request. */
-function request(link: Link, filters: Data[], grants: number[] | undefined, single: boolean, name: string): Promise<any> {
+/** subscribe() and unsubscribe() may go now, or be kept for the reconnect: the link is taking requests. Throws on no topic at all. */
+function accepting(link: Link, filters: Data[], name: string): boolean {
 	if (filters.length === 0)
 		throw new TypeError(`${name} needs at least one topic`);
-	if (!link.accepting) {
-		if (grants)	// argument errors first
-			link.writer.subscribe(1, filters, grants);
-		else
-			link.writer.unsubscribe(1, filters);
-		return Promise.reject(link.notConnected());
-	}
-	return link.openSession.request(filters, grants, single);
+	return link.accepting;
 }
 
 /** The constructor's arguments, positional or by name, as options; the seed's checked. */

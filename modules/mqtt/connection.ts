@@ -15,6 +15,7 @@
 // app's own closes the connection with an error that names it.
 import TCP from "embedded:io/socket/tcp";
 import Time from "time";
+import Timer from "timer";
 import { PacketParser, type Packet } from "mqtt/parser";
 import { ProtocolError, isFromApp } from "mqtt/errors";
 import type { Frame } from "mqtt/writer";
@@ -142,11 +143,17 @@ export class Connection {
 			// Written here rather than through writeBytes: one frame less on the
 			// deepest paths (an ESP8266 has 256 slots of stack in all).
 			const socket = this.#socket;
-			let left = socket.write(head);
-			this.#writable = typeof left === "number" ? left - reserve : this.#writable - head.length - reserve;
-			if (body && body.length) {
-				left = socket.write(body);
-				this.#writable = typeof left === "number" ? left - reserve : this.#writable - body.length - reserve;
+			try {
+				let left = socket.write(head);
+				this.#writable = typeof left === "number" ? left - reserve : this.#writable - head.length - reserve;
+				if (body && body.length) {
+					left = socket.write(body);
+					this.#writable = typeof left === "number" ? left - reserve : this.#writable - body.length - reserve;
+				}
+			}
+			catch (error) {
+				this.writeFailed(error);
+				return false;
 			}
 			if (this.#flags & CLOCKED)
 				this.lastSend = Time.ticks;
@@ -201,7 +208,12 @@ export class Connection {
 			const count = Math.min(part.length - start, this.#writable, MAX_WRITE);
 			if (count <= 0)
 				return;
-			this.writeBytes(start === 0 && count === part.length ? part : part.subarray(start, start + count));
+			try {
+				this.writeBytes(start === 0 && count === part.length ? part : part.subarray(start, start + count));
+			}
+			catch (error) {
+				return this.writeFailed(error);
+			}
 			if (this.#flags & CLOCKED)
 				this.lastSend = Time.ticks;
 			this.#offset += count;
@@ -269,6 +281,18 @@ export class Connection {
 		catch (error) {
 			this.fault(error);
 		}
+	}
+
+	/**
+	 * The socket refused a write (the SDK's TLS socket throws once its
+	 * session failed, or after an alert): the connection is over. The owner
+	 * hears it in a turn of its own, never from inside the send that was
+	 * under way; nothing more is written meanwhile.
+	 */
+	private writeFailed(error: unknown): void {
+		const failure = new Error(`connection to ${this.where()} failed: ${error instanceof Error ? error.message : String(error)}`);
+		this.close();
+		Timer.set(() => this.#owner.onClose(this, failure), 0);
 	}
 
 	/**

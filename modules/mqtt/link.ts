@@ -250,7 +250,12 @@ export class Link implements ConnectionOwner, Receiver {
 		Timer.clear(this.#timer);
 		this.#timer = Timer.set(() => {
 			this.#timer = undefined;
-			this.open();
+			try {	// a timer's callback: no exception of the library leaves it
+				this.open();
+			}
+			catch (error) {
+				this.attemptFailed(error as Error);
+			}
 		}, backoffDelay(this.settings.reconnect!, this.#retries++));
 	}
 
@@ -319,9 +324,13 @@ export class Link implements ConnectionOwner, Receiver {
 	}
 
 	dead(silence: number): void {
+		this.failed(new Error(`the broker did not answer PINGREQ within ${silence} ms (keep-alive ${this.keepalive} s): connection dead`));
+	}
+
+	failed(error: Error): void {
 		const connection = this.connection;
 		if (connection)
-			this.fail(connection, new Error(`the broker did not answer PINGREQ within ${silence} ms (keep-alive ${this.keepalive} s): connection dead`));
+			this.fail(connection, error);
 	}
 
 	/**

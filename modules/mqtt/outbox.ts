@@ -7,7 +7,7 @@ import type { Frame } from "mqtt/writer";
 
 /** A Promise's two ends. */
 export interface Settle {
-	resolve(value?: any): void;
+	resolve(value?: unknown): void;
 	reject(error: Error): void;
 }
 

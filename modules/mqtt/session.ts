@@ -33,16 +33,16 @@ const QUEUED = 0, SENT = 1, RELEASED = 2;
 // less than instanceof, and costs no memory per operation.
 const PUBLICATION = 1, SUBSCRIPTION = 2, UNSUBSCRIPTION = 3, RESUBSCRIPTION = 4;
 
-/** The Promise an app holds for an operation; gone once it was told (settled, or rejected at disconnect). */
-interface Waiting {
-	resolve: ((value?: any) => void) | undefined;
+/** The Promise an app holds for an operation, resolving T; gone once it was told (settled, or rejected at disconnect). */
+interface Waiting<T> {
+	resolve: ((value: T) => void) | undefined;
 	reject: ((error: Error) => void) | undefined;
 }
 
 /** A QoS 1 or 2 PUBLISH, until PUBACK or PUBCOMP. */
-class Publication implements Sendable, Waiting {
+class Publication implements Sendable, Waiting<void> {
 	declare readonly kind: typeof PUBLICATION;
-	resolve: ((value?: any) => void) | undefined;
+	resolve: ((value: void) => void) | undefined;
 	reject: ((error: Error) => void) | undefined;
 	stage = QUEUED;
 	constructor(readonly topic: Data, readonly payload: Data, readonly qos: number, readonly retain: boolean) {}
@@ -57,9 +57,9 @@ class Publication implements Sendable, Waiting {
 }
 
 /** subscribe(): resolves the granted QoS (one topic) or the return codes (an array of topics). */
-class Subscription implements Sendable, Waiting {
+class Subscription implements Sendable, Waiting<number | number[]> {
 	declare readonly kind: typeof SUBSCRIPTION;
-	resolve: ((value?: any) => void) | undefined;
+	resolve: ((value: number | number[]) => void) | undefined;
 	reject: ((error: Error) => void) | undefined;
 	constructor(readonly filters: Data[], readonly qos: number[], readonly single: boolean) {}
 	sent(): void {}
@@ -69,9 +69,9 @@ class Subscription implements Sendable, Waiting {
 }
 
 /** unsubscribe(): resolves on UNSUBACK. */
-class Unsubscription implements Sendable, Waiting {
+class Unsubscription implements Sendable, Waiting<void> {
 	declare readonly kind: typeof UNSUBSCRIPTION;
-	resolve: ((value?: any) => void) | undefined;
+	resolve: ((value: void) => void) | undefined;
 	reject: ((error: Error) => void) | undefined;
 	constructor(readonly filters: Data[]) {}
 	sent(): void {}
@@ -128,17 +128,23 @@ export class Session {
 		return this.start(id, publication, frame);
 	}
 
-	/** subscribe() or unsubscribe(): one packet for all the filters. */
-	request(filters: Data[], qos: number[] | undefined, single: boolean): Promise<any> {
+	/** subscribe(): one packet for all the filters; resolves the granted QoS (`single`) or the return codes. */
+	subscribe(filters: Data[], qos: number[], single: boolean): Promise<number | number[]> {
 		const id = this.nextId();
-		const writer = this.link.writer;
-		const frame = qos ? writer.subscribe(id, filters, qos) : writer.unsubscribe(id, filters);
-		return this.start(id, qos ? new Subscription(filters, qos, single) : new Unsubscription(filters), frame);
+		const frame = this.link.writer.subscribe(id, filters, qos);
+		return this.start(id, new Subscription(filters, qos, single), frame);
 	}
 
-	private start(id: number, operation: Publication | Subscription | Unsubscription, frame: Frame): Promise<any> {
+	/** unsubscribe(): one packet for all the filters. */
+	unsubscribe(filters: Data[]): Promise<void> {
+		const id = this.nextId();
+		const frame = this.link.writer.unsubscribe(id, filters);
+		return this.start(id, new Unsubscription(filters), frame);
+	}
+
+	private start<T>(id: number, operation: Operation & Waiting<T>, frame: Frame): Promise<T> {
 		(this.#operations ??= new Map()).set(id, operation);
-		const promise = new Promise((resolve, reject) => {
+		const promise = new Promise<T>((resolve, reject) => {
 			operation.resolve = resolve;
 			operation.reject = reject;
 		});

@@ -10,6 +10,11 @@ function arm(timer, id, delay, repeat) {
 	host.send(OP.TIMER_SET, id, Math.max(0, delay | 0), bytes);
 }
 
+// The timer whose callback runs now, and whether it repeats: what the SDK's
+// Linux timers (modules/base/timer/lin/timer.c, which mcsim runs) do with a
+// Timer.schedule from a timer's own callback is not what they do otherwise.
+let firing, firingRepeats = false, firingDropped = false;
+
 export default class Timer {
 	static set(callback, delay = 0, repeat) {
 		if (typeof callback !== "function")
@@ -18,9 +23,22 @@ export default class Timer {
 		const id = host.newId();
 		ids.set(timer, id);
 		host.on(EVENT.TIMER, id, () => {
+			const outer = firing, outerRepeats = firingRepeats, outerDropped = firingDropped;
+			firing = timer;
+			firingRepeats = !!repeat;
+			firingDropped = false;
 			if (!repeat)
 				release(timer);
-			callback(timer);
+			try {
+				callback(timer);
+			}
+			finally {
+				if (firingDropped && ids.has(timer))
+					release(timer);
+				firing = outer;
+				firingRepeats = outerRepeats;
+				firingDropped = outerDropped;
+			}
 		});
 		arm(timer, id, delay, repeat);
 		return timer;
@@ -29,6 +47,19 @@ export default class Timer {
 		return Timer.set(callback, interval, interval);
 	}
 	static schedule(timer, delay = 0, repeat) {
+		if (timer === firing) {
+			// Measured in mcsim: rescheduled from its own callback, a one-shot
+			// timer is dropped all the same once the callback returns; a
+			// repeating one whose first interval differs from its repeat keeps
+			// a second glib source, which later fires into freed memory (a 5 s
+			// timeout of another timer fired after 19 ms).
+			if (!firingRepeats) {
+				firingDropped = true;
+				return;
+			}
+			if ((delay | 0) !== (repeat | 0))
+				throw new Error("Timer.schedule(timer, first, repeat) from the timer's own callback, with first !== repeat: on the SDK's Linux timers (mcsim) a second source survives and fires into freed memory");
+		}
 		const id = ids.get(timer);
 		if (id === undefined)
 			throw new Error("timer closed");
