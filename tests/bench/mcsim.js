@@ -46,6 +46,10 @@ try {
     };
   process.stderr.write('mcsim footprint done\n');
 
+  // Where the library's bytes go (tests/mcsim/parts), in the same run.
+  const parts = await build('parts', { config: { port: broker.port } });
+  results.parts = (await runTraced(parts, { timeout: 60_000 })).result;
+
   // The ESP8266's block; what each needs of the stack and the heap.
   const creation = esp8266Creation();
   results.esp8266.creation = creation;
@@ -141,5 +145,20 @@ const rows = [
   `| peak slot + chunk heap in use, ESP8266 heaps (the block's static total: ${results.esp8266.creation.static.toLocaleString('en')}; mcsim does not enforce it) | ${results.esp8266.libraryMeasure.peakHeap?.toLocaleString('en') ?? 'n/a'} | ${results.esp8266.sdk.peakHeap?.toLocaleString('en') ?? 'n/a'} | |`,
 ];
 console.log(rows.join('\n'));
+
+// What each part of the library costs.
+const part = name => { const { slots, chunks } = results.parts[name]; return `${(slots + chunks).toLocaleString('en')} (${slots.toLocaleString('en')} + ${chunks.toLocaleString('en')})`; };
+console.log([
+  '',
+  `| where the library's heap goes, mcsim ${results.date.slice(0, 10)} (bytes, slots + chunks, after a collection) | |`,
+  '|---|---|',
+  `| the client made, not connected (facade, link, packet writer, CONNECT kept as its bytes), keep-alive 60 s | ${part('made')} |`,
+  `| connect(): socket, connection, parser, keep-alive timer | ${part('connected')} |`,
+  `| of which a bare connected ECMA-419 TCP socket, measured alone | ${part('bareSocket')} |`,
+  `| of which the parser (its own packet record), measured alone | ${part('parser')} |`,
+  `| a subscription (the session and its map of operations) | ${part('subscribed')} |`,
+  `| 20 QoS 1 round trips after it (the topic cache, the settled Promise of QoS 0) | ${part('qos1')} |`,
+  `| a message received through waitMsg (the delivery, the last topic kept) | ${part('received')} |`,
+].join('\n'));
 console.log(`\nThe library's measurement flow (tests/mcsim/measure): stack high-water ${stackOf(results.esp8266.libraryMeasure)}, smallest stack ${smallest(results.esp8266.libraryMeasure)}, with the block: ${passes(results.esp8266.libraryMeasure.withTheBlock)}.`);
 console.log(`Full figures in ${RESULTS} ("mcsim").`);

@@ -28,6 +28,8 @@ export const APPS = {
   measure: 'tests/mcsim/measure/manifest.json',
   'sdk-client': 'tests/mcsim/sdk-client/manifest.json',
   'raw-socket': 'tests/mcsim/raw-socket/manifest.json',
+  // where the library's heap goes, part by part
+  parts: 'tests/mcsim/parts/manifest.json',
 };
 
 /** The ESP8266's creation block, read from the SDK (build/devices/esp/manifest.json). */
