@@ -67,7 +67,9 @@ class Session {
     const id = ++this.#sequence;
     const done = this.#next(report => report.done && report.id === id);
     await this.xs.message({ ...op, id });
-    const report = await done;
+    let timer;
+    const report = await Promise.race([done, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`bench step ${op.op} did not finish within 5 min`)), 300_000); })]);
+    clearTimeout(timer);
     await new Promise(resolve => setTimeout(resolve, 10));	// the write window refills before the next step
     return {
       compute: this.xs.totals.compute - before.compute,

@@ -8,7 +8,7 @@
 // Every process started here ends with stop(), kill() or this process, and
 // Xvfb is ended with SIGTERM so that it removes its lock file and socket.
 import { spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, rmdirSync } from 'node:fs';
 import net from 'node:net';
 import readline from 'node:readline';
 import path from 'node:path';
@@ -16,6 +16,10 @@ import { sdk } from './sdk.js';
 
 const live = new Set();
 let guarded = false;
+// Xvfb makes /tmp/.X11-unix for its socket when there is none: a folder this
+// process then leaves, empty, unless it removes it.
+const X11_SOCKETS = '/tmp/.X11-unix';
+const x11SocketsExisted = existsSync(X11_SOCKETS);
 
 /** Once a simulator runs: stop every one when this process exits, or is interrupted (a test runner's timeout, ^C). */
 function guardProcess() {
@@ -25,6 +29,14 @@ function guardProcess() {
   const stopAll = () => {
     for (const simulator of live)
       simulator.forceStop();
+    if (!x11SocketsExisted) {
+      try {
+        rmdirSync(X11_SOCKETS);	// only if empty: another X server's socket keeps it
+      }
+      catch {
+        // not empty, or gone already
+      }
+    }
   };
   process.once('exit', stopAll);
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]])

@@ -221,7 +221,16 @@ export default function bench() {
 		});
 	}
 
-	onMessage(message => steps[message.op](message, value => report({ done: true, id: message.id, ...value })));
+	// A step that throws or rejects reports its error: the bench stops on it instead of waiting for a report that never comes.
+	onMessage(message => {
+		const failed = error => report({ error: `${message.op}: ${error?.message ?? error}` });
+		try {
+			steps[message.op](message, value => report({ done: true, id: message.id, ...value }))?.catch?.(failed);
+		}
+		catch (error) {
+			failed(error);
+		}
+	});
 	report({ ready: true });
 	return new Promise(() => {});
 }
