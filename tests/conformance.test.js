@@ -7,10 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { importLibrary } from './helpers/node-library.js';
-import { runCase, until } from './helpers/xs.js';
+import { runCase, until, withXS } from './helpers/xs.js';
 import { freePort } from './harness/brokers.js';
 import { withScripted, polite } from './harness/scripted-broker.js';
-import { XSHost } from './harness/host.js';
 import { PacketLog } from './helpers/packet-log.js';
 
 const { PacketWriter } = await importLibrary('mqtt/writer');
@@ -30,17 +29,6 @@ function encodesSurrogate(bytes) {
 /** A QoS 0 PUBLISH from the broker whose topic is `topic` (bytes) and payload "x". */
 function publishWithTopic(topic) {
 	return Uint8Array.of(0x30, 2 + topic.length + 1, 0, topic.length, ...topic, 0x78);
-}
-
-/** Runs `body(xs)` with a new XS host, closed whatever happens. */
-async function withXS(options, body) {
-	const xs = await XSHost.start(options);
-	try {
-		return await body(xs);
-	}
-	finally {
-		await xs.close();
-	}
 }
 
 function parseOne(bytes) {

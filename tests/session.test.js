@@ -15,7 +15,7 @@ import { startAedes, startMosquitto } from './harness/brokers.js';
 import { withScripted, polite } from './harness/scripted-broker.js';
 import { startProxy } from './harness/proxy.js';
 import { XSHost } from './harness/host.js';
-import { runCase, until } from './helpers/xs.js';
+import { runCase, until, withXS } from './helpers/xs.js';
 import { PacketLog } from './helpers/packet-log.js';
 
 const SESSION = 'tests/scenarios/client/session.js';
@@ -26,17 +26,6 @@ const delay = ms => new Promise(resolve => setTimeout(resolve, ms));
 function sentBy(scripted) {
   return scripted.packets.filter(packet => packet.cmd !== 'connect' && packet.cmd !== 'disconnect')
     .map(packet => packet.cmd === 'publish' ? ['publish', packet.topic, packet.messageId, packet.dup] : [packet.cmd, packet.messageId]);
-}
-
-/** Runs `body(xs)` with a new XS host, closed whatever happens. */
-async function withXS(options, body) {
-  const xs = await XSHost.start(options);
-  try {
-    return await body(xs);
-  }
-  finally {
-    await xs.close();
-  }
 }
 
 /** Runs `body({xs, log, broker, proxy, peer})` with a broker, a proxy in front of it, an MQTT.js peer and an XS host; all closed whatever happens. */

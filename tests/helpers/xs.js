@@ -1,16 +1,20 @@
 // Test-side helpers: run a scenario on a fresh XS host, with brokers around it.
 import { XSHost } from '../harness/host.js';
 
-/** Runs one scenario on a new XS host and closes the host, whatever happens. */
-export async function runScenario(file, params = {}, { host: hostOptions = {}, ...runOptions } = {}) {
-  const xs = await XSHost.start(hostOptions);
+/** Runs `body(xs)` with a new XS host, closed whatever happens. */
+export async function withXS(options, body) {
+  const xs = await XSHost.start(options);
   try {
-    const result = await xs.run(file, params, runOptions);
-    return { result, xs };
+    return await body(xs);
   }
   finally {
     await xs.close();
   }
+}
+
+/** Runs one scenario on a new XS host and closes the host, whatever happens. */
+export function runScenario(file, params = {}, { host: hostOptions = {}, ...runOptions } = {}) {
+  return withXS(hostOptions, async xs => ({ result: await xs.run(file, params, runOptions), xs }));
 }
 
 /** Resolves when `predicate()` holds, polling; rejects after `timeout` ms with `what`. */
