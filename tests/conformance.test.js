@@ -11,6 +11,7 @@ import { runCase, until, withXS } from './helpers/xs.js';
 import { freePort } from './harness/brokers.js';
 import { withScripted, polite } from './harness/scripted-broker.js';
 import { PacketLog } from './helpers/packet-log.js';
+import { lostAfterPubrel } from './cases/resilience.js';
 
 const { PacketWriter } = await importLibrary('mqtt/writer');
 const { PacketParser } = await importLibrary('mqtt/parser');
@@ -293,19 +294,8 @@ test('[MQTT-1.5.3-3] on XS, U+FEFF at the head of a topic or filter goes out as 
 // ---- Sessions ----
 
 test('[MQTT-3.1.2-6] with the reconnect option and clean session 1, nothing of the old session is reused: the QoS 1 publish awaiting PUBACK goes out as a new message (DUP 0), no PUBREL for the QoS 2 one past PUBREC; each connection starts with CONNECT [MQTT-3.1.0-1]', () =>
-	withScripted({
-		publish(session, packet) {
-			if (session.index > 0)
-				return polite.publish(session, packet);
-			if (packet.qos === 2)
-				session.send({ cmd: 'pubrec', messageId: packet.messageId });
-		},
-		pubrel(session, packet) {
-			if (session.index > 0)
-				return polite.pubrel(session, packet);
-			setTimeout(() => session.close(), 20);	// PUBCOMP withheld, then the connection is gone
-		},
-	}, async broker => {
+	// PUBCOMP withheld, then the connection is gone.
+	withScripted(lostAfterPubrel, async broker => {
 		const result = await runCase(SCENARIO, 'cleanReconnect', { port: broker.port });
 		assert.deepEqual(result, { outcomes: ['ok', 'ok'], after: { timers: 0, sockets: 0 } }, 'the QoS 1 publish completes on the new connection; the QoS 2 one was the broker\'s from PUBREC');
 		assert.equal(broker.sessions.length, 2);

@@ -3,49 +3,9 @@
 // many operations in flight; and mosquitto's ACL, as mosquitto answers it.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import mqtt from 'mqtt';
 import { startAedes, startMosquitto } from './harness/brokers.js';
-import { runCase, until } from './helpers/xs.js';
-
-const INTEROP = 'tests/scenarios/client/interop.js';
-
-// MQTT promises an order only per topic and QoS from one client: a server
-// treats each topic as an Ordered Topic [MQTT-4.6.0-5] and sends PUBLISH
-// packets for the same topic and QoS in the order it received them from any
-// given client [MQTT-4.6.0-6]. Across topics or QoS levels nothing is promised
-// (a QoS 0 message may overtake a QoS 2 one: MQTT.js, for one, hands a QoS 2
-// message over on PUBREL). So each direction carries, besides one message per
-// kind of topic and payload, a sequence at each QoS on its own topic, and the
-// tests check what arrived as a set and the order within each topic and QoS.
-const SEQUENCE = 5;
-const sequences = prefix => Array.from({ length: SEQUENCE }, (_, i) => [0, 1, 2].map(qos =>
-  ({ topic: `${prefix}/ordered/qos${qos}`, payload: `message ${i}`, qos }))).flat();
-
-const toXS = [
-  { topic: 'interop/to-xs/ascii', payload: Buffer.from('plain text'), qos: 0 },
-  { topic: 'interop/to-xs/ünïcødé/✓', payload: Buffer.from('texte accentué ✓ 𝄞'), qos: 1 },
-  { topic: 'interop/to-xs/binary', payload: Buffer.from([0, 1, 2, 0xFE, 0xFF, 0x80, 0]), qos: 2 },
-  { topic: 'interop/to-xs/empty', payload: Buffer.alloc(0), qos: 1 },
-  { topic: 'interop/to-xs/kilobytes', payload: Buffer.from(Array.from({ length: 5000 }, (_, i) => i & 0xFF)), qos: 1 },
-  ...sequences('interop/to-xs').map(message => ({ ...message, payload: Buffer.from(message.payload) })),
-];
-const fromXS = [
-  { topic: 'interop/from-xs/ascii', payload: 'hello from XS', qos: 0 },
-  { topic: 'interop/from-xs/日本語', payload: 'UTF-8 ✓ 𝄞', qos: 1 },
-  { topic: 'interop/from-xs/binary', payload: '00ff10fe80', binary: true, qos: 2 },
-  { topic: 'interop/from-xs/retained', payload: 'kept', qos: 1, retain: true },
-  ...sequences('interop/from-xs'),
-];
-
-/** Messages as {topic, payload (hex), qos}, in a canonical order: what arrived, as a set. */
-const asSet = messages => messages.map(message => JSON.stringify(message)).sort();
-/** Payloads by topic and QoS, each list in arrival order: the order [MQTT-4.6.0-6] promises. */
-function perTopicAndQoS(messages) {
-  const lists = {};
-  for (const { topic, qos, payload } of messages)
-    (lists[`${topic} (QoS ${qos})`] ??= []).push(payload);
-  return lists;
-}
+import { runCase, xsnap } from './helpers/xs.js';
+import * as interop from './cases/interop.js';
 
 for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto]]) {
   describe(`interop through ${name}`, () => {
@@ -54,58 +14,19 @@ for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto
     after(() => broker.close());
 
     // The UTF-8 topics are well-formed UTF-8 string fields, the topic first in PUBLISH [MQTT-1.5.3-1] [MQTT-3.3.2-1].
-    test('messages both ways with MQTT.js: QoS 0, 1, 2; string and binary payloads; UTF-8 topics; in order per topic and QoS [MQTT-4.6.0-6]', async () => {
-      const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { clientId: `peer-${name}` });
-      try {
-        await peer.subscribeAsync('interop/from-xs/#', { qos: 2 });
-        const fromXSReceived = [];
-        peer.on('message', (topic, payload, packet) => fromXSReceived.push({ topic, payload: payload.toString('hex'), qos: packet.qos }));
-        const result = await runCase(INTEROP, 'exchange', { port: broker.port, expect: toXS.length, outgoing: fromXS }, {
-          onReport: async () => {
-            // All in flight at once, sent in this order on one connection.
-            await Promise.all(toXS.map(message => peer.publishAsync(message.topic, message.payload, { qos: message.qos })));
-          },
-        });
-        // waitMsg hands one message to the callback and resolves its first byte: the i-th QoS is the i-th message's.
-        assert.equal(result.qos.length, result.received.length);
-        const received = result.received.map((message, i) => ({ ...message, qos: result.qos[i] }));
-        const sent = toXS.map(({ topic, payload, qos }) => ({ topic, payload: payload.toString('hex'), qos }));
-        assert.deepEqual(asSet(received), asSet(sent), 'every message reached XS once, at its QoS');
-        assert.deepEqual(perTopicAndQoS(received), perTopicAndQoS(sent), 'in the order sent, per topic and QoS');
-
-        await until(() => fromXSReceived.length === fromXS.length, 'the messages from XS');
-        const published = fromXS.map(({ topic, payload, binary, qos }) => ({ topic, payload: binary ? payload : Buffer.from(payload).toString('hex'), qos }));
-        assert.deepEqual(asSet(fromXSReceived), asSet(published), 'every message from XS reached MQTT.js once, at its QoS');
-        assert.deepEqual(perTopicAndQoS(fromXSReceived), perTopicAndQoS(published), 'in the order XS published them, per topic and QoS');
-      }
-      finally {
-        await peer.endAsync();
-      }
-    });
+    test('messages both ways with MQTT.js: QoS 0, 1, 2; string and binary payloads; UTF-8 topics; in order per topic and QoS [MQTT-4.6.0-6]', () =>
+      interop.exchange(xsnap, { port: broker.port, peerId: `peer-${name}` }));
 
     for (const window of [1536, 256]) {
-      test(`a 1 MB publish through a ${window}-byte write window comes back intact`, async () => {
-        const result = await runCase(INTEROP, 'bigEcho', { port: broker.port, size: 1 << 20, qos: 1 }, { host: { window, readSize: window } });
-        assert.deepEqual(result, { length: 1 << 20, mismatch: -1 });
-      });
+      test(`a 1 MB publish through a ${window}-byte write window comes back intact`, () =>
+        interop.bigEcho(xsnap, { port: broker.port, size: 1 << 20, qos: 1 }, { host: { window, readSize: window } }));
     }
 
     // The broker's part, exercised: it stores the message and sends it with RETAIN 1 on a new subscription [MQTT-3.3.1-5] [MQTT-3.3.1-6] [MQTT-3.3.1-8].
-    test('a retained message is delivered on subscribe', async () => {
-      const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`);
-      try {
-        await peer.publishAsync('retained/t', 'kept for later', { qos: 1, retain: true });
-        const result = await runCase(INTEROP, 'retained', { port: broker.port, topic: 'retained/t' });
-        assert.deepEqual(result, { granted: 1, first: 0x33, received: [{ topic: 'retained/t', payload: 'kept for later' }] });
-        await peer.publishAsync('retained/t', '', { qos: 1, retain: true });
-      }
-      finally {
-        await peer.endAsync();
-      }
-    });
+    test('a retained message is delivered on subscribe', () => interop.retained(xsnap, { port: broker.port }));
 
     test('200 publishes (QoS 1 and 2) and 20 subscribes in flight at once', async () => {
-      const results = await runCase(INTEROP, 'inFlight', { port: broker.port, count: 200 });
+      const results = await runCase('tests/scenarios/client/interop.js', 'inFlight', { port: broker.port, count: 200 });
       assert.equal(results.length, 220);
       const expected = [];
       for (let i = 0; i < 200; i++) {
@@ -118,30 +39,7 @@ for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto
   });
 }
 
-test('mosquitto with an ACL denying a subscription still grants it (mosquitto hides the denial); no message comes', async () => {
-  // Measured fact (shared/docs/platform.md): mosquitto acknowledges a denied
-  // SUBSCRIBE with the requested QoS, so MQTTException(0x80) cannot come from
-  // it; aedes' refusal is tested in client.test.js.
-  const broker = await startMosquitto({
-    users: { device: 'pw', peer: 'pw' },
-    acl: 'user device\ntopic read allowed/#\n\nuser peer\ntopic readwrite #\n',
-  });
-  try {
-    const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { username: 'peer', password: 'pw' });
-    try {
-      const result = await runCase(INTEROP, 'aclDenied', { port: broker.port }, {
-        onReport: async () => {
-          await peer.publishAsync('denied/t', 'never delivered', { qos: 1 });
-          await peer.publishAsync('allowed/t', 'delivered', { qos: 1 });
-        },
-      });
-      assert.deepEqual(result, { denied: 1, allowed: 1, received: ['allowed/t'] });
-    }
-    finally {
-      await peer.endAsync();
-    }
-  }
-  finally {
-    await broker.close();
-  }
-});
+// Measured fact (shared/docs/platform.md): mosquitto acknowledges a denied
+// SUBSCRIBE with the requested QoS, so MQTTException(0x80) cannot come from
+// it; aedes' refusal is tested in client.test.js.
+test('mosquitto with an ACL denying a subscription still grants it (mosquitto hides the denial); no message comes', () => interop.aclDenied(xsnap));

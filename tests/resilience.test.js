@@ -7,62 +7,25 @@ import mqtt from 'mqtt';
 import { startAedes, startMosquitto } from './harness/brokers.js';
 import { withScripted, polite } from './harness/scripted-broker.js';
 import { XSHost } from './harness/host.js';
-import { runCase, until } from './helpers/xs.js';
+import { runCase, until, xsnap } from './helpers/xs.js';
 import { PacketLog } from './helpers/packet-log.js';
+import * as resilience from './cases/resilience.js';
 
 const RESILIENCE = 'tests/scenarios/client/resilience.js';
-const resilience = (name, params, options) => runCase(RESILIENCE, name, params, options);
 
 // Until PUBREL, a PUBLISH with the id gets PUBREC again and is not delivered;
 // PUBREL gets PUBCOMP [MQTT-4.3.3-2] [MQTT-3.3.4-1], each with the id of the
 // packet it answers [MQTT-2.3.1-6].
-test('a QoS 2 message the broker resends before PUBREL reaches the callback once [MQTT-4.3.3-2]', () =>
-  withScripted({}, async broker => {
-    const result = await resilience('qos2Duplicate', { port: broker.port }, {
-      onReport: () => {
-        const session = broker.sessions[0];
-        const message = { cmd: 'publish', topic: 'dup/t', payload: 'exactly once', qos: 2, messageId: 9 };
-        session.send(message);
-        session.send({ ...message, dup: true });
-        setTimeout(() => session.send({ cmd: 'pubrel', messageId: 9 }), 30);
-      },
-    });
-    assert.deepEqual(result, ['exactly once']);
-    const packets = broker.sessions[0].packets;
-    assert.deepEqual(packets.filter(packet => packet.cmd === 'pubrec').map(packet => packet.messageId), [9, 9], 'each PUBLISH got its PUBREC, with its id');
-    assert.deepEqual(packets.filter(packet => packet.cmd === 'pubcomp').map(packet => packet.messageId), [9], 'the PUBREL got its PUBCOMP, with its id');
-  }));
+test('a QoS 2 message the broker resends before PUBREL reaches the callback once [MQTT-4.3.3-2]', () => resilience.qos2Duplicate(xsnap));
 
-/** The longest time between two packets a client sent on a session, in ms (the scripted broker's arrival times). */
-function longestSilence(session) {
-  let longest = 0;
-  for (let i = 1; i < session.packets.length; i++)
-    longest = Math.max(longest, session.packets[i].at - session.packets[i - 1].at);
-  return longest;
-}
-
-test('keep-alive [MQTT-3.1.2-23]: never more than the keep-alive between two packets the client sends; idle it pings by itself, and publishing with nothing arriving it pings too (to find a dead link)', () =>
-  withScripted({}, async broker => {
-    const idle = await resilience('keepalive', { port: broker.port, busy: false, duration: 2600 });
-    assert.deepEqual(idle, { manual: 'ok', after: { timers: 0, sockets: 0 } });
-    const pings = broker.sessions[0].packets.filter(packet => packet.cmd === 'pingreq').length;
-    assert.ok(pings >= 3, `at least 2 automatic PINGREQs in 2.6 s at keep-alive 1 s, plus the manual ping(); saw ${pings}`);
-    assert.ok(longestSilence(broker.sessions[0]) <= 1000, `idle: ${longestSilence(broker.sessions[0])} ms between two packets`);
-
-    // QoS 0 publishes every 250 ms: the scripted broker answers none of them.
-    const busy = await resilience('keepalive', { port: broker.port, busy: true, duration: 2600 });
-    assert.deepEqual(busy, { manual: 'ok', after: { timers: 0, sockets: 0 } });
-    const busyPings = broker.sessions[1].packets.filter(packet => packet.cmd === 'pingreq').length;
-    assert.ok(busyPings >= 3, `publishing while nothing arrives, the client still pings to learn the link is alive; saw ${busyPings} PINGREQs`);
-    assert.ok(longestSilence(broker.sessions[1]) <= 1000, `busy: ${longestSilence(broker.sessions[1])} ms between two packets`);
-  }));
+test('keep-alive [MQTT-3.1.2-23]: never more than the keep-alive between two packets the client sends; idle it pings by itself, and publishing with nothing arriving it pings too (to find a dead link)', () => resilience.keepalive(xsnap));
 
 test('keep-alive across the roll-over of a device\'s 32-bit Time.ticks: PINGREQ keeps going out within the interval [MQTT-3.1.2-23] and the connection stays up', () => {
   const pings = [];
   return withScripted({ pingreq(session) { pings.push(Date.now()); polite.pingreq(session); } }, async broker => {
     const began = Date.now();
     // The ticks reach 2^31 about 1.5 s after the host starts: the client is connected and idle then.
-    const result = await resilience('keepaliveAcrossRollover', { port: broker.port, duration: 4000 }, { host: { ticksStart: 2 ** 31 - 1500 } });
+    const result = await runCase(RESILIENCE, 'keepaliveAcrossRollover', { port: broker.port, duration: 4000 }, { host: { ticksStart: 2 ** 31 - 1500 } });
     assert.ok(result.start > 0 && result.end < 0, `the ticks rolled over while connected: ${result.start} .. ${result.end}`);
     assert.deepEqual(result.disconnects, [], 'not declared dead');
     assert.equal(result.connected, true);
@@ -73,23 +36,8 @@ test('keep-alive across the roll-over of a device\'s 32-bit Time.ticks: PINGREQ 
   });
 });
 
-test('a half-open connection (no answer, socket open) is declared dead within 1.5 x keepalive of the last arrival, then reconnect recovers', () =>
-  withScripted({ pingreq(session) { if (session.index > 0) polite.pingreq(session); } }, async broker => {
-    // Session 0 never answers PINGREQ; session 1 does, until the test ends it the same way.
-    broker.sessions.length = 0;
-    const result = await resilience('halfOpen', { port: broker.port }, { timeout: 20_000 });
-    const [connected, disconnected, reconnected] = result.events;
-    assert.equal(connected.event, 'connected');
-    assert.equal(disconnected.event, 'disconnected');
-    assert.match(disconnected.reason, /did not answer PINGREQ within \d+ ms \(keep-alive 1 s\): connection dead/);
-    // The last arrival was the CONNACK: a PINGREQ after 3/4 of the keep-alive,
-    // half a keep-alive to answer it: dead at 1.25 s; at most 1.5 s, with room
-    // for a timer fired late on a loaded machine.
-    assert.ok(disconnected.sinceLastSend <= 1500 + 100, `declared dead ${disconnected.sinceLastSend} ms after the CONNACK`);
-    assert.ok(disconnected.sinceLastSend >= 1200, `not before the PINGREQ had half a keep-alive to be answered: ${disconnected.sinceLastSend} ms`);
-    assert.equal(reconnected.event, 'connected');
-    assert.ok(broker.sessions.length >= 2, 'a second connection was made');
-  }));
+// A timer fired late on a loaded machine: 100 ms.
+test('a half-open connection (no answer, socket open) is declared dead within 1.5 x keepalive of the last arrival, then reconnect recovers', () => resilience.halfOpen(xsnap, { late: 100 }));
 
 for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto]]) {
   describe(`beyond the seed, against ${name}`, () => {
@@ -98,60 +46,22 @@ for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto
     after(() => broker.close());
 
     // What the broker does after UNSUBACK is its own part [MQTT-3.10.4-2]; exercised here.
-    test('subscribe and unsubscribe several topics in one packet; nothing comes after UNSUBACK', async () => {
-      const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`);
-      const xs = await XSHost.start();
-      try {
-        const reports = [];
-        const done = xs.run(RESILIENCE, { case: 'unsubscribe', port: broker.port }, { onReport: value => reports.push(value) });
-        await until(() => reports.length === 1, 'the subscriptions');
-        for (const topic of ['multi/a', 'multi/b', 'multi/c', 'multi/single'])
-          await peer.publishAsync(topic, 'before', { qos: 1 });
-        await xs.message({ step: 'received' });
-        await until(() => reports.length === 2, 'the unsubscriptions');
-        assert.deepEqual(reports[1], { unsubscribed: 'ok', unsubscribedSingle: 'ok' });
-        for (const topic of ['multi/a', 'multi/b', 'multi/c', 'multi/single'])
-          await peer.publishAsync(topic, 'after', { qos: 1 });
-        await xs.message({ step: 'after' });
-        const result = await done;
-        assert.deepEqual(result.granted, [0, 1, 2]);
-        assert.equal(result.single, 1);
-        assert.deepEqual([...result.received].sort(), ['multi/a', 'multi/b', 'multi/c', 'multi/single']);
-      }
-      finally {
-        await xs.close();
-        await peer.endAsync();
-      }
-    });
+    test('subscribe and unsubscribe several topics in one packet; nothing comes after UNSUBACK', () => resilience.unsubscribe(xsnap, { port: broker.port }));
 
-    test('push mode: each message reaches the callback as it arrives, no polling', async () => {
-      const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`);
-      try {
-        const result = await resilience('push', { port: broker.port, count: 20 }, {
-          onReport: async () => {
-            for (let i = 0; i < 20; i++)
-              await peer.publishAsync(`push/${i}`, `m${i}`, { qos: i % 2 });
-          },
-        });
-        assert.deepEqual(result, Array.from({ length: 20 }, (_, i) => `m${i}`));
-      }
-      finally {
-        await peer.endAsync();
-      }
-    });
+    test('push mode: each message reaches the callback as it arrives, no polling', () => resilience.push(xsnap, { port: broker.port }));
 
     for (const whileReconnecting of [false, true]) {
       test(`disconnect() leaves no timer and no socket, with reconnect enabled${whileReconnecting ? ', in the middle of reconnecting' : ''}`, async () => {
-        const result = await resilience('noLeftovers', { port: broker.port, whileReconnecting }, {
-          onReport: () => { if (whileReconnecting) broker.name === 'aedes' ? broker.dropConnections() : broker.kill(); },
-        });
-        if (whileReconnecting && broker.name === 'mosquitto')
-          await broker.start();
-        assert.deepEqual(result.after, { timers: 0, sockets: 0 });
-        assert.deepEqual(result.later, { timers: 0, sockets: 0 }, 'no reconnect after disconnect()');
-        assert.equal(result.connected, false);
-        if (!whileReconnecting)
-          assert.deepEqual(result.during, { timers: 1, sockets: 1 }, 'the keep-alive timer and the socket, while connected');
+        try {
+          await resilience.noLeftovers(xsnap, {
+            port: broker.port, whileReconnecting,
+            dropBroker: () => broker.name === 'aedes' ? broker.dropConnections() : broker.kill(),
+          });
+        }
+        finally {
+          if (whileReconnecting && broker.name === 'mosquitto')
+            await broker.start();	// for the next tests
+        }
       });
     }
   });
@@ -162,34 +72,7 @@ for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto
 // with DUP 1 [MQTT-3.3.1-1] and its id [MQTT-2.3.1-3], and PUBREL (never the
 // PUBLISH) for the QoS 2 one past PUBREC [MQTT-4.3.3-1] [MQTT-2.3.1-6], in the
 // original order [MQTT-4.6.0-1]; the first sends are DUP 0 [MQTT-4.3.2-1].
-test('publishes in flight when the connection drops are resent in order (DUP, PUBREL past PUBREC) and their Promises settle [MQTT-4.4.0-1]', () =>
-  withScripted({
-    connect(session) { session.send({ cmd: 'connack', returnCode: 0, sessionPresent: session.index > 0 }); },
-    publish(session, packet) {
-      if (session.index > 0)
-        return polite.publish(session, packet);
-      if (packet.qos === 2)
-        session.send({ cmd: 'pubrec', messageId: packet.messageId });	// and nothing else: the first connection acknowledges nothing
-    },
-    pubrel(session, packet) {
-      if (session.index > 0)
-        return polite.pubrel(session, packet);
-      setTimeout(() => session.close(), 20);	// the PUBREL arrived: now the connection dies
-    },
-  }, async broker => {
-    const result = await resilience('inFlightSurvives', { port: broker.port });
-    assert.deepEqual(result, { results: ['ok', 'ok', 'ok'], after: { timers: 0, sockets: 0 } });
-    const [first, second] = broker.sessions;
-    const firstIds = first.packets.filter(packet => packet.cmd === 'publish').map(packet => [packet.topic, packet.messageId, packet.dup]);
-    assert.deepEqual(firstIds.map(([topic, , dup]) => [topic, dup]), [['flight/1', false], ['flight/2', false], ['flight/3', false]]);
-    const resent = second.packets.filter(packet => packet.cmd !== 'connect' && packet.cmd !== 'disconnect')
-      .map(packet => packet.cmd === 'publish' ? ['publish', packet.topic, packet.messageId, packet.dup] : [packet.cmd, packet.messageId]);
-    assert.deepEqual(resent, [
-      ['publish', 'flight/1', firstIds[0][1], true],
-      ['pubrel', firstIds[1][1]],
-      ['publish', 'flight/3', firstIds[2][1], true],
-    ], 'in their original order, with their ids');
-  }));
+test('publishes in flight when the connection drops are resent in order (DUP, PUBREL past PUBREC) and their Promises settle [MQTT-4.4.0-1]', () => resilience.inFlightSurvives(xsnap));
 
 // Outgoing messages are counted where they enter the broker from the XS client
 // when the broker can say (aedes' `published` hook), else at a subscriber,
@@ -287,25 +170,7 @@ for (const [name, start] of Object.entries(survivors)) {
   });
 }
 
-test('while reconnecting, publishes wait up to outgoingLimit, the next rejects, the waiting ones go out after', async () => {
-  const broker = await startAedes();
-  try {
-    const result = await resilience('offlineBound', { port: broker.port }, {
-      onReport: async value => {
-        if (value.connected)
-          await broker.kill();
-        if (value.queued)
-          await broker.start();
-      },
-    });
-    assert.equal(result.refused, 'Error: outgoing queue full: 5 messages wait for the connection (outgoingLimit 5)');
-    assert.deepEqual(result.outcomes, ['ok', 'ok', 'ok', 'ok', 'ok']);
-    assert.deepEqual(result.after, { timers: 0, sockets: 0 });
-  }
-  finally {
-    await broker.close();
-  }
-});
+test('while reconnecting, publishes wait up to outgoingLimit, the next rejects, the waiting ones go out after', () => resilience.offlineBound(xsnap));
 
 test('after a reconnect to a broker that lost the session, the client subscribes again by itself', async () => {
   const broker = await startAedes();
@@ -313,7 +178,7 @@ test('after a reconnect to a broker that lost the session, the client subscribes
   try {
     const reports = [];
     let sending;
-    const result = await resilience('resubscribe', { port: broker.port }, {
+    const result = await runCase(RESILIENCE, 'resubscribe', { port: broker.port }, {
       onReport: async value => {
         reports.push(value);
         if (value.subscribed) {

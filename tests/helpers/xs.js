@@ -12,9 +12,14 @@ export async function withXS(options, body) {
   }
 }
 
+let latest;	// the XS host of the run in progress, or of the last one: for xsnap.message(), kill(), traces
+
 /** Runs one scenario on a new XS host and closes the host, whatever happens. */
 export function runScenario(file, params = {}, { host: hostOptions = {}, ...runOptions } = {}) {
-  return withXS(hostOptions, async xs => ({ result: await xs.run(file, params, runOptions), xs }));
+  return withXS(hostOptions, async xs => {
+    latest = xs;
+    return { result: await xs.run(file, params, runOptions), xs };
+  });
 }
 
 /** Resolves when `predicate()` holds, polling; rejects after `timeout` ms with `what`. */
@@ -31,4 +36,27 @@ export async function until(predicate, what, timeout = 10_000) {
 export async function runCase(file, name, params = {}, options = {}) {
   const { result } = await runScenario(file, { ...params, case: name }, options);
   return result;
+}
+
+/**
+ * The xsnap host as the shared cases (tests/cases) drive a host, as
+ * useMcsim() (tests/sim/suite.js) gives mcsim: run() and runCase() on a new
+ * XS host each (`options.host`: its XSHost options); message() and kill()
+ * reach the machine of the run in progress; traces, the lines it traced.
+ */
+export const xsnap = {
+  run: async (file, params, options) => (await runScenario(file, params, options)).result,
+  runCase,
+  message: value => latest.message(value),
+  /** The machine dies at once: its sockets are destroyed, no DISCONNECT. */
+  kill: () => latest.close(),
+  get traces() { return lines(latest.traces.join('')); },
+};
+
+/** `text` as lines, without their line ends: what mcsim's traces give. */
+function lines(text) {
+  const split = text.split('\n');
+  if (split.at(-1) === '')
+    split.pop();
+  return split;
 }

@@ -1,0 +1,209 @@
+// The cases of tests/scenarios/client/resilience.js that both hosts run, each
+// run and checked once here: QoS 2 exactly once, unsubscribe, keep-alive,
+// half-open links, push mode, reconnect that keeps what is in flight.
+// tests/resilience.test.js runs them on xsnap, tests/mcsim-session.test.js in
+// mcsim. `host`: `xsnap` (tests/helpers/xs.js) or useMcsim() (tests/sim/suite.js).
+import assert from 'node:assert/strict';
+import mqtt from 'mqtt';
+import { startAedes } from '../harness/brokers.js';
+import { withScripted, polite } from '../harness/scripted-broker.js';
+import { until } from '../helpers/xs.js';
+
+const RESILIENCE = 'tests/scenarios/client/resilience.js';
+
+// Until PUBREL, a PUBLISH with the id gets PUBREC again and is not delivered;
+// PUBREL gets PUBCOMP [MQTT-4.3.3-2] [MQTT-3.3.4-1], each with the id of the
+// packet it answers [MQTT-2.3.1-6].
+/** The broker sends a QoS 2 PUBLISH twice before PUBREL: the callback has it once. */
+export function qos2Duplicate(host) {
+  return withScripted({}, async broker => {
+    const result = await host.runCase(RESILIENCE, 'qos2Duplicate', { port: broker.port }, {
+      onReport: () => {
+        const session = broker.sessions[0];
+        const message = { cmd: 'publish', topic: 'dup/t', payload: 'exactly once', qos: 2, messageId: 9 };
+        session.send(message);
+        session.send({ ...message, dup: true });
+        setTimeout(() => session.send({ cmd: 'pubrel', messageId: 9 }), 30);
+      },
+    });
+    assert.deepEqual(result, ['exactly once']);
+    const packets = broker.sessions[0].packets;
+    assert.deepEqual(packets.filter(packet => packet.cmd === 'pubrec').map(packet => packet.messageId), [9, 9], 'each PUBLISH got its PUBREC, with its id');
+    assert.deepEqual(packets.filter(packet => packet.cmd === 'pubcomp').map(packet => packet.messageId), [9], 'the PUBREL got its PUBCOMP, with its id');
+  });
+}
+
+/** The longest time between two packets a client sent on a session, in ms (the scripted broker's arrival times). */
+function longestSilence(session) {
+  let longest = 0;
+  for (let i = 1; i < session.packets.length; i++)
+    longest = Math.max(longest, session.packets[i].at - session.packets[i - 1].at);
+  return longest;
+}
+
+/** Keep-alive 1 s [MQTT-3.1.2-23], idle and then publishing while nothing arrives: PINGREQs, and never more than 1 s between two packets. */
+export function keepalive(host) {
+  return withScripted({}, async broker => {
+    const idle = await host.runCase(RESILIENCE, 'keepalive', { port: broker.port, busy: false, duration: 2600 });
+    // In mcsim, timers: the SDK's "Timers" count less each socket's polling task
+    assert.deepEqual(idle, { manual: 'ok', after: { timers: 0, sockets: 0 } });
+    const pings = broker.sessions[0].packets.filter(packet => packet.cmd === 'pingreq').length;
+    assert.ok(pings >= 3, `at least 2 automatic PINGREQs in 2.6 s at keep-alive 1 s, plus the manual ping(); saw ${pings}`);
+    assert.ok(longestSilence(broker.sessions[0]) <= 1000, `idle: ${longestSilence(broker.sessions[0])} ms between two packets`);
+
+    // QoS 0 publishes every 250 ms: the scripted broker answers none of them.
+    const busy = await host.runCase(RESILIENCE, 'keepalive', { port: broker.port, busy: true, duration: 2600 });
+    assert.deepEqual(busy, { manual: 'ok', after: { timers: 0, sockets: 0 } });
+    const busyPings = broker.sessions[1].packets.filter(packet => packet.cmd === 'pingreq').length;
+    assert.ok(busyPings >= 3, `publishing while nothing arrives, the client still pings to learn the link is alive; saw ${busyPings} PINGREQs`);
+    assert.ok(longestSilence(broker.sessions[1]) <= 1000, `busy: ${longestSilence(broker.sessions[1])} ms between two packets`);
+  });
+}
+
+/**
+ * A half-open connection (no PINGRESP, socket open) is declared dead within
+ * 1.5 x keepalive of the last arrival, then reconnect recovers. `late`: the
+ * ms a timer of the host may fire late (its socket polling, a loaded machine).
+ */
+export function halfOpen(host, { late }) {
+  // Session 0 never answers PINGREQ; session 1 does, until the test ends it the same way.
+  return withScripted({ pingreq(session) { if (session.index > 0) polite.pingreq(session); } }, async broker => {
+    const result = await host.runCase(RESILIENCE, 'halfOpen', { port: broker.port }, { timeout: 20_000 });
+    const [connected, disconnected, reconnected] = result.events;
+    assert.equal(connected.event, 'connected');
+    assert.equal(disconnected.event, 'disconnected');
+    assert.match(disconnected.reason, /did not answer PINGREQ within \d+ ms \(keep-alive 1 s\): connection dead/);
+    // The last arrival was the CONNACK: a PINGREQ after 3/4 of the keep-alive,
+    // half a keep-alive to answer it: dead at 1.25 s; at most 1.5 s, and the
+    // host's lateness.
+    assert.ok(disconnected.sinceLastSend <= 1500 + late, `declared dead ${disconnected.sinceLastSend} ms after the CONNACK`);
+    assert.ok(disconnected.sinceLastSend >= 1200, `not before the PINGREQ had half a keep-alive to be answered: ${disconnected.sinceLastSend} ms`);
+    assert.equal(reconnected.event, 'connected');
+    assert.ok(broker.sessions.length >= 2, 'a second connection was made');
+  });
+}
+
+// What the broker does after UNSUBACK is its own part [MQTT-3.10.4-2]; exercised here.
+/** Several topics in one SUBSCRIBE and one UNSUBSCRIBE, through the broker at `port`; nothing comes after UNSUBACK. */
+export async function unsubscribe(host, { port }) {
+  const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`);
+  try {
+    const reports = [];
+    const done = host.runCase(RESILIENCE, 'unsubscribe', { port }, { onReport: value => reports.push(value) });
+    await until(() => reports.length === 1, 'the subscriptions');
+    for (const topic of ['multi/a', 'multi/b', 'multi/c', 'multi/single'])
+      await peer.publishAsync(topic, 'before', { qos: 1 });
+    await host.message({ step: 'received' });
+    await until(() => reports.length === 2, 'the unsubscriptions');
+    assert.deepEqual(reports[1], { unsubscribed: 'ok', unsubscribedSingle: 'ok' });
+    for (const topic of ['multi/a', 'multi/b', 'multi/c', 'multi/single'])
+      await peer.publishAsync(topic, 'after', { qos: 1 });
+    await host.message({ step: 'after' });
+    const result = await done;
+    assert.deepEqual(result.granted, [0, 1, 2]);
+    assert.equal(result.single, 1);
+    assert.deepEqual([...result.received].sort(), ['multi/a', 'multi/b', 'multi/c', 'multi/single']);
+  }
+  finally {
+    await peer.endAsync();
+  }
+}
+
+/** Push mode: each message reaches the callback as it arrives, no polling. */
+export async function push(host, { port }) {
+  const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`);
+  try {
+    const result = await host.runCase(RESILIENCE, 'push', { port, count: 20 }, {
+      onReport: async () => {
+        for (let i = 0; i < 20; i++)
+          await peer.publishAsync(`push/${i}`, `m${i}`, { qos: i % 2 });
+      },
+    });
+    assert.deepEqual(result, Array.from({ length: 20 }, (_, i) => `m${i}`));
+  }
+  finally {
+    await peer.endAsync();
+  }
+}
+
+/**
+ * disconnect() leaves no timer and no socket, with reconnect enabled; with
+ * `whileReconnecting`, `dropBroker()` ends the connection first, so that
+ * disconnect() comes in the middle of reconnecting.
+ */
+export async function noLeftovers(host, { port, whileReconnecting, dropBroker }) {
+  const result = await host.runCase(RESILIENCE, 'noLeftovers', { port, whileReconnecting }, {
+    onReport: () => whileReconnecting && dropBroker(),
+  });
+  assert.deepEqual(result.after, { timers: 0, sockets: 0 });
+  assert.deepEqual(result.later, { timers: 0, sockets: 0 }, 'no reconnect after disconnect()');
+  assert.equal(result.connected, false);
+  if (!whileReconnecting)
+    assert.deepEqual(result.during, { timers: 1, sockets: 1 }, 'the keep-alive timer and the socket, while connected');
+}
+
+/**
+ * A scripted broker's first connection that acknowledges no QoS 1 PUBLISH,
+ * answers a QoS 2 one with PUBREC only, and dies 20 ms after the PUBREL
+ * arrives; later connections answer politely.
+ */
+export const lostAfterPubrel = {
+  publish(session, packet) {
+    if (session.index > 0)
+      return polite.publish(session, packet);
+    if (packet.qos === 2)
+      session.send({ cmd: 'pubrec', messageId: packet.messageId });	// and nothing else: the first connection acknowledges nothing
+  },
+  pubrel(session, packet) {
+    if (session.index > 0)
+      return polite.pubrel(session, packet);
+    setTimeout(() => session.close(), 20);	// the PUBREL arrived: now the connection dies
+  },
+};
+
+// Clean session 0 and `reconnect`: the session is kept [MQTT-3.1.2-4]
+// [MQTT-4.1.0-1]; on the new connection each unacknowledged PUBLISH goes again
+// with DUP 1 [MQTT-3.3.1-1] and its id [MQTT-2.3.1-3], and PUBREL (never the
+// PUBLISH) for the QoS 2 one past PUBREC [MQTT-4.3.3-1] [MQTT-2.3.1-6], in the
+// original order [MQTT-4.6.0-1]; the first sends are DUP 0 [MQTT-4.3.2-1].
+/** Publishes in flight when the connection drops are resent in order (DUP, PUBREL past PUBREC) and their Promises settle [MQTT-4.4.0-1]. */
+export function inFlightSurvives(host) {
+  return withScripted({
+    connect(session) { session.send({ cmd: 'connack', returnCode: 0, sessionPresent: session.index > 0 }); },
+    ...lostAfterPubrel,
+  }, async broker => {
+    const result = await host.runCase(RESILIENCE, 'inFlightSurvives', { port: broker.port });
+    assert.deepEqual(result, { results: ['ok', 'ok', 'ok'], after: { timers: 0, sockets: 0 } });
+    const [first, second] = broker.sessions;
+    const firstIds = first.packets.filter(packet => packet.cmd === 'publish').map(packet => [packet.topic, packet.messageId, packet.dup]);
+    assert.deepEqual(firstIds.map(([topic, , dup]) => [topic, dup]), [['flight/1', false], ['flight/2', false], ['flight/3', false]]);
+    const resent = second.packets.filter(packet => packet.cmd !== 'connect' && packet.cmd !== 'disconnect')
+      .map(packet => packet.cmd === 'publish' ? ['publish', packet.topic, packet.messageId, packet.dup] : [packet.cmd, packet.messageId]);
+    assert.deepEqual(resent, [
+      ['publish', 'flight/1', firstIds[0][1], true],
+      ['pubrel', firstIds[1][1]],
+      ['publish', 'flight/3', firstIds[2][1], true],
+    ], 'in their original order, with their ids');
+  });
+}
+
+/** While reconnecting (aedes killed), publishes wait up to outgoingLimit, the next rejects, the waiting ones go out after. */
+export async function offlineBound(host) {
+  const broker = await startAedes();
+  try {
+    const result = await host.runCase(RESILIENCE, 'offlineBound', { port: broker.port }, {
+      onReport: async value => {
+        if (value.connected)
+          await broker.kill();
+        if (value.queued)
+          await broker.start();
+      },
+    });
+    assert.equal(result.refused, 'Error: outgoing queue full: 5 messages wait for the connection (outgoingLimit 5)');
+    assert.deepEqual(result.outcomes, ['ok', 'ok', 'ok', 'ok', 'ok']);
+    assert.deepEqual(result.after, { timers: 0, sockets: 0 });
+  }
+  finally {
+    await broker.close();
+  }
+}

@@ -1,0 +1,17 @@
+// The cases of tests/scenarios/client/tls.js that both hosts run, each run
+// and checked once here. tests/tls.test.js runs them on xsnap (the harness's
+// TLS socket, the CA as a resource), tests/mcsim-transfer.test.js in mcsim
+// (the SDK's TLS socket, the CA as DER bytes). `host`: `xsnap`
+// (tests/helpers/xs.js) or useMcsim() (tests/sim/suite.js).
+import assert from 'node:assert/strict';
+
+const TLS = 'tests/scenarios/client/tls.js';
+
+/** Connect, subscribe, publish QoS 0/1/2 and receive over TLS; nothing is left after disconnect. `params`: where and how to connect. */
+export async function roundTrip(host, params, options) {
+  const result = await host.runCase(TLS, 'roundTrip', params, options);
+  assert.equal(result.sessionPresent, 0);
+  assert.equal(result.granted, 2);
+  assert.deepEqual(result.received, [0, 1, 2].map(qos => [`tls/${qos}`, `secret message ${qos} ✓`]));
+  assert.deepEqual(result.after, { timers: 0, sockets: 0 });
+}
