@@ -21,6 +21,7 @@ import { root } from './helpers/library.js';
 import { startMosquitto } from './harness/brokers.js';
 import { makeCertificates } from './harness/certs.js';
 import { atExit } from './harness/cleanup.js';
+import { removeX11Sockets } from './sim/simulator.js';
 
 const exec = promisify(execFile);
 const { name: packageName } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -75,6 +76,8 @@ before(async () => {
 });
 
 after(() => rmSync(scratch, { recursive: true, force: true }));
+// mcsim-run.mjs's Xvfb makes /tmp/.X11-unix when there is none: leave none behind.
+atExit(removeX11Sockets);
 
 test('npm pack carries the manifests, modules/, types/, the README and the license, and nothing else', () => {
   const wanted = /^(package\.json|manifest\.json|manifest_tls\.json|README\.md|LICENSE[^/]*|modules\/mqtt\/[\w-]+\.ts|types\/[\w-]+\.d\.ts)$/;

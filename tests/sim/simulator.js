@@ -21,6 +21,22 @@ let guarded = false;
 const X11_SOCKETS = '/tmp/.X11-unix';
 const x11SocketsExisted = existsSync(X11_SOCKETS);
 
+/**
+ * Removes /tmp/.X11-unix if it was not there when this module loaded and is
+ * empty now: for this process's simulators, and for tests that run the SDK's
+ * mcsim-run.mjs, whose Xvfb makes it too.
+ */
+export function removeX11Sockets() {
+  if (x11SocketsExisted)
+    return;
+  try {
+    rmdirSync(X11_SOCKETS);	// only if empty: another X server's socket keeps it
+  }
+  catch {
+    // not empty, or gone already
+  }
+}
+
 /** Once a simulator runs: stop every one when this process exits, or is interrupted (a test runner's timeout, ^C). */
 function guardProcess() {
   if (guarded)
@@ -29,14 +45,7 @@ function guardProcess() {
   const stopAll = () => {
     for (const simulator of live)
       simulator.forceStop();
-    if (!x11SocketsExisted) {
-      try {
-        rmdirSync(X11_SOCKETS);	// only if empty: another X server's socket keeps it
-      }
-      catch {
-        // not empty, or gone already
-      }
-    }
+    removeX11Sockets();
   };
   process.once('exit', stopAll);
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]])
