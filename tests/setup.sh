@@ -27,7 +27,13 @@ wanted=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
   echo "setup: node_modules matches package.json and package-lock.json; npm ci skipped"
 else
-  npm ci --no-audit --no-fund
+  # The registry can stall (EIDLETIMEOUT seen on a CI run): three tries.
+  for try in 1 2 3; do
+    npm ci --no-audit --no-fund && break
+    [ "$try" -lt 3 ] || exit 1
+    echo "setup: npm ci failed (try $try of 3); trying again in 10 s" >&2
+    sleep 10
+  done
   echo "$wanted" > "$stamp"
 fi
 node tests/harness/ensure-xsnap.js
