@@ -27,10 +27,10 @@ export declare class Session {
     private nextId;
     /**
      * PUBACK, PUBREC, PUBCOMP, SUBACK or UNSUBACK. One that matches nothing in
-     * flight (late, or repeated) is ignored. Returns a frame to send: PUBREL
-     * after PUBREC.
+     * flight (late, or repeated) is ignored. True when PUBREL is due: after
+     * PUBREC (the caller sends it; the session sends it again at resume()).
      */
-    acknowledged(type: number, id: number, granted: number[]): Frame | undefined;
+    acknowledged(type: number, id: number, granted: number[]): boolean;
     /** Granted subscriptions, for a resubscription after a reconnect that found no session. */
     private remember;
     /** A QoS 2 id accepted (delivered, PUBREC sent): until PUBREL, a PUBLISH with it is a duplicate. */

@@ -287,7 +287,6 @@ function integerIn(value: unknown, fallback: number, min: number, max: number, w
 }
 
 function optionalFunction<T>(value: T | undefined | null, what: string): T | undefined {
-	if (value !== undefined && value !== null && typeof value !== "function")
-		throw new TypeError(`${what} must be a function`);
+	checkOptional(value, isFunction, `${what} must be a function`, true);
 	return value ?? undefined;
 }

@@ -27,8 +27,7 @@ function publish(receiver: Receiver, packet: Packet): boolean {
 
 /** PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK: the session settles what they acknowledge. */
 function acknowledgement(receiver: Receiver, packet: Packet): boolean {
-	const pubrel = receiver.session?.acknowledged(packet.type, packet.id, packet.granted);
-	if (pubrel)
+	if (receiver.session?.acknowledged(packet.type, packet.id, packet.granted))
 		receiver.acknowledge(PUBREL, packet.id);
 	return answered(receiver, packet);
 }

@@ -125,14 +125,12 @@ export class Outbox {
 				items.splice(i, 1);
 	}
 
-	private hand(connection: Connection, item: Outgoing): boolean {
+	private hand(connection: Connection, item: Outgoing): void {
 		item.op?.sent();
-		if (connection.send(item)) {
+		if (connection.send(item))
 			this.done(item);
-			return true;
-		}
-		this.#current = item;
-		return false;
+		else
+			this.#current = item;
 	}
 
 	private done(item: Outgoing): void {

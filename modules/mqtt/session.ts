@@ -158,19 +158,19 @@ export class Session {
 
 	/**
 	 * PUBACK, PUBREC, PUBCOMP, SUBACK or UNSUBACK. One that matches nothing in
-	 * flight (late, or repeated) is ignored. Returns a frame to send: PUBREL
-	 * after PUBREC.
+	 * flight (late, or repeated) is ignored. True when PUBREL is due: after
+	 * PUBREC (the caller sends it; the session sends it again at resume()).
 	 */
-	acknowledged(type: number, id: number, granted: number[]): Frame | undefined {
+	acknowledged(type: number, id: number, granted: number[]): boolean {
 		const operations = this.#operations;
 		const operation = operations?.get(id);
 		if (operation === undefined)
-			return undefined;
+			return false;
 		switch (operation.kind) {
 		case PUBLICATION:
 			if (type === PUBREC && operation.qos === 2) {
 				operation.stage = RELEASED;
-				return this.link.writer.ack(PUBREL, id);
+				return true;
 			}
 			if ((type === PUBACK && operation.qos === 1 && operation.stage === SENT) || (type === PUBCOMP && operation.stage === RELEASED)) {
 				operations!.delete(id);
@@ -201,7 +201,7 @@ export class Session {
 				this.#subscriptions?.delete(keyOf(filter));
 			operation.resolve!();
 		}
-		return undefined;
+		return false;
 	}
 
 	/** Granted subscriptions, for a resubscription after a reconnect that found no session. */
