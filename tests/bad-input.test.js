@@ -204,7 +204,7 @@ for (const [label, reconnect] of [['minDelay and maxDelay 2**32 ms', { minDelay:
 	add(`options: reconnect ${label}`, 'new MQTTClient', options({ reconnect }), throws('RangeError', /reconnect\.(minDelay|maxDelay)/), once);
 for (const option of ['onConnect', 'onDisconnect'])
 	for (const bad of [V.number, v('"f"', 'f'), V.object, V.true])
-		add(`options: ${option} ${bad.label}`, 'new MQTTClient', options({ [option]: bad.spec }), throws('TypeError', `${option} must be a function`), once);
+		add(`options: ${option} ${bad.label}`, 'new MQTTClient', options({ [option]: bad.spec }), throws('TypeError', `${option} must be a function, not ${bad.describes}`), once);
 add('options: every option valid', 'new MQTTClient', options({ port: PORT, keepalive: 30, callback: CALLBACK, queueLength: 1, maxPacketSize: 4, push: true, reconnect: { minDelay: 1, maxDelay: 1 }, outgoingLimit: 1, onConnect: CALLBACK, onDisconnect: CALLBACK }), returns('MQTTClient'), once);
 
 // MQTTException: the broker's code and its meaning.

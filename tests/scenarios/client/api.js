@@ -27,9 +27,7 @@ export default cases({
 			serverEmpty: () => new MQTTClient("id", ""),
 			serverMissing: () => new MQTTClient("id"),
 			callbackNotFunction: () => new MQTTClient("id", server, 1883, null, undefined, undefined, 0, "f"),
-			sslParamsString: () => new MQTTClient("id", server, 8883, "yes"),
-			onConnectNotFunction: () => new MQTTClient({ clientId: "id", server, onConnect: 1 }),
-			onDisconnectNotFunction: () => new MQTTClient({ clientId: "id", server, onDisconnect: "f" })
+			sslParamsString: () => new MQTTClient("id", server, 8883, "yes")
 		};
 		const result = {};
 		for (const [name, make] of Object.entries(table))
