@@ -7,6 +7,7 @@ import mqtt from 'mqtt';
 import { XSHost } from '../tests/harness/host.js';
 import { startAedes } from '../tests/harness/brokers.js';
 import { makeCertificates } from '../tests/harness/certs.js';
+import { until } from '../tests/helpers/xs.js';
 
 const USAGE = `usage: node examples/run.js [hello|secure] [--broker HOST[:PORT]] [--messages N]
        npm start -- [options]          (hello)
@@ -121,11 +122,9 @@ async function main({ example, count, broker: external }) {
       const text = `message ${i} from the peer`;
       console.log(`peer   -> openmv/in ${text}`);
       await peer.publishAsync('openmv/in', text);
-      const deadline = Date.now() + WAIT;
-      while (traced() < i && Date.now() < deadline)
-        await new Promise(resolve => setTimeout(resolve, 10));
-      if (traced() < i)
+      await until(() => traced() >= i, `message ${i}`, WAIT).catch(() => {
         throw new RunError(`the example's callback did not fire for message ${i} within ${WAIT / 1000} s`);
+      });
     }
     console.log(`done: the callback fired ${traced()} times`);
   }

@@ -10,7 +10,7 @@
 // the README's table.
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { startMosquitto } from '../harness/brokers.js';
-import { enabled, HOW_TO_ENABLE } from '../sim/sdk.js';
+import { sdk as findSdk, HOW_TO_ENABLE } from '../sim/sdk.js';
 import { build, esp8266Creation } from '../sim/apps.js';
 import { runTraced } from '../sim/traced.js';
 
@@ -21,8 +21,9 @@ const QOS1 = 100;
 const SLOT = 32;	// bytes per XS slot in a 64-bit build (xsSlotRecord: four pointers); 16 on the ESP8266
 const APPS = { library: 'measure', sdk: 'sdk-client', raw: 'raw-socket' };
 
-if (!enabled()) {
-  console.log(`mcsim measurements skipped: MODDABLE is not set (to run them: ${HOW_TO_ENABLE.replace('npm test', 'npm run bench')})`);
+const { missing } = findSdk();
+if (missing) {
+  console.log(`mcsim measurements skipped: ${missing} (to run them: ${HOW_TO_ENABLE.replace('npm test', 'npm run bench')})`);
   process.exit(0);
 }
 
@@ -31,12 +32,12 @@ const results = { date: new Date().toISOString(), runtime: 'mcsim, Moddable SDK 
 try {
   // Footprint and rates: each app ROUNDS times, in turn; the heap figures of
   // the first round (they repeat), the median of each rate.
-  const rounds = { library: [], sdk: [], raw: [] };
+  const rounds = { library: [], sdk: [], raw: [] }, built = {};
+  for (const [who, app] of Object.entries(APPS))
+    built[who] = await build(app, { config: { port: broker.port, echo: ECHO, qos1: QOS1 } });
   for (let round = 0; round < ROUNDS; round++)
-    for (const [who, app] of Object.entries(APPS)) {
-      const so = await build(app, { config: { port: broker.port, echo: ECHO, qos1: QOS1 } });
-      rounds[who].push((await runTraced(so, { timeout: 120_000 })).result);
-    }
+    for (const who of Object.keys(APPS))
+      rounds[who].push((await runTraced(built[who], { timeout: 120_000 })).result);
   const median = values => [...values].sort((a, b) => a - b)[values.length >> 1];
   for (const [who, runs] of Object.entries(rounds))
     results.footprint[who] = {

@@ -12,17 +12,16 @@ import { Aedes } from 'aedes';
 import memoryPersistence from 'aedes-persistence';
 import { atExit } from './cleanup.js';
 
-export const LOOPBACK = '127.0.0.1';
+import { LOOPBACK, freePort } from './net.js';
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, LOOPBACK, () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
+export { LOOPBACK, freePort };
+
+/** Ends a broker's child process with `signal`; resolves once it is gone. */
+async function stopChild(child, signal) {
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill(signal);
+    await child.exited;
+  }
 }
 
 /**
@@ -93,8 +92,13 @@ export async function startAedes(options = {}) {
  */
 export async function startAedesProcess({ store = 'level' } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'aedes-'));
-  const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), 'aedes-child.js');
   let child, port = 0;
+  // A test that fails before close() must not leave the broker running or its folder behind.
+  const cancelCleanup = atExit(() => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), 'aedes-child.js');
   const launch = async () => {
     child = spawn(process.execPath, [entry, JSON.stringify({ port, store, dir: path.join(dir, 'db') })],
       { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -109,12 +113,7 @@ export async function startAedesProcess({ store = 'level' } = {}) {
       child.exited.then(code => reject(new Error(`aedes child exited (${code}) before listening`)));
     });
   };
-  const kill = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await child.exited;
-    }
-  };
+  const kill = () => stopChild(child, 'SIGKILL');
   await launch();
   return {
     name: 'aedes', store,
@@ -125,6 +124,7 @@ export async function startAedesProcess({ store = 'level' } = {}) {
     async close() {
       await kill();
       rmSync(dir, { recursive: true, force: true });
+      cancelCleanup();
     },
   };
 }
@@ -208,12 +208,7 @@ export async function startMosquitto(options = {}) {
     await waitForPort(port, exited, () => log);
   };
   await launch();
-  const stop = async signal => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill(signal);
-      await child.exited;
-    }
-  };
+  const stop = signal => stopChild(child, signal);
   return {
     name: 'mosquitto', port, dir,
     get log() { return log; },

@@ -26,7 +26,7 @@ export function preloadedSource(file) {
   return text;
 }
 
-export function rewrite(source, name = 'module') {
+function rewrite(source, name = 'module') {
   let program;
   try {
     program = parse(source, { ecmaVersion: 'latest', sourceType: 'module' });

@@ -57,11 +57,7 @@ export async function startProxy(targetPort) {
       pairs.clear();
     },
     async close() {
-      for (const pair of pairs) {
-        pair.client.destroy();
-        pair.broker.destroy();
-      }
-      pairs.clear();
+      this.cut();
       await new Promise(resolve => server.close(resolve));
     },
   };

@@ -138,12 +138,12 @@ export function countIncoming({ topics, qos, deliveries, acknowledged, packets }
     count.sent++;
     const d = deliveries[topic] ?? 0;
     const wire = byTopic.get(`in ${topic}`) ?? [];
+    let publish, earlier;
     if (d > 0)
       count.delivered++;
-    else if (wire.some(publish => reusedUnreleased(publish))) {
-      const publish = wire.find(reusedUnreleased);
+    else if ((publish = wire.find(each => (earlier = reusedUnreleased(each)))) !== undefined) {
       count.lostBroker++;
-      count.faults.push(`${topic}: the broker sent it with packet id ${publish.messageId}, which still awaited PUBREL for ${reusedUnreleased(publish).topic}: ` +
+      count.faults.push(`${topic}: the broker sent it with packet id ${publish.messageId}, which still awaited PUBREL for ${earlier.topic}: ` +
         `the client must take it as that message's resend [MQTT-4.3.3-2] (${story(publish)})`);
     }
     else if (wire.length) {

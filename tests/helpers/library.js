@@ -37,8 +37,14 @@ export function libraryPreloads(manifest = 'manifest.json') {
   return specifiers;
 }
 
+// Read once per process: every XS host walks the same manifests (for its modules, then its preloads).
+const manifests = new Map();
+
 function readManifest(manifest) {
-  return JSON.parse(readFileSync(path.join(root, manifest), 'utf8'));
+  let parsed = manifests.get(manifest);
+  if (!parsed)
+    manifests.set(manifest, parsed = JSON.parse(readFileSync(path.join(root, manifest), 'utf8')));
+  return parsed;
 }
 
 const ours = include => [].concat(include).filter(included => !included.startsWith('$('));

@@ -17,7 +17,7 @@ import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
-import { Simulator } from './simulator.js';
+import { Simulator, describeEnd } from './simulator.js';
 import { build } from './apps.js';
 import { buildRoot } from './sdk.js';
 
@@ -39,7 +39,6 @@ export class McsimHost {
   }
 
   #server;
-  #port;
   #so;
   #simulator;		// the machine now running, if any
   #connection;		// its control socket
@@ -51,7 +50,8 @@ export class McsimHost {
   starts = 0;
 
   async #listen() {
-    let port = storedPort();
+    const stored = controlPort();
+    let port = stored;
     for (let attempt = 0; ; attempt++) {
       try {
         this.#server = await listen(port);
@@ -63,9 +63,8 @@ export class McsimHost {
         port = pickPort();
       }
     }
-    this.#port = port;
-    mkdirSync(buildRoot, { recursive: true });
-    writeFileSync(PORT_FILE, `${port}\n`);
+    if (port !== stored)
+      writeFileSync(PORT_FILE, `${port}\n`);	// the runner app is built again with it
     this.#server.on('connection', socket => this.#accept(socket));
     this.#so = await build('runner', { config: { control: port } });
   }
@@ -110,7 +109,7 @@ export class McsimHost {
     this.#connection?.destroy();
     this.#connection = undefined;
     this.#run?.reject(new McsimError('the machine was killed before the case ended', this.traces));
-    await simulator?.kill();
+    await simulator?.stop();
   }
 
   async close() {
@@ -120,7 +119,7 @@ export class McsimHost {
 
   async #startMachine() {
     const waiting = new Promise((resolve, reject) => { this.#connected = { resolve, reject }; });
-    const simulator = await Simulator.start(this.#so, { onLine: line => { if (!isDebuggerNote(line)) this.traces.push(line); } });
+    const simulator = await Simulator.start(this.#so, { onLine: line => this.traces.push(line) });
     this.#simulator = simulator;
     this.starts++;
     simulator.ended.then(reason => this.#machineEnded(simulator, reason));
@@ -146,8 +145,7 @@ export class McsimHost {
       this.#connection?.destroy();
       this.#connection = undefined;
     }
-    const what = reason.kind === 'abort' ? `the app aborted: ${reason.line}` : `the app's machine died: ${reason.line}`;
-    const error = new McsimError(`mcsim: ${what}`, simulator.lines);
+    const error = new McsimError(describeEnd(reason), simulator.lines);
     this.#connected?.reject(error);
     this.#run?.reject(error);
     simulator.stop();
@@ -191,9 +189,6 @@ export class McsimHost {
   }
 }
 
-/** The debugger's own notes ("path (line) # Exception: throw!"): not the app's traces. */
-export const isDebuggerNote = line => /^\S.* \(\d+\) # /.test(line);
-
 function listen(port) {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -202,12 +197,8 @@ function listen(port) {
   });
 }
 
-/** The control port the runner app is (or will be) built with. */
+/** The control port the runner app is (or will be) built with: kept in PORT_FILE, chosen once. */
 export function controlPort() {
-  return storedPort();
-}
-
-function storedPort() {
   if (existsSync(PORT_FILE)) {
     const port = Number(readFileSync(PORT_FILE, 'utf8').trim());
     if (Number.isInteger(port) && port > 0)

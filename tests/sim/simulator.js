@@ -1,18 +1,19 @@
 // Runs one app built by `mcconfig -d -m -p lin -t build` in the SDK's mcsim,
 // without a screen: Xvfb (which picks its own free display), the SDK's
 // tools/xsbug-log (the debugger that receives the traces; it starts mcsim),
-// and mcsim. Every traced line goes to `onLine`; the run ends with a reason:
+// and mcsim. Every line the app traces goes to `onLine`; the run ends with a reason:
 //   { kind: 'abort', line }   XS aborted (an unhandled exception, a stack overflow, memory)
 //   { kind: 'dead', line }    the app's machine is gone (a crash, memory exhausted) or mcsim exited
-//   { kind: 'killed' }        stop() or kill() ended it
-// Every process started here ends with stop(), kill() or this process, and
+//   { kind: 'killed' }        stop() ended it
+// Every process started here ends with stop() or this process, and
 // Xvfb is ended with SIGTERM so that it removes its lock file and socket.
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync, rmdirSync } from 'node:fs';
-import net from 'node:net';
 import readline from 'node:readline';
 import path from 'node:path';
 import { sdk } from './sdk.js';
+import { atExit } from '../harness/cleanup.js';
+import { freePort } from '../harness/net.js';
 
 const live = new Set();
 let guarded = false;
@@ -37,26 +38,30 @@ export function removeX11Sockets() {
   }
 }
 
-/** Once a simulator runs: stop every one when this process exits, or is interrupted (a test runner's timeout, ^C). */
+/**
+ * Once a simulator runs: stop every one when this process ends, however it
+ * ends (a test runner's timeout, ^C), then remove the folder their Xvfb made.
+ */
 function guardProcess() {
   if (guarded)
     return;
   guarded = true;
-  const stopAll = () => {
+  atExit(() => {
     for (const simulator of live)
       simulator.forceStop();
     removeX11Sockets();
-  };
-  process.once('exit', stopAll);
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]])
-    process.once(signal, () => {
-      stopAll();
-      process.exit(code);
-    });
+  });
 }
 
 /** Traced lines that mean the machine aborted. */
 const ABORT = /^XS abort|^# Break: /;
+/** The debugger's own notes ("path (line) # Exception: throw!"): not the app's traces. */
+const DEBUGGER_NOTE = /^\S.* \(\d+\) # /;
+
+/** What an end other than stop() means, for an error message. */
+export function describeEnd(reason) {
+  return `mcsim: ${reason.kind === 'abort' ? `the app aborted: ${reason.line}` : `the app's machine died: ${reason.line}`}`;
+}
 
 export class Simulator {
   /** Starts the app; resolves once mcsim runs (its traces may not have begun). */
@@ -141,7 +146,8 @@ export class Simulator {
       return void this.#finish({ kind: 'abort', line });
     if (/^#xsbug-log disconnected/.test(line))
       return void this.#finish({ kind: 'dead', line: 'the app\'s machine is gone (a crash, or memory exhausted)' });
-    this.#onLine?.(line);
+    if (!DEBUGGER_NOTE.test(line))	// kept in `lines` as context, not the app's traces
+      this.#onLine?.(line);
   }
 
   #finish(reason) {
@@ -152,20 +158,21 @@ export class Simulator {
     this.#stopProcesses();
   }
 
-  /** Ends the run; resolves when every process is gone. */
+  /** Ends the run at once (the machine gets no warning); resolves when every process is gone. */
   async stop() {
     this.#finish({ kind: 'killed' });
     await this.#waitGone();
   }
 
-  /** The machine dies at once, as a device losing power: the OS closes its sockets, nothing is sent. */
-  async kill() {
-    await this.stop();
+  /** mcsim dies at once (SIGKILL), as a device losing power: the OS closes its sockets, nothing is sent. Xvfb gets SIGTERM, to remove its files. */
+  #stopProcesses() {
+    this.#killDebugger();
+    try { this.#xvfb?.kill('SIGTERM'); } catch {}
   }
 
-  #stopProcesses() {
+  /** The debugger and mcsim, its child, in one process group. */
+  #killDebugger() {
     try { process.kill(-this.#debugger.pid, 'SIGKILL'); } catch {}
-    try { this.#xvfb?.kill('SIGTERM'); } catch {}
   }
 
   async #waitGone() {
@@ -181,7 +188,7 @@ export class Simulator {
   /** Synchronous last resort (process exit): kill what is left; a killed Xvfb leaves its files, remove them. */
   forceStop() {
     this.#ending = true;
-    try { process.kill(-this.#debugger.pid, 'SIGKILL'); } catch {}
+    this.#killDebugger();
     const xvfb = this.#xvfb;
     if (xvfb && xvfb.exitCode === null && xvfb.signalCode === null) {
       try { xvfb.kill('SIGKILL'); } catch {}
@@ -190,14 +197,4 @@ export class Simulator {
           rmSync(file, { force: true });
     }
   }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }

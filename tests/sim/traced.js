@@ -6,8 +6,8 @@
 //   REPORT <json>   a report, for onReport
 //   STACK <bytes>   the stack's high-water mark (the one-case app's probe)
 // An XS abort, a dead machine or no result within `timeout` rejects.
-import { Simulator } from './simulator.js';
-import { McsimError, isDebuggerNote } from './host.js';
+import { Simulator, describeEnd } from './simulator.js';
+import { McsimError } from './host.js';
 
 /**
  * Resolves with {result, stack, traces}. `until(line)`: an app that traces
@@ -20,8 +20,6 @@ export async function runTraced(so, { timeout = 60_000, onReport, onLine, until 
   const outcome = new Promise((resolve, reject) => { settle = { resolve, reject }; });
   const simulator = await Simulator.start(so, {
     onLine(line) {
-      if (isDebuggerNote(line))
-        return;
       traces.push(line);
       onLine?.(line);
       const [, kind, rest] = /^(RESULT|FAILED|REPORT|STACK) ?(.*)$/.exec(line) ?? [];
@@ -39,7 +37,7 @@ export async function runTraced(so, { timeout = 60_000, onReport, onLine, until 
   });
   simulator.ended.then(reason => {
     if (reason.kind !== 'killed')
-      settle.reject(new McsimError(`mcsim: ${reason.kind === 'abort' ? `the app aborted: ${reason.line}` : `the app's machine died: ${reason.line}`}`, simulator.lines));
+      settle.reject(new McsimError(describeEnd(reason), simulator.lines));
   });
   const timer = setTimeout(() => settle.reject(new McsimError(`no result within ${timeout} ms`, simulator.lines)), timeout);
   try {
