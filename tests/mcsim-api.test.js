@@ -59,7 +59,7 @@ if (mcsimEnabled) describe('in mcsim: the API (api.md), row by row', () => {
 
   test('subscribe (api.md row 8) throws when no callback is set', () => api.subscribeWithoutCallback(mcsim, at()));
 
-  test('subscribe (api.md row 8) resolves the granted QoS [MQTT-3.9.3-1]', () => api.subscribeGranted(mcsim, at()));
+  test('subscribe (api.md row 8) resolves the granted QoS', () => api.subscribeGranted(mcsim, at()));
 
   test('checkMsg (api.md row 10) waits about 50 ms and resolves undefined when nothing came', () => api.checkMsg(mcsim, at()));
 
@@ -71,7 +71,7 @@ if (mcsimEnabled) describe('in mcsim: the API (api.md), row by row', () => {
   test('bad credentials (aedes): connect rejects MQTTException(4) [MQTT-3.2.2-5]; the app runs on and connects with good ones', () =>
     mcsim.onOneMachine(() => api.badCredentials(mcsim, 'aedes')));
 
-  test('a refused subscription rejects MQTTException(0x80) [MQTT-3.9.3-2] (aedes); the app runs on and subscribes again', () =>
+  test('a refused subscription rejects MQTTException(0x80) (aedes); the app runs on and subscribes again', () =>
     mcsim.onOneMachine(() => api.subscriptionRefused(mcsim)));
 
   test('mosquitto with an ACL still grants a denied subscription (it hides the denial); no message comes through it', () => interop.aclDenied(mcsim));

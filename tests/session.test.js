@@ -68,7 +68,7 @@ for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto
       // connect(false) [MQTT-4.4.0-1]: each is delivered exactly once. A QoS 2
       // PUBREC is sent only once the app has the message, so nothing the
       // client acknowledged can be dropped [MQTT-4.3.3-2].
-      // Today: PUBREC goes out on arrival and disconnect() clears the queue:
+      // Before issue 11 (what this test caught): PUBREC goes out on arrival and disconnect() clears the queue:
       // the QoS 2 messages are lost (the broker holds them delivered).
       const how = mode === 'disconnect' ? 'disconnect()' : 'the connection lost (no reconnect)';
       test(`3 unread QoS 2 and 3 unread QoS 1 messages, ${how}, connect(false): each delivered once [MQTT-3.1.2-4] [MQTT-4.4.0-1] [MQTT-4.3.3-2]`, () =>
@@ -104,7 +104,7 @@ for (const later of [false, 'reconnect', 'disconnect']) {
   // 0), the same topic and payload, is a new publication and is delivered
   // [MQTT-4.3.3-2]: "After it has sent a PUBCOMP, the receiver MUST treat any
   // subsequent PUBLISH packet that contains that Packet Identifier as being a
-  // new publication". Today: the fingerprint ring of exactly-once.ts drops it
+  // new publication". Before issue 11 (what this test caught): the fingerprint ring of exactly-once.ts (since removed) dropped it
   // when it comes on a later connection of the same session (with
   // `reconnect`; disconnect() happens to clear the ring).
   const where = {
@@ -150,7 +150,7 @@ for (const mode of ['disconnect', 'loss']) {
   // come, is session state [MQTT-3.1.2-4]: it survives disconnect() and a lost
   // connection (no `reconnect`). On connect(false) the broker resends it with
   // DUP [MQTT-4.4.0-1]: the client sends PUBREC again and does NOT deliver it
-  // a second time; after PUBREL it sends PUBCOMP [MQTT-4.3.3-2]. Today:
+  // a second time; after PUBREL it sends PUBCOMP [MQTT-4.3.3-2]. Before issue 11:
   // #shutdown clears the exactly-once state, and the resend is delivered twice.
   const how = mode === 'disconnect' ? 'disconnect()' : 'the connection lost (no reconnect)';
   test(`a QoS 2 message awaiting PUBREL, ${how}, connect(false): the broker's DUP resend gets PUBREC, is not delivered again, PUBREL gets PUBCOMP [MQTT-3.1.2-4] [MQTT-4.3.3-2]`, () => {
@@ -202,7 +202,7 @@ describe('outgoing QoS 1/2 messages in the session (clean session 0)', () => {
   //   broker owned it) is not sent again. SESSION-SPEC says "new packet ids";
   //   the standard only asks for unused ones, which is what is checked.
   // - connect(true): nothing of the old session is sent [MQTT-3.1.2-6].
-  // Today: disconnect() and a loss reject them as "disconnected"/"lost" and
+  // Before issue 11 (what this test caught): disconnect() and a loss reject them as "disconnected"/"lost" and
   // forget them: nothing is resent.
   const variants = [
     { mode: 'disconnect', clean: false, sessionPresent: true },
@@ -281,7 +281,7 @@ describe('a link that goes silent (socket open) is found dead within 1.5 x keep-
   // 500 ms at QoS 0 or 1; then what waits rejects (no `reconnect`) or the
   // client reconnects through a healthy path (the proxy forwards new
   // connections). A PINGREQ still goes out when the client has sent nothing
-  // for the keep-alive [MQTT-3.1.2-23]. Today: while the app publishes, the
+  // for the keep-alive [MQTT-3.1.2-23]. Before issue 11: while the app publishes, the
   // client never sends PINGREQ and never finds the link dead.
   //
   // Clock: both moments are taken on the test's clock (performance.now() in
@@ -347,9 +347,12 @@ describe('a link that goes silent (socket open) is found dead within 1.5 x keep-
             if (reconnect)
               assert.deepEqual(result.outcomes.filter(outcome => outcome !== 'ok'), [], 'each resolved once acknowledged on the new connection');
             else {
-              // Those acknowledged before the link went silent resolved; the others reject.
-              assert.deepEqual(result.outcomes.filter(outcome => outcome !== 'ok' && !String(outcome).startsWith('Error: ')), [], 'each settled');
-              assert.ok(result.outcomes.some(outcome => String(outcome).startsWith('Error: ')), 'those pending when the link died rejected');
+              // Those acknowledged before the link went silent resolved; the others reject with the
+              // reason, and stay in the session (clean session 0) [MQTT-3.1.2-4].
+              const rejected = result.outcomes.filter(outcome => outcome !== 'ok');
+              assert.ok(rejected.length > 0, 'those pending when the link died rejected');
+              for (const outcome of rejected)
+                assert.match(String(outcome), /^Error: the broker did not answer PINGREQ .*: connection dead; the message stays in the session and goes out again on the next connect\(false\)/);
             }
           }
           assert.deepEqual(result.after, { timers: 0, sockets: 0 }, 'nothing left behind');
@@ -403,7 +406,7 @@ test('with reconnect, a receive queue full when the connection comes back: no ex
   // QoS 2 once [MQTT-4.3.3-2]; QoS 1 once too, by SESSION-SPEC ("a PUBLISH
   // resent by the broker (same id) for a message still in the queue is not
   // delivered twice"), stricter than the standard, which allows a QoS 1
-  // duplicate [MQTT-4.3.2-2]. Today: "inbox full" is thrown inside the
+  // duplicate [MQTT-4.3.2-2]. Before issue 11: "inbox full" is thrown inside the
   // socket callback.
   withBroker(startAedes, async ({ xs, log, broker, peer }) => {
     let subscribed = false, connections = 0;
@@ -453,7 +456,7 @@ test('a lost SUBACK of the automatic resubscription leaves nothing in flight: it
   // again on the third connection; no message reaches the callback before the
   // app reads (a full queue hands a message to the callback outside waitMsg
   // only while an app operation waits for an ack); then all 6 arrive in
-  // order. Today: the swallowed resubscription stays in flight forever
+  // order. Before issue 11: the swallowed resubscription stays in flight forever
   // (`resolve === noop` entries are skipped, never deleted), and a full queue
   // then delivers outside waitMsg.
   let sentMessages = false;
@@ -495,7 +498,7 @@ describe('a reconnection refused by CONNACK', () => {
   // retrying: the client stops, the waiting publish rejects with
   // MQTTException(code), onDisconnect hears it, the client is idle (connect()
   // may be called again). 3 (server unavailable) may pass: the client goes
-  // on retrying and, once accepted, the publish completes. Today: every
+  // on retrying and, once accepted, the publish completes. Before issue 11: every
   // refusal is retried forever and the publish never settles.
   for (const code of [1, 2, 4, 5, 3]) {
     const expected = code === 3 ? 'retrying goes on and succeeds once the broker accepts'
@@ -547,7 +550,7 @@ test('outgoingLimit bounds QoS 1/2 messages awaiting acknowledgement: the publis
   // after them rejects at once with an error saying the queue is full, and
   // is not sent. A QoS 0 publish that the socket takes at once holds nothing
   // (the limit bounds what the client holds): it goes out and resolves.
-  // Before the fix, QoS 1/2 messages handed to the socket no longer counted,
+  // Before issue 11, QoS 1/2 messages handed to the socket no longer counted,
   // so all 20 went out and waited forever.
   withScripted({ publish() {} }, async broker => {
     const result = await session('outgoingBound', { port: broker.port });
@@ -557,4 +560,6 @@ test('outgoingLimit bounds QoS 1/2 messages awaiting acknowledgement: the publis
     assert.deepEqual(result.extra.filter((outcome, index) => qosOf(index) === 0 && outcome !== 'ok'), [], 'each QoS 0 one written at once');
     const published = broker.received.filter(packet => packet.cmd === 'publish');
     assert.equal(published.filter(packet => packet.qos > 0).length, 5, 'only the first five QoS 1/2 went out');
+    // Never acknowledged, they wait until disconnect() rejects them (clean session: nothing stays).
+    assert.deepEqual(result.held, Array(5).fill('Error: disconnected by the application'));
   }));

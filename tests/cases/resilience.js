@@ -48,14 +48,15 @@ export function keepalive(host) {
     // In mcsim, timers: the SDK's "Timers" count less each socket's polling task
     assert.deepEqual(idle, { manual: 'ok', after: { timers: 0, sockets: 0 } });
     const pings = broker.sessions[0].packets.filter(packet => packet.cmd === 'pingreq').length;
-    assert.ok(pings >= 3, `at least 2 automatic PINGREQs in 2.6 s at keep-alive 1 s, plus the manual ping(); saw ${pings}`);
+    // At most one automatic PINGREQ per 3/4 keep-alive (750 ms): 3 in 2.6 s, the manual one, one more for a timer's rounding.
+    assert.ok(pings >= 3 && pings <= 5, `2 or 3 automatic PINGREQs in 2.6 s at keep-alive 1 s, plus the manual ping(); saw ${pings}`);
     assert.ok(longestSilence(broker.sessions[0]) <= 1000, `idle: ${longestSilence(broker.sessions[0])} ms between two packets`);
 
     // QoS 0 publishes every 250 ms: the scripted broker answers none of them.
     const busy = await host.runCase(RESILIENCE, 'keepalive', { port: broker.port, busy: true, duration: 2600 });
     assert.deepEqual(busy, { manual: 'ok', after: { timers: 0, sockets: 0 } });
     const busyPings = broker.sessions[1].packets.filter(packet => packet.cmd === 'pingreq').length;
-    assert.ok(busyPings >= 3, `publishing while nothing arrives, the client still pings to learn the link is alive; saw ${busyPings} PINGREQs`);
+    assert.ok(busyPings >= 3 && busyPings <= 5, `publishing while nothing arrives, the client still pings to learn the link is alive, once per 3/4 keep-alive at most; saw ${busyPings} PINGREQs`);
     assert.ok(longestSilence(broker.sessions[1]) <= 1000, `busy: ${longestSilence(broker.sessions[1])} ms between two packets`);
   });
 }

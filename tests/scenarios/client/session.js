@@ -199,7 +199,7 @@ export default cases({
 			await within(returned, 5000);
 		const outcomes = await within(Promise.all(publishes), 5000, "still pending after 5 s");
 		await client.disconnect();
-		return { detected, outcomes, connections, after: resources() };
+		return { outcomes, connections, after: resources() };
 	},
 
 	/**
@@ -221,7 +221,7 @@ export default cases({
 		await nextMessage();	// reconnected, the broker has resent
 		await readUntil(client, () => new Set(received).size >= expected, { linger: 500 });
 		await client.disconnect();
-		return { received, connections };
+		return { received };
 	},
 
 	/**
@@ -245,11 +245,10 @@ export default cases({
 		await client.subscribe("resub/t", 1);
 		report({ subscribed: true });
 		await nextMessage();	// the messages were sent
-		const beforeReading = received.length;
 		reading = true;
 		await readUntil(client, () => received.length >= expected, { linger: 200 });
 		await client.disconnect();
-		return { received, outside, beforeReading };
+		return { received, outside };
 	},
 
 	/**
