@@ -11,7 +11,7 @@ import tls from 'node:tls';
 import { XSHost } from './harness/host.js';
 import { startAedes, startMosquitto, freePort, LOOPBACK } from './harness/brokers.js';
 import { makeCertificates } from './harness/certs.js';
-import { runScenario, until } from './helpers/xs.js';
+import { runScenario, until, withXS } from './helpers/xs.js';
 
 function listen(onConnection) {
   return new Promise(resolve => {
@@ -72,25 +72,19 @@ test('an exception in XS surfaces with its message and stack', async () => {
     error => /uncaught exception in a callback: TypeError/.test(error.message) && /failingCallback/.test(error.xsStack));
 });
 
-test('meters: compute steps are deterministic per code path and heap growth is visible', async () => {
-  const xs = await XSHost.start();
-  try {
-    xs.run('tests/scenarios/harness/meters.js').catch(() => {});
-    await xs.message({ n: 0 });	// warm up: loads nothing more, but settles the first-turn costs
-    const empty = await xs.message({ n: 0 });
-    const small = await xs.message({ n: 1000 });
-    const again = await xs.message({ n: 1000 });
-    const large = await xs.message({ n: 2000 });
-    assert.equal(small.compute, again.compute, 'the same work costs the same compute');
-    assert.ok(large.compute - empty.compute > 1.9 * (small.compute - empty.compute), 'compute grows with the work');
-    const before = await xs.message({ n: 0 });
-    const kept = await xs.message({ n: 0, keep: true });
-    assert.ok(kept.currentHeapCount > before.currentHeapCount, 'retained allocations show in currentHeapCount');
-  }
-  finally {
-    await xs.close();
-  }
-});
+test('meters: compute steps are deterministic per code path and heap growth is visible', () => withXS({}, async xs => {
+  xs.run('tests/scenarios/harness/meters.js').catch(() => {});
+  await xs.message({ n: 0 });	// warm up: loads nothing more, but settles the first-turn costs
+  const empty = await xs.message({ n: 0 });
+  const small = await xs.message({ n: 1000 });
+  const again = await xs.message({ n: 1000 });
+  const large = await xs.message({ n: 2000 });
+  assert.equal(small.compute, again.compute, 'the same work costs the same compute');
+  assert.ok(large.compute - empty.compute > 1.9 * (small.compute - empty.compute), 'compute grows with the work');
+  const before = await xs.message({ n: 0 });
+  const kept = await xs.message({ n: 0, keep: true });
+  assert.ok(kept.currentHeapCount > before.currentHeapCount, 'retained allocations show in currentHeapCount');
+}));
 
 for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto]]) {
   test(`a raw CONNECT/CONNACK with ${name}, through the emulated socket`, async () => {
@@ -182,31 +176,21 @@ describe('an exception escaping a callback of the host fails the scenario and st
     ['TCP onWritable', ports.tcpEcho], ['TCP onReadable', ports.tcpEcho], ['TCP onError', ports.refused],
     ['TLS onWritable', ports.tlsEcho], ['TLS onReadable', ports.tlsEcho], ['TLS onError', ports.tlsHangUp],
   ]) {
-    test(`a throw from ${where}`, async () => {
-      const xs = await XSHost.start();
-      try {
-        await assert.rejects(xs.run('tests/scenarios/harness/callbacks.js', { where, port }),
-          error => error.name === 'XSError' && error.message === `uncaught exception in a callback: RangeError: thrown by ${where}`);
-        const seen = xs.traces.length;
-        await new Promise(resolve => setTimeout(resolve, 60));
-        assert.equal(xs.traces.length, seen, 'no callback runs after it: the scenario\'s 10 ms timer, which traces, stopped');
-        await assert.rejects(xs.run('tests/scenarios/harness/callbacks.js', { where }), /the XS machine stopped: uncaught exception in a callback/);
-      }
-      finally {
-        await xs.close();
-      }
-    });
+    test(`a throw from ${where}`, () => withXS({}, async xs => {
+      await assert.rejects(xs.run('tests/scenarios/harness/callbacks.js', { where, port }),
+        error => error.name === 'XSError' && error.message === `uncaught exception in a callback: RangeError: thrown by ${where}`);
+      const seen = xs.traces.length;
+      await new Promise(resolve => setTimeout(resolve, 60));
+      assert.equal(xs.traces.length, seen, 'no callback runs after it: the scenario\'s 10 ms timer, which traces, stopped');
+      await assert.rejects(xs.run('tests/scenarios/harness/callbacks.js', { where }), /the XS machine stopped: uncaught exception in a callback/);
+    }));
   }
 
   test('Timer.schedule from a timer\'s own callback does what the SDK\'s Linux timers do (measured in mcsim): a one-shot timer is dropped all the same; a repeating one rescheduled with another first interval fails the scenario', async () => {
-    const xs = await XSHost.start();
-    try {
+    await withXS({}, async xs => {
       assert.equal(await xs.run('tests/scenarios/harness/schedule.js', { kind: 'one-shot' }), 1, 'the one-shot timer fired once');
       assert.ok(await xs.run('tests/scenarios/harness/schedule.js', { kind: 'repeat' }) >= 3, 'the repeating timer fired on');
-    }
-    finally {
-      await xs.close();
-    }
+    });
     const other = await XSHost.start();
     try {
       await assert.rejects(other.run('tests/scenarios/harness/schedule.js', { kind: 'repeat-other' }),

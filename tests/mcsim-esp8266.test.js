@@ -9,7 +9,7 @@
 // passes it (the last test), which is the bar.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import mqtt from 'mqtt';
+import { withPeer } from './helpers/peer.js';
 import { startMosquitto } from './harness/brokers.js';
 import { mcsimEnabled } from './sim/suite.js';
 import { build, esp8266Creation } from './sim/apps.js';
@@ -22,27 +22,21 @@ if (mcsimEnabled) describe('in mcsim, on an ESP8266\'s budget (creation block of
   before(async () => { broker = await startMosquitto(); });
   after(() => broker?.close());
 
-  test('examples/hello runs: it connects, publishes hello, and its callback traces a message it receives', async () => {
-    const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`);
+  test('examples/hello runs: it connects, publishes hello, and its callback traces a message it receives', () => withPeer(broker.port, async peer => {
+    await peer.subscribeAsync('openmv/out');
+    let hello = false;
+    peer.on('message', (topic, payload) => { hello ||= topic === 'openmv/out' && payload.toString() === 'hello'; });
+    const so = await build('hello', { config: { broker: '127.0.0.1', port: broker.port }, creation });
+    const sending = setInterval(() => hello && peer.publish('openmv/in', 'from the test'), 100);
     try {
-      await peer.subscribeAsync('openmv/out');
-      let hello = false;
-      peer.on('message', (topic, payload) => { hello ||= topic === 'openmv/out' && payload.toString() === 'hello'; });
-      const so = await build('hello', { config: { broker: '127.0.0.1', port: broker.port }, creation });
-      const sending = setInterval(() => hello && peer.publish('openmv/in', 'from the test'), 100);
-      try {
-        const { traces } = await runTraced(so, { timeout: 20_000, until: line => line === 'openmv/in from the test' });
-        assert.ok(hello, 'hello reached the broker');
-        assert.ok(traces.includes('openmv/in from the test'));
-      }
-      finally {
-        clearInterval(sending);
-      }
+      const { traces } = await runTraced(so, { timeout: 20_000, until: line => line === 'openmv/in from the test' });
+      assert.ok(hello, 'hello reached the broker');
+      assert.ok(traces.includes('openmv/in from the test'));
     }
     finally {
-      await peer.endAsync();
+      clearInterval(sending);
     }
-  });
+  }));
 
   /** The device scenario (tests/scenarios/client/device.js) in the one-case app, with this creation block. */
   async function device(block) {

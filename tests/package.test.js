@@ -10,7 +10,7 @@
 // subscribes, publishes and receives its own message. Without MODDABLE those
 // two tests are skipped, and fail under CI=true. Everything made here is
 // removed at the end, even on failure.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -66,7 +66,7 @@ let scratch, tarball, packed, app;
 
 before(async () => {
   scratch = mkdtempSync(path.join(tmpdir(), 'mqtt-package-'));
-  atExit(() => rmSync(scratch, { recursive: true, force: true }));
+  atExit(() => rmSync(scratch, { recursive: true, force: true }));	// at the end, even on failure
   const { stdout } = await exec('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: root });
   const [info] = JSON.parse(stdout);
   tarball = path.join(scratch, info.filename);
@@ -75,7 +75,6 @@ before(async () => {
   app = path.join(scratch, 'package-app');
 });
 
-after(() => rmSync(scratch, { recursive: true, force: true }));
 // mcsim-run.mjs's Xvfb makes /tmp/.X11-unix when there is none: leave none behind.
 atExit(removeX11Sockets);
 

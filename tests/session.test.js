@@ -14,7 +14,6 @@ import mqtt from 'mqtt';
 import { startAedes, startMosquitto } from './harness/brokers.js';
 import { withScripted, polite } from './harness/scripted-broker.js';
 import { startProxy } from './harness/proxy.js';
-import { XSHost } from './harness/host.js';
 import { runCase, until, withXS } from './helpers/xs.js';
 import { PacketLog } from './helpers/packet-log.js';
 
@@ -30,19 +29,20 @@ function sentBy(scripted) {
 
 /** Runs `body({xs, log, broker, proxy, peer})` with a broker, a proxy in front of it, an MQTT.js peer and an XS host; all closed whatever happens. */
 async function withBroker(start, body) {
-  const broker = await start();
-  const proxy = await startProxy(broker.port);
-  const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { reconnectPeriod: 100 });
-  const log = new PacketLog();
-  const xs = await XSHost.start({ tap: log.tap });
+  const closers = [];	// what was started, each closed even when a later start fails, the last first
   try {
-    return await body({ xs, log, broker, proxy, peer });
+    const broker = await start();
+    closers.push(() => broker.close());
+    const proxy = await startProxy(broker.port);
+    closers.push(() => proxy.close());
+    const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { reconnectPeriod: 100 });
+    closers.push(() => peer.endAsync(true));
+    const log = new PacketLog();
+    return await withXS({ tap: log.tap }, xs => body({ xs, log, broker, proxy, peer }));
   }
   finally {
-    await xs.close();
-    await peer.endAsync(true);
-    await proxy.close();
-    await broker.close();
+    for (const close of closers.reverse())
+      await close();
   }
 }
 

@@ -5,9 +5,9 @@
 // tests/sim/suite.js) and what the case needs (a broker's port); which broker
 // and the host's own limits stay in the test files.
 import assert from 'node:assert/strict';
-import mqtt from 'mqtt';
+import { withPeer } from '../helpers/peer.js';
 import { startAedes, startMosquitto, freePort } from '../harness/brokers.js';
-import { startScripted } from '../harness/scripted-broker.js';
+import { withScripted } from '../harness/scripted-broker.js';
 import { until } from '../helpers/xs.js';
 
 const API = 'tests/scenarios/client/api.js';
@@ -68,17 +68,13 @@ export async function connectUnresolved(host, options) {
 
 // The first packet the server gets is CONNECT [MQTT-3.1.0-1].
 export async function connectSilent(host) {
-  const silent = await startScripted({ connect() {} });
-  try {
+  return withScripted({ connect() {} }, async silent => {
     const result = await host.runCase(API, 'connectFailure', { port: silent.port, timeout: 0.3 });
     assert.equal(result.outcome, `Error: no CONNACK from 127.0.0.1:${silent.port} within 0.3 s`);
     assert.ok(result.elapsed >= 290, `rejected after ${result.elapsed} ms`);
     assert.deepEqual(result.after, { timers: 0, sockets: 0 });
     assert.equal(silent.sessions[0].packets[0].cmd, 'connect', 'the CONNECT did reach the server');
-  }
-  finally {
-    await silent.close();
-  }
+  });
 }
 
 /** "localhost" and an IPv4 literal both reach the broker. */
@@ -94,8 +90,7 @@ export async function sessionPresent(host, { port }) {
 
 /** The seed's example, as api.md writes it: the callback fires for openmv/in, and openmv/out gets hello. */
 export async function seedExample(host, { port }) {
-  const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`);
-  try {
+  return withPeer(port, async peer => {
     await peer.subscribeAsync('openmv/out');
     const out = [];
     peer.on('message', (topic, payload) => out.push([topic, payload.toString()]));
@@ -111,10 +106,7 @@ export async function seedExample(host, { port }) {
     assert.deepEqual(host.traces, ['openmv/in one', 'openmv/in two ✓'], 'the callback traced each message');
     await until(() => out.length === 1, 'hello on openmv/out');
     assert.deepEqual(out, [['openmv/out', 'hello']]);
-  }
-  finally {
-    await peer.endAsync();
-  }
+  });
 }
 
 export async function connectTwice(host, { port }) {
@@ -136,8 +128,7 @@ export async function setLastWillErrors(host, { port }) {
 
 // CONNECT carries the will with its flag [MQTT-3.1.2-9]; the broker publishes it [MQTT-3.1.2-8].
 export async function will(host, { port }) {
-  const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'will-watcher' });
-  try {
+  return withPeer(port, { clientId: 'will-watcher' }, async peer => {
     await peer.subscribeAsync('will/topic', { qos: 1 });
     const wills = [];
     peer.on('message', (topic, payload, packet) => wills.push({ topic, payload: payload.toString(), qos: packet.qos }));
@@ -150,10 +141,7 @@ export async function will(host, { port }) {
     await host.kill();	// the machine dies: its socket closes, no DISCONNECT
     await until(() => wills.length === 1, 'the will');
     assert.deepEqual(wills, [{ topic: 'will/topic', payload: 'gone ✓', qos: 1 }]);
-  }
-  finally {
-    await peer.endAsync();
-  }
+  });
 }
 
 // After DISCONNECT the client closes the connection: no socket is left [MQTT-3.14.4-1].
@@ -218,16 +206,12 @@ export async function checkMsg(host, { port }) {
 }
 
 export async function callbackTypes(host, { port }) {
-  const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`);
-  try {
+  return withPeer(port, async peer => {
     const result = await host.runCase(API, 'callbackTypes', { port }, {
       onReport: () => peer.publish('types/in', Buffer.from([0, 1, 2, 255])),
     });
     assert.deepEqual(result, { topicIsArrayBuffer: true, msgIsArrayBuffer: true, topic: 'types/in', msg: [0, 1, 2, 255], returned: 0x30 });
-  }
-  finally {
-    await peer.endAsync();
-  }
+  });
 }
 
 /** Brokers that accept user "good" with password "secret" only, and the refusal each gives [MQTT-3.2.2-5]. */

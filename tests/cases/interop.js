@@ -5,7 +5,7 @@
 // mcsim-api.test.js in mcsim. `host`: `xsnap` (tests/helpers/xs.js) or
 // useMcsim() (tests/sim/suite.js).
 import assert from 'node:assert/strict';
-import mqtt from 'mqtt';
+import { withPeer } from '../helpers/peer.js';
 import { startMosquitto } from '../harness/brokers.js';
 import { until } from '../helpers/xs.js';
 
@@ -51,8 +51,7 @@ function perTopicAndQoS(messages) {
 
 /** Messages both ways with an MQTT.js peer (client id `peerId`) through the broker at `port`: each once, at its QoS, in order per topic and QoS. */
 export async function exchange(host, { port, peerId }) {
-  const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: peerId });
-  try {
+  return withPeer(port, { clientId: peerId }, async peer => {
     await peer.subscribeAsync('interop/from-xs/#', { qos: 2 });
     const fromXSReceived = [];
     peer.on('message', (topic, payload, packet) => fromXSReceived.push({ topic, payload: payload.toString('hex'), qos: packet.qos }));
@@ -73,10 +72,7 @@ export async function exchange(host, { port, peerId }) {
     const published = fromXS.map(({ topic, payload, binary, qos }) => ({ topic, payload: binary ? payload : Buffer.from(payload).toString('hex'), qos }));
     assert.deepEqual(asSet(fromXSReceived), asSet(published), 'every message from XS reached MQTT.js once, at its QoS');
     assert.deepEqual(perTopicAndQoS(fromXSReceived), perTopicAndQoS(published), 'in the order XS published them, per topic and QoS');
-  }
-  finally {
-    await peer.endAsync();
-  }
+  });
 }
 
 /** `size` bytes published at `params.qos` to itself come back intact; `options`, the host's run options. */
@@ -86,16 +82,12 @@ export async function bigEcho(host, params, options) {
 
 // The broker's part, exercised: it stores the message and sends it with RETAIN 1 on a new subscription [MQTT-3.3.1-5] [MQTT-3.3.1-6] [MQTT-3.3.1-8].
 export async function retained(host, { port }) {
-  const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`);
-  try {
+  return withPeer(port, async peer => {
     await peer.publishAsync('retained/t', 'kept for later', { qos: 1, retain: true });
     const result = await host.runCase(INTEROP, 'retained', { port, topic: 'retained/t' });
     assert.deepEqual(result, { granted: 1, first: 0x33, received: [{ topic: 'retained/t', payload: 'kept for later' }] });
     await peer.publishAsync('retained/t', '', { qos: 1, retain: true });
-  }
-  finally {
-    await peer.endAsync();
-  }
+  });
 }
 
 // Measured fact (shared/docs/platform.md): mosquitto acknowledges a denied
@@ -108,8 +100,7 @@ export async function aclDenied(host) {
     acl: 'user device\ntopic read allowed/#\n\nuser peer\ntopic readwrite #\n',
   });
   try {
-    const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { username: 'peer', password: 'pw' });
-    try {
+    await withPeer(broker.port, { username: 'peer', password: 'pw' }, async peer => {
       const result = await host.runCase(INTEROP, 'aclDenied', { port: broker.port }, {
         onReport: async () => {
           await peer.publishAsync('denied/t', 'never delivered', { qos: 1 });
@@ -117,10 +108,7 @@ export async function aclDenied(host) {
         },
       });
       assert.deepEqual(result, { denied: 1, allowed: 1, received: ['allowed/t'] });
-    }
-    finally {
-      await peer.endAsync();
-    }
+    });
   }
   finally {
     await broker.close();

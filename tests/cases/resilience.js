@@ -4,7 +4,7 @@
 // tests/resilience.test.js runs them on xsnap, tests/mcsim-session.test.js in
 // mcsim. `host`: `xsnap` (tests/helpers/xs.js) or useMcsim() (tests/sim/suite.js).
 import assert from 'node:assert/strict';
-import mqtt from 'mqtt';
+import { withPeer } from '../helpers/peer.js';
 import { startAedes } from '../harness/brokers.js';
 import { withScripted, polite } from '../harness/scripted-broker.js';
 import { until } from '../helpers/xs.js';
@@ -87,8 +87,7 @@ export function halfOpen(host, { late }) {
 // What the broker does after UNSUBACK is its own part [MQTT-3.10.4-2]; exercised here.
 /** Several topics in one SUBSCRIBE and one UNSUBSCRIBE, through the broker at `port`; nothing comes after UNSUBACK. */
 export async function unsubscribe(host, { port }) {
-  const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`);
-  try {
+  return withPeer(port, async peer => {
     const reports = [];
     const done = host.runCase(RESILIENCE, 'unsubscribe', { port }, { onReport: value => reports.push(value) });
     await until(() => reports.length === 1, 'the subscriptions');
@@ -104,16 +103,12 @@ export async function unsubscribe(host, { port }) {
     assert.deepEqual(result.granted, [0, 1, 2]);
     assert.equal(result.single, 1);
     assert.deepEqual([...result.received].sort(), ['multi/a', 'multi/b', 'multi/c', 'multi/single']);
-  }
-  finally {
-    await peer.endAsync();
-  }
+  });
 }
 
 /** Push mode: each message reaches the callback as it arrives, no polling. */
 export async function push(host, { port }) {
-  const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`);
-  try {
+  return withPeer(port, async peer => {
     const result = await host.runCase(RESILIENCE, 'push', { port, count: 20 }, {
       onReport: async () => {
         for (let i = 0; i < 20; i++)
@@ -121,10 +116,7 @@ export async function push(host, { port }) {
       },
     });
     assert.deepEqual(result, Array.from({ length: 20 }, (_, i) => `m${i}`));
-  }
-  finally {
-    await peer.endAsync();
-  }
+  });
 }
 
 /**

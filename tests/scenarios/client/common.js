@@ -1,8 +1,17 @@
 // Shared by the client scenarios.
 import Timer from "timer";
 import Resource from "Resource";
+import { onMessage } from "harness";
 
 export const text = buffer => String.fromArrayBuffer(buffer);
+
+/** Bytes (an ArrayBuffer, a view or an array of numbers) as hex. */
+export const hex = bytes => Array.from(new Uint8Array(bytes), byte => byte.toString(16).padStart(2, "0")).join("");
+
+/** The next message the test sends (onMessage), as a Promise. */
+export function nextMessage() {
+	return new Promise(resolve => onMessage(resolve));
+}
 
 /** Runs `action`, returning "ok" or the error's name and message: for tables of outcomes. */
 export function outcome(action) {

@@ -3,17 +3,11 @@
 // case returns what the app saw; the test checks the packets on the wire.
 import { MQTTClient } from "mqtt";
 import { PacketWriter } from "mqtt/writer";
-import { report, resources, onMessage } from "harness";
-import { outcome, settled, delay, text, cases } from "./common";
+import { report, resources } from "harness";
+import { outcome, settled, delay, text, cases, hex, nextMessage } from "./common";
 
 const server = "127.0.0.1";
 const bytesOf = frame => [...frame.head, ...(frame.body ?? [])];
-const hex = bytes => Array.from(bytes, byte => byte.toString(16).padStart(2, "0")).join("");
-
-/** The next message the test sends (onMessage), as a Promise. */
-function nextMessage() {
-	return new Promise(resolve => onMessage(resolve));
-}
 
 export default cases({
 	/** The packets the writer makes on XS from strings holding a lone surrogate, as byte arrays. */
@@ -154,7 +148,7 @@ export default cases({
 	 */
 	async byteOrderMark({ port }) {
 		let topic;
-		const client = new MQTTClient({ clientId: "bom", server, port, callback: received => { topic = hex(new Uint8Array(received)); } });
+		const client = new MQTTClient({ clientId: "bom", server, port, callback: received => { topic = hex(received); } });
 		await client.connect();
 		await client.subscribe("\uFEFFbom/+", 1);
 		await client.publish("\uFEFFbom/out", "m", false, 1);

@@ -3,10 +3,9 @@
 import { MQTTClient } from "mqtt";
 import { report, onMessage } from "harness";
 import Timer from "timer";
-import { text, settled, cases, fromHex, sslParams } from "./common";
+import { text, settled, cases, fromHex, hex, sslParams } from "./common";
 
 const server = "127.0.0.1";
-const hex = buffer => Array.from(new Uint8Array(buffer), byte => byte.toString(16).padStart(2, "0")).join("");
 const pattern = (index, seed = 0) => (index * 31 + (index >> 10) + seed * 7) & 0xFF;
 
 /** A payload of `size` bytes whose every byte says where it belongs (and, with `seed`, to which message). */

@@ -7,14 +7,9 @@ import { MQTTClient } from "mqtt";
 import Time from "time";
 import Timer from "timer";
 import { report, resources, onMessage } from "harness";
-import { text, settled, delay, cases } from "./common";
+import { text, settled, delay, cases, nextMessage } from "./common";
 
 const server = "127.0.0.1";
-
-/** The next message the test sends (onMessage), as a Promise. */
-function nextMessage() {
-	return new Promise(resolve => onMessage(resolve));
-}
 
 /** Reads with checkMsg until `done()` holds, then `linger` ms more (a duplicate would come then), at most `limit` ms. */
 async function readUntil(client, done, { linger = 400, limit = 5000 } = {}) {
