@@ -52,10 +52,8 @@ if (mcsimEnabled) describe('in mcsim: sizes and bursts over TCP and TLS; TLS ref
     test(`1 MB published at QoS 1 through ${name} comes back intact`, { timeout: 180_000 }, () =>
       interop.bigEcho(mcsim, { ...through(socket), size: 1 << 20, qos: 1 }, { timeout: 170_000 }));
 
-    test(`100 publishes of 1 KB issued at once through ${name} (outgoingLimit 100): every Promise resolves, every message comes back intact [MQTT-4.3.2-1]`, async () => {
-      const result = await mcsim.runCase(INTEROP, 'burst', { ...through(socket), count: 100, size: 1024, qos: 1 }, { timeout: 90_000 });
-      assert.deepEqual(result, { failed: [], missing: [], corrupt: [] });
-    });
+    test(`100 publishes of 1 KB issued at once through ${name} (outgoingLimit 100): every Promise resolves, every message comes back intact [MQTT-4.3.2-1]`, () =>
+      interop.burst(mcsim, { ...through(socket), count: 100, size: 1024, qos: 1 }, { timeout: 90_000 }));
 
     test(`payloads on each side of the TCP and TLS write windows and of the 16,384-byte TLS record, through ${name}, each come back intact`, async () => {
       const result = await mcsim.runCase(INTEROP, 'echoSizes', { ...through(socket), sizes: EDGES, qos: 1 }, { timeout: 90_000 });

@@ -75,9 +75,18 @@ export async function exchange(host, { port, peerId }) {
   });
 }
 
-/** `size` bytes published at `params.qos` to itself come back intact; `options`, the host's run options. */
+/** `size` bytes published at `params.qos` to itself come back intact; nothing is left after disconnect. `options`, the host's run options. */
 export async function bigEcho(host, params, options) {
-  assert.deepEqual(await host.runCase(INTEROP, 'bigEcho', params, options), { length: params.size, mismatch: -1 });
+  assert.deepEqual(await host.runCase(INTEROP, 'bigEcho', params, options), { length: params.size, mismatch: -1, after: { timers: 0, sockets: 0 } });
+}
+
+/**
+ * `count` publishes of `size` bytes at `qos` issued at once (outgoingLimit
+ * `count`): each Promise resolves [MQTT-4.3.2-1], each message comes back,
+ * each intact; nothing is left after disconnect.
+ */
+export async function burst(host, params, options) {
+  assert.deepEqual(await host.runCase(INTEROP, 'burst', params, options), { failed: [], missing: [], corrupt: [], after: { timers: 0, sockets: 0 } });
 }
 
 // The broker's part, exercised: it stores the message and sends it with RETAIN 1 on a new subscription [MQTT-3.3.1-5] [MQTT-3.3.1-6] [MQTT-3.3.1-8].

@@ -1,7 +1,7 @@
 // Exchanges with real peers through real brokers: an MQTT.js client on the
 // other side, big payloads through small windows, retained messages.
 import { MQTTClient } from "mqtt";
-import { report, onMessage } from "harness";
+import { report, onMessage, resources } from "harness";
 import Timer from "timer";
 import { text, settled, cases, fromHex, hex, sslParams } from "./common";
 
@@ -67,7 +67,7 @@ export default cases({
 		while (!echoed)
 			await client.waitMsg();
 		await client.disconnect();
-		return { length: echoed.byteLength, mismatch: mismatchOf(echoed) };
+		return { length: echoed.byteLength, mismatch: mismatchOf(echoed), after: resources() };
 	},
 
 	/** Publishes each of `sizes` (bytes of payload) to itself, one after another; each comes back intact. */
@@ -124,7 +124,8 @@ export default cases({
 		return {
 			failed: outcomes.filter(outcome => outcome !== "ok"),
 			missing: seen.flatMap((n, index) => n === 0 ? [index] : []),
-			corrupt
+			corrupt,
+			after: resources()
 		};
 	},
 
