@@ -82,8 +82,7 @@ for (const [name, start] of [
   });
 }
 
-test('bad credentials: MQTTException with the broker\'s code (aedes: 4)', () => api.badCredentials(xsnap, 'aedes'));
-
-test('bad credentials: MQTTException with the broker\'s code (mosquitto with a password file: 5)', () => api.badCredentials(xsnap, 'mosquitto'));
+for (const [broker, setting] of [['aedes', 'aedes: 4'], ['mosquitto', 'mosquitto with a password file: 5']])
+  test(`bad credentials: MQTTException with the broker's code (${setting})`, () => api.badCredentials(xsnap, broker));
 
 test('a refused subscription rejects MQTTException(0x80) (aedes authorizeSubscribe)', () => api.subscriptionRefused(xsnap));

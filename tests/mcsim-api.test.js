@@ -65,11 +65,9 @@ if (mcsimEnabled) describe('in mcsim: the API (api.md), row by row', () => {
 
   test('the callback (api.md row 2) gets topic and message as ArrayBuffers; waitMsg resolves the PUBLISH first byte', () => api.callbackTypes(mcsim, at()));
 
-  test('bad credentials (mosquitto with a password file): connect rejects MQTTException(5) [MQTT-3.2.2-5]; the app runs on and connects with good ones', () =>
-    mcsim.onOneMachine(() => api.badCredentials(mcsim, 'mosquitto')));
-
-  test('bad credentials (aedes): connect rejects MQTTException(4) [MQTT-3.2.2-5]; the app runs on and connects with good ones', () =>
-    mcsim.onOneMachine(() => api.badCredentials(mcsim, 'aedes')));
+  for (const [broker, setting, code] of [['mosquitto', 'mosquitto with a password file', 5], ['aedes', 'aedes', 4]])
+    test(`bad credentials (${setting}): connect rejects MQTTException(${code}) [MQTT-3.2.2-5]; the app runs on and connects with good ones`, () =>
+      mcsim.onOneMachine(() => api.badCredentials(mcsim, broker)));
 
   test('a refused subscription rejects MQTTException(0x80) (aedes); the app runs on and subscribes again', () =>
     mcsim.onOneMachine(() => api.subscriptionRefused(mcsim)));
