@@ -435,6 +435,8 @@ test('writer -> mqtt-packet: fixed cases of every packet a client sends', () => 
 		['CONNECT will binary message and topic', connect({ ...base, will: { topic: utf8.encode('w/bin'), message: represent(smallBytes, 'dv'), qos: 2, retain: true } })],
 		['CONNECT will message of 3000 bytes', connect({ ...base, will: { topic: 'w', message: represent(largeBytes.subarray(0, 3000), 'sub'), qos: 0, retain: false } })],
 		['CONNECT user and password', connect({ ...base, user: 'alice', password: 's3cret' })],
+		// A password is binary data, not a UTF-8 string: smallBytes ("CONNECT user and binary password")
+		// and 00 FF ("CONNECT binary user") are not well-formed UTF-8 and are sent as they are.
 		['CONNECT user and binary password', connect({ ...base, user: 'bób', password: represent(smallBytes, 'ab') })],
 		['CONNECT empty user and password', connect({ ...base, user: '', password: '' })],
 		['CONNECT binary user', connect({ ...base, user: utf8.encode('ü'), password: Uint8Array.of(0, 255) })],
@@ -462,6 +464,8 @@ test('writer -> mqtt-packet: fixed cases of every packet a client sends', () => 
 		...[127, 128, 16383, 16384].map(n =>
 			[`PUBLISH remaining length ${n}, string payload`, publish('t', 'y'.repeat(n - 5), 1, false, false, n)]),
 		['PUBLISH lone surrogate in payload (a payload is binary data: sent as XS encodes it)', publish('s', 'x\uDC00y\uD83D')],
+		// A payload is binary data, not a UTF-8 string: smallBytes and largeBytes are not well-formed UTF-8
+		// and are sent as they are.
 		...['ab', 'u8', 'sub', 'dv', 'i16', 'buffer'].flatMap(form => [
 			[`PUBLISH small ${form} payload`, publish('bin/small', represent(smallBytes, form), 1, false, false, 5)],
 			[`PUBLISH large ${form} payload`, publish('bin/large', represent(largeBytes, form), 2, true, false, 6)],
@@ -894,9 +898,11 @@ const MALFORMED = [
 	// A refusal with session present 1 [MQTT-3.2.2-4]; a QoS 0 PUBLISH with DUP [MQTT-3.3.1-2].
 	['CONNACK refusal with session present 1', [0x20, 0x02, 0x01, 0x05], 3, /CONNACK refuses \(return code 5\) with session present 1 \(MQTT-3\.2\.2-4\)/],
 	['PUBLISH QoS 0 with DUP', [0x38, 0x04, 0x00, 0x01, T('t'), T('x')], 0, /PUBLISH with QoS 0 and DUP set \(MQTT-3\.3\.1-2\)/],
-	// A received topic name: no wildcard [MQTT-3.3.2-2], UTF-8 well-formed [MQTT-1.5.3-1], no U+0000 [MQTT-1.5.3-2].
+	// A received topic name: no wildcard [MQTT-3.3.2-2] [MQTT-4.7.1-1], UTF-8 well-formed [MQTT-1.5.3-1],
+	// no U+0000 [MQTT-1.5.3-2] [MQTT-4.7.3-2].
 	['PUBLISH topic with +', [0x30, 0x05, 0x00, 0x03, T('a'), T('/'), T('+')], 6, /PUBLISH topic contains a wildcard \(\+ or #\)/],
 	['PUBLISH topic #', [0x30, 0x03, 0x00, 0x01, T('#')], 4, /PUBLISH topic contains a wildcard/],
+	['PUBLISH topic with #', [0x30, 0x05, 0x00, 0x03, T('a'), T('/'), T('#')], 6, /PUBLISH topic contains a wildcard \(\+ or #\)/],
 	['PUBLISH topic with U+0000', [0x30, 0x05, 0x00, 0x03, T('a'), 0x00, T('b')], 6, /PUBLISH topic contains U\+0000/],
 	['PUBLISH topic with byte 0xFF', [0x30, 0x04, 0x00, 0x02, T('a'), 0xFF], 5, /PUBLISH topic is not well-formed UTF-8/],
 	['PUBLISH topic with a surrogate (ED A0 80)', [0x30, 0x05, 0x00, 0x03, 0xED, 0xA0, 0x80], 6, /PUBLISH topic is not well-formed UTF-8/],
@@ -1019,18 +1025,28 @@ function badArgumentCases() {
 		['publish: binary topic with #', w => w.publish(utf8.encode('a#'), 'x', 0, false, false, 0), TypeError, /^topic contains a wildcard/],
 		['publish: topic with U+0000', w => w.publish('a\u0000b', 'x', 0, false, false, 0), TypeError, /^topic contains U\+0000$/],
 		['publish: binary topic with 0 byte', w => w.publish(Uint8Array.of(0x61, 0), 'x', 0, false, false, 0), TypeError, /^topic contains U\+0000$/],
-		// UTF-8 string fields: well-formed [MQTT-1.5.3-1], no U+0000 [MQTT-1.5.3-2]. (XS's
-		// ArrayBuffer.fromString, like the Node stand-in here, encodes a lone surrogate as ED A0 80.)
+		// UTF-8 string fields, given as a string or as bytes: the topic [MQTT-3.3.2-1], the client id
+		// [MQTT-3.1.3-4], the will topic [MQTT-3.1.3-10], the user name [MQTT-3.1.3-11], the filters of
+		// SUBSCRIBE [MQTT-3.8.3-1] and UNSUBSCRIBE [MQTT-3.10.3-1]: well-formed [MQTT-1.5.3-1], no
+		// U+0000 [MQTT-1.5.3-2]. (XS's ArrayBuffer.fromString, like the Node stand-in here, encodes a
+		// lone surrogate as ED A0 80.) The password and the messages are binary data, not UTF-8
+		// strings: bytes that are not UTF-8 are sent there (section 1: "CONNECT user and binary
+		// password", "CONNECT binary user", "PUBLISH small u8 payload" and the other binary payloads).
 		['publish: topic with a lone surrogate', w => w.publish('a\uDC00', 'x', 0, false, false, 0), TypeError, /^topic is not well-formed UTF-8$/],
 		['publish: binary topic not UTF-8', w => w.publish(Uint8Array.of(0x61, 0xC3), 'x', 0, false, false, 0), TypeError, /^topic is not well-formed UTF-8$/],
 		['connect: client id with a lone surrogate', w => w.connect({ ...base, clientId: 'a\uD800b' }), TypeError, /^client id is not well-formed UTF-8$/],
 		['connect: client id bytes not UTF-8', w => w.connect({ ...base, clientId: Uint8Array.of(0xFF, 0x80, 0x01, 0xC3) }), TypeError, /^client id is not well-formed UTF-8$/],
 		['connect: client id with U+0000', w => w.connect({ ...base, clientId: 'a\u0000b' }), TypeError, /^client id contains U\+0000$/],
+		['connect: binary client id with 0 byte', w => w.connect({ ...base, clientId: Uint8Array.of(0x61, 0) }), TypeError, /^client id contains U\+0000$/],
 		['connect: user name with U+0000', w => w.connect({ ...base, user: Uint8Array.of(0x75, 0), password: 'p' }), TypeError, /^user name contains U\+0000$/],
+		['connect: user name string with U+0000', w => w.connect({ ...base, user: 'u\u0000', password: 'p' }), TypeError, /^user name contains U\+0000$/],
 		['connect: user name with a lone surrogate', w => w.connect({ ...base, user: '\uDFFF', password: 'p' }), TypeError, /^user name is not well-formed UTF-8$/],
+		['connect: user name bytes not UTF-8', w => w.connect({ ...base, user: Uint8Array.of(0x61, 0xFF), password: 'p' }), TypeError, /^user name is not well-formed UTF-8$/],
 		['connect: will topic with a lone surrogate', w => w.connect({ ...base, will: { ...will, topic: 'w\uD800' } }), TypeError, /^will topic is not well-formed UTF-8$/],
+		['connect: will topic bytes not UTF-8', w => w.connect({ ...base, will: { ...will, topic: Uint8Array.of(0x61, 0xFF) } }), TypeError, /^will topic is not well-formed UTF-8$/],
 		['subscribe: filter not UTF-8', w => w.subscribe(1, [Uint8Array.of(0x61, 0xFF)], [0]), TypeError, /^topic filter is not well-formed UTF-8$/],
 		['unsubscribe: filter with a lone surrogate', w => w.unsubscribe(1, ['a/\uD83D']), TypeError, /^topic filter is not well-formed UTF-8$/],
+		['unsubscribe: filter not UTF-8', w => w.unsubscribe(1, [Uint8Array.of(0x61, 0xFF)]), TypeError, /^topic filter is not well-formed UTF-8$/],
 		['publish: topic is a number', w => w.publish(42, 'x', 0, false, false, 0), TypeError, /^topic must be a string or binary data$/],
 		['publish: topic is undefined', w => w.publish(undefined, 'x', 0, false, false, 0), TypeError, /^topic must be a string or binary data$/],
 		// payloads
