@@ -1,24 +1,48 @@
 // The MQTT packets on the XS host's sockets, from its `tap`: captured raw
-// while the test runs (cheap, so timing barely changes), parsed after.
+// while the test runs (cheap, so timing barely changes), parsed after. Each
+// carries `time`: performance.now() when the host's socket wrote or read it
+// (the tap runs in Node, at the socket), the clock the tests' other records
+// (a broker's kill, a peer's packets: PacketLog.ofClient) use too.
+import { performance } from 'node:perf_hooks';
 import mqttPacket from 'mqtt-packet';
+
+/** The fields of a parsed packet the tests read. */
+const fields = ({ cmd, messageId, topic, dup, qos, sessionPresent, returnCode, granted, subscriptions, clean }) =>
+  ({ cmd, messageId, topic, dup, qos, sessionPresent, returnCode, granted, subscriptions: subscriptions?.map(s => s.topic), clean });
 
 export class PacketLog {
   #raw = [];
-  tap = (direction, socket, bytes) => { this.#raw.push([direction, socket, Buffer.from(bytes)]); };
+  #peer;
+  tap = (direction, socket, bytes) => { this.#raw.push([direction, socket, Buffer.from(bytes), performance.now()]); };
 
-  /** [{direction: 'in' | 'out', socket, cmd, messageId, topic, dup, qos, sessionPresent, returnCode}] in order. */
+  /**
+   * The packets an MQTT.js client sends and receives (its packetsend and
+   * packetreceive events), in the shape packets() gives, with `time`.
+   */
+  static ofClient(client) {
+    const log = new PacketLog();
+    log.#peer = [];
+    client.on('packetsend', packet => log.#peer.push({ direction: 'out', socket: 0, ...fields(packet), time: performance.now() }));
+    client.on('packetreceive', packet => log.#peer.push({ direction: 'in', socket: 0, ...fields(packet), time: performance.now() }));
+    return log;
+  }
+
+  /** [{direction: 'in' | 'out', socket, time, cmd, messageId, topic, dup, qos, sessionPresent, returnCode, granted, subscriptions, clean}] in order. */
   packets() {
+    if (this.#peer)
+      return this.#peer.map(packet => ({ ...packet }));
     const parsers = new Map();
     const packets = [];
-    for (const [direction, socket, bytes] of this.#raw) {
+    for (const [direction, socket, bytes, time] of this.#raw) {
       const key = `${direction} ${socket}`;
       if (!parsers.has(key)) {
         const parser = mqttPacket.parser({ protocolVersion: 4 });
-        parser.on('packet', ({ cmd, messageId, topic, dup, qos, sessionPresent, returnCode }) =>
-          packets.push({ direction, socket, cmd, messageId, topic, dup, qos, sessionPresent, returnCode }));
+        parser.on('packet', packet => packets.push({ direction, socket, time: parser.time, ...fields(packet) }));
         parsers.set(key, parser);
       }
-      parsers.get(key).parse(bytes);
+      const parser = parsers.get(key);
+      parser.time = time;	// a packet is complete in the chunk that ends it: its time
+      parser.parse(bytes);
     }
     return packets;
   }
