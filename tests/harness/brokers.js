@@ -120,6 +120,8 @@ export async function startAedesProcess({ store = 'level' } = {}) {
     get port() { return port; },
     /** SIGKILL: the broker dies without a word; only what LevelDB holds remains. */
     kill,
+    /** SIGSTOP: the broker stops where it is (reads, answers and saves nothing) until kill(). */
+    freeze: () => { child.kill('SIGSTOP'); },
     async start() { await launch(); },
     async close() {
       await kill();
@@ -214,6 +216,8 @@ export async function startMosquitto(options = {}) {
     get log() { return log; },
     /** SIGKILL: the broker dies without a word. */
     kill: () => stop('SIGKILL'),
+    /** SIGSTOP: the broker stops where it is (reads, answers and saves nothing) until kill(). */
+    freeze: () => { child.kill('SIGSTOP'); },
     /** SIGTERM (mosquitto saves its persistence file) and start again on the same port. */
     async restart() {
       await stop('SIGTERM');
