@@ -173,13 +173,19 @@ for (const [name, start] of Object.entries(survivors)) {
 
 test('while reconnecting, publishes wait up to outgoingLimit, the next rejects, the waiting ones go out after', () => resilience.offlineBound(xsnap));
 
-test('after a reconnect to a broker that lost the session, the client subscribes again by itself', async () => {
+// The scenario ends when the second message arrives; without the resubscription
+// it never does: the scenario's own limit (10 s: a reconnection takes 50 to 100 ms,
+// the peer publishes every 100 ms) fails the test, and the peer's publishing
+// stops in `finally`, whatever happened (a timer left running would hold the
+// test process open after the failure).
+test('after a reconnect to a broker that lost the session, the client subscribes again by itself', { timeout: 30_000 }, async () => {
   const broker = await startAedes();
   const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { reconnectPeriod: 50 });
+  let sending;
   try {
     const reports = [];
-    let sending;
     const result = await runCase(RESILIENCE, 'resubscribe', { port: broker.port }, {
+      timeout: 10_000,
       onReport: async value => {
         reports.push(value);
         if (value.subscribed) {
@@ -192,11 +198,11 @@ test('after a reconnect to a broker that lost the session, the client subscribes
           sending = setInterval(() => peer.connected && peer.publish('resub/t', 'second', { qos: 1 }), 100);
       },
     });
-    clearInterval(sending);
     assert.deepEqual(result, { received: ['first', 'second'], connects: 2 });
     assert.deepEqual(reports.filter(value => value.connected), [{ connected: 1, sessionPresent: false }, { connected: 2, sessionPresent: false }]);
   }
   finally {
+    clearInterval(sending);
     await peer.endAsync(true);
     await broker.close();
   }

@@ -1,0 +1,179 @@
+// `npm run mutations`: breaks the library on purpose, one way at a time, and
+// shows that the tests which claim to catch each loss do. Each mutation is a
+// small text replacement in modules/mqtt/*.ts (each `find` must occur exactly
+// once). It is applied to a scratch COPY of the project in a temporary folder
+// (the working tree is never touched; node_modules is linked, not copied),
+// which is built (tsc) and then given only the tests named for it, each test
+// file run under its own time limit. A mutation is CAUGHT when that run fails
+// on its own (a failing test, within the test's own limits); SURVIVED when it
+// passes; HUNG when the run outlived its limit and had to be killed (a failure
+// must end the run promptly: that counts as a defect too). Exits non-zero
+// unless every mutation was caught. The copy is removed whatever happens.
+//
+//   npm run mutations              all of them
+//   npm run mutations -- NAME...   only those named
+import { spawn, execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * name, what it breaks, the replacements ([file, find, replace]), and the
+ * tests that must catch it: [file, test name pattern or undefined, limit ms].
+ */
+export const MUTATIONS = [
+  {
+    name: 'no-resubscribe',
+    what: 'no SUBSCRIBE again after a reconnection whose CONNACK said session present 0 (session.ts resume)',
+    edits: [['modules/mqtt/session.ts', 'if (reconnected && (!sessionPresent || this.#resubscribeLost) && this.#subscriptions?.size) {',
+      'if (false && reconnected && (!sessionPresent || this.#resubscribeLost) && this.#subscriptions?.size) {']],
+    tests: [['tests/resilience.test.js', 'subscribes again by itself', 60_000], ['tests/crash.test.js', 'no persistence', 300_000]],
+  },
+  {
+    name: 'drop-inflight-qos1',
+    what: 'one QoS 1 message in flight dropped at a reconnection (its Promise resolves as if acknowledged)',
+    edits: [['modules/mqtt/session.ts', `		for (let id of previous.keys()) {
+			const operation = previous.get(id)!;`, `		let dropped = false;
+		for (let id of previous.keys()) {
+			const operation = previous.get(id)!;
+			if (!dropped && operation.kind === PUBLICATION && operation.qos === 1) {
+				dropped = true;
+				this.#publications--;
+				operation.resolve?.();
+				continue;
+			}`]],
+    tests: [['tests/resilience.test.js', 'publishes in flight when the connection drops', 60_000], ['tests/session.test.js', 'outgoing QoS 1/2 messages in the session', 120_000]],
+  },
+  {
+    name: 'reuse-dropped-id',
+    what: 'one QoS 1 message in flight dropped at a reconnection and its packet id given to the next message',
+    edits: [['modules/mqtt/session.ts', `		for (let id of previous.keys()) {
+			const operation = previous.get(id)!;`, `		let dropped = false;
+		for (let id of previous.keys()) {
+			const operation = previous.get(id)!;
+			if (!dropped && operation.kind === PUBLICATION && operation.qos === 1) {
+				dropped = true;
+				this.#publications--;
+				this.#lastId = id - 1;
+				continue;
+			}`]],
+    tests: [['tests/resilience.test.js', 'publishes in flight when the connection drops', 60_000], ['tests/crash.test.js', 'no persistence', 300_000]],
+  },
+  {
+    name: 'qos2-redelivered',
+    what: 'a QoS 2 message delivered again when the broker resends it before PUBREL (delivery.ts)',
+    edits: [['modules/mqtt/delivery.ts', 'if (qos === 2 && this.#link.accepted(id)) {', 'if (false && qos === 2 && this.#link.accepted(id)) {']],
+    tests: [['tests/resilience.test.js', 'resends before PUBREL reaches the callback once', 60_000], ['tests/session.test.js', 'awaiting PUBREL', 120_000]],
+  },
+  {
+    name: 'no-pubrel-resend',
+    what: 'PUBREL not sent again after a reconnection with the session present (session.ts resume)',
+    edits: [['modules/mqtt/session.ts', `			(this.#operations ??= new Map()).set(id, operation);
+			link.sendOp(frame, operation);
+		}
+	}`, `			(this.#operations ??= new Map()).set(id, operation);
+			if (!(operation.kind === PUBLICATION && operation.stage === RELEASED))
+				link.sendOp(frame, operation);
+		}
+	}`]],
+    tests: [['tests/resilience.test.js', 'publishes in flight when the connection drops', 60_000], ['tests/session.test.js', 'outgoing QoS 1/2 messages in the session', 120_000]],
+  },
+  {
+    name: 'ack-before-app',
+    what: 'a queued QoS 1 message acknowledged (PUBACK) as it arrives, before the app has it (delivery.ts)',
+    edits: [['modules/mqtt/delivery.ts', 'queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, qos, id });',
+      `if (qos === 1)
+			this.#link.acknowledge(PUBACK, id);
+		queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, qos, id: qos === 1 ? 0 : id });`]],
+    tests: [['tests/session.test.js', 'unread messages across a reconnect', 120_000]],
+  },
+];
+
+/** Copies the project (what git tracks or would, without node_modules) to `dir`, linking node_modules. */
+function copyProject(dir) {
+  const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean);
+  for (const file of files) {
+    try {
+      cpSync(path.join(root, file), path.join(dir, file));
+    }
+    catch (error) {
+      if (error.code !== 'ENOENT')	// a file deleted in the working tree, not yet in git
+        throw error;
+    }
+  }
+  symlinkSync(realpathSync(path.join(root, 'node_modules')), path.join(dir, 'node_modules'));
+}
+
+function applyEdits(dir, edits) {
+  for (const [file, find, replace] of edits) {
+    const target = path.join(dir, file);
+    const text = readFileSync(target, 'utf8');
+    const count = text.split(find).length - 1;
+    if (count !== 1)
+      throw new Error(`${file}: the text to replace occurs ${count} times, not once: ${find.slice(0, 80)}`);
+    writeFileSync(target, text.replace(find, () => replace));
+  }
+}
+
+/** Runs `command` in its own process group; kills the group past `limit` ms. Resolves { code, hung, output }. */
+function run(command, args, cwd, limit) {
+  return new Promise(resolve => {
+    const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '', hung = false;
+    child.stdout.on('data', data => { output += data; });
+    child.stderr.on('data', data => { output += data; });
+    const timer = setTimeout(() => {
+      hung = true;
+      process.kill(-child.pid, 'SIGKILL');
+    }, limit);
+    child.on('exit', code => {
+      clearTimeout(timer);
+      resolve({ code, hung, output });
+    });
+  });
+}
+
+async function mutate(mutation) {
+  const dir = mkdtempSync(path.join(tmpdir(), `mutation-${mutation.name}-`));
+  try {
+    copyProject(dir);
+    applyEdits(dir, mutation.edits);
+    const build = await run(process.execPath, [path.join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], dir, 120_000);
+    if (build.code !== 0)
+      return [{ file: 'build', verdict: 'BUILD FAILED', detail: build.output.slice(0, 400) }];
+    const results = [];
+    for (const [file, pattern, limit] of mutation.tests) {
+      const args = ['--test', '--test-concurrency=1', ...(pattern ? ['--test-name-pattern', pattern] : []), file];
+      const started = Date.now();
+      const { code, hung, output } = await run(process.execPath, args, dir, limit);
+      const failed = [...output.matchAll(/^\s*not ok \d+ - (.*)$/gm)].map(match => match[1]).filter(name => !/^ *$/.test(name));
+      const ran = /^# tests (\d+)/m.exec(output)?.[1] ?? '0';
+      results.push({
+        file: `${file}${pattern ? ` (${pattern})` : ''}`,
+        verdict: hung ? 'HUNG' : code !== 0 && ran !== '0' ? 'caught' : ran === '0' ? 'NO TEST RAN' : 'survived',
+        detail: `${ran} tests, ${Math.round((Date.now() - started) / 1000)} s${failed.length ? `; failed: ${failed.slice(0, 3).join(' | ').slice(0, 300)}` : ''}`,
+      });
+    }
+    return results;
+  }
+  finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const only = process.argv.slice(2);
+const chosen = only.length ? MUTATIONS.filter(mutation => only.includes(mutation.name)) : MUTATIONS;
+let ok = chosen.length > 0;
+for (const mutation of chosen) {
+  console.log(`\n${mutation.name}: ${mutation.what}`);
+  const results = await mutate(mutation);
+  for (const { file, verdict, detail } of results)
+    console.log(`  ${verdict.padEnd(9)} ${file}: ${detail}`);
+  const caught = results.some(result => result.verdict === 'caught') && !results.some(result => result.verdict === 'HUNG' || result.verdict === 'BUILD FAILED');
+  console.log(`  => ${caught ? 'CAUGHT' : 'NOT CAUGHT'}`);
+  ok &&= caught;
+}
+process.exitCode = ok ? 0 : 1;
