@@ -339,6 +339,9 @@ describe('a link that goes silent (socket open) is found dead within 1.5 x keep-
             const firstSocket = log.packets().find(packet => packet.direction === 'out')?.socket;
             const pings = log.packets().filter(packet => packet.direction === 'out' && packet.socket === firstSocket && packet.cmd === 'pingreq');
             assert.ok(pings.length >= 1, 'an idle client sent PINGREQ on the silent link');
+            // [MQTT-3.1.2-23], on the wire (the tap): never more than the keep-alive between two packets it wrote.
+            const gaps = log.sendGaps(firstSocket);
+            assert.ok(gaps.every(gap => gap <= 2000), `at most the keep-alive (2,000 ms) between two packets the client wrote: ${gaps}; ${log.packets().filter(p => p.direction === 'out' && p.socket === firstSocket).map(p => p.cmd + ' ' + Math.round(p.time)).join(', ')}; silent at ${Math.round(silentAt)}`);
           }
           if (reconnect)
             assert.equal(result.connections, 2, 'reconnected through the healthy path');
@@ -371,8 +374,9 @@ test('a healthy link is never declared dead: keepalive 2 s, QoS 0 every 500 ms f
   // nothing from a healthy broker but what it asks for; it must not take
   // that silence for a dead link (it may ping to find out).
   const broker = await startAedes();
+  const log = new PacketLog();
   try {
-    await withXS({}, async xs => {
+    await withXS({ tap: log.tap }, async xs => {
       let ready = false, dead;
       const done = xs.run(SESSION, { case: 'deadPeer', port: broker.port, load: 'qos0', reconnect: false, clientId: 'healthy-qos0' }, {
         onReport: value => {
@@ -388,6 +392,9 @@ test('a healthy link is never declared dead: keepalive 2 s, QoS 0 every 500 ms f
       const result = await done;
       assert.equal(dead, undefined, `declared dead on a healthy link: ${dead}`);
       assert.equal(result.connections, 1);
+      // [MQTT-3.1.2-23], on the wire (the tap): the client writes a packet within every keep-alive (2 s).
+      const gaps = log.sendGaps();
+      assert.ok(gaps.length >= 10 && gaps.every(gap => gap <= 2000), `at most the keep-alive between two packets the client wrote: ${gaps}`);
     });
   }
   finally {

@@ -200,7 +200,10 @@ export async function subscribeGranted(host, { port }) {
 export async function checkMsg(host, { port }) {
   const result = await host.runCase(API, 'checkMsg', { port });
   assert.equal(result.nothing, 'undefined');
-  assert.ok(result.elapsed >= 45, `waited ${result.elapsed} ms`);
+  // 50 ms is the design target (the seed's select() in check_msg); the room
+  // above it is for a timer fired late on a loaded machine (250 ms), far
+  // below any other wait the client has (keep-alive, a reconnection).
+  assert.ok(result.elapsed >= 45 && result.elapsed <= 50 + 250, `waited ${result.elapsed} ms: about 50 ms`);
   // In mcsim, timers counted by the SDK's "Timers" instrumentation, less each socket's polling task
   assert.deepEqual(result.after, { timers: 0, sockets: 0 });
 }

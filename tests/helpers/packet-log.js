@@ -48,6 +48,17 @@ export class PacketLog {
   }
 
   /**
+   * The time (ms, rounded) between each two packets the client wrote on
+   * `socket` (by default the first), from the tap: the measure of keep-alive
+   * [MQTT-3.1.2-23] on the wire, not at a broker's arrival under load.
+   */
+  sendGaps(socket) {
+    const sent = this.packets().filter(packet => packet.direction === 'out');
+    const on = sent.filter(packet => packet.socket === (socket ?? sent[0]?.socket));
+    return on.slice(1).map((packet, i) => Math.round(packet.time - on[i].time));
+  }
+
+  /**
    * Per topic, how many times the broker sent a QoS 2 PUBLISH again after it
    * had already sent PUBREL for it: a breach of MQTT 3.1.1 4.3.3.
    */

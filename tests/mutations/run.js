@@ -30,7 +30,7 @@ export const MUTATIONS = [
     what: 'no SUBSCRIBE again after a reconnection whose CONNACK said session present 0 (session.ts resume)',
     edits: [['modules/mqtt/session.ts', `			(this.#operations = new Map()).set(id, resubscription);
 			link.sendOp(frame, resubscription);`, `			void frame, resubscription;`]],
-    tests: [['tests/resilience.test.js', 'subscribes again by itself', 60_000], ['tests/crash.test.js', 'no persistence', 300_000]],
+    tests: [['tests/resilience.test.js', 'subscribes again by itself', 90_000], ['tests/crash.test.js', 'no persistence', 300_000]],
   },
   {
     name: 'drop-inflight-qos1',
@@ -45,7 +45,7 @@ export const MUTATIONS = [
 				operation.resolve?.();
 				continue;
 			}`]],
-    tests: [['tests/resilience.test.js', 'publishes in flight when the connection drops', 60_000], ['tests/session.test.js', 'outgoing QoS 1/2 messages in the session', 120_000]],
+    tests: [['tests/resilience.test.js', 'publishes in flight when the connection drops', 90_000], ['tests/session.test.js', 'outgoing QoS 1/2 messages in the session', 120_000]],
   },
   {
     name: 'reuse-dropped-id',
@@ -60,13 +60,13 @@ export const MUTATIONS = [
 				this.#lastId = id - 1;
 				continue;
 			}`]],
-    tests: [['tests/resilience.test.js', 'publishes in flight when the connection drops', 60_000], ['tests/crash.test.js', 'no persistence', 300_000]],
+    tests: [['tests/resilience.test.js', 'publishes in flight when the connection drops', 90_000], ['tests/crash.test.js', 'no persistence', 300_000]],
   },
   {
     name: 'qos2-redelivered',
     what: 'a QoS 2 message delivered again when the broker resends it before PUBREL (delivery.ts)',
     edits: [['modules/mqtt/delivery.ts', 'if (qos === 2 && this.#link.accepted(id)) {', 'if (false && qos === 2 && this.#link.accepted(id)) {']],
-    tests: [['tests/resilience.test.js', 'resends before PUBREL reaches the callback once', 60_000], ['tests/session.test.js', 'awaiting PUBREL', 120_000]],
+    tests: [['tests/resilience.test.js', 'resends before PUBREL reaches the callback once', 90_000], ['tests/session.test.js', 'awaiting PUBREL', 120_000]],
   },
   {
     name: 'no-pubrel-resend',
@@ -79,7 +79,7 @@ export const MUTATIONS = [
 				link.sendOp(frame, operation);
 		}
 	}`]],
-    tests: [['tests/resilience.test.js', 'publishes in flight when the connection drops', 60_000], ['tests/session.test.js', 'outgoing QoS 1/2 messages in the session', 120_000]],
+    tests: [['tests/resilience.test.js', 'publishes in flight when the connection drops', 90_000], ['tests/session.test.js', 'outgoing QoS 1/2 messages in the session', 120_000]],
   },
   {
     name: 'ack-before-app',

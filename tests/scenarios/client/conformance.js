@@ -48,16 +48,19 @@ export default cases({
 		await client.connect();
 		await client.subscribe("order/#", 2);
 		report({ subscribed: true });
+		let completed;	// the test's word that the broker has every acknowledgement, the PUBCOMPs included
 		if (push) {
+			completed = nextMessage();
 			while (received.length < count)
 				await delay(10);
 		}
 		else {
 			await nextMessage();	// the burst is in the client's queue
+			completed = nextMessage();
 			while (received.length < count)
 				await client.waitMsg();
 		}
-		await delay(100);	// the PUBRELs come and are answered
+		await completed;
 		await client.disconnect();
 		return received;
 	},
@@ -77,9 +80,10 @@ export default cases({
 		const client = new MQTTClient({ clientId: "qos1-reused", server, port, callback: (topic, msg) => received.push(text(msg)) });
 		await client.connect();
 		await client.subscribe("reuse/#", 1);
+		const acknowledged = nextMessage();	// the test's word that the broker has the last PUBACK
 		while (received.length < count)
 			await client.waitMsg();
-		await delay(50);	// the last PUBACK goes out
+		await acknowledged;
 		await client.disconnect();
 		return received;
 	},
@@ -103,10 +107,11 @@ export default cases({
 		await client.subscribe("answer/#", 2);
 		report({ subscribed: true });
 		await nextMessage();	// every message is in the client's queue
+		const completed = nextMessage();	// the test's word that the broker has the PUBACKs and the PUBCOMP
 		const outcomes = [];
 		for (let i = 0; i < count; i++)
 			outcomes.push(await settled(client.waitMsg()));
-		await delay(100);	// the PUBREL comes and is answered
+		await completed;
 		await client.disconnect();
 		return { outcomes, seen };
 	},

@@ -24,7 +24,7 @@ export default cases({
 	},
 
 	/** Several topics in one SUBSCRIBE and one UNSUBSCRIBE; after it, nothing more comes. */
-	async unsubscribe({ port }) {
+	async unsubscribe({ port, quiet }) {
 		const received = [];
 		const client = new MQTTClient("unsubscriber", server, port);
 		client.setCallback((topic, msg) => received.push(text(topic)));
@@ -41,7 +41,9 @@ export default cases({
 					report({ unsubscribed, unsubscribedSingle });
 				}
 				else if (step === "after") {
-					for (let i = 0; i < 6; i++)
+					// Listen `quiet` ms: a message that came after UNSUBACK lands in `received`.
+					const start = Time.ticks;
+					while (Time.delta(start) < quiet)
 						await client.checkMsg();
 					await client.disconnect();
 					resolve({ granted, single, received });
