@@ -10,7 +10,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMosquitto } from './harness/brokers.js';
 import { makeCertificates } from './harness/certs.js';
-import { startTLSFront, AWS_ALPN } from './harness/tls-front.js';
+import { startTLSFront, AWS_ALPN, ALERT_NAMES } from './harness/tls-front.js';
 import { mcsimEnabled, useMcsim } from './sim/suite.js';
 import * as tls from './cases/tls.js';
 
@@ -39,7 +39,7 @@ if (mcsimEnabled) describe('in mcsim, built with manifest_tls_client.json: clien
   // cache: false, a full handshake: a session resumed from an earlier case
   // would be accepted without a certificate (mosquitto resumes it).
   test('without a client certificate, connect rejects with the broker\'s alert; the app runs on and connects with one', () => mcsim.onOneMachine(async () => {
-    await tls.refused(mcsim, { host: 'localhost', port: broker.port, caHex, cache: false }, 'alert: 2, 40');
+    await tls.refused(mcsim, { host: 'localhost', port: broker.port, caHex, cache: false }, 'alert: 2, 40 (handshake_failure)');
     const accepted = await mcsim.runCase(TLS, 'connectOutcome', { host: 'localhost', port: broker.port, caHex, ...device });
     assert.equal(accepted.outcome, 0);
   }));
@@ -54,13 +54,13 @@ if (mcsimEnabled) describe('in mcsim, built with manifest_tls_client.json: clien
     ])
       test(`${what}: connect rejects with the front's alert ${alert}, which refused the ClientHello; the machine lives on`, () => mcsim.onOneMachine(async () => {
         const port = front.port, refused = front.refusals.length;
-        await tls.refused(mcsim, { ...params, port, caHex, ...device, ...(alert === 120 ? {} : { alpn: AWS_ALPN }), cache: false }, `alert: 2, ${alert}`);
+        await tls.refused(mcsim, { ...params, port, caHex, ...device, ...(alert === 120 ? {} : { alpn: AWS_ALPN }), cache: false }, `alert: 2, ${alert} (${ALERT_NAMES[alert]})`);
         assert.equal(front.refusals.length, refused + 1);
         assert.equal(front.refusals.at(-1).alert, alert);
       }));
 
     test('without the client certificate: connect rejects with the front\'s handshake_failure alert (40); the machine lives on', () => mcsim.onOneMachine(async () => {
-      await tls.refused(mcsim, { host: 'localhost', port: front.port, caHex, alpn: AWS_ALPN, cache: false }, 'alert: 2, 40');
+      await tls.refused(mcsim, { host: 'localhost', port: front.port, caHex, alpn: AWS_ALPN, cache: false }, 'alert: 2, 40 (handshake_failure)');
     }));
   });
 });

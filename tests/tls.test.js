@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { startAedes, startMosquitto, LOOPBACK } from './harness/brokers.js';
 import { makeCertificates } from './harness/certs.js';
-import { startTLSFront, AWS_ALPN } from './harness/tls-front.js';
+import { startTLSFront, AWS_ALPN, ALERT_NAMES } from './harness/tls-front.js';
 import { runScenario, xsnap } from './helpers/xs.js';
 import * as tls from './cases/tls.js';
 import * as interop from './cases/interop.js';
@@ -145,7 +145,7 @@ describe('client certificates (the host handshaking as the SDK does)', () => {
 
   for (const [manifest, options] of [['manifest_tls.json', { host }], ['manifest_tls_client.json', clientHost]])
     test(`built with ${manifest}, without a client certificate: connect rejects with the broker's alert (handshake_failure)`, () =>
-      tls.refused(xsnap, { host: 'localhost', port: broker.port, ca: 'ca.der' }, 'alert: 2, 40', options));
+      tls.refused(xsnap, { host: 'localhost', port: broker.port, ca: 'ca.der' }, 'alert: 2, 40 (handshake_failure)', options));
 
   describe('an AWS-IoT-like endpoint: SNI, ALPN x-amzn-mqtt-ca, a client certificate', () => {
     test('with applicationLayerProtocolNegotiation "x-amzn-mqtt-ca", SNI and the certificate: connect, subscribe, publish QoS 0/1/2 and receive through the front', () =>
@@ -158,13 +158,13 @@ describe('client certificates (the host handshaking as the SDK does)', () => {
     ])
       test(`${what}: connect rejects with the front's alert ${alert}, which refused the ClientHello`, async () => {
         const refused = front.refusals.length;
-        await tls.refused(xsnap, { ...params, port: front.port, ca: 'ca.der', ...device }, `alert: 2, ${alert}`, clientHost);
+        await tls.refused(xsnap, { ...params, port: front.port, ca: 'ca.der', ...device }, `alert: 2, ${alert} (${ALERT_NAMES[alert]})`, clientHost);
         assert.equal(front.refusals.length, refused + 1);
         assert.equal(front.refusals.at(-1).alert, alert);
       });
 
     test('without the client certificate: connect rejects with the front\'s handshake_failure alert (40)', () =>
-      tls.refused(xsnap, { host: 'localhost', port: front.port, ca: 'ca.der', alpn: AWS_ALPN }, 'alert: 2, 40', clientHost));
+      tls.refused(xsnap, { host: 'localhost', port: front.port, ca: 'ca.der', alpn: AWS_ALPN }, 'alert: 2, 40 (handshake_failure)', clientHost));
   });
 });
 

@@ -61,6 +61,14 @@ const MAX_WRITE = 16384;
 // window says it fits: 2 x 56 + 32 >= 2 x 69.
 const TLS_RECORD_RESERVE = 56;
 
+// The alerts a broker refuses a handshake with (RFC 5246 7.2, RFC 7301 3.2;
+// 116, RFC 8446): the SDK reports only their numbers.
+const ALERTS: Readonly<Record<string, string>> = Object.freeze({
+	"40": "handshake_failure", "42": "bad_certificate", "45": "certificate_expired",
+	"46": "certificate_unknown", "48": "unknown_ca", "49": "access_denied",
+	"112": "unrecognized_name", "116": "certificate_required", "120": "no_application_protocol"
+});
+
 const OPENED = 1, CLOSED = 2, PAUSED = 4, CLOCKED = 8, TLS = 16;
 
 interface SocketWithTarget {
@@ -311,7 +319,10 @@ export class Connection {
 	private onTLSFault(error: unknown): void {
 		if (isFromApp(error))
 			throw error;	// not the TLS layer's: it came from the app, through the TLS socket
-		const reason = `TLS: ${error instanceof Error ? error.message : String(error)}`;
+		const message = error instanceof Error ? error.message : String(error);
+		// The SDK reports a peer's alert as "alert: level, description": named here.
+		const alert = message.startsWith("alert: ") ? ALERTS[message.slice(message.lastIndexOf(" ") + 1)] : undefined;
+		const reason = `TLS: ${message}${alert ? ` (${alert})` : ""}`;
 		this.fail(new Error(this.#flags & OPENED ? `connection to ${this.where()} failed: ${reason}` : `could not connect to ${this.where()}: ${reason}`));
 	}
 

@@ -16,7 +16,7 @@ export async function roundTrip(host, params, options) {
   assert.deepEqual(result.after, { timers: 0, sockets: 0 });
 }
 
-/** connect rejects, the TLS layer saying `reason` ("alert: 2, 40"); nothing is left. */
+/** connect rejects, the TLS layer saying `reason` ("alert: 2, 40 (handshake_failure)"); nothing is left. */
 export async function refused(host, params, reason, options) {
   const result = await host.runCase(TLS, 'connectOutcome', params, options);
   assert.equal(result.outcome, `Error: could not connect to ${params.host}:${params.port}: TLS: ${reason}`);

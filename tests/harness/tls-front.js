@@ -23,6 +23,8 @@ import { LOOPBACK } from './net.js';
 
 export const AWS_ALPN = 'x-amzn-mqtt-ca';
 const UNRECOGNIZED_NAME = 112, NO_APPLICATION_PROTOCOL = 120;
+/** The front's refusals by alert number, as RFC 6066 and 7301 name them. */
+export const ALERT_NAMES = { [UNRECOGNIZED_NAME]: 'unrecognized_name', [NO_APPLICATION_PROTOCOL]: 'no_application_protocol' };
 
 export async function startTLSFront({ upstreamPort, key, cert, ca, serverName = 'localhost', protocol = AWS_ALPN }) {
   const sockets = new Set();
