@@ -69,6 +69,7 @@ if (mcsimEnabled) describe('in mcsim: sizes and bursts over TCP and TLS; TLS ref
       refusing.untrusted = await startMosquitto({ tls: { ca: certs.ca.file, cert: certs.untrusted.certFile, key: certs.untrusted.keyFile } });
       refusing.wrongHost = await startMosquitto({ tls: { ca: certs.ca.file, cert: certs.wrongHost.certFile, key: certs.wrongHost.keyFile } });
       refusing.password = await startMosquitto({ users: { device: 's3cr3t-pa55' }, tls: { ca: certs.ca.file, cert: certs.localhost.certFile, key: certs.localhost.keyFile } });
+      refusing.certificate = await startMosquitto({ tls: { ca: certs.ca.file, cert: certs.localhost.certFile, key: certs.localhost.keyFile, requireCertificate: true } });
     });
     after(async () => {
       for (const broker of Object.values(refusing))
@@ -83,6 +84,24 @@ if (mcsimEnabled) describe('in mcsim: sizes and bursts over TCP and TLS; TLS ref
         const accepted = await mcsim.runCase(TLS, 'connectOutcome', { host: 'localhost', port: brokers.tls.port, caHex });
         assert.equal(accepted.outcome, 0);
       }));
+
+    // A broker that requires a client certificate and gets none sends its
+    // alert and closes while the SDK's client still writes its handshake
+    // flight: written record by record, the next write raised SIGPIPE and
+    // killed mcsim. The library sends the flight whole (connection.ts, guardedTCP).
+    test('a broker that requires a client certificate and gets none: connect rejects with its alert, the machine lives on', () => mcsim.onOneMachine(async () => {
+      await tls.refused(mcsim, { host: 'localhost', port: refusing.certificate.port, caHex, cache: false }, 'alert: 2, 40 (handshake_failure)');
+      const accepted = await mcsim.runCase(TLS, 'connectOutcome', { host: 'localhost', port: brokers.tls.port, caHex });
+      assert.equal(accepted.outcome, 0);
+    }));
+
+    // With manifest_tls.json the SDK offers DHE-RSA, which mosquitto picks,
+    // and cannot sign CertificateVerify under it: manifest_tls_client.json
+    // leaves DHE-RSA out (tests/mcsim-client-tls.test.js).
+    test('a client certificate under manifest_tls.json (DHE-RSA chosen): connect rejects with "certificateVerify: unimplemented", the machine lives on', () => mcsim.onOneMachine(async () => {
+      const device = { clientCertHex: certs.device.der.toString('hex'), clientKeyHex: certs.device.keyDer.toString('hex') };
+      await tls.refused(mcsim, { host: 'localhost', port: refusing.certificate.port, caHex, cache: false, ...device }, 'certificateVerify: unimplemented');
+    }));
 
     test('a wrong password over TLS rejects MQTTException(5) [MQTT-3.2.2-5], and no credential shows', async () => {
       const refused = await mcsim.runCase(TLS, 'connectOutcome', { host: 'localhost', port: refusing.password.port, caHex, user: 'device', password: 'wrong-pa55' });

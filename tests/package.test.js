@@ -1,5 +1,6 @@
 // The library as an app gets it from npm: `npm pack` carries what an app
 // needs (the manifests, modules/, types/, README, license) and nothing else;
+// `npm publish --dry-run` has nothing to say against it (never published here);
 // the tarball installs offline into a new app folder, whose manifest includes
 // node_modules/moddable-mqtt/manifest.json, the way Moddable apps pick up
 // modules from npm. The app type-checks against the installed types/ as its
@@ -79,15 +80,31 @@ before(async () => {
 atExit(removeX11Sockets);
 
 test('npm pack carries the manifests, modules/, types/, the README and the license, and nothing else', () => {
-  const wanted = /^(package\.json|manifest\.json|manifest_tls\.json|README\.md|LICENSE[^/]*|modules\/mqtt\/[\w-]+\.ts|types\/[\w-]+\.d\.ts)$/;
+  const wanted = /^(package\.json|manifest\.json|manifest_tls\.json|manifest_tls_client\.json|README\.md|LICENSE[^/]*|modules\/mqtt\/[\w-]+\.ts|types\/[\w-]+\.d\.ts)$/;
   assert.deepEqual(packed.filter(file => !wanted.test(file)), [], 'files an app does not need');
   const { modules } = JSON.parse(readFileSync(path.join(root, 'manifest.json'), 'utf8'));
   for (const source of Object.values(modules))
     assert.ok(packed.includes(`${path.posix.normalize(source)}.ts`), `${source}.ts, in the manifest, is in the package`);
   for (const declaration of readdirSync(path.join(root, 'types')))
     assert.ok(packed.includes(`types/${declaration}`), `types/${declaration} is in the package`);
-  for (const file of ['manifest.json', 'manifest_tls.json', 'README.md'])
+  for (const file of ['manifest.json', 'manifest_tls.json', 'manifest_tls_client.json', 'README.md', 'LICENSE'])
     assert.ok(packed.includes(file), `${file} is in the package`);
+});
+
+test('the package is publishable: MIT license file, not private, keywords a Moddable developer searches by; npm publish --dry-run warns of nothing', async () => {
+  const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+  assert.equal(manifest.private, undefined, 'not private');
+  assert.equal(manifest.license, 'MIT');
+  assert.match(readFileSync(path.join(root, 'LICENSE'), 'utf8'), /^MIT License\n\nCopyright \(c\) \d{4} /);
+  for (const keyword of ['moddable', 'xs', 'mqtt', 'ecma-419', 'esp32', 'esp8266', 'iot'])
+    assert.ok(manifest.keywords?.includes(keyword), `keyword ${keyword}`);
+  // --dry-run: nothing leaves the machine. The one warning left is that no
+  // one is logged in to the registry, which a dry run cannot be without credentials.
+  const { stdout, stderr } = await exec('npm', ['publish', '--dry-run', '--json', '--offline'], { cwd: root });
+  const warnings = stderr.split('\n').filter(line => /^npm (warn|WARN|error|ERR)/.test(line) && !/requires you to be logged in .*\(dry-run\)/.test(line));
+  assert.deepEqual(warnings, []);
+  const { [manifest.name]: published } = JSON.parse(stdout);
+  assert.deepEqual(published.files.map(file => file.path).sort(), packed);
 });
 
 test('the tarball installs offline into an app folder (npm install of the tarball)', async () => {

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { startAedes, startMosquitto, LOOPBACK } from './harness/brokers.js';
 import { makeCertificates } from './harness/certs.js';
+import { startTLSFront, AWS_ALPN, ALERT_NAMES } from './harness/tls-front.js';
 import { runScenario, xsnap } from './helpers/xs.js';
 import * as tls from './cases/tls.js';
 import * as interop from './cases/interop.js';
@@ -116,6 +117,56 @@ for (const [name, start] of Object.entries(brokers)) {
     });
   });
 }
+
+// Client certificates, as mcsim-client-tls.test.js and mcsim-transfer.test.js
+// run them in mcsim. The host's TLS handshakes as the SDK's does (TLS 1.2,
+// its suites; DHE-RSA offered unless the manifest's config.tls says not) and
+// fails where it fails: under DHE-RSA it cannot sign CertificateVerify.
+describe('client certificates (the host handshaking as the SDK does)', () => {
+  const device = { clientCertHex: certs.device.der.toString('hex'), clientKeyHex: certs.device.keyDer.toString('hex') };
+  const clientHost = { host: { ...host, manifest: 'manifest_tls_client.json' } };
+  let broker, plain, front;
+  before(async () => {
+    broker = await startMosquitto({ tls: { ca: certs.ca.file, cert: certs.localhost.certFile, key: certs.localhost.keyFile, requireCertificate: true } });
+    plain = await startMosquitto();
+    front = await startTLSFront({ upstreamPort: plain.port, key: certs.localhost.key, cert: certs.localhost.cert, ca: certs.ca.pem });
+  });
+  after(async () => {
+    await front?.close();
+    await plain?.close();
+    await broker?.close();
+  });
+
+  test('built with manifest_tls_client.json, clientCertificates and clientKey: mosquitto (require_certificate) accepts the device; connect, subscribe, publish QoS 0/1/2 and receive', () =>
+    tls.roundTrip(xsnap, { host: 'localhost', port: broker.port, ca: 'ca.der', ...device }, clientHost));
+
+  test('built with manifest_tls.json, mosquitto picks DHE-RSA: connect rejects with the SDK\'s "certificateVerify: unimplemented"', () =>
+    tls.refused(xsnap, { host: 'localhost', port: broker.port, ca: 'ca.der', ...device }, 'certificateVerify: unimplemented', { host }));
+
+  for (const [manifest, options] of [['manifest_tls.json', { host }], ['manifest_tls_client.json', clientHost]])
+    test(`built with ${manifest}, without a client certificate: connect rejects with the broker's alert (handshake_failure)`, () =>
+      tls.refused(xsnap, { host: 'localhost', port: broker.port, ca: 'ca.der' }, 'alert: 2, 40 (handshake_failure)', options));
+
+  describe('an AWS-IoT-like endpoint: SNI, ALPN x-amzn-mqtt-ca, a client certificate', () => {
+    test('with applicationLayerProtocolNegotiation "x-amzn-mqtt-ca", SNI and the certificate: connect, subscribe, publish QoS 0/1/2 and receive through the front', () =>
+      tls.roundTrip(xsnap, { host: 'localhost', port: front.port, ca: 'ca.der', ...device, alpn: AWS_ALPN }, clientHost));
+
+    for (const [what, params, alert] of [
+      ['without ALPN', { host: 'localhost' }, 120],
+      ['to an IP address (no SNI)', { host: '127.0.0.1', alpn: AWS_ALPN }, 112],
+      ['with another ALPN protocol', { host: 'localhost', alpn: 'mqtt' }, 120],
+    ])
+      test(`${what}: connect rejects with the front's alert ${alert}, which refused the ClientHello`, async () => {
+        const refused = front.refusals.length;
+        await tls.refused(xsnap, { ...params, port: front.port, ca: 'ca.der', ...device }, `alert: 2, ${alert} (${ALERT_NAMES[alert]})`, clientHost);
+        assert.equal(front.refusals.length, refused + 1);
+        assert.equal(front.refusals.at(-1).alert, alert);
+      });
+
+    test('without the client certificate: connect rejects with the front\'s handshake_failure alert (40)', () =>
+      tls.refused(xsnap, { host: 'localhost', port: front.port, ca: 'ca.der', alpn: AWS_ALPN }, 'alert: 2, 40 (handshake_failure)', clientHost));
+  });
+});
 
 test('with sslParams nothing is sent in the clear: a plain TCP server sees a TLS ClientHello, never CONNECT, and no plaintext retry', async () => {
   const firstBytes = [];

@@ -22,13 +22,19 @@ export type TLSOptions = {
      * socket (8.2.3) speaks 1.2 (`0x0303`) whatever is given here.
      */
     protocolVersion?: number;
-    /** For client authentication: the client's certificate chain (DER), its own certificate first. */
+    /**
+     * For client authentication: the client's certificate chain (DER), its
+     * own certificate first. Build with the library's manifest_tls_client.json:
+     * under the DHE-RSA key exchange, which manifest_tls.json leaves on, the
+     * SDK cannot sign CertificateVerify ("certificateVerify: unimplemented").
+     */
     clientCertificates?: DER[];
     /** For client authentication: the private key of `clientCertificates[0]`, PKCS#8 DER. */
     clientKey?: DER;
     /**
      * ALPN (RFC 7301): the protocol name(s) offered in the handshake, for a
-     * broker that wants one (the name registered for MQTT is `"mqtt"`). The SDK
+     * broker that wants one (the name registered for MQTT is `"mqtt"`; AWS IoT
+     * on port 443 wants `"x-amzn-mqtt-ca"` with a client certificate). The SDK
      * does not report which one the broker chose.
      */
     applicationLayerProtocolNegotiation?: string | ArrayBuffer | (string | ArrayBuffer)[];

@@ -61,6 +61,14 @@ const MAX_WRITE = 16384;
 // window says it fits: 2 x 56 + 32 >= 2 x 69.
 const TLS_RECORD_RESERVE = 56;
 
+// The alerts a broker refuses a handshake with (RFC 5246 7.2, RFC 7301 3.2;
+// 116, RFC 8446): the SDK reports only their numbers.
+const ALERTS: Readonly<Record<string, string>> = Object.freeze({
+	"40": "handshake_failure", "42": "bad_certificate", "45": "certificate_expired",
+	"46": "certificate_unknown", "48": "unknown_ca", "49": "access_denied",
+	"112": "unrecognized_name", "116": "certificate_required", "120": "no_application_protocol"
+});
+
 const OPENED = 1, CLOSED = 2, PAUSED = 4, CLOCKED = 8, TLS = 16;
 
 interface SocketWithTarget {
@@ -117,7 +125,7 @@ export class Connection {
 			options.onError = () => this.onError();
 			options.host = owner.server;
 			options.secure = endpoint.secure ?? {};
-			options.TCP = { io: guardedTCP(error => this.onTLSFault(error)) };
+			options.TCP = { io: guardedTCP(error => this.onTLSFault(error), () => !(this.#flags & OPENED)) };
 			this.#socket = new endpoint.TLS(options);
 		}
 		else
@@ -311,7 +319,10 @@ export class Connection {
 	private onTLSFault(error: unknown): void {
 		if (isFromApp(error))
 			throw error;	// not the TLS layer's: it came from the app, through the TLS socket
-		const reason = `TLS: ${error instanceof Error ? error.message : String(error)}`;
+		const message = error instanceof Error ? error.message : String(error);
+		// The SDK reports a peer's alert as "alert: level, description": named here.
+		const alert = message.startsWith("alert: ") ? ALERTS[message.slice(message.lastIndexOf(" ") + 1)] : undefined;
+		const reason = `TLS: ${message}${alert ? ` (${alert})` : ""}`;
 		this.fail(new Error(this.#flags & OPENED ? `connection to ${this.where()} failed: ${reason}` : `could not connect to ${this.where()}: ${reason}`));
 	}
 
@@ -339,24 +350,86 @@ export class Connection {
  * The TCP class given to the SDK's TLS socket. That socket runs its
  * handshake inside its TCP callbacks and throws from there when it fails (a
  * certificate not trusted, for another host or expired: "certificate: auth
- * err"); uncaught, the exception aborts the whole app. Wrapping those
- * callbacks turns it into a failed connection that says why.
+ * err"; the broker's alert: "alert: 2, 40"); uncaught, the exception aborts
+ * the whole app. Wrapping those callbacks turns it into a failed connection
+ * that says why.
+ *
+ * Until the handshake is over (`handshaking()`), the writes made in one
+ * callback are held and leave as one write when it returns. The SDK's client
+ * writes its flight as separate records (Certificate, ClientKeyExchange,
+ * ChangeCipherSpec, Finished: modules/crypt/ssl/session_419.js, handshake()),
+ * with the key exchange's arithmetic in between. A broker that requires a
+ * client certificate and gets an empty Certificate sends its alert and closes
+ * at once, and the next records hit a reset connection: on Linux that
+ * write() raises SIGPIPE, which kills mcsim (modules/io/socket/lin/tcp.c,
+ * xs_tcp_write: no MSG_NOSIGNAL, and Linux has no SO_NOSIGPIPE). Written
+ * whole, the flight is in before the broker closes, and the client reads
+ * the alert instead. What a write returns is the TCP socket's: its room,
+ * less what is held; "would block" past it.
  */
-function guardedTCP(onFault: (error: unknown) => void): unknown {
-	const guard = (callback: unknown) => typeof callback !== "function" ? callback : function (this: unknown, ...args: unknown[]) {
+function guardedTCP(onFault: (error: unknown) => void, handshaking: () => boolean): unknown {
+	let tcp: TCP;
+	let held: Uint8Array[] | undefined;	// writes of this callback, not yet written
+	let heldBytes = 0, room = 0, depth = 0;
+	const release = () => {
+		const pieces = held!;
+		let bytes = pieces[0];
+		if (pieces.length > 1) {
+			bytes = new Uint8Array(heldBytes);
+			for (let i = 0, at = 0; i < pieces.length; at += pieces[i++].length)
+				bytes.set(pieces[i], at);
+		}
+		held = undefined;
+		heldBytes = 0;
+		written(tcp.write(bytes as unknown as ArrayBuffer) as unknown, bytes.length);
+	};
+	// The TCP socket returns its room after a write (the SDK's, on Linux and lwIP); else count it down.
+	const written = (left: unknown, length: number): number => room = typeof left === "number" ? left : room - length;
+	const guard = (callback: unknown, isWritable?: boolean) => typeof callback !== "function" ? callback : function (this: unknown, ...args: unknown[]) {
+		if (isWritable)
+			room = args[0] as number;
+		depth++;
 		try {
 			return (callback as (...args: unknown[]) => unknown).apply(this, args);
 		}
 		catch (error) {
+			held = undefined;
+			heldBytes = 0;
 			onFault(error);
+		}
+		finally {
+			if (--depth === 0 && held) {
+				try {
+					release();
+				}
+				catch (error) {
+					onFault(error);
+				}
+			}
 		}
 	};
 	return function GuardedTCP(options: Record<string, unknown>) {
-		return new TCP({
+		tcp = new TCP({
 			...options,
 			onReadable: guard(options.onReadable),
-			onWritable: guard(options.onWritable),
+			onWritable: guard(options.onWritable, true),
 			onError: guard(options.onError)
 		} as ConstructorParameters<typeof TCP>[0]);
+		return {
+			read: (buffer?: unknown) => (tcp.read as (buffer?: unknown) => unknown)(buffer),
+			write(buffer: ArrayBufferLike | ArrayBufferView): number {
+				if (!depth || !(held || handshaking()))
+					return written(tcp.write(buffer as ArrayBuffer) as unknown, buffer.byteLength);
+				const bytes = ArrayBuffer.isView(buffer)
+					? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength).slice()
+					: new Uint8Array(buffer).slice();
+				if (heldBytes + bytes.length > room)
+					throw new Error("would block");
+				(held ??= []).push(bytes);
+				heldBytes += bytes.length;
+				return room - heldBytes;
+			},
+			close: () => tcp.close()
+		};
 	};
 }

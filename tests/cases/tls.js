@@ -15,3 +15,10 @@ export async function roundTrip(host, params, options) {
   assert.deepEqual(result.received, [0, 1, 2].map(qos => [`tls/${qos}`, `secret message ${qos} ✓`]));
   assert.deepEqual(result.after, { timers: 0, sockets: 0 });
 }
+
+/** connect rejects, the TLS layer saying `reason` ("alert: 2, 40 (handshake_failure)"); nothing is left. */
+export async function refused(host, params, reason, options) {
+  const result = await host.runCase(TLS, 'connectOutcome', params, options);
+  assert.equal(result.outcome, `Error: could not connect to ${params.host}:${params.port}: TLS: ${reason}`);
+  assert.deepEqual(result.after, { timers: 0, sockets: 0 });
+}

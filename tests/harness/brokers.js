@@ -148,7 +148,8 @@ export function mosquittoBinary() {
 
 /**
  * mosquitto on a free loopback port. options: users ({name: password}),
- * acl (acl_file text), tls ({ca, cert, key} file paths), persistence
+ * acl (acl_file text), tls ({ca, cert, key} file paths; requireCertificate:
+ * clients must show a certificate signed by ca), persistence
  * (true: a directory kept across restarts, saved on every change; or
  * {autosaveInterval: seconds}: saved only that often, so that a SIGKILL
  * leaves a snapshot up to that old), config (extra lines).
@@ -189,6 +190,8 @@ export async function startMosquitto(options = {}) {
   }
   if (options.tls) {
     lines.push(`cafile ${options.tls.ca}`, `certfile ${options.tls.cert}`, `keyfile ${options.tls.key}`);
+    if (options.tls.requireCertificate)
+      lines.push('require_certificate true');
   }
   if (options.persistence) {
     // autosave_on_changes with an interval of 0 saves as soon as anything

@@ -1,7 +1,8 @@
 // Certificates the TLS tests make for themselves with the openssl command: a
 // CA; server certificates for localhost and 127.0.0.1 (valid, expired, for
-// another host); and a second CA nobody trusts, with a localhost certificate
-// of its own. Made once per process, in a temporary directory that holds
+// another host); a client certificate (a device's, for brokers that require
+// one); and a second CA nobody trusts, with a localhost certificate of its
+// own. Made once per process, in a temporary directory that holds
 // their private keys: removed when the process ends, even on a failure.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
@@ -46,6 +47,18 @@ export function makeCertificates() {
     return { key: readFileSync(file(`${name}.key`)), cert: readFileSync(file(`${name}.pem`)), keyFile: file(`${name}.key`), certFile: file(`${name}.pem`) };
   };
 
+  // A device's certificate: the DER bytes and the PKCS#8 DER key the SDK's
+  // TLS takes (clientCertificates, clientKey), the PEM files a broker takes.
+  const client = (ca, name) => {
+    run('req', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-subj', `/CN=${name}`,
+      '-addext', 'extendedKeyUsage=clientAuth', '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`));
+    run('ca', '-batch', '-notext', '-config', file(`${ca}.cnf`), '-in', file(`${name}.csr`), '-out', file(`${name}.pem`), '-days', '30');
+    return {
+      key: readFileSync(file(`${name}.key`)), cert: readFileSync(file(`${name}.pem`)),
+      der: der(name), keyDer: run('pkcs8', '-topk8', '-nocrypt', '-in', file(`${name}.key`), '-outform', 'der'),
+    };
+  };
+
   const trusted = authority('trusted-ca');
   const untrusted = authority('untrusted-ca');
   const der = name => execFileSync('openssl', ['x509', '-in', file(`${name}.pem`), '-outform', 'der']);
@@ -57,6 +70,7 @@ export function makeCertificates() {
     expired: server(trusted, 'expired', 'DNS:localhost,IP:127.0.0.1', { start: '20200101000000Z', end: '20210101000000Z' }),
     wrongHost: server(trusted, 'wrong-host', 'DNS:wrong.example.com'),
     untrusted: server(untrusted, 'untrusted', 'DNS:localhost,IP:127.0.0.1'),
+    device: client(trusted, 'device'),
   };
   return made;
 }

@@ -14,7 +14,7 @@ import tls from 'node:tls';
 import dns from 'node:dns';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { libraryModules, libraryPreloads, root } from '../helpers/library.js';
+import { libraryConfig, libraryModules, libraryPreloads, root } from '../helpers/library.js';
 import { preloadedSource } from './preload.js';
 import { workerPath } from './xsnap-path.js';
 
@@ -33,6 +33,14 @@ const RUNTIME = {
 };
 
 const TLS_SUITES = ['AES128-CBC-SHA256', 'AES128-GCM-SHA256'];
+// The cipher suites the SDK's TLS offers (modules/crypt/ssl/ssl_ciphersuites.js),
+// by key exchange, as OpenSSL names them: RSA always, DHE-RSA and ECDHE-RSA
+// as the app's config.tls says (tls_common.json: both true).
+const SDK_SUITES = {
+  RSA: ['AES128-SHA', 'AES256-SHA', 'AES128-SHA256', 'AES256-SHA256'],
+  DHE_RSA: ['DHE-RSA-AES128-SHA256', 'DHE-RSA-AES256-SHA256', 'DHE-RSA-AES128-GCM-SHA256'],
+  ECDHE_RSA: ['ECDHE-RSA-AES128-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES128-GCM-SHA256'],
+};
 const OP = { CONNECT: 1, WRITE: 2, CLOSE: 3, ROOM: 4, TIMER_SET: 5, TIMER_CLEAR: 6, RESOLVE: 7, TRACE: 8, REPORT: 9, DONE: 10, FAIL: 11, PEER_FAILS: 12 };
 const EVENT = { TIMER: 1, CONNECTED: 2, WRITABLE: 3, DATA: 4, ERROR: 5, RESOLVED: 6, START: 7, MESSAGE: 8 };
 
@@ -74,6 +82,7 @@ export class XSHost {
   #timers = new Map();
   #modules;
   #preloads;			// specifiers the manifest preloads
+  #tlsSuites;			// the cipher suites the SDK's TLS offers, under the manifest's config (OpenSSL's list)
   #run;				// { resolve, reject, onReport }
   #aborted;			// the exception that escaped a callback and stopped the machine
   #abortUnreported = false;	// it came when no scenario was running
@@ -88,6 +97,8 @@ export class XSHost {
     this.#options = { window: 1536, readSize: 1536, tick: 0, manifest: 'manifest.json', trace: !!process.env.XS_TRACE, ...options };
     this.#modules = libraryModules(this.#options.manifest);
     this.#preloads = libraryPreloads(this.#options.manifest);
+    const { DHE_RSA = true, ECDHE_RSA = true } = libraryConfig(this.#options.manifest).tls ?? {};
+    this.#tlsSuites = [...SDK_SUITES.RSA, ...(DHE_RSA ? SDK_SUITES.DHE_RSA : []), ...(ECDHE_RSA ? SDK_SUITES.ECDHE_RSA : [])].join(':');
   }
 
   async #boot() {
@@ -435,13 +446,19 @@ export class XSHost {
     this.#sockets.set(id, socket);
     let stream;
     if (secure) {
-      const ca = secure.certificates.map(base64 => `-----BEGIN CERTIFICATE-----\n${base64.match(/.{1,64}/g).join('\n')}\n-----END CERTIFICATE-----\n`);
+      const ca = secure.certificates.map(base64 => pem('CERTIFICATE', base64));
+      const clientCertificates = secure.clientCertificates ?? [];
       stream = tls.connect({
         host: address, port,
         servername: net.isIP(secure.host) ? undefined : secure.host,
         ca: ca.length ? ca : undefined,
         rejectUnauthorized: secure.verify !== false,
         checkServerIdentity: (_, certificate) => tls.checkServerIdentity(secure.host, certificate),
+        // As the SDK's TLS: version 1.2 only, its suites, the client's certificate and ALPN as given.
+        minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: this.#tlsSuites,
+        cert: clientCertificates.length ? clientCertificates.map(base64 => pem('CERTIFICATE', base64)).join('') : undefined,
+        key: secure.clientKey ? pem('PRIVATE KEY', secure.clientKey) : undefined,
+        ALPNProtocols: secure.alpn,
       });
     }
     else
@@ -450,6 +467,14 @@ export class XSHost {
     if (nodelay)
       stream.setNoDelay(true);
     stream.on(secure ? 'secureConnect' : 'connect', () => {
+      // The SDK signs CertificateVerify only under RSA and ECDHE-RSA
+      // (modules/crypt/ssl/ssl_handshake.js): asked for its certificate
+      // (a CertificateRequest, whose signature algorithms OpenSSL keeps)
+      // under DHE-RSA, its handshake fails.
+      if (secure?.clientCertificates?.length && stream.getCipher().name.startsWith('DHE-') && stream.getSharedSigalgs().length) {
+        socket.errorMessage = 'certificateVerify: unimplemented';
+        return void stream.destroy();
+      }
       socket.connected = true;
       socket.writable = window;
       socket.room = this.#options.readSize;
@@ -580,6 +605,10 @@ function event(kind, id, arg, payload) {
 function describeSocketError(error, secure, connected) {
   if (!secure || (connected && !error.code?.startsWith('ERR_SSL')))
     return '';
+  // An alert from the peer reads as the SDK's TLSError says it: "alert: level, description".
+  const alert = ALERTS[error.code?.replace(/^ERR_SSL_(SSLV3|TLSV1|TLSV13)_(ALERT_)?/, '')];
+  if (alert)
+    return `alert: 2, ${alert}`;
   const reasons = {
     CERT_HAS_EXPIRED: 'the server certificate has expired',
     DEPTH_ZERO_SELF_SIGNED_CERT: 'the server certificate is self-signed and not trusted',
@@ -589,4 +618,14 @@ function describeSocketError(error, secure, connected) {
     ERR_TLS_CERT_ALTNAME_INVALID: 'the server certificate is for another host',
   };
   return reasons[error.code] ?? error.message;
+}
+
+// The alerts a broker sends on refusing a handshake (RFC 5246, 7301), by OpenSSL's name.
+const ALERTS = {
+  HANDSHAKE_FAILURE: 40, BAD_CERTIFICATE: 42, UNKNOWN_CA: 48, ACCESS_DENIED: 49,
+  UNRECOGNIZED_NAME: 112, CERTIFICATE_REQUIRED: 116, NO_APPLICATION_PROTOCOL: 120,
+};
+
+function pem(label, base64) {
+  return `-----BEGIN ${label}-----\n${base64.match(/.{1,64}/g).join('\n')}\n-----END ${label}-----\n`;
 }

@@ -37,6 +37,29 @@ export function libraryPreloads(manifest = 'manifest.json') {
   return specifiers;
 }
 
+/**
+ * The "config" the manifest (and the manifests of ours it includes) gives
+ * the app's mc/config, merged as mcconfig merges it: nested objects key by
+ * key, the including manifest's last.
+ */
+export function libraryConfig(manifest = 'manifest.json') {
+  const { config = {}, include = [] } = readManifest(manifest);
+  const merged = {};
+  for (const included of ours(include))
+    mergeConfig(merged, libraryConfig(path.join(path.dirname(manifest), included)));
+  return mergeConfig(merged, config);
+}
+
+function mergeConfig(target, source) {
+  for (const [key, value] of Object.entries(source)) {
+    if (value && typeof value === 'object' && target[key] && typeof target[key] === 'object')
+      mergeConfig(target[key], value);
+    else
+      target[key] = structuredClone(value);
+  }
+  return target;
+}
+
 // Read once per process: every XS host walks the same manifests (for its modules, then its preloads).
 const manifests = new Map();
 

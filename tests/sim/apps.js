@@ -20,6 +20,8 @@ const run = promisify(execFile);
 export const APPS = {
   // the scenarios of tests/scenarios, driven case by case over a control channel (TLS included)
   runner: 'tests/mcsim/runner/manifest.json',
+  // the same, built with the library's manifest_tls_client.json (client certificates: no DHE-RSA)
+  'runner-client-tls': 'tests/mcsim/runner-client-tls/manifest.json',
   // one scenario case, named by the build's config, results traced (no TLS): for device budgets
   'one-case': 'tests/mcsim/one-case/manifest.json',
   // the README's example, as a user builds it

@@ -31,10 +31,14 @@ export class McsimError extends Error {
 }
 
 export class McsimHost {
-  /** Listens on the control port and builds the runner app for it; the machine starts at the first run(). */
-  static async open() {
+  /**
+   * Listens on the control port and builds the runner app for it; the
+   * machine starts at the first run(). app: 'runner', or a variant of it in
+   * tests/sim/apps.js ('runner-client-tls').
+   */
+  static async open({ app = 'runner' } = {}) {
     const host = new McsimHost();
-    await host.#listen();
+    await host.#listen(app);
     return host;
   }
 
@@ -49,7 +53,7 @@ export class McsimHost {
   /** Machines started, for tests that say so. */
   starts = 0;
 
-  async #listen() {
+  async #listen(app) {
     const stored = controlPort();
     let port = stored;
     for (let attempt = 0; ; attempt++) {
@@ -66,7 +70,7 @@ export class McsimHost {
     if (port !== stored)
       writeFileSync(PORT_FILE, `${port}\n`);	// the runner app is built again with it
     this.#server.on('connection', socket => this.#accept(socket));
-    this.#so = await build('runner', { config: { control: port } });
+    this.#so = await build(app, { config: { control: port } });
   }
 
   /** Runs a scenario module of tests/scenarios; resolves with what its default export returns. */

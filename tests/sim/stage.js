@@ -20,6 +20,7 @@ const start = Date.now();
 const creation = esp8266Creation();
 const apps = [
   ['runner', { config: { control: controlPort() } }],
+  ['runner-client-tls', { config: { control: controlPort() } }],
   ['one-case', { creation }],
   ['hello', { creation }],
   ['sdk-client', { creation }],

@@ -15,10 +15,11 @@ export const mcsimEnabled = enabled();
  * as `xsnap` (tests/helpers/xs.js) gives the xsnap host: `mcsim.run(file,
  * params, options)` runs a scenario in mcsim, as XSHost.run does on xsnap;
  * message(), kill() and traces reach the machine; `mcsim.host`, the McsimHost.
+ * app: the runner app's variant (McsimHost.open).
  */
-export function useMcsim() {
+export function useMcsim({ app } = {}) {
   let host;
-  before(async () => { host = await McsimHost.open(); });
+  before(async () => { host = await McsimHost.open({ app }); });
   after(() => host?.close());
   return {
     run: (file, params, options) => host.run(file, params, options),

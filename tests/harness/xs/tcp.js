@@ -52,7 +52,8 @@ class Socket {
 		if (link) {
 			this.#record = link.recordBytes;
 			link.peerFails = reason => host.send(OP.PEER_FAILS, id, 0, host.encode(reason));
-			tls = { host: link.host, verify: link.verify, certificates: link.certificates };
+			const { host: name, verify, certificates, clientCertificates, clientKey, alpn } = link;
+			tls = { host: name, verify, certificates, clientCertificates, clientKey, alpn };
 		}
 		host.send(OP.CONNECT, id, port, host.json({ address, nodelay: !!options.nodelay, tls }));
 	}

@@ -4,7 +4,14 @@
 // Node side; what the app sees is the SDK's:
 //  - the constructor takes the TCP options plus `host` (SNI) and `secure`
 //    (`certificate`, the trusted CA in DER; `verify`, default true;
-//    `serverName`), and builds its transport with `options.TCP.io`;
+//    `serverName`; `clientCertificates` and `clientKey`, DER, the key
+//    PKCS#8; `applicationLayerProtocolNegotiation`, a name or several), and
+//    builds its transport with `options.TCP.io`;
+//  - the handshake is the SDK's as far as the peer can tell: TLS 1.2 only,
+//    the SDK's cipher suites, DHE-RSA among them unless the app's manifest
+//    sets config.tls.DHE_RSA false; and it fails where the SDK's fails: a
+//    client certificate the broker asks for under DHE-RSA ends the handshake
+//    with "certificateVerify: unimplemented" (tests/harness/host.js);
 //  - callbacks are called as the SDK calls them, with `this` an object that
 //    holds the three callbacks, not the socket;
 //  - onWritable(count - 96) when the transport offers count > 96;
@@ -58,10 +65,14 @@ export default class TLSSocket {
 		const certificates = secure.certificate === undefined ? [] : [].concat(secure.certificate);
 		const callbacks = { onReadable: options.onReadable, onWritable: options.onWritable, onError: options.onError };
 		const Transport = options.TCP?.io ?? TCP;
+		const alpn = secure.applicationLayerProtocolNegotiation;
 		this.#link = {
 			host: secure.serverName ?? options.host,
 			verify: secure.verify ?? true,
 			certificates: certificates.map(toBase64),
+			clientCertificates: (secure.clientCertificates ?? []).map(toBase64),
+			clientKey: secure.clientKey === undefined ? undefined : toBase64(secure.clientKey),
+			alpn: alpn === undefined ? undefined : [].concat(alpn).map(name => typeof name === "string" ? name : latin1(name)),
 			recordBytes
 		};
 		this.#socket = new Transport({
@@ -131,6 +142,10 @@ export default class TLSSocket {
 
 	get format() { return this.#socket.format; }
 	set format(value) { this.#socket.format = value; }
+}
+
+function latin1(buffer) {
+	return String.fromCharCode(...new Uint8Array(buffer));
 }
 
 function toBase64(certificate) {

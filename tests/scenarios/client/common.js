@@ -52,9 +52,12 @@ export const fromHex = string => Uint8Array.from(string.match(/../g) ?? [], pair
 /**
  * A case's TLS options (the client's sslParams): the CA to trust as a
  * resource built into the app (`ca`, the Moddable way), or as DER bytes in
- * hex (`caHex`) from a test that made the certificates at run time.
+ * hex (`caHex`) from a test that made the certificates at run time; a client
+ * certificate and its PKCS#8 key in DER (`clientCertHex`, `clientKeyHex`);
+ * the ALPN protocol to offer (`alpn`); the SNI name (`serverName`); `cache`
+ * false: a full handshake, not a session resumed from an earlier case.
  */
-export function sslParams({ ca, caHex, verify }) {
+export function sslParams({ ca, caHex, verify, clientCertHex, clientKeyHex, alpn, serverName, cache }) {
 	const ssl = {};
 	if (caHex)
 		ssl.certificate = fromHex(caHex).buffer;
@@ -62,5 +65,15 @@ export function sslParams({ ca, caHex, verify }) {
 		ssl.certificate = new Resource(ca);
 	if (verify !== undefined)
 		ssl.verify = verify;
+	if (clientCertHex) {
+		ssl.clientCertificates = [fromHex(clientCertHex).buffer];
+		ssl.clientKey = fromHex(clientKeyHex).buffer;
+	}
+	if (alpn)
+		ssl.applicationLayerProtocolNegotiation = alpn;
+	if (serverName)
+		ssl.serverName = serverName;
+	if (cache !== undefined)
+		ssl.cache = cache;
 	return ssl;
 }
