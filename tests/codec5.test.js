@@ -10,6 +10,7 @@
 // Seeds are fixed (CODEC_SEED=<integer> explores others).
 
 import { test } from 'node:test';
+import util from 'node:util';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import mqttPacket from 'mqtt-packet';
@@ -17,7 +18,7 @@ import mqttConstants from 'mqtt-packet/constants.js';
 import fc from 'fast-check';
 import { importLibrary } from './helpers/node-library.js';
 import { withXS } from './helpers/xs.js';
-import { sample } from './scenarios/codec5/sample.js';
+import { sample, plain } from './scenarios/codec5/sample.js';
 
 const { PacketWriter5 } = await importLibrary('mqtt/v5/writer');
 const { PacketParser5 } = await importLibrary('mqtt/v5/parser');
@@ -429,4 +430,211 @@ test('writer -> mqtt-packet: seeded random packets of every kind a client sends'
 	const writer = new PacketWriter5();
 	writer.setServerLimits(undefined, 4);
 	fc.assert(fc.property(clientCall, call => { checkWrite(writer, call); }), { seed: BASE_SEED, numRuns: 1500 });
+});
+
+// ====================================================== 3. mqtt-packet -> our parser
+
+/** mqtt-packet's properties as our parser hands them (in sample.js's plain form). */
+function fromMqttPacket(properties) {
+	const result = {};
+	for (const [name, value] of Object.entries(properties ?? {})) {
+		if (value === undefined)
+			continue;
+		if (name === 'userProperties') {
+			const pairs = Object.entries(value).flatMap(([k, v]) => [].concat(v).map(item => [k, item]));
+			if (pairs.length)
+				result.userProperties = pairs;
+		}
+		else if (name === 'subscriptionIdentifier')
+			result.subscriptionIdentifiers = [].concat(value);
+		else if (BOOLEAN.has(name))
+			result[name] = value ? 1 : 0;
+		else if (Buffer.isBuffer(value) || value instanceof Uint8Array)
+			result[name] = { hex: hex(value) };
+		else
+			result[name] = value;
+	}
+	return result;
+}
+
+/** What our parser must hand out for the mqtt-packet object `o`; `topic`: the topic it stands for (an alias resolved). */
+function expectedOf(o, topic = o.topic) {
+	const type = TYPE_OF[o.cmd];
+	const result = { type, flags: type === PUBREL ? 2 : 0, id: o.messageId ?? 0, reasonCode: o.reasonCode ?? 0, properties: fromMqttPacket(o.properties) };
+	if (type === CONNACK)
+		Object.assign(result, { sessionPresent: !!o.sessionPresent, legacy: false });
+	if (type === PUBLISH)
+		Object.assign(result, { flags: (o.dup ? 8 : 0) | (o.qos << 1) | (o.retain ? 1 : 0), id: o.qos ? o.messageId : 0, topic: hex(topic), payload: hex(o.payload) });
+	if (type === SUBACK || type === UNSUBACK)
+		result.reasonCodes = [...o.granted];
+	return result;
+}
+
+/**
+ * The mqtt-packet objects of a stream and what our parser must hand out,
+ * following topic aliases through the stream as a client maps them
+ * [MQTT-3.3.2-10]: an empty topic whose alias is not yet mapped gets a topic.
+ */
+function streamOf(objects) {
+	const aliases = new Map();
+	const buffers = [], expected = [];
+	for (const o of objects) {
+		let topic = o.topic;
+		if (o.cmd === 'publish') {
+			const alias = o.properties?.topicAlias;
+			if (topic === '' && !aliases.has(alias))
+				o.topic = topic = 'set/by/test';
+			if (alias !== undefined && topic !== '')
+				aliases.set(alias, topic);
+			if (topic === '')
+				topic = aliases.get(alias);
+		}
+		buffers.push(generate(o));
+		expected.push(expectedOf(o, topic));
+	}
+	return { stream: Buffer.concat(buffers), expected };
+}
+
+// A piece of input inside a larger, reused buffer, garbage around it, wiped
+// once parsed: a parser that kept a view of its input would show.
+let scratch = new Uint8Array(4096);
+function padded(piece) {
+	if (scratch.length < piece.length + 7)
+		scratch = new Uint8Array(piece.length * 2 + 7);
+	const bytes = scratch.subarray(1, piece.length + 6);
+	bytes.fill(0xF0);
+	bytes.set(piece, 2);
+	return { bytes, start: 2, end: 2 + piece.length };
+}
+
+/** Feeds `stream` cut at `cuts` to a new parser; returns the packets (plain form) and the error that ended the stream. */
+function parseStream(stream, cuts, parserArgs = [undefined, 65535]) {
+	const parser = new PacketParser5(...parserArgs);
+	const packets = [];
+	let previous = 0;
+	try {
+		for (const cut of [...cuts, stream.length]) {
+			if (cut === previous)
+				continue;
+			const piece = padded(stream.subarray(previous, cut));
+			for (let at = piece.start; at < piece.end;) {
+				const next = parser.parse(piece.bytes, at, piece.end);
+				assert.ok(next > at && next <= piece.end, `parse(${at}, ${piece.end}) returned ${next}`);
+				at = next;
+				if (parser.ready)
+					packets.push(plain(parser.packet));
+			}
+			piece.bytes.fill(0xF0);
+			previous = cut;
+		}
+	}
+	catch (error) {
+		assert.equal(error.constructor, ProtocolError, `${error} must be a ProtocolError`);
+		return { packets, error: error.message };
+	}
+	return { packets, error: undefined };
+}
+
+const range = (from, to) => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+
+/** The stream gives the same verdict whole, cut in two at every offset, and one byte at a time. */
+function checkStream(stream, expected, error = undefined, parserArgs) {
+	const verdict = { packets: expected, error };
+	assert.deepEqual(parseStream(stream, [], parserArgs), verdict, 'whole stream');
+	for (const cut of range(1, stream.length)) {
+		const result = parseStream(stream, [cut], parserArgs);
+		if (!util.isDeepStrictEqual(result, verdict))
+			assert.deepEqual(result, verdict, `stream cut at ${cut} of ${stream.length}`);
+	}
+	assert.deepEqual(parseStream(stream, range(1, stream.length), parserArgs), verdict, 'one byte at a time');
+	counts.streamsEveryOffset++;
+}
+
+function fixedReceived() {
+	const o = [];
+	// CONNACK: success with every property, refusals with their reason strings [MQTT-3.2.2-6]
+	o.push({ cmd: 'connack', sessionPresent: true, reasonCode: 0, properties: { sessionExpiryInterval: 7200, receiveMaximum: 10, maximumQoS: 1, retainAvailable: false, maximumPacketSize: 1024, assignedClientIdentifier: 'auto-1', topicAliasMaximum: 8, reasonString: 'welcome', userProperties: { a: ['1', '2'], b: 'é' }, wildcardSubscriptionAvailable: true, subscriptionIdentifiersAvailable: false, sharedSubscriptionAvailable: true, serverKeepAlive: 30, responseInformation: 'resp/', serverReference: 'other:1883', authenticationMethod: 'SCRAM', authenticationData: Buffer.from([1, 2, 3]) } });
+	for (const reasonCode of [0x80, 0x84, 0x86, 0x87, 0x95, 0x9C, 0x9D, 0x9F])
+		o.push({ cmd: 'connack', sessionPresent: false, reasonCode, properties: reasonCode === 0x9C ? { serverReference: 'b:1883' } : { reasonString: `refused ${reasonCode}` } });
+	o.push({ cmd: 'connack', sessionPresent: false, reasonCode: 0 });
+	// PUBLISH, every property, several subscription identifiers [MQTT-3.3.4-4], topic aliases
+	o.push({ cmd: 'publish', topic: 'a/b', payload: Buffer.from('hello'), qos: 1, messageId: 5, properties: { payloadFormatIndicator: true, messageExpiryInterval: 99, contentType: 'text/plain', responseTopic: 'reply/to', correlationData: Buffer.from([9, 8]), subscriptionIdentifier: [1, 300, 268435455], userProperties: { z: 'y' }, topicAlias: 2 } });
+	o.push({ cmd: 'publish', topic: '', payload: Buffer.from('aliased'), qos: 0, properties: { topicAlias: 2 } });
+	o.push({ cmd: 'publish', topic: 'other', payload: Buffer.alloc(0), qos: 2, messageId: 65535, retain: true, dup: true, properties: { topicAlias: 2 } });
+	o.push({ cmd: 'publish', topic: '', payload: Buffer.from('remapped'), qos: 1, messageId: 6, properties: { topicAlias: 2 } });
+	o.push({ cmd: 'publish', topic: '日本/😀', payload: Buffer.alloc(300, 7), qos: 0 });
+	// acknowledgements: remaining length 2 means success [3.4.2.1]
+	for (const cmd of ['puback', 'pubrec']) {
+		o.push({ cmd, messageId: 1, reasonCode: 0 }, { cmd, messageId: 2, reasonCode: 0x10 }, { cmd, messageId: 3, reasonCode: 0x97, properties: { reasonString: 'quota', userProperties: { q: '1' } } });
+	}
+	for (const cmd of ['pubrel', 'pubcomp'])
+		o.push({ cmd, messageId: 1, reasonCode: 0 }, { cmd, messageId: 65535, reasonCode: 0x92, properties: { reasonString: 'gone' } });
+	o.push({ cmd: 'suback', messageId: 7, granted: [0, 1, 2, 0x80, 0x83, 0x87, 0x8F, 0x91, 0x97, 0x9E, 0xA1, 0xA2], properties: { reasonString: 'mixed' } });
+	o.push({ cmd: 'suback', messageId: 8, granted: [1] });
+	o.push({ cmd: 'unsuback', messageId: 9, granted: [0, 0x11, 0x80, 0x83, 0x87, 0x8F, 0x91], properties: { userProperties: { u: 'v' } } });
+	o.push({ cmd: 'pingresp' });
+	// DISCONNECT from the server, with its reason and a server reference
+	for (const reasonCode of [0x00, 0x8B, 0x8E, 0x9C, 0x9D, 0xA2])
+		o.push({ cmd: 'disconnect', reasonCode, properties: reasonCode === 0x9C || reasonCode === 0x9D ? { serverReference: 'elsewhere:8883', reasonString: 'moved' } : { reasonString: `r${reasonCode}` } });
+	o.push({ cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: 'SCRAM', authenticationData: Buffer.from('challenge') } });
+	o.push({ cmd: 'auth', reasonCode: 0x00, properties: { authenticationMethod: 'SCRAM', reasonString: 'ok' } });
+	return o;
+}
+
+// Our parser decodes every packet a server sends under 5.0 to the fields
+// mqtt-packet wrote, in one stream cut anywhere; user properties in order
+// [MQTT-3.3.2-18]; several Subscription Identifiers [MQTT-3.3.4-4]; topic
+// aliases mapped and remapped [MQTT-3.3.2-10].
+test('mqtt-packet -> parser: fixed cases of every packet a client receives, cut at every offset', () => {
+	const { stream, expected } = streamOf(fixedReceived());
+	checkStream(stream, expected);
+	counts.mqttPacketToParser += expected.length;
+});
+
+test('parser: the short forms mqtt-packet does not write', () => {
+	const cases = [
+		['PUBACK reason code without Property Length', '4003000510', { type: PUBACK, flags: 0, id: 5, reasonCode: 0x10, properties: {} }],
+		['PUBREL reason code without Property Length', '6203000192', { type: PUBREL, flags: 2, id: 1, reasonCode: 0x92, properties: {} }],
+		['DISCONNECT of remaining length 0: normal disconnection', 'e000', { type: DISCONNECT, flags: 0, id: 0, reasonCode: 0, properties: {} }],
+		['DISCONNECT of remaining length 1', 'e0018b', { type: DISCONNECT, flags: 0, id: 0, reasonCode: 0x8B, properties: {} }],
+		['AUTH of remaining length 0: success', 'f000', { type: AUTH, flags: 0, id: 0, reasonCode: 0, properties: {} }],
+		['CONNACK of a 3.1.1 server refusing version 5', '20020001', { type: CONNACK, flags: 0, id: 0, reasonCode: 1, sessionPresent: false, legacy: true, properties: {} }],
+	];
+	for (const [name, bytes, packet] of cases) {
+		const stream = Buffer.from(bytes, 'hex');
+		assert.deepEqual(parseStream(stream, []), { packets: [packet], error: undefined }, name);
+		checkStream(stream, [packet]);
+	}
+	// and what our writer writes, our parser reads back (the packets both sides send), user properties in their order
+	const writer = new PacketWriter5();
+	const frames = [writer.ack(PUBACK, 9, 0x87, { userProperties: [['a', '1'], ['b', '2'], ['a', '3']] }), writer.disconnect(0x98, { reasonString: 'admin' })];
+	const { packets } = parseStream(Buffer.concat(frames.map(frameBytes)), []);
+	assert.deepEqual(packets.map(p => p.properties), [{ userProperties: [['a', '1'], ['b', '2'], ['a', '3']] }, { reasonString: 'admin' }]);
+});
+
+const serverObject = fc.oneof(
+	fc.tuple(fc.boolean(), fc.constantFrom(0x00, 0x80, 0x85, 0x87, 0x9A, 0x9C), propertiesOf(CONNACK, 'server'))
+		.map(([present, reasonCode, properties]) => ({ cmd: 'connack', sessionPresent: reasonCode === 0 && present, reasonCode, properties: toMqttPacket(properties) })),
+	fc.tuple(fc.oneof(topicText, fc.constant('')), fc.uint8Array({ maxLength: 200 }), qos, fc.boolean(), fc.boolean(), packetId, propertiesOf(PUBLISH, 'server'))
+		.map(([topic, payload, q, retain, dup, id, properties]) => {
+			const o = { cmd: 'publish', topic, payload: Buffer.from(payload), qos: q, retain, dup: q ? dup : false, messageId: q ? id : undefined, properties: toMqttPacket(properties) };
+			if (topic === '' && o.properties?.topicAlias === undefined)
+				o.topic = 'no/alias';
+			return o;
+		}),
+	fc.tuple(fc.constantFrom('puback', 'pubrec', 'pubrel', 'pubcomp'), packetId, fc.boolean(), propertiesOf(PUBACK, 'server'))
+		.map(([cmd, id, failed, properties]) => ({ cmd, messageId: id, reasonCode: failed ? (cmd === 'pubrel' || cmd === 'pubcomp' ? 0x92 : 0x91) : 0, properties: toMqttPacket(properties) })),
+	fc.tuple(fc.constantFrom('suback', 'unsuback'), packetId, fc.array(fc.constantFrom(0, 0x80, 0x83, 0x87), { minLength: 1, maxLength: 5 }), propertiesOf(SUBACK, 'server'))
+		.map(([cmd, id, granted, properties]) => ({ cmd, messageId: id, granted, properties: toMqttPacket(properties) })),
+	fc.constant({ cmd: 'pingresp' }),
+	fc.tuple(fc.constantFrom(0x00, 0x81, 0x8D, 0x94, 0x9D), propertiesOf(DISCONNECT, 'server')).map(([reasonCode, properties]) => ({ cmd: 'disconnect', reasonCode, properties: toMqttPacket(properties) })),
+	fc.tuple(fc.constantFrom(0x00, 0x18), propertiesOf(AUTH, 'server')).map(([reasonCode, properties]) => ({ cmd: 'auth', reasonCode, properties: { ...toMqttPacket(properties), authenticationMethod: properties?.authenticationMethod ?? 'M' } })),
+);
+
+test('mqtt-packet -> parser: seeded random streams of what a server sends, cut at every offset', () => {
+	fc.assert(fc.property(fc.array(serverObject, { minLength: 1, maxLength: 6 }), objects => {
+		const { stream, expected } = streamOf(objects);
+		checkStream(stream, expected);
+		counts.mqttPacketToParser += expected.length;
+	}), { seed: BASE_SEED + 1, numRuns: 300 });
 });
