@@ -638,3 +638,124 @@ test('mqtt-packet -> parser: seeded random streams of what a server sends, cut a
 		counts.mqttPacketToParser += expected.length;
 	}), { seed: BASE_SEED + 1, numRuns: 300 });
 });
+
+// ====================================================== 4. malformed streams
+
+// Each stream is refused with its named ProtocolError, whole, cut at every
+// offset and one byte at a time; a valid packet before it is still handed out.
+function malformedCases() {
+	return [
+		// fixed header: types and flags [MQTT-2.1.3-1]
+		['reserved type 0', '0000', /reserved type 0 is not a packet/],
+		['CONNECT from a server', '100c00044d5154540502003c0000', /a client never receives CONNECT/],
+		['SUBSCRIBE from a server', '8206000100000161', /a client never receives SUBSCRIBE/],
+		['UNSUBSCRIBE from a server', 'a2050001000000', /a client never receives UNSUBSCRIBE/],
+		['PINGREQ from a server', 'c000', /a client never receives PINGREQ/],
+		['PUBACK with flags 1', '41020001', /wrong fixed-header flags 0x1 for PUBACK/],
+		['PUBREL with flags 0 [MQTT-3.6.1-1]', '60020001', /wrong fixed-header flags 0x0 for PUBREL/],
+		['DISCONNECT with flags 1', 'e100', /wrong fixed-header flags 0x1 for DISCONNECT/],
+		['AUTH with flags 2 [MQTT-3.15.1-1]', 'f200', /wrong fixed-header flags 0x2 for AUTH/],
+		['PUBLISH QoS 3 [MQTT-3.3.1-4]', '36070001610001 00'.replace(' ', ''), /PUBLISH with QoS 3/],
+		['PUBLISH QoS 0 with DUP [MQTT-3.3.1-2]', '380400016100', /PUBLISH with QoS 0 and DUP set/],
+		// remaining length [MQTT-1.5.5-1]
+		['remaining length of five bytes', '30ffffffff7f', /remaining length encoded in more than four bytes/],
+		['remaining length not in its fewest bytes', 'd08000', /remaining length not encoded in the fewest bytes/],
+		['PINGRESP with a body', 'd00100', /PINGRESP with remaining length 1; it must be 0/],
+		['PUBACK too short', '400100', /PUBACK with remaining length 1; it must be 2 or more/],
+		['SUBACK without room for a code', '9003000100', /SUBACK with remaining length 3; it must be 4 or more/],
+		['PUBLISH QoS 1 too short', '3204000161 00'.replace(' ', ''), /PUBLISH with remaining length 4; it must be 5 or more/],
+		// CONNACK
+		['CONNACK reserved flag bits [MQTT-3.2.2-1]', '2003020000', /CONNACK acknowledge flags 0x2 have reserved bits set/],
+		['CONNACK refusal with session present [MQTT-3.2.2-6]', '2003018700', /CONNACK refuses \(Not authorized\) with session present 1/],
+		['CONNACK reason code of no table [MQTT-3.2.2-8]', '2003000500', /CONNACK reason code 0x5 .* is not one a server may send in CONNACK/],
+		['CONNACK reason code of another packet', '2003001100', /CONNACK reason code 0x11 \(No subscription existed\) is not one/],
+		['CONNACK of remaining length 2 that is no 3.1.1 refusal', '20020000', /CONNACK of remaining length 2 is neither MQTT 5 nor a 3.1.1 refusal/],
+		['CONNACK with bytes after its properties', '200400000000', /CONNACK has 1 bytes after its properties/],
+		['CONNACK property length past the packet', '2003000005', /CONNACK property length 5 runs past the packet/],
+		['CONNACK property length of five bytes', '20070000ffffffff7f', /CONNACK property length encoded in more than four bytes/],
+		['CONNACK property length not in its fewest bytes', '2004000080 00'.replace(' ', ''), /CONNACK property length not encoded in the fewest bytes/],
+		// properties
+		['unknown property 0x05', '20050000020500', /CONNACK carries unknown property 0x5/],
+		['a property a server may not send in CONNACK (topic alias)', '2006000003230001', /CONNACK carries property topicAlias, which a server may not send in CONNACK/],
+		['Session Expiry Interval in a server DISCONNECT [MQTT-3.14.2-2]', 'e00700051100000001', /DISCONNECT carries property sessionExpiryInterval, which a server may not send/],
+		['Subscription Identifier in SUBACK', '90060001020b0100', /SUBACK carries property subscriptionIdentifier, which a server may not send/],
+		['Maximum QoS twice', '200700000424002400', /CONNACK carries property maximumQoS more than once/],
+		['Reason String twice', '200b0000081f0001611f000162', /CONNACK carries property reasonString more than once/],
+		['Maximum QoS 2', '2005000002 2402'.replace(' ', ''), /CONNACK property maximumQoS is 2; it must be 0..1/],
+		['Retain Available 2', '20050000022502', /CONNACK property retainAvailable is 2; it must be 0..1/],
+		['Receive Maximum 0', '2006000003210000', /CONNACK property receiveMaximum is 0; it must be 1..65535/],
+		['Maximum Packet Size 0', '200800000527 00000000'.replace(' ', ''), /CONNACK property maximumPacketSize is 0; it must be 1\.\.4294967295/],
+		['Payload Format Indicator 2', '3006000161020102', /PUBLISH property payloadFormatIndicator is 2; it must be 0..1/],
+		['Subscription Identifier 0', '3006000161020b00', /PUBLISH property subscriptionIdentifier is 0; it must be 1\.\.268435455/],
+		['Subscription Identifier not in its fewest bytes', '3007000161030b8000', /PUBLISH property subscriptionIdentifier not encoded in the fewest bytes/],
+		['Server Keep Alive cut short', '2006000003130001'.slice(0, 14).replace(/^200600/, '200500').replace(/0003/, '0002'), /CONNACK property serverKeepAlive runs past the properties/],
+		['Reason String past the properties', '20070000041f000561', /CONNACK property reasonString runs past the properties/],
+		['Reason String not UTF-8 [MQTT-1.5.4-1]', '20080000051f0002c328', /CONNACK property reasonString is not well-formed UTF-8/],
+		['Reason String with U+0000 [MQTT-1.5.4-2]', '20070000041f000100', /CONNACK property reasonString contains U\+0000/],
+		['Reason String with a surrogate [MQTT-1.5.4-1]', '20090000061f0003eda080', /CONNACK property reasonString is not well-formed UTF-8/],
+		['user property name not UTF-8 [MQTT-1.5.7-1]', '200a0000072600 01ff000161'.replace(' ', ''), /CONNACK user property name is not well-formed UTF-8/],
+		['user property value with U+0000 [MQTT-1.5.7-1]', '200a00000726000161000100'.replace(/0a/, '0a'), /CONNACK user property value contains U\+0000/],
+		['user property value past the properties', '20090000062600016100 05'.replace(' ', ''), /CONNACK user property value runs past the properties/],
+		['Response Topic with a wildcard [MQTT-3.3.2-14]', '3008000161040800012b', /PUBLISH property responseTopic contains a wildcard/],
+		// PUBLISH
+		['PUBLISH topic length past the packet', '3005000961 0000'.replace(' ', ''), /PUBLISH topic length 9 runs past the packet/],
+		['PUBLISH topic not UTF-8', '30050002c32800', /PUBLISH topic is not well-formed UTF-8/],
+		['PUBLISH topic with U+0000', '300400010000', /PUBLISH topic contains U\+0000/],
+		['PUBLISH topic with a wildcard [MQTT-3.3.2-2]', '300600032f2b2f00', /PUBLISH topic contains a wildcard/],
+		['PUBLISH packet id 0', '32060001610000 00'.replace(' ', ''), /PUBLISH with packet id 0/],
+		['PUBLISH empty topic without a topic alias', '3003000000', /PUBLISH with an empty topic and no topic alias/],
+		['PUBLISH empty topic with an alias never mapped', '300600000323 0001'.replace(' ', ''), /PUBLISH with an empty topic and topic alias 1, which maps no topic yet/],
+		['PUBLISH topic alias 0 [MQTT-3.3.2-8]', '3007000161032300 00'.replace(' ', ''), /PUBLISH property topicAlias is 0; it must be 1..65535/],
+		['PUBLISH topic alias past the client\'s maximum [MQTT-3.1.2-29]', '30070001610323 0009'.replace(' ', ''), /PUBLISH topic alias 9 exceeds the client's Topic Alias Maximum of 8/],
+		['PUBLISH property length past the packet', '3004000161 09'.replace(' ', ''), /PUBLISH property length 9 runs past the packet/],
+		// acknowledgements and the rest
+		['PUBACK packet id 0', '40020000', /PUBACK with packet id 0/],
+		['PUBACK reason code of PUBREL [MQTT-3.4.2-1]', '4003000192', /PUBACK reason code 0x92 \(Packet Identifier not found\) is not one a server may send in PUBACK/],
+		['PUBREC reason code 0x04', '5003000104', /PUBREC reason code 0x4 .* is not one/],
+		['PUBREL reason code 0x10 [MQTT-3.6.2-1]', '6203000110', /PUBREL reason code 0x10 \(No matching subscribers\) is not one/],
+		['PUBCOMP with bytes after its properties', '70050001000000', /PUBCOMP has 1 bytes after its properties/],
+		['SUBACK reason code 0x03 [MQTT-3.9.3-2]', '9004000100 03'.replace(' ', ''), /SUBACK reason code 0x3 .* is not one a server may send in SUBACK/],
+		['SUBACK without a reason code', '90060001031f0000', /SUBACK without a reason code/],
+		['UNSUBACK reason code 0x01 [MQTT-3.11.3-2]', 'b004000100 01'.replace(' ', ''), /UNSUBACK reason code 0x1 \(Granted QoS 1\) is not one/],
+		['UNSUBACK packet id 0', 'b004000000 00'.replace(' ', ''), /UNSUBACK with packet id 0/],
+		['DISCONNECT with a client\'s reason 0x04 [MQTT-3.14.2-1]', 'e00104', /DISCONNECT reason code 0x4 \(Disconnect with Will Message\) is not one a server may send/],
+		['DISCONNECT with a CONNACK reason 0x84', 'e00184', /DISCONNECT reason code 0x84 \(Unsupported Protocol Version\) is not one/],
+		['AUTH with a client\'s reason 0x19 [MQTT-3.15.2-1]', 'f0021900', /AUTH reason code 0x19 \(Re-authenticate\) is not one a server may send in AUTH/],
+		['AUTH without an Authentication Method', 'f0021800', /AUTH without the property authenticationMethod/],
+	];
+}
+
+test('parser: malformed streams are refused with their named ProtocolError, however they are cut', () => {
+	const valid = generate({ cmd: 'puback', messageId: 77, reasonCode: 0 });
+	const before = { type: PUBACK, flags: 0, id: 77, reasonCode: 0, properties: {} };
+	let count = 0;
+	for (const [name, bytes, pattern] of malformedCases()) {
+		const bad = Buffer.from(bytes, 'hex');
+		const whole = parseStream(bad, [], [undefined, 8]);
+		assert.ok(whole.error !== undefined, `${name}: refused (${bytes})`);
+		assert.match(whole.error, pattern, name);
+		assert.match(whole.error, /^protocol error: /, name);
+		try {
+			checkStream(Buffer.concat([valid, bad]), [before], whole.error, [undefined, 8]);
+		}
+		catch (error) {
+			error.message = `${name}: ${error.message}`;
+			throw error;
+		}
+		count++;
+	}
+	assert.ok(count >= 70, `${count} malformed streams`);
+});
+
+// The client's Maximum Packet Size [MQTT-3.1.2-27]: refused as soon as the
+// length is known, before the body arrives.
+test('parser: a packet past the client\'s Maximum Packet Size is refused from its header', () => {
+	const publishOf = size => [6, 7].filter(header => header <= size).map(header => generate({ cmd: 'publish', topic: 't', payload: Buffer.alloc(size - header), qos: 0 })).find(p => p.length === size);
+	for (const size of [6, 10, 130, 300]) {
+		const fits = publishOf(size);
+		const parser = new PacketParser5(size);
+		assert.equal(parser.parse(fits, 0, fits.length), size);
+		const over = publishOf(size + 1);
+		assert.throws(() => new PacketParser5(size).parse(over, 0, 4), new RegExp(`PUBLISH of ${size + 1} bytes exceeds the client's Maximum Packet Size of ${size}`));
+	}
+});

@@ -60,7 +60,7 @@ const FLAGS: readonly number[] = Object.freeze([-1, -1, 0, -2, 0, 0, 2, 0, -1, 0
 // The smallest remaining length per type.
 const MINIMUM: readonly number[] = Object.freeze([0, 0, 2, 3, 2, 2, 2, 2, 0, 4, 0, 4, 0, 0, 0, 0]);
 
-const NAMES: readonly string[] = Object.freeze(Array.from({ length: 16 }, (_, type) => type === 0 || type === 15 ? "" : packetName(type)));
+const NAMES: readonly string[] = Object.freeze(Array.from({ length: 16 }, (_, type) => packetName(type)));
 
 /** Where a packet that comes in pieces stands; dropped once it is whole. */
 class Pieces {
