@@ -615,7 +615,7 @@ test('parser: the short forms mqtt-packet does not write', () => {
 const serverObject = fc.oneof(
 	fc.tuple(fc.boolean(), fc.constantFrom(0x00, 0x80, 0x85, 0x87, 0x9A, 0x9C), propertiesOf(CONNACK, 'server'))
 		.map(([present, reasonCode, properties]) => ({ cmd: 'connack', sessionPresent: reasonCode === 0 && present, reasonCode, properties: toMqttPacket(properties) })),
-	fc.tuple(fc.oneof(topicText, fc.constant('')), fc.uint8Array({ maxLength: 200 }), qos, fc.boolean(), fc.boolean(), packetId, propertiesOf(PUBLISH, 'server'))
+	fc.tuple(fc.oneof(topicText, fc.constant('')), fc.uint8Array({ maxLength: 120 }), qos, fc.boolean(), fc.boolean(), packetId, propertiesOf(PUBLISH, 'server'))
 		.map(([topic, payload, q, retain, dup, id, properties]) => {
 			const o = { cmd: 'publish', topic, payload: Buffer.from(payload), qos: q, retain, dup: q ? dup : false, messageId: q ? id : undefined, properties: toMqttPacket(properties) };
 			if (topic === '' && o.properties?.topicAlias === undefined)
@@ -636,7 +636,7 @@ test('mqtt-packet -> parser: seeded random streams of what a server sends, cut a
 		const { stream, expected } = streamOf(objects);
 		checkStream(stream, expected);
 		counts.mqttPacketToParser += expected.length;
-	}), { seed: BASE_SEED + 1, numRuns: 300 });
+	}), { seed: BASE_SEED + 1, numRuns: 250 });
 });
 
 // ====================================================== 4. malformed streams
@@ -758,4 +758,157 @@ test('parser: a packet past the client\'s Maximum Packet Size is refused from it
 		const over = publishOf(size + 1);
 		assert.throws(() => new PacketParser5(size).parse(over, 0, 4), new RegExp(`PUBLISH of ${size + 1} bytes exceeds the client's Maximum Packet Size of ${size}`));
 	}
+});
+
+// ====================================================== 5. bad writer arguments
+
+function expectError(fn, Class, pattern, label) {
+	let thrown;
+	try {
+		fn();
+	}
+	catch (error) {
+		thrown = error;
+	}
+	assert.ok(thrown !== undefined, `${label}: must throw`);
+	assert.equal(thrown.constructor, Class, `${label}: ${thrown} must be a ${Class.name}`);
+	assert.match(thrown.message, pattern, label);
+}
+
+/** [name, call on a writer whose server allows topic aliases up to 4, error class, message]. */
+function badArgumentCases() {
+	const will = { topic: 'w', message: 'bye', qos: 1, retain: false };
+	const connect = (fields) => w => w.connect({ ...base, ...fields });
+	return [
+		// properties in general: an object of known names, each where a client may send it (section 3)
+		['connect: properties an array', connect({ properties: [] }), TypeError, /^CONNECT properties must be an object$/],
+		['connect: unknown property', connect({ properties: { sessionExpiry: 1 } }), TypeError, /^CONNECT property sessionExpiry is not an MQTT 5 property$/],
+		['connect: topicAlias in CONNECT', connect({ properties: { topicAlias: 1 } }), TypeError, /^CONNECT property topicAlias may not be sent by a client in CONNECT$/],
+		['connect: a server\'s property (assignedClientIdentifier)', connect({ properties: { assignedClientIdentifier: 'x' } }), TypeError, /^CONNECT property assignedClientIdentifier is not an MQTT 5 property$|may not be sent/],
+		['connect: will carrying sessionExpiryInterval', connect({ will: { ...will, properties: { sessionExpiryInterval: 1 } } }), TypeError, /^will property sessionExpiryInterval may not be sent by a client in will$/],
+		['publish: subscriptionIdentifier from a client [MQTT-3.3.4-6]', w => w.publish('t', 'x', 0, false, false, 0, { subscriptionIdentifier: 1 }), TypeError, /^PUBLISH property subscriptionIdentifier may not be sent by a client in PUBLISH$/],
+		['disconnect: serverReference from a client', w => w.disconnect(0, { serverReference: 'x' }), TypeError, /may not be sent by a client in DISCONNECT$/],
+		['ack: sessionExpiryInterval in PUBACK', w => w.ack(PUBACK, 1, 0, { sessionExpiryInterval: 1 }), TypeError, /^PUBACK property sessionExpiryInterval may not be sent/],
+		['unsubscribe: subscriptionIdentifier in UNSUBSCRIBE', w => w.unsubscribe(1, ['a'], { subscriptionIdentifier: 1 }), TypeError, /^UNSUBSCRIBE property subscriptionIdentifier may not be sent/],
+		// values in range
+		['connect: receiveMaximum 0', connect({ properties: { receiveMaximum: 0 } }), RangeError, /^CONNECT property receiveMaximum must be an integer 1\.\.65535, not 0$/],
+		['connect: receiveMaximum 65536', connect({ properties: { receiveMaximum: 65536 } }), RangeError, /^CONNECT property receiveMaximum must be an integer 1\.\.65535, not 65536$/],
+		['connect: maximumPacketSize 0', connect({ properties: { maximumPacketSize: 0 } }), RangeError, /^CONNECT property maximumPacketSize must be an integer 1\.\.4294967295, not 0$/],
+		['connect: sessionExpiryInterval 2**32', connect({ properties: { sessionExpiryInterval: 2 ** 32 } }), RangeError, /^CONNECT property sessionExpiryInterval must be an integer 0\.\.4294967295/],
+		['connect: sessionExpiryInterval "1"', connect({ properties: { sessionExpiryInterval: '1' } }), RangeError, /^CONNECT property sessionExpiryInterval must be an integer .*not "1"$/],
+		['connect: requestProblemInformation 2', connect({ properties: { requestProblemInformation: 2 } }), RangeError, /^CONNECT property requestProblemInformation must be an integer 0\.\.1, not 2$/],
+		['connect: requestResponseInformation true', connect({ properties: { requestResponseInformation: true } }), RangeError, /^CONNECT property requestResponseInformation must be an integer 0\.\.1, not true$/],
+		['connect: topicAliasMaximum 1.5', connect({ properties: { topicAliasMaximum: 1.5 } }), RangeError, /^CONNECT property topicAliasMaximum must be an integer 0\.\.65535/],
+		['connect: authenticationData without authenticationMethod', connect({ properties: { authenticationData: Uint8Array.of(1) } }), TypeError, /^CONNECT property authenticationData given without authenticationMethod$/],
+		['connect: authenticationMethod a number', connect({ properties: { authenticationMethod: 5 } }), TypeError, /^CONNECT property authenticationMethod must be a string or binary data$/],
+		['will: payloadFormatIndicator 2', connect({ will: { ...will, properties: { payloadFormatIndicator: 2 } } }), RangeError, /^will property payloadFormatIndicator must be an integer 0\.\.1, not 2$/],
+		['will: contentType not UTF-8 [MQTT-3.3.2-19]', connect({ will: { ...will, properties: { contentType: Uint8Array.of(0xC3) } } }), TypeError, /^will property contentType is not well-formed UTF-8$/],
+		['will: responseTopic with a wildcard [MQTT-3.3.2-14]', connect({ will: { ...will, properties: { responseTopic: 'a/#' } } }), TypeError, /^will property responseTopic contains a wildcard/],
+		['will: correlationData a number', connect({ will: { ...will, properties: { correlationData: 7 } } }), TypeError, /^will property correlationData must be a string or binary data$/],
+		['publish: messageExpiryInterval -1', w => w.publish('t', 'x', 0, false, false, 0, { messageExpiryInterval: -1 }), RangeError, /^PUBLISH property messageExpiryInterval must be an integer 0\.\.4294967295, not -1$/],
+		['publish: responseTopic with U+0000 [MQTT-3.3.2-13]', w => w.publish('t', 'x', 0, false, false, 0, { responseTopic: 'a\u0000' }), TypeError, /^PUBLISH property responseTopic contains U\+0000$/],
+		['publish: contentType with a lone surrogate [MQTT-3.3.2-19]', w => w.publish('t', 'x', 0, false, false, 0, { contentType: '\uD800' }), TypeError, /^PUBLISH property contentType is not well-formed UTF-8$/],
+		['publish: reasonString of 65,536 bytes', w => w.ack(PUBACK, 1, 0, { reasonString: 'r'.repeat(65536) }), RangeError, /^PUBACK property reasonString is 65536 bytes long; the limit is 65535$/],
+		// user properties: [name, value] pairs of UTF-8 strings [MQTT-1.5.7-1]
+		['connect: userProperties an object', connect({ properties: { userProperties: { a: 'b' } } }), TypeError, /^CONNECT property userProperties must be an array of \[name, value\] pairs$/],
+		['connect: a user property of one string', connect({ properties: { userProperties: [['a']] } }), TypeError, /^CONNECT property userProperties\[0\] must be a \[name, value\] pair$/],
+		['publish: a user property name with U+0000', w => w.publish('t', 'x', 0, false, false, 0, { userProperties: [['ok', 'ok'], ['a\u0000', 'b']] }), TypeError, /^PUBLISH user property name contains U\+0000$/],
+		['publish: a user property value not UTF-8', w => w.publish('t', 'x', 0, false, false, 0, { userProperties: [['a', Uint8Array.of(0xFF)]] }), TypeError, /^PUBLISH user property value is not well-formed UTF-8$/],
+		['subscribe: a user property value a number', w => w.subscribe(1, ['a'], [0], { userProperties: [['a', 1]] }), TypeError, /^SUBSCRIBE user property value must be a string or binary data$/],
+		// topic aliases [MQTT-3.3.2-8] [MQTT-3.3.2-9] [MQTT-3.2.2-17]
+		['publish: topicAlias 0', w => w.publish('t', 'x', 0, false, false, 0, { topicAlias: 0 }), RangeError, /^PUBLISH property topicAlias must be an integer 1\.\.65535, not 0$/],
+		['publish: topicAlias past the server\'s maximum', w => w.publish('t', 'x', 0, false, false, 0, { topicAlias: 5 }), RangeError, /^PUBLISH property topicAlias 5 exceeds the server's Topic Alias Maximum of 4 \(MQTT-3\.3\.2-9\)$/],
+		['publish: empty topic without an alias', w => w.publish('', 'x', 0, false, false, 0), TypeError, /^topic is empty$/],
+		['publish: empty topic with properties but no alias', w => w.publish('', 'x', 0, false, false, 0, { contentType: 'c' }), TypeError, /^topic is empty$/],
+		['publish: QoS 0 with dup [MQTT-3.3.1-2]', w => w.publish('t', 'x', 0, false, true, 0), TypeError, /^dup must be false for QoS 0/],
+		['publish: topic with a wildcard', w => w.publish('a/+', 'x', 1, false, false, 1), TypeError, /^topic contains a wildcard/],
+		['publish: QoS 3', w => w.publish('t', 'x', 3, false, false, 1), RangeError, /^QoS must be 0, 1 or 2, not 3$/],
+		['publish: packet id 0', w => w.publish('t', 'x', 1, false, false, 0), RangeError, /^packet id must be an integer 1\.\.65535/],
+		['publish: payload a number', w => w.publish('t', 5, 0, false, false, 0), TypeError, /^message must be a string or binary data$/],
+		// CONNECT fields
+		['connect: keepalive 65536', connect({ keepalive: 65536 }), RangeError, /^keepalive must be an integer 0\.\.65535 seconds/],
+		['connect: client id a number', connect({ clientId: 5 }), TypeError, /^client id must be a string or binary data$/],
+		['connect: client id with U+0000 [MQTT-1.5.4-2]', connect({ clientId: 'a\u0000' }), TypeError, /^client id contains U\+0000$/],
+		['connect: user name not UTF-8 [MQTT-3.1.3-10]', connect({ user: Uint8Array.of(0xFF) }), TypeError, /^user name is not well-formed UTF-8$/],
+		['connect: will QoS 3', connect({ will: { ...will, qos: 3 } }), RangeError, /^will QoS must be 0, 1 or 2, not 3$/],
+		['connect: will topic empty', connect({ will: { ...will, topic: '' } }), TypeError, /^will topic is empty$/],
+		['connect: will topic with #', connect({ will: { ...will, topic: 'a/#' } }), TypeError, /^will topic contains a wildcard/],
+		// acknowledgements, DISCONNECT, AUTH: reason codes a client may send [MQTT-3.4.2-1] [MQTT-3.5.2-1] [MQTT-3.6.2-1] [MQTT-3.7.2-1] [MQTT-3.14.2-1] [MQTT-3.15.2-1]
+		['ack: type PUBLISH', w => w.ack(PUBLISH, 1), RangeError, /^ack type must be PUBACK, PUBREC, PUBREL or PUBCOMP \(4\.\.7\), not 3$/],
+		['ack: packet id 65536', w => w.ack(PUBACK, 65536), RangeError, /^packet id must be an integer 1\.\.65535/],
+		['ack: PUBACK 0x10, which only a server sends', w => w.ack(PUBACK, 1, 0x10), RangeError, /^PUBACK reason code 0x10 \(No matching subscribers\) is not one a client may send in it$/],
+		['ack: PUBREL 0x80', w => w.ack(PUBREL, 1, 0x80), RangeError, /^PUBREL reason code 0x80 \(Unspecified error\) is not one a client may send in it$/],
+		['ack: PUBCOMP 0x97', w => w.ack(PUBCOMP, 1, 0x97), RangeError, /^PUBCOMP reason code 0x97 \(Quota exceeded\) is not one/],
+		['ack: PUBREC reason code "0"', w => w.ack(PUBREC, 1, '0'), RangeError, /^PUBREC reason code "0" is not one/],
+		['disconnect: 0x8E, which only a server sends', w => w.disconnect(0x8E), RangeError, /^DISCONNECT reason code 0x8e \(Session taken over\) is not one a client may send in it$/],
+		['disconnect: 0x300', w => w.disconnect(0x300), RangeError, /^DISCONNECT reason code 0x300 \(unknown reason code 768\) is not one/],
+		['auth: reason 0x00 from a client', w => w.auth(0x00, { authenticationMethod: 'M' }), RangeError, /^AUTH reason code 0x0 \(Success\) is not one a client may send in it$/],
+		['auth: without authenticationMethod', w => w.auth(0x18, { authenticationData: Uint8Array.of(1) }), TypeError, /^AUTH needs the property authenticationMethod$/],
+		['auth: without properties', w => w.auth(0x19), TypeError, /^AUTH needs the property authenticationMethod$/],
+		// SUBSCRIBE: options [MQTT-3.8.3-4] [MQTT-3.8.3-5], shared subscriptions [MQTT-4.8.2-1] [MQTT-4.8.2-2], identifiers
+		['subscribe: retainHandling 3', w => w.subscribe(1, ['a'], [{ qos: 0, retainHandling: 3 }]), RangeError, /^retainHandling must be 0, 1 or 2, not 3$/],
+		['subscribe: noLocal "yes"', w => w.subscribe(1, ['a'], [{ qos: 0, noLocal: 'yes' }]), TypeError, /^noLocal must be a boolean, not "yes"$/],
+		['subscribe: retainAsPublished 1', w => w.subscribe(1, ['a'], [{ qos: 0, retainAsPublished: 1 }]), TypeError, /^retainAsPublished must be a boolean, not 1$/],
+		['subscribe: options QoS 3', w => w.subscribe(1, ['a'], [{ qos: 3 }]), RangeError, /^QoS must be 0, 1 or 2, not 3$/],
+		['subscribe: noLocal on a shared subscription [MQTT-3.8.3-4]', w => w.subscribe(1, ['$share/g/a'], [{ qos: 1, noLocal: true }]), TypeError, /^noLocal may not be set on a shared subscription \(MQTT-3\.8\.3-4\)$/],
+		['subscribe: $share with an empty share name', w => w.subscribe(1, ['$share//a'], [0]), TypeError, /^topic filter \$share\/ needs a share name/],
+		['subscribe: $share with + in its share name', w => w.subscribe(1, ['$share/+/a'], [0]), TypeError, /^topic filter \$share\/ needs a share name/],
+		['subscribe: $share without a filter', w => w.subscribe(1, ['$share/g'], [0]), TypeError, /^topic filter \$share\/\{name\}\/ must be followed by a topic filter/],
+		['subscribe: $share/g/ with an empty filter', w => w.subscribe(1, ['$share/g/'], [0]), TypeError, /^topic filter \$share\/\{name\}\/ must be followed by a topic filter/],
+		['subscribe: subscriptionIdentifier 0', w => w.subscribe(1, ['a'], [0], { subscriptionIdentifier: 0 }), RangeError, /^SUBSCRIBE property subscriptionIdentifier must be an integer 1\.\.268435455, not 0$/],
+		['subscribe: subscriptionIdentifier 268,435,456', w => w.subscribe(1, ['a'], [0], { subscriptionIdentifier: 268435456 }), RangeError, /^SUBSCRIBE property subscriptionIdentifier must be an integer 1\.\.268435455/],
+		['subscribe: fewer options than filters', w => w.subscribe(1, ['a', 'b'], [0]), TypeError, /^subscribe needs one QoS or options object per topic filter$/],
+		['subscribe: no filters', w => w.subscribe(1, [], []), TypeError, /^subscribe needs at least one topic filter$/],
+		['subscribe: filter a#', w => w.subscribe(1, ['a#'], [0]), TypeError, /^topic filter wildcard # must fill a whole level$/],
+		['unsubscribe: no filters', w => w.unsubscribe(1, []), TypeError, /^unsubscribe needs at least one topic filter$/],
+		['unsubscribe: empty filter', w => w.unsubscribe(1, ['']), TypeError, /^topic filter is empty$/],
+		// the server's limits
+		['setServerLimits: maximumPacketSize 0', w => w.setServerLimits(0, 0), RangeError, /^maximumPacketSize must be a positive integer, not 0$/],
+		['setServerLimits: topicAliasMaximum 65536', w => w.setServerLimits(undefined, 65536), RangeError, /^topicAliasMaximum must be an integer 0\.\.65535, not 65536$/],
+	];
+}
+
+test('writer: bad arguments yield their named errors before any byte, and leave the writer working', () => {
+	const writer = new PacketWriter5();
+	writer.setServerLimits(undefined, 4);
+	let count = 0;
+	for (const [name, call, Class, pattern] of badArgumentCases()) {
+		expectError(() => call(writer), Class, pattern, name);
+		checkWrite(writer, ['publish', 'after', 'ok', 1, false, false, 3, { topicAlias: 4, userProperties: [['a', 'b']] }]);
+		count++;
+	}
+	assert.ok(count >= 70, `${count} cases`);
+});
+
+// The server's Maximum Packet Size [MQTT-3.2.2-15]: a packet larger is
+// refused before any byte; an acknowledgement, DISCONNECT or AUTH leaves out
+// its reason string, then its user properties, to fit [MQTT-3.4.2-2]
+// [MQTT-3.4.2-3] [MQTT-3.14.2-3] [MQTT-3.14.2-4] [MQTT-3.15.2-2].
+test('writer: the server\'s Maximum Packet Size', () => {
+	const writer = new PacketWriter5();
+	writer.setServerLimits(40, 0);
+	assert.equal(writer.maximumPacketSize, 40);
+	const exactly = writer.publish('t', new Uint8Array(40 - 6), 0, false, false, 0);
+	assert.equal(frameBytes(exactly).length, 40);
+	expectError(() => writer.publish('t', new Uint8Array(40 - 5), 0, false, false, 0), RangeError, /^PUBLISH of 41 bytes exceeds the server's Maximum Packet Size of 40 \(MQTT-3\.2\.2-15\)$/, 'one byte over');
+	expectError(() => writer.subscribe(1, ['f'.repeat(40)], [0]), RangeError, /^SUBSCRIBE of \d+ bytes exceeds the server's Maximum Packet Size of 40/, 'SUBSCRIBE');
+	const reason = 'r'.repeat(30), pairs = [['k', 'v'.repeat(30)]];
+	const cases = [
+		['PUBACK keeps what fits', () => writer.ack(PUBACK, 1, 0x80, { reasonString: 'short', userProperties: [['a', 'b']] }), { reasonString: 'short', userProperties: { a: 'b' } }],
+		['PUBACK drops its reason string', () => writer.ack(PUBACK, 1, 0x80, { reasonString: reason, userProperties: [['a', 'b']] }), { userProperties: { a: 'b' } }],
+		['PUBREL drops both', () => writer.ack(PUBREL, 1, 0x92, { reasonString: reason, userProperties: pairs }), undefined],
+		['DISCONNECT drops its reason string, then its user properties, and keeps the rest', () => writer.disconnect(0x04, { sessionExpiryInterval: 5, reasonString: 'bye', userProperties: pairs }), { sessionExpiryInterval: 5 }],
+		['AUTH drops its reason string', () => writer.auth(0x18, { authenticationMethod: 'M', reasonString: reason }), { authenticationMethod: 'M' }],
+	];
+	for (const [name, write, properties] of cases) {
+		const bytes = frameBytes(write());
+		assert.ok(bytes.length <= 40, `${name}: ${bytes.length} bytes`);
+		assert.deepEqual(normProps(mqttPacketParse(bytes)[0].properties), normProps(properties), name);
+	}
+	expectError(() => writer.auth(0x18, { authenticationMethod: 'M', authenticationData: new Uint8Array(40) }), RangeError, /^AUTH of \d+ bytes exceeds the server's Maximum Packet Size of 40/, 'AUTH data does not drop');
+	// a new connection's limits replace the old ones
+	writer.setServerLimits(undefined, undefined);
+	assert.equal(writer.topicAliasMaximum, 0);
+	assert.equal(frameBytes(writer.publish('t', new Uint8Array(1000), 0, false, false, 0)).length, 1007);
+	expectError(() => writer.publish('t', 'x', 0, false, false, 0, { topicAlias: 1 }), RangeError, /Topic Alias Maximum of 0/, 'no alias after the limits are gone [MQTT-3.2.2-18]');
 });

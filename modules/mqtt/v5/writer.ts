@@ -9,12 +9,12 @@
 
 import {
 	CONNECT, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT,
-	PACKET_NAMES, MAX_REMAINING_LENGTH
+	MAX_REMAINING_LENGTH
 } from "mqtt/constants";
 import { type Data, asUint8Array, isBytes } from "mqtt/bytes";
 import { checkQoS, checkPacketId, checkTopicFilter, checkKeepalive, describe } from "mqtt/validate";
 import type { Frame } from "mqtt/writer";
-import { type Properties, WILL, encodeProperties, stringField, checkTopicName, variableSize, writeVariable } from "mqtt/v5/properties";
+import { type Properties, WILL, encodeProperties, stringField, checkTopicName, variableSize, writeVariable, packetName } from "mqtt/v5/properties";
 import { AUTH, clientMaySend, reasonName } from "mqtt/v5/reasons";
 
 export interface Will5 {
@@ -250,7 +250,7 @@ export class PacketWriter5 {
 			throw this.tooLarge(first >> 4, remaining);
 		const size = 1 + variableSize(remaining) + remaining;
 		if (size > this.#maximumPacketSize)
-			throw new RangeError(`${PACKET_NAMES[first >> 4] ?? "AUTH"} of ${size} bytes exceeds the server's Maximum Packet Size of ${this.#maximumPacketSize} (MQTT-3.2.2-15)`);
+			throw new RangeError(`${packetName(first >> 4)} of ${size} bytes exceeds the server's Maximum Packet Size of ${this.#maximumPacketSize} (MQTT-3.2.2-15)`);
 		const inline = payload === undefined || remaining <= this.#inlineLimit;
 		const packet = new Uint8Array(inline ? size : size - payload.length);
 		packet[0] = first;
@@ -268,7 +268,7 @@ export class PacketWriter5 {
 	}
 
 	private tooLarge(type: number, remaining: number): RangeError {
-		return new RangeError(`packet too large: ${PACKET_NAMES[type] ?? "AUTH"} remaining length ${remaining} passes the limit of ${MAX_REMAINING_LENGTH}`);
+		return new RangeError(`packet too large: ${packetName(type)} remaining length ${remaining} passes the limit of ${MAX_REMAINING_LENGTH}`);
 	}
 }
 
@@ -281,7 +281,7 @@ function fits(parts: readonly Uint8Array[], block: Uint8Array, maximum: number):
 
 function checkReason(code: unknown, type: number): void {
 	if (!clientMaySend(code, type))
-		throw new RangeError(`${type === AUTH ? "AUTH" : PACKET_NAMES[type]} reason code ${typeof code === "number" ? `0x${code.toString(16)} (${reasonName(code, type)})` : describe(code)} is not one a client may send in it`);
+		throw new RangeError(`${packetName(type)} reason code ${typeof code === "number" ? `0x${code.toString(16)} (${reasonName(code, type)})` : describe(code)} is not one a client may send in it`);
 }
 
 /** A topic name: UTF-8, no wildcard, not empty unless a topic alias stands for it [MQTT-3.3.2-1] [MQTT-3.3.2-2] [MQTT-4.7.3-1]. */
