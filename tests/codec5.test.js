@@ -912,3 +912,66 @@ test('writer: the server\'s Maximum Packet Size', () => {
 	assert.equal(frameBytes(writer.publish('t', new Uint8Array(1000), 0, false, false, 0)).length, 1007);
 	expectError(() => writer.publish('t', 'x', 0, false, false, 0, { topicAlias: 1 }), RangeError, /Topic Alias Maximum of 0/, 'no alias after the limits are gone [MQTT-3.2.2-18]');
 });
+
+// ====================================================== 6. the same on XS
+
+/** A writer call as JSON: binary arguments as {hex}. */
+function jsonOf(value) {
+	if (value instanceof Uint8Array)
+		return { hex: hex(value) };
+	if (Array.isArray(value))
+		return value.map(jsonOf);
+	if (value && typeof value === 'object')
+		return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonOf(v)]));
+	return value;
+}
+
+// The codec is proven on the engine it runs on: the xsnap host loads it as
+// an app asking for version 5 does (manifest_mqtt5.json, its modules
+// preloaded), writes every fixed packet and a sample of bad calls, and
+// parses the fixed stream, random streams and every malformed one, cut in
+// pieces; it must answer byte for byte and error for error as on Node,
+// whose answers the tests above hold to mqtt-packet.
+test('XS: the codec gives on the XS engine the bytes, packets and errors it gives on Node', async () => {
+	const writes = fixedWrites().map(([, call]) => jsonOf(call));
+	writes.push(
+		['connect', { ...base, properties: { receiveMaximum: 0 } }],
+		['connect', { ...base, properties: { sessionExpiry: 1 } }],
+		['publish', 't', 'x', 0, false, false, 0, { topicAlias: 70000 }],
+		['publish', 't', 'x', 0, false, false, 0, { subscriptionIdentifier: 1 }],
+		['publish', 't', 'x', 0, false, false, 0, { userProperties: [['a\u0000', 'b']] }],
+		['publish', 't', 'x', 0, false, false, 0, { contentType: { hex: 'c3' } }],
+		['publish', '', 'x', 0, false, false, 0],
+		['ack', PUBACK, 1, 0x10],
+		['subscribe', 1, ['$share/g/a'], [{ qos: 1, noLocal: true }]],
+		['subscribe', 1, ['a'], [0], { subscriptionIdentifier: 0 }],
+		['auth', 0x18, { authenticationData: { hex: '01' } }],
+		['disconnect', 0x04, { reasonString: 'r'.repeat(6000), userProperties: [['k', 'v']] }],
+	);
+	const { stream } = streamOf(fixedReceived());
+	const random = fc.sample(fc.array(serverObject, { minLength: 1, maxLength: 5 }), { seed: BASE_SEED + 2, numRuns: 20 }).map(objects => streamOf(objects).stream);
+	const valid = generate({ cmd: 'puback', messageId: 77, reasonCode: 0 });
+	const malformed = malformedCases().map(([, bytes]) => Buffer.concat([valid, Buffer.from(bytes, 'hex')]));
+	const streams = [
+		{ hex: stream.toString('hex'), topicAliasMaximum: 65535 },
+		{ hex: stream.toString('hex'), cuts: range(1, stream.length), topicAliasMaximum: 65535 },
+		...random.map(s => ({ hex: s.toString('hex'), cuts: [1, s.length >> 1, s.length - 1], topicAliasMaximum: 65535 })),
+		...malformed.map(s => ({ hex: s.toString('hex'), cuts: range(1, s.length), topicAliasMaximum: 8 })),
+		{ hex: '20020001', cuts: [1] },
+	];
+	const params = { limits: [5000, 65535], writes, streams };
+	const node = sample(PacketWriter5, PacketParser5, params);
+	// what Node answers is what the tests above checked
+	assert.equal(node.parsed[0].packets.length, fixedReceived().length);
+	assert.equal(node.parsed.slice(2 + random.length, 2 + random.length + malformed.length).filter(r => r.error?.startsWith('ProtocolError: protocol error: ')).length, malformed.length);
+	assert.equal(node.written.filter(w => /^(TypeError|RangeError): /.test(w)).length, 11);
+	const xs = await withXS({ manifest: 'manifest_mqtt5.json' }, host => host.run('tests/scenarios/codec5/run.js', params));
+	assert.deepEqual(xs.written, node.written);
+	assert.deepEqual(xs.parsed, node.parsed);
+});
+
+test('cross-check totals', t => {
+	const line = `MQTT 5 cross-checked: writer->mqtt-packet ${counts.writerToMqttPacket} (${counts.writerSameBytes} byte for byte), mqtt-packet->parser ${counts.mqttPacketToParser}, streams cut at every offset and byte by byte ${counts.streamsEveryOffset}`;
+	t.diagnostic(line);
+	console.log(line);
+});

@@ -3,13 +3,15 @@
 // hold the two engines' answers to each other. No imports: the caller hands
 // in the codec's classes, each engine its own build of them.
 //
-// `writes`: writer calls as [method, ...arguments], binary arguments as
-// {hex}; `streams`: {hex, cuts, maxPacketSize, topicAliasMaximum}. Returns
+// `limits`: the server's [Maximum Packet Size, Topic Alias Maximum] for the
+// writer; `writes`: writer calls as [method, ...arguments], binary arguments
+// as {hex}; `streams`: {hex, cuts, maxPacketSize, topicAliasMaximum}. Returns
 // for each write its bytes as hex or its error as "Name: message", and for
 // each stream the packets parsed (as plain JSON) and the error that ended it.
 
-export function sample(PacketWriter5, PacketParser5, { writes = [], streams = [] }) {
+export function sample(PacketWriter5, PacketParser5, { limits = [], writes = [], streams = [] }) {
 	const writer = new PacketWriter5();
+	writer.setServerLimits(...limits);
 	const written = writes.map(([method, ...args]) => {
 		try {
 			const frame = writer[method](...args.map(revive));
