@@ -612,6 +612,22 @@ test('parser: the short forms mqtt-packet does not write', () => {
 	assert.deepEqual(packets.map(p => p.properties), [{ userProperties: [['a', '1'], ['b', '2'], ['a', '3']] }, { reasonString: 'admin' }]);
 });
 
+// Topic aliases live as long as the connection [MQTT-3.3.2-7]: `reset`, for
+// a new connection, forgets them; within one, an alias is remapped by a topic
+// sent with it (3.3.2.3.4).
+test('parser: topic aliases are mapped per connection', () => {
+	const parser = new PacketParser5(undefined, 3);
+	const feed = o => { const b = generate(o); parser.parse(b, 0, b.length); assert.ok(parser.ready); return Buffer.from(parser.topic).toString(); };
+	assert.equal(feed({ cmd: 'publish', topic: 'first', payload: 'x', qos: 0, properties: { topicAlias: 3 } }), 'first');
+	assert.equal(feed({ cmd: 'publish', topic: '', payload: 'x', qos: 0, properties: { topicAlias: 3 } }), 'first');
+	parser.reset();
+	const empty = generate({ cmd: 'publish', topic: '', payload: 'x', qos: 0, properties: { topicAlias: 3 } });
+	assert.throws(() => parser.parse(empty, 0, empty.length), /PUBLISH with an empty topic and topic alias 3, which maps no topic yet/);
+	parser.reset();
+	assert.equal(feed({ cmd: 'publish', topic: 'second', payload: 'x', qos: 0, properties: { topicAlias: 3 } }), 'second');
+	assert.equal(feed({ cmd: 'publish', topic: '', payload: 'x', qos: 1, messageId: 1, properties: { topicAlias: 3 } }), 'second');
+});
+
 const serverObject = fc.oneof(
 	fc.tuple(fc.boolean(), fc.constantFrom(0x00, 0x80, 0x85, 0x87, 0x9A, 0x9C), propertiesOf(CONNACK, 'server'))
 		.map(([present, reasonCode, properties]) => ({ cmd: 'connack', sessionPresent: reasonCode === 0 && present, reasonCode, properties: toMqttPacket(properties) })),

@@ -141,6 +141,10 @@ export function packetName(type: number): string {
 
 // ------------------------------------------------------------------ writing
 
+// The block of a packet without properties: a Property Length of 0
+// [MQTT-2.2.2-1]. One for all, as the writer only copies it.
+const NONE = new Uint8Array(1);
+
 /**
  * The property block of a packet of `type`: its Property Length, then each
  * property `properties` gives, in the order given. Throws a TypeError or a
@@ -148,7 +152,7 @@ export function packetName(type: number): string {
  */
 export function encodeProperties(properties: Properties | undefined, type: number): Uint8Array {
 	if (properties === undefined)
-		return new Uint8Array(1);
+		return NONE;
 	const where = packetName(type);
 	if (typeof properties !== "object" || properties === null || Array.isArray(properties))
 		throw new TypeError(`${where} properties must be an object`);
