@@ -344,7 +344,11 @@ function fixedWrites() {
 
 // Byte-identical to mqtt-packet's or parsed by it to the same fields, so: a
 // Property Length of 0 when there are no properties [MQTT-2.2.2-1]; the
-// fixed-header flags [MQTT-2.1.3-1]; CONNECT's fields in order
+// fixed-header flags [MQTT-2.1.3-1] (PUBREL, SUBSCRIBE, UNSUBSCRIBE 0010
+// [MQTT-3.6.1-1] [MQTT-3.8.1-1] [MQTT-3.10.1-1], AUTH 0000 [MQTT-3.15.1-1]);
+// Variable Byte Integers in their fewest bytes [MQTT-1.5.5-1]; no packet id
+// at QoS 0 [MQTT-2.2.1-2]; the protocol name "MQTT" [MQTT-3.1.2-1]; will QoS
+// and retain 0 without a will [MQTT-3.1.2-13] [MQTT-3.1.2-15]; CONNECT's fields in order
 // [MQTT-3.1.3-1] with the client id first [MQTT-3.1.3-3]; the will's fields
 // by its flag [MQTT-3.1.2-9] [MQTT-3.1.2-11]; user name and password by
 // their flags [MQTT-3.1.2-18] [MQTT-3.1.2-19] [MQTT-3.1.2-20] [MQTT-3.1.2-21];
@@ -833,12 +837,14 @@ function badArgumentCases() {
 		['subscribe: a user property value a number', w => w.subscribe(1, ['a'], [0], { userProperties: [['a', 1]] }), TypeError, /^SUBSCRIBE user property value must be a string or binary data$/],
 		// topic aliases [MQTT-3.3.2-8] [MQTT-3.3.2-9] [MQTT-3.2.2-17]
 		['publish: topicAlias 0', w => w.publish('t', 'x', 0, false, false, 0, { topicAlias: 0 }), RangeError, /^PUBLISH property topicAlias must be an integer 1\.\.65535, not 0$/],
-		['publish: topicAlias past the server\'s maximum', w => w.publish('t', 'x', 0, false, false, 0, { topicAlias: 5 }), RangeError, /^PUBLISH property topicAlias 5 exceeds the server's Topic Alias Maximum of 4 \(MQTT-3\.3\.2-9\)$/],
-		['publish: empty topic without an alias', w => w.publish('', 'x', 0, false, false, 0), TypeError, /^topic is empty$/],
+		['publish: topicAlias past the server\'s maximum [MQTT-3.2.2-17] [MQTT-3.3.2-9]', w => w.publish('t', 'x', 0, false, false, 0, { topicAlias: 5 }), RangeError, /^PUBLISH property topicAlias 5 exceeds the server's Topic Alias Maximum of 4 \(MQTT-3\.3\.2-9\)$/],
+		['publish: empty topic without an alias [MQTT-4.7.3-1]', w => w.publish('', 'x', 0, false, false, 0), TypeError, /^topic is empty$/],
 		['publish: empty topic with properties but no alias', w => w.publish('', 'x', 0, false, false, 0, { contentType: 'c' }), TypeError, /^topic is empty$/],
 		['publish: QoS 0 with dup [MQTT-3.3.1-2]', w => w.publish('t', 'x', 0, false, true, 0), TypeError, /^dup must be false for QoS 0/],
-		['publish: topic with a wildcard', w => w.publish('a/+', 'x', 1, false, false, 1), TypeError, /^topic contains a wildcard/],
-		['publish: QoS 3', w => w.publish('t', 'x', 3, false, false, 1), RangeError, /^QoS must be 0, 1 or 2, not 3$/],
+		['publish: topic with a wildcard [MQTT-3.3.2-2] [MQTT-4.7.0-1]', w => w.publish('a/+', 'x', 1, false, false, 1), TypeError, /^topic contains a wildcard/],
+		['publish: topic with U+0000 [MQTT-4.7.3-2]', w => w.publish('a\u0000', 'x', 0, false, false, 0), TypeError, /^topic contains U\+0000$/],
+		['publish: topic of 65,536 bytes [MQTT-4.7.3-3]', w => w.publish('t'.repeat(65536), 'x', 0, false, false, 0), RangeError, /^topic is 65536 bytes long; the limit is 65535$/],
+		['publish: QoS 3 [MQTT-3.3.1-4]', w => w.publish('t', 'x', 3, false, false, 1), RangeError, /^QoS must be 0, 1 or 2, not 3$/],
 		['publish: packet id 0', w => w.publish('t', 'x', 1, false, false, 0), RangeError, /^packet id must be an integer 1\.\.65535/],
 		['publish: payload a number', w => w.publish('t', 5, 0, false, false, 0), TypeError, /^message must be a string or binary data$/],
 		// CONNECT fields
@@ -846,8 +852,9 @@ function badArgumentCases() {
 		['connect: client id a number', connect({ clientId: 5 }), TypeError, /^client id must be a string or binary data$/],
 		['connect: client id with U+0000 [MQTT-1.5.4-2]', connect({ clientId: 'a\u0000' }), TypeError, /^client id contains U\+0000$/],
 		['connect: user name not UTF-8 [MQTT-3.1.3-10]', connect({ user: Uint8Array.of(0xFF) }), TypeError, /^user name is not well-formed UTF-8$/],
-		['connect: will QoS 3', connect({ will: { ...will, qos: 3 } }), RangeError, /^will QoS must be 0, 1 or 2, not 3$/],
+		['connect: will QoS 3 [MQTT-3.1.2-14]', connect({ will: { ...will, qos: 3 } }), RangeError, /^will QoS must be 0, 1 or 2, not 3$/],
 		['connect: will topic empty', connect({ will: { ...will, topic: '' } }), TypeError, /^will topic is empty$/],
+		['connect: will topic not UTF-8 [MQTT-3.1.3-9]', connect({ will: { ...will, topic: Uint8Array.of(0x61, 0xFF) } }), TypeError, /^will topic is not well-formed UTF-8$/],
 		['connect: will topic with #', connect({ will: { ...will, topic: 'a/#' } }), TypeError, /^will topic contains a wildcard/],
 		// acknowledgements, DISCONNECT, AUTH: reason codes a client may send [MQTT-3.4.2-1] [MQTT-3.5.2-1] [MQTT-3.6.2-1] [MQTT-3.7.2-1] [MQTT-3.14.2-1] [MQTT-3.15.2-1]
 		['ack: type PUBLISH', w => w.ack(PUBLISH, 1), RangeError, /^ack type must be PUBACK, PUBREC, PUBREL or PUBCOMP \(4\.\.7\), not 3$/],
@@ -874,10 +881,13 @@ function badArgumentCases() {
 		['subscribe: subscriptionIdentifier 0', w => w.subscribe(1, ['a'], [0], { subscriptionIdentifier: 0 }), RangeError, /^SUBSCRIBE property subscriptionIdentifier must be an integer 1\.\.268435455, not 0$/],
 		['subscribe: subscriptionIdentifier 268,435,456', w => w.subscribe(1, ['a'], [0], { subscriptionIdentifier: 268435456 }), RangeError, /^SUBSCRIBE property subscriptionIdentifier must be an integer 1\.\.268435455/],
 		['subscribe: fewer options than filters', w => w.subscribe(1, ['a', 'b'], [0]), TypeError, /^subscribe needs one QoS or options object per topic filter$/],
-		['subscribe: no filters', w => w.subscribe(1, [], []), TypeError, /^subscribe needs at least one topic filter$/],
-		['subscribe: filter a#', w => w.subscribe(1, ['a#'], [0]), TypeError, /^topic filter wildcard # must fill a whole level$/],
-		['unsubscribe: no filters', w => w.unsubscribe(1, []), TypeError, /^unsubscribe needs at least one topic filter$/],
-		['unsubscribe: empty filter', w => w.unsubscribe(1, ['']), TypeError, /^topic filter is empty$/],
+		['subscribe: no filters [MQTT-3.8.3-2]', w => w.subscribe(1, [], []), TypeError, /^subscribe needs at least one topic filter$/],
+		['subscribe: filter a# [MQTT-4.7.1-1]', w => w.subscribe(1, ['a#'], [0]), TypeError, /^topic filter wildcard # must fill a whole level$/],
+		['subscribe: filter a+ [MQTT-4.7.1-2]', w => w.subscribe(1, ['a+'], [0]), TypeError, /^topic filter wildcard \+ must fill a whole level$/],
+		['subscribe: filter not UTF-8 [MQTT-3.8.3-1]', w => w.subscribe(1, [Uint8Array.of(0x61, 0xFF)], [0]), TypeError, /^topic filter is not well-formed UTF-8$/],
+		['unsubscribe: filter not UTF-8 [MQTT-3.10.3-1]', w => w.unsubscribe(1, [Uint8Array.of(0xED, 0xA0, 0x80)]), TypeError, /^topic filter is not well-formed UTF-8$/],
+		['unsubscribe: no filters [MQTT-3.10.3-2]', w => w.unsubscribe(1, []), TypeError, /^unsubscribe needs at least one topic filter$/],
+		['unsubscribe: empty filter [MQTT-4.7.3-1]', w => w.unsubscribe(1, ['']), TypeError, /^topic filter is empty$/],
 		// the server's limits
 		['setServerLimits: maximumPacketSize 0', w => w.setServerLimits(0, 0), RangeError, /^maximumPacketSize must be a positive integer, not 0$/],
 		['setServerLimits: topicAliasMaximum 65536', w => w.setServerLimits(undefined, 65536), RangeError, /^topicAliasMaximum must be an integer 0\.\.65535, not 65536$/],
@@ -899,7 +909,8 @@ test('writer: bad arguments yield their named errors before any byte, and leave 
 // The server's Maximum Packet Size [MQTT-3.2.2-15]: a packet larger is
 // refused before any byte; an acknowledgement, DISCONNECT or AUTH leaves out
 // its reason string, then its user properties, to fit [MQTT-3.4.2-2]
-// [MQTT-3.4.2-3] [MQTT-3.14.2-3] [MQTT-3.14.2-4] [MQTT-3.15.2-2].
+// [MQTT-3.4.2-3] [MQTT-3.5.2-2] [MQTT-3.5.2-3] [MQTT-3.6.2-2] [MQTT-3.6.2-3]
+// [MQTT-3.7.2-2] [MQTT-3.7.2-3] [MQTT-3.14.2-3] [MQTT-3.14.2-4] [MQTT-3.15.2-2].
 test('writer: the server\'s Maximum Packet Size', () => {
 	const writer = new PacketWriter5();
 	writer.setServerLimits(40, 0);
@@ -913,6 +924,8 @@ test('writer: the server\'s Maximum Packet Size', () => {
 		['PUBACK keeps what fits', () => writer.ack(PUBACK, 1, 0x80, { reasonString: 'short', userProperties: [['a', 'b']] }), { reasonString: 'short', userProperties: { a: 'b' } }],
 		['PUBACK drops its reason string', () => writer.ack(PUBACK, 1, 0x80, { reasonString: reason, userProperties: [['a', 'b']] }), { userProperties: { a: 'b' } }],
 		['PUBREL drops both', () => writer.ack(PUBREL, 1, 0x92, { reasonString: reason, userProperties: pairs }), undefined],
+		['PUBREC drops its reason string', () => writer.ack(PUBREC, 1, 0x80, { reasonString: reason + reason }), {}],
+		['PUBCOMP drops its user properties', () => writer.ack(PUBCOMP, 1, 0x92, { userProperties: pairs }), {}],
 		['DISCONNECT drops its reason string, then its user properties, and keeps the rest', () => writer.disconnect(0x04, { sessionExpiryInterval: 5, reasonString: 'bye', userProperties: pairs }), { sessionExpiryInterval: 5 }],
 		['AUTH drops its reason string', () => writer.auth(0x18, { authenticationMethod: 'M', reasonString: reason }), { authenticationMethod: 'M' }],
 	];
