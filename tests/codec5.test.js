@@ -617,8 +617,9 @@ test('parser: the short forms mqtt-packet does not write', () => {
 });
 
 // Topic aliases live as long as the connection [MQTT-3.3.2-7]: `reset`, for
-// a new connection, forgets them; within one, an alias is remapped by a topic
-// sent with it (3.3.2.3.4).
+// a new connection, forgets them; within one, an alias up to the client's
+// maximum is accepted [MQTT-3.3.2-10] and remapped by a topic sent with it
+// (3.3.2.3.4).
 test('parser: topic aliases are mapped per connection', () => {
 	const parser = new PacketParser5(undefined, 3);
 	const feed = o => { const b = generate(o); parser.parse(b, 0, b.length); assert.ok(parser.ready); return Buffer.from(parser.topic).toString(); };
@@ -671,9 +672,9 @@ function malformedCases() {
 		['SUBSCRIBE from a server', '8206000100000161', /a client never receives SUBSCRIBE/],
 		['UNSUBSCRIBE from a server', 'a2050001000000', /a client never receives UNSUBSCRIBE/],
 		['PINGREQ from a server', 'c000', /a client never receives PINGREQ/],
-		['PUBACK with flags 1', '41020001', /wrong fixed-header flags 0x1 for PUBACK/],
+		['PUBACK with flags 1 [MQTT-2.1.3-1]', '41020001', /wrong fixed-header flags 0x1 for PUBACK/],
 		['PUBREL with flags 0 [MQTT-3.6.1-1]', '60020001', /wrong fixed-header flags 0x0 for PUBREL/],
-		['DISCONNECT with flags 1', 'e100', /wrong fixed-header flags 0x1 for DISCONNECT/],
+		['DISCONNECT with flags 1 [MQTT-3.14.1-1]', 'e100', /wrong fixed-header flags 0x1 for DISCONNECT/],
 		['AUTH with flags 2 [MQTT-3.15.1-1]', 'f200', /wrong fixed-header flags 0x2 for AUTH/],
 		['PUBLISH QoS 3 [MQTT-3.3.1-4]', '36070001610001 00'.replace(' ', ''), /PUBLISH with QoS 3/],
 		['PUBLISH QoS 0 with DUP [MQTT-3.3.1-2]', '380400016100', /PUBLISH with QoS 0 and DUP set/],
@@ -850,7 +851,7 @@ function badArgumentCases() {
 		// CONNECT fields
 		['connect: keepalive 65536', connect({ keepalive: 65536 }), RangeError, /^keepalive must be an integer 0\.\.65535 seconds/],
 		['connect: client id a number', connect({ clientId: 5 }), TypeError, /^client id must be a string or binary data$/],
-		['connect: client id with U+0000 [MQTT-1.5.4-2]', connect({ clientId: 'a\u0000' }), TypeError, /^client id contains U\+0000$/],
+		['connect: client id with U+0000 [MQTT-1.5.4-2] [MQTT-3.1.3-4]', connect({ clientId: 'a\u0000' }), TypeError, /^client id contains U\+0000$/],
 		['connect: user name not UTF-8 [MQTT-3.1.3-10]', connect({ user: Uint8Array.of(0xFF) }), TypeError, /^user name is not well-formed UTF-8$/],
 		['connect: will QoS 3 [MQTT-3.1.2-14]', connect({ will: { ...will, qos: 3 } }), RangeError, /^will QoS must be 0, 1 or 2, not 3$/],
 		['connect: will topic empty', connect({ will: { ...will, topic: '' } }), TypeError, /^will topic is empty$/],
