@@ -72,8 +72,13 @@ function readManifest(manifest) {
 
 const ours = include => [].concat(include).filter(included => !included.startsWith('$('));
 
+/** Every module of ours: those of manifest.json and those only an MQTT 5 app loads (manifest_mqtt5.json includes manifest.json). */
+export function allLibraryModules() {
+  return libraryModules('manifest_mqtt5.json');
+}
+
 export function libraryURL(specifier) {
-  const file = libraryModules()[specifier];
+  const file = allLibraryModules()[specifier];
   if (!file)
     throw new Error(`no library module ${specifier}`);
   return pathToFileURL(file).href;

@@ -27,6 +27,13 @@ if (!ArrayBuffer.fromString) {
   };
 }
 
+// XS's String.fromArrayBuffer: the MQTT 5 codec decodes UTF-8 properties
+// (already checked well-formed) with it.
+if (!String.fromArrayBuffer) {
+  const decoder = new TextDecoder();
+  String.fromArrayBuffer = buffer => decoder.decode(buffer);
+}
+
 export function importLibrary(specifier) {
   return import(libraryURL(specifier));
 }

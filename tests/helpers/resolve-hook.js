@@ -1,9 +1,9 @@
 // Node resolve hook: inside build/, "mqtt" and "mqtt/..." are the library's
 // own modules (as on Moddable), not the npm package of the same name.
-import { libraryModules, buildDir } from './library.js';
+import { allLibraryModules, buildDir } from './library.js';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 
-const modules = libraryModules();
+const modules = allLibraryModules();
 const buildPrefix = pathToFileURL(buildDir).href + '/';
 
 export async function resolve(specifier, context, next) {
