@@ -459,8 +459,17 @@ export class Link implements ConnectionOwner, Receiver {
 		this.connection = undefined;
 		this.#retries = 0;
 		this.#outbox?.lose(error, false);
-		this.#session?.end(error, !this.cleanSession);
+		const clean = this.cleanSession;
+		this.#session?.end(error, !clean);
 		this.#delivery?.end(error);
+		// What only a connection used goes, so that a client no longer
+		// connected holds what it held before connect(): the emptied send
+		// queue and delivery, the settled Promise of QoS 0, the topic cache,
+		// and a clean session (connect() would discard it).
+		this.#outbox = this.#delivery = this.#resolved = undefined;
+		if (clean)
+			this.#session = undefined;
+		this.writer.forget();
 		connecting?.reject(error);
 	}
 

@@ -278,6 +278,11 @@ export class PacketWriter {
 		return packet;
 	}
 
+	/** Drops the topic cache (the client is no longer connected). */
+	forget(): void {
+		this.#topics = undefined;
+	}
+
 	/** A publish topic given as a string, and its field: the newest of the two the cache keeps. */
 	private remember(topic: string, field: Uint8Array): void {
 		const cache = this.#topics ??= { text0: undefined, field0: undefined, text1: undefined, field1: undefined };
