@@ -82,17 +82,9 @@ export class Delivery {
 	 * have delivered it, so that the acknowledgement can arrive.
 	 */
 	received(packet: Packet): boolean {
-		const qos = packet.qos, id = packet.id;
-		if (qos === 2 && this.#link.accepted(id)) {
-			this.#link.acknowledge(PUBREC, id);
+		const qos = packet.qos;
+		if (qos !== 0 && this.again(qos, packet.id))
 			return true;
-		}
-		if (qos && this.resentWhileQueued(id))
-			return true;
-		if (qos === 1 && this.#unacknowledged?.delete(id)) {
-			this.#link.acknowledge(PUBACK, id);	// the resend of what the app has: acknowledged now, not delivered again
-			return true;
-		}
 		const waiter = this.#waiters?.shift();
 		if (waiter || this.#push) {
 			if (waiter)
@@ -101,7 +93,7 @@ export class Delivery {
 			return true;
 		}
 		const queue = this.#queue ??= [];
-		queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, qos, id });
+		queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, qos, id: packet.id });
 		if (queue.length < this.#capacity)
 			return true;
 		if (!this.#link.appWaiting)
@@ -169,13 +161,30 @@ export class Delivery {
 		}
 	}
 
-	/** A PUBLISH with the id of a queued message is its resend: that message is no longer awaiting it. */
-	private resentWhileQueued(id: number): boolean {
-		for (const message of this.#queue ?? [])
-			if (message.id === id) {
-				message.carried = false;
-				return true;
-			}
+	/**
+	 * A QoS 1 or 2 PUBLISH the app already has, answered here and not
+	 * delivered again: a QoS 2 message accepted and not yet released (PUBREC
+	 * again); the resend of a queued message (which then no longer awaits
+	 * it); the resend of a QoS 1 message delivered unacknowledged (its PUBACK
+	 * now).
+	 */
+	private again(qos: number, id: number): boolean {
+		const link = this.#link;
+		if (qos === 2 && link.accepted(id)) {
+			link.acknowledge(PUBREC, id);
+			return true;
+		}
+		const queue = this.#queue;
+		if (queue !== undefined)
+			for (let i = 0; i < queue.length; i++)
+				if (queue[i].id === id) {
+					queue[i].carried = false;
+					return true;
+				}
+		if (qos === 1 && this.#unacknowledged?.delete(id)) {
+			link.acknowledge(PUBACK, id);
+			return true;
+		}
 		return false;
 	}
 

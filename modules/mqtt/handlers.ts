@@ -21,22 +21,20 @@ export interface Receiver {
 
 type Handler = (receiver: Receiver, packet: Packet) => boolean;
 
-function publish(receiver: Receiver, packet: Packet): boolean {
-	return receiver.delivery.received(packet);
-}
-
 /** PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK: the session settles what they acknowledge. */
 function acknowledgement(receiver: Receiver, packet: Packet): boolean {
 	if (receiver.session?.acknowledged(packet.type, packet.id, packet.granted))
 		receiver.acknowledge(PUBREL, packet.id);
-	return answered(receiver, packet);
+	receiver.answer((packet.type << 4) | packet.flags);
+	return true;
 }
 
 /** PUBREL: the QoS 2 message is complete; PUBCOMP answers it whatever the state [MQTT-4.3.3-2]. */
 function pubrel(receiver: Receiver, packet: Packet): boolean {
 	receiver.session?.release(packet.id);
 	receiver.acknowledge(PUBCOMP, packet.id);
-	return answered(receiver, packet);
+	receiver.answer((packet.type << 4) | packet.flags);
+	return true;
 }
 
 function pingresp(receiver: Receiver, packet: Packet): boolean {
@@ -44,19 +42,17 @@ function pingresp(receiver: Receiver, packet: Packet): boolean {
 	return true;
 }
 
-/** waitMsg/checkMsg resolve the first byte of a packet other than PUBLISH. */
-function answered(receiver: Receiver, packet: Packet): boolean {
-	receiver.answer((packet.type << 4) | packet.flags);
-	return true;
-}
-
 function unexpected(receiver: Receiver, packet: Packet): boolean {
 	throw new ProtocolError(`unexpected ${PACKET_NAMES[packet.type]}`);
 }
 
-/** By packet type, for a connection that is up. The parser lets through only the types a client receives. */
+/**
+ * By packet type, for a connection that is up, but PUBLISH: the link hands
+ * it to delivery itself. The parser lets through only the types a client
+ * receives.
+ */
 export const HANDLERS: readonly Handler[] = Object.freeze([
-	unexpected, unexpected, unexpected, publish, acknowledgement, acknowledgement, pubrel, acknowledgement,
+	unexpected, unexpected, unexpected, unexpected, acknowledgement, acknowledgement, pubrel, acknowledgement,
 	unexpected, acknowledgement, unexpected, acknowledgement, unexpected, pingresp, unexpected, unexpected
 ]);
 

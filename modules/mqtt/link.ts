@@ -9,6 +9,7 @@
 // on a 64-bit build) for each #method of its class, and a device's heap is
 // small. Their state stays in #fields.
 import Timer from "timer";
+import { PUBLISH } from "mqtt/constants";
 import type { Data } from "mqtt/bytes";
 import { PacketWriter, type Frame, CLEAN_SESSION, flagsAt } from "mqtt/writer";
 import type { Packet } from "mqtt/parser";
@@ -265,8 +266,8 @@ export class Link implements ConnectionOwner, Receiver {
 		if (connection !== this.connection)
 			return false;
 		const state = this.state;
-		if (state === CONNECTED)
-			return HANDLERS[packet.type](this, packet);
+		if (state === CONNECTED)	// a PUBLISH straight to delivery: a call less on the receive path
+			return packet.type === PUBLISH ? this.delivery.received(packet) : HANDLERS[packet.type](this, packet);
 		if (state === DISCONNECTING)
 			return true;	// nothing waits for the broker any more
 		return connackAccepts(this, packet) && this.established(packet.sessionPresent);
@@ -279,12 +280,6 @@ export class Link implements ConnectionOwner, Receiver {
 
 	private get sending(): boolean {
 		return this.state === CONNECTED || this.state === DISCONNECTING;
-	}
-
-	/** The connection, when a packet may go straight out: sending allowed, nothing queued, the socket free. */
-	private sendsNow(): Connection | undefined {
-		const connection = this.connection;
-		return this.sending && (this.#outbox?.clear ?? true) && connection!.idle ? connection : undefined;
 	}
 
 	/** A control packet (ack, ping): out now if it can go, else behind what waits. */
@@ -302,7 +297,14 @@ export class Link implements ConnectionOwner, Receiver {
 	acknowledge(type: number, id: number): boolean {
 		if (this.state !== CONNECTED)
 			return false;
-		this.queue.add(this.connection, this.writer.ack(type, id), undefined, undefined, false);
+		// Straight to the socket when nothing waits: a frame the connection
+		// does not take whole it finishes by itself, and an acknowledgement
+		// has nothing to settle.
+		const frame = this.writer.ack(type, id), connection = this.connection!;
+		if ((this.#outbox?.clear ?? true) && connection.idle)
+			connection.send(frame);
+		else
+			this.queue.add(connection, frame, undefined, undefined, false);
 		return true;
 	}
 
@@ -340,8 +342,8 @@ export class Link implements ConnectionOwner, Receiver {
 	 */
 	publish(topic: Data, msg: Data, retain: boolean): Promise<void> {
 		const frame = this.writer.publish(topic, msg, 0, retain, false, 0);
-		const connection = this.sendsNow();
-		if (connection) {
+		const connection = this.connection;	// out now when sending is allowed, nothing is queued and the socket is free
+		if (connection !== undefined && (this.state === CONNECTED || this.state === DISCONNECTING) && (this.#outbox?.clear ?? true) && connection.idle) {
 			if (connection.send(frame))
 				return this.#resolved ??= Promise.resolve();
 			return new Promise((resolve, reject) => this.queue.begun({ resolve, reject }));
@@ -457,8 +459,17 @@ export class Link implements ConnectionOwner, Receiver {
 		this.connection = undefined;
 		this.#retries = 0;
 		this.#outbox?.lose(error, false);
-		this.#session?.end(error, !this.cleanSession);
+		const clean = this.cleanSession;
+		this.#session?.end(error, !clean);
 		this.#delivery?.end(error);
+		// What only a connection used goes, so that a client no longer
+		// connected holds what it held before connect(): the emptied send
+		// queue and delivery, the settled Promise of QoS 0, the topic cache,
+		// and a clean session (connect() would discard it).
+		this.#outbox = this.#delivery = this.#resolved = undefined;
+		if (clean)
+			this.#session = undefined;
+		this.writer.forget();
 		connecting?.reject(error);
 	}
 

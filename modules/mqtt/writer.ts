@@ -157,9 +157,10 @@ export class PacketWriter {
 	 * QoS or packet id, or a packet beyond the seed's size limit.
 	 */
 	publish(topic: Data, payload: Data, qos: number, retain: boolean, dup: boolean, id: number): Frame {
-		checkQoS(qos, "QoS");
-		if (qos)
+		if (qos !== 0) {	// QoS 0, the hot path, is valid without a call
+			checkQoS(qos, "QoS");
 			checkPacketId(id);
+		}
 		// The topic's field: from the cache, else made here (not in a call of
 		// its own: the publish path runs inside the app's frames, and an
 		// ESP8266 has 256 slots of stack) and then remembered.
@@ -185,7 +186,15 @@ export class PacketWriter {
 		const header = field.length + (qos ? 2 : 0);
 		const remaining = header + body.length;
 		const inline = remaining <= this.#inlineLimit;
-		const packet = this.begin((PUBLISH << 4) | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0), remaining, inline ? remaining : header);
+		const first = (PUBLISH << 4) | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0);
+		let packet: Uint8Array;
+		if (remaining < 128 && inline) {	// begin()'s usual case, without its call
+			packet = new Uint8Array(2 + remaining);
+			packet[0] = first;
+			packet[1] = remaining;
+		}
+		else
+			packet = this.begin(first, remaining, inline ? remaining : header);
 		let position = packet.length - (inline ? remaining : header);
 		packet.set(field, position);
 		position += field.length;
@@ -202,7 +211,7 @@ export class PacketWriter {
 	/** PUBACK, PUBREC, PUBREL or PUBCOMP: a type and a packet id. */
 	ack(type: number, id: number): Frame {
 		checkPacketId(id);
-		return this.finish(Uint8Array.of((type << 4) | (type === PUBREL ? 0x02 : 0), 2, id >> 8, id & 0xFF), undefined);
+		return { head: Uint8Array.of((type << 4) | (type === PUBREL ? 0x02 : 0), 2, id >> 8, id & 0xFF), body: undefined };
 	}
 
 	subscribe(id: number, filters: readonly Data[], qos: readonly number[]): Frame {
@@ -223,11 +232,11 @@ export class PacketWriter {
 	}
 
 	pingreq(): Frame {
-		return this.finish(Uint8Array.of(PINGREQ << 4, 0), undefined);
+		return { head: Uint8Array.of(PINGREQ << 4, 0), body: undefined };
 	}
 
 	disconnect(): Frame {
-		return this.finish(Uint8Array.of(DISCONNECT << 4, 0), undefined);
+		return { head: Uint8Array.of(DISCONNECT << 4, 0), body: undefined };
 	}
 
 	/** SUBSCRIBE or UNSUBSCRIBE: the id, then each filter (and its QoS byte). */
@@ -245,7 +254,7 @@ export class PacketWriter {
 			if (qos)
 				packet[position++] = qos[i];
 		}
-		return this.finish(packet, undefined);
+		return { head: packet, body: undefined };
 	}
 
 	/**
@@ -269,8 +278,9 @@ export class PacketWriter {
 		return packet;
 	}
 
-	private finish(head: Uint8Array, body: Uint8Array | undefined): Frame {
-		return { head, body };
+	/** Drops the topic cache (the client is no longer connected). */
+	forget(): void {
+		this.#topics = undefined;
 	}
 
 	/** A publish topic given as a string, and its field: the newest of the two the cache keeps. */

@@ -225,6 +225,52 @@ async function echoThroughput(port, tick = 0) {
   return { size, count, rounds: clientRounds.length, client: clientRate, raw: rawRate, ratio: round(clientRate.messagesPerSecond / rawRate.messagesPerSecond, 3) };
 }
 
+/**
+ * Where a message's compute steps go, piece by piece: the client's own code
+ * over an in-memory socket that costs next to nothing (MemorySocket in the
+ * bench app), each piece a turn of its own less an empty turn's steps. The
+ * socket's side (the host's event, read() and write()) is what the raw app
+ * pays on the real socket, in the tables beside.
+ */
+async function pathCost() {
+  const session = await Session.open();
+  const count = 50;
+  const perMessage = async (op, divisor = count) => {
+    await session.turn(op);	// warm: the topic cache, the settled Promise, the parser's view
+    const noop = await session.turn({ op: 'noop' });
+    const result = await session.turn(op);
+    return round((result.compute - noop.compute) / divisor);
+  };
+  const prepare = (size, qos) => session.turn({ op: 'memPrepare', count, size, qos, topic: 'bench/in' });
+  for (const [name, push, callback] of [['push', true, true], ['bare', true, false], ['wait', false, true]])
+    await session.span({ op: 'memConnect', name, push, callback });
+  await prepare(16, 0);
+  const parse = await perMessage({ op: 'memParse' });
+  const push = await perMessage({ op: 'memReceive', name: 'push' });
+  const bare = await perMessage({ op: 'memReceive', name: 'bare' });
+  const pushOne = await perMessage({ op: 'memReceiveOne', name: 'push', count });
+  const wait = await perMessage({ op: 'memWait', name: 'wait', count });
+  const write = await perMessage({ op: 'memWrite', count, topic });
+  const publish = await perMessage({ op: 'memPublish', name: 'push', count, topic });
+  const qos1 = await perMessage({ op: 'memQoS1', name: 'push', count, topic });
+  await prepare(16, 1);
+  const pushQoS1 = await perMessage({ op: 'memReceive', name: 'push' });
+  await prepare(64, 0);
+  const echo = await perMessage({ op: 'memEcho', name: 'push', count, topic: 'bench/in' });
+  await session.close();
+  return {
+    messagesPerRead: count,
+    receive: {
+      parse, dispatch: bare - parse, callback: push - bare, total: push,
+      acknowledgement: pushQoS1 - push, qos1Total: pushQoS1,
+      onePerRead: pushOne, waitMsgOnePerRead: wait, waitMsgOverPush: wait - pushOne,
+    },
+    publish: { writer: write, total: publish, sending: publish - write },
+    qos1RoundTrip: qos1,
+    echo64: echo,
+  };
+}
+
 /** What one Node-to-XS event costs the host: a turn that does nothing, timed over many. */
 async function hostEventCost() {
   const session = await Session.open();
@@ -246,6 +292,7 @@ const results = {
   window: WINDOW,
   brokers: {},
   hostEvent: await hostEventCost(),
+  path: await pathCost(),
 };
 
 for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto]]) {
@@ -295,5 +342,23 @@ row(`simulator polling (${SIMULATOR_TICK} ms ticks): QoS 1 round trip ms, client
 console.log(`| measured ${results.date.slice(0, 10)} on XS (xsnap), write window ${WINDOW} B, socket events at once unless stated | ${names.join(' | ')} |`);
 console.log(`|---|${names.map(() => '---').join('|')}|`);
 console.log(rows.join('\n'));
+const path = results.path, raw = results.brokers[names[0]];
+console.log(`
+| where a message's compute steps go: the client's code over an in-memory socket, per message (${path.messagesPerRead} a read unless stated) | steps |
+|---|---|
+| received 16 B, push: parse (PacketParser) | ${path.receive.parse} |
+| received 16 B, push: dispatch and delivery (connection's read loop, link, handler, delivery) | ${path.receive.dispatch} |
+| received 16 B, push: the app's callback (an empty function) | ${path.receive.callback} |
+| received 16 B, push: the client's total | ${path.receive.total} |
+| received 16 B, QoS 1: the acknowledgement (PUBACK written) | ${path.receive.acknowledgement} |
+| received 16 B, QoS 1: the client's total | ${path.receive.qos1Total} |
+| received 16 B, push, one message a read | ${path.receive.onePerRead} |
+| received 16 B, waitMsg() awaited, one message a read | ${path.receive.waitMsgOnePerRead} (${path.receive.waitMsgOverPush} over push) |
+| QoS 0 publish 16 B: the writer (PacketWriter.publish) | ${path.publish.writer} |
+| QoS 0 publish 16 B: the client's total | ${path.publish.total} |
+| QoS 1 round trip 16 B: publish, PUBACK read, the Promise awaited | ${path.qos1RoundTrip} |
+| echo 64 B: publish and the same message received | ${path.echo64} |
+| the socket's side, ${names[0]}: a received 16 B message read by the raw app (host event and read()) | ${raw.receive.raw.compute} |
+| the socket's side, ${names[0]}: a QoS 0 publish 16 B written by the raw app | ${raw.publish['binary 16'].raw.compute} |`);
 console.log(`\nOne Node-to-XS event of the host (an empty turn): ${results.hostEvent.microseconds} µs, ${results.hostEvent.compute} compute steps.`);
 console.log(`${results.machine}; full figures in bench-results.json`);

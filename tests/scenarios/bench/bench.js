@@ -6,6 +6,7 @@ import { MQTTClient } from "mqtt";
 import TCP from "embedded:io/socket/tcp";
 import Time from "time";
 import { PacketWriter } from "mqtt/writer";
+import { PacketParser } from "mqtt/parser";
 import { onMessage, report, collectGarbage } from "harness";
 
 const address = "127.0.0.1";
@@ -57,13 +58,159 @@ class Raw {
 	close() { this.#socket.close(); }
 }
 
+/**
+ * The socket of the path meters: the client's own code over a socket that
+ * costs next to nothing, so that a turn's compute steps are the library's
+ * alone (the host's socket events and copies are the raw app's figures).
+ * Given to the client as its `TLS` class (with `ssl: {}`), the way the
+ * options let an app bring its own socket; it answers a QoS 1 PUBLISH with
+ * its PUBACK when asked (`answer`).
+ */
+class MemorySocket {
+	static made;
+	#options;
+	#pending;
+	#ack = new Uint8Array([0x40, 2, 0, 0]);
+	constructor(options) {
+		this.#options = options;
+		MemorySocket.made = this;
+	}
+	read() {
+		const bytes = this.#pending;
+		this.#pending = undefined;
+		return bytes;
+	}
+	write(bytes) {
+		if (bytes[0] === 0x32) {	// a QoS 1 PUBLISH (one length byte): its id, for the PUBACK
+			const at = 4 + ((bytes[2] << 8) | bytes[3]);
+			this.#ack[2] = bytes[at];
+			this.#ack[3] = bytes[at + 1];
+		}
+		return 1 << 20;
+	}
+	close() {}
+	open() { this.#options.onWritable(1 << 20); }
+	/** `buffer` (an ArrayBuffer) arrives: onReadable, in which the client reads it. */
+	feed(buffer) {
+		this.#pending = buffer;
+		this.#options.onReadable(buffer.byteLength);
+	}
+	/** The PUBACK of the last QoS 1 PUBLISH written. */
+	answer() { this.feed(this.#ack.slice().buffer); }
+}
+
 export default function bench() {
 	const writer = new PacketWriter();
 	const payloads = new Map();
 	let client, raw, rawPacket, received = 0, expect = 0, finished;
 
+	// The path meters' state: clients over a MemorySocket, pre-encoded input.
+	const memory = {};
+
 	const steps = {
 		gc(_, done) { collectGarbage(); },
+
+		/** A client over a MemorySocket (`name`: push or wait, with or without a callback), connected. */
+		async memConnect({ name, push, callback }, done) {
+			MemorySocket.made = undefined;
+			const client = new MQTTClient({
+				clientId: `mem-${name}`, server: address, ssl: {}, TLS: MemorySocket, push, maxPacketSize: 1 << 20, outgoingLimit: 65535,
+				callback: callback ? () => {} : undefined
+			});
+			const connected = client.connect();
+			while (!MemorySocket.made)	// the socket is made once the TLS class is "loaded" (a resolved Promise)
+				await null;
+			const socket = MemorySocket.made;
+			socket.open();
+			socket.feed(new Uint8Array([0x20, 2, 0, 0]).buffer);	// CONNACK
+			await connected;
+			memory[name] = { client, socket };
+			done();
+		},
+
+		/** Input for the path meters: `count` PUBLISH packets of `size` bytes and QoS `qos` in one buffer (ids 1..count), and one alone. */
+		memPrepare({ count, size, qos, topic }, done) {
+			const payload = payloadOf(size, "binary");
+			const packets = [];
+			let length = 0;
+			for (let i = 1; i <= count; i++) {
+				const packet = encoded(writer.publish(topic, payload, qos, false, false, qos ? i : 0));
+				packets.push(packet);
+				length += packet.length;
+			}
+			const all = new Uint8Array(length);
+			for (let i = 0, at = 0; i < count; at += packets[i++].length)
+				all.set(packets[i], at);
+			memory.input = all.buffer;
+			memory.one = packets[0].buffer;
+			memory.count = count;
+			memory.parser = new PacketParser(1 << 20);
+			memory.payload = payload;
+			memory.writer = new PacketWriter();
+		},
+
+		/** The parser alone over the prepared buffer. */
+		memParse(_, done) {
+			const parser = memory.parser, bytes = new Uint8Array(memory.input), end = bytes.length;
+			for (let at = 0; at < end;)
+				at = parser.parse(bytes, at, end);
+			parser.release();
+		},
+
+		/** The prepared buffer arrives in one read at client `name`. */
+		memReceive({ name }, done) {
+			memory[name].socket.feed(memory.input);
+		},
+
+		/** `count` reads of one message each. */
+		memReceiveOne({ name, count }, done) {
+			const socket = memory[name].socket, one = memory.one;
+			for (let i = 0; i < count; i++)
+				socket.feed(one);
+		},
+
+		/** `count` times: waitMsg(), one message arrives, the app awaits the Promise. */
+		async memWait({ name, count }, done) {
+			const { client, socket } = memory[name], one = memory.one;
+			for (let i = 0; i < count; i++) {
+				const waiting = client.waitMsg();
+				socket.feed(one);
+				await waiting;
+			}
+		},
+
+		/** The writer alone: `count` QoS 0 PUBLISH packets of the prepared payload. */
+		memWrite({ count, topic }, done) {
+			const writer = memory.writer, payload = memory.payload;
+			for (let i = 0; i < count; i++)
+				writer.publish(topic, payload, 0, false, false, 0);
+		},
+
+		/** `count` QoS 0 publishes of the prepared payload. */
+		memPublish({ name, count, topic }, done) {
+			const client = memory[name].client, payload = memory.payload;
+			for (let i = 0; i < count; i++)
+				client.publish(topic, payload);
+		},
+
+		/** `count` QoS 1 round trips: publish, its PUBACK arrives, the app awaits the Promise. */
+		async memQoS1({ name, count, topic }, done) {
+			const { client, socket } = memory[name], payload = memory.payload;
+			for (let i = 0; i < count; i++) {
+				const published = client.publish(topic, payload, false, 1);
+				socket.answer();
+				await published;
+			}
+		},
+
+		/** `count` echoes: a QoS 0 publish, and the prepared message (the same one) arrives. */
+		memEcho({ name, count, topic }, done) {
+			const { client, socket } = memory[name], payload = memory.payload, one = memory.one;
+			for (let i = 0; i < count; i++) {
+				client.publish(topic, payload);
+				socket.feed(one);
+			}
+		},
 
 		prepare({ size, kind }, done) { payloads.set(`${kind} ${size}`, payloadOf(size, kind)); },
 
