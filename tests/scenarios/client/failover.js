@@ -4,8 +4,9 @@
 // healthy connection.
 import { MQTTClient } from "mqtt";
 import Time from "time";
+import Timer from "timer";
 import { report, resources, onMessage } from "harness";
-import { settled, cases } from "./common";
+import { settled, delay, cases } from "./common";
 
 const server = "127.0.0.1";
 
@@ -54,5 +55,60 @@ export default cases({
 			});
 			client.connect(true).catch(error => resolve({ failed: error.message }));
 		});
+	},
+
+	/**
+	 * QoS 1 both ways on a cluster's nodes at `ports`, clean session 0 (each
+	 * connection attempt bounded by `timeout` s), while
+	 * the test stops the node the client is on: `count` messages out/N, paced
+	 * every `pace` ms, and whatever arrives on in/#. The test sends {expect:
+	 * n} once its publisher is done: the case waits (20 s at most) until n
+	 * distinct in/ messages arrived, then disconnects.
+	 */
+	async cluster({ ports, count, pace, minDelay, maxDelay, timeout, clientId }) {
+		const incoming = {}, events = [];
+		let lostAt, connections = 0, expected, arrived;
+		const client = new MQTTClient({
+			clientId, servers: ports.map(port => ({ server, port })), push: true, outgoingLimit: count + 8,
+			reconnect: { minDelay, maxDelay },
+			callback(topic) {
+				const name = String.fromArrayBuffer(topic);
+				incoming[name] = (incoming[name] ?? 0) + 1;
+				if (expected !== undefined && Object.keys(incoming).length >= expected)
+					arrived?.();
+			},
+			onConnect(sessionPresent) {
+				connections++;
+				const gap = lostAt === undefined ? undefined : Time.ticks - lostAt;
+				events.push({ connected: connections, sessionPresent, gap });
+				report({ connected: connections, sessionPresent, gap });
+			},
+			onDisconnect(reason) {
+				lostAt = Time.ticks;
+				events.push({ disconnected: reason.message });
+			}
+		});
+		const all = new Promise(resolve => { arrived = resolve; });
+		onMessage(({ expect }) => {
+			expected = expect;
+			if (Object.keys(incoming).length >= expected)
+				arrived();
+		});
+		await client.connect(false, timeout);
+		await client.subscribe("in/#", 1);
+		report({ ready: true });
+		const published = [];
+		for (let i = 0; i < count; i++) {
+			published.push(client.publish(`out/${i}`, `m${i}`, false, 1).then(() => "ok", error => error.message));
+			await delay(pace);
+		}
+		const outcomes = await Promise.all(published);
+		await new Promise(resolve => {
+			const timer = Timer.set(resolve, 20000);
+			all.then(() => { Timer.clear(timer); resolve(); });
+		});
+		await delay(300);	// duplicates, if any, would come now
+		await client.disconnect();
+		return { outcomes, incoming, events, connections, after: resources() };
 	}
 });
