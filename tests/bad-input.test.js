@@ -205,6 +205,19 @@ for (const [label, reconnect] of [['minDelay and maxDelay 2**32 ms', { minDelay:
 for (const option of ['onConnect', 'onDisconnect'])
 	for (const bad of [V.number, v('"f"', 'f'), V.object, V.true])
 		add(`options: ${option} ${bad.label}`, 'new MQTTClient', options({ [option]: bad.spec }), throws('TypeError', `${option} must be a function, not ${bad.describes}`), once);
+// servers (failover): the whole list checked before anything is sent; each error names its entry.
+const serversOnly = extra => [{ clientId: 'bad-input', ...extra }];
+add('options: server and servers both', 'new MQTTClient', options({ servers: [{ server: SERVER }] }), throws('TypeError', 'give server or servers, not both'), once);
+for (const [label, servers, described] of [['[]', [], 'an empty array'], ['"a,b"', 'a,b', '"a,b"'], ['{}', {}, 'object'], ['5', 5, '5']])
+	add(`options: servers ${label}`, 'new MQTTClient', serversOnly({ servers }), throws('TypeError', `servers must be a non-empty array of {server, port, ssl}, not ${described}`), once);
+add('options: servers [{server}, "b"]', 'new MQTTClient', serversOnly({ servers: [{ server: SERVER }, 'b'] }), throws('TypeError', 'servers[1] must be an object {server, port, ssl}, not "b"'), once);
+add('options: servers [{server}, null]', 'new MQTTClient', serversOnly({ servers: [{ server: SERVER }, null] }), throws('TypeError', 'servers[1] must be an object {server, port, ssl}, not null'), once);
+add('options: servers [{server: ""}]', 'new MQTTClient', serversOnly({ servers: [{ server: '' }] }), throws('TypeError', 'servers[0].server must be a host name or IPv4 address, not ""'), once);
+add('options: servers [{server}, {port}]', 'new MQTTClient', serversOnly({ servers: [{ server: SERVER }, { port: PORT }] }), throws('TypeError', 'servers[1].server must be a host name or IPv4 address, not undefined'), once);
+add('options: servers [{server, port: 0}]', 'new MQTTClient', serversOnly({ servers: [{ server: SERVER, port: 0 }] }), throws('RangeError', 'servers[0].port must be an integer 1..65535, not 0'), once);
+add('options: servers with port 70000 for all', 'new MQTTClient', serversOnly({ port: 70000, servers: [{ server: SERVER }] }), throws('RangeError', 'port must be an integer 1..65535, not 70000'), once);
+add('options: servers [{server}, {server, ssl: "yes"}]', 'new MQTTClient', serversOnly({ servers: [{ server: SERVER }, { server: SERVER, ssl: 'yes' }] }), throws('TypeError', 'servers[1].ssl must be an object ({} for defaults), not "yes"'), once);
+add('options: servers, each with its port, TLS for one and not for another', 'new MQTTClient', serversOnly({ ssl: {}, servers: [{ server: SERVER, port: PORT, ssl: null }, { server: SERVER }] }), returns('MQTTClient'), once);
 add('options: every option valid', 'new MQTTClient', options({ port: PORT, keepalive: 30, callback: CALLBACK, queueLength: 1, maxPacketSize: 4, push: true, reconnect: { minDelay: 1, maxDelay: 1 }, outgoingLimit: 1, onConnect: CALLBACK, onDisconnect: CALLBACK }), returns('MQTTClient'), once);
 
 // MQTTException: the broker's code and its meaning.

@@ -3,13 +3,22 @@ import type { SocketClass } from "mqtt/connection";
 import type { Callback } from "mqtt/delivery";
 import { type ReconnectOptions } from "mqtt/backoff";
 import type { TLSOptions } from "mqtt/tls-options";
-export type { Callback };
+import { type ServerOptions } from "mqtt/endpoints";
+export type { Callback, ServerOptions };
 /** The constructor's options, by name: the seed's arguments and what is beyond the seed. */
 export interface ClientOptions {
     /** The client id; empty only with `connect(true)` (MQTT 3.1.1, 3.1.3-7). */
     clientId: Data;
-    /** The broker: a host name or an IPv4 address. */
-    server: string;
+    /** The broker: a host name or an IPv4 address. Or give `servers`. */
+    server?: string;
+    /**
+     * Instead of `server`: brokers in the order of preference (the nodes of a
+     * cluster), for failover. connect() and each reconnection try them in
+     * order from the first; the first that accepts is kept until its
+     * connection is lost. Each server's `port` and `ssl` default to the
+     * client's.
+     */
+    servers?: ServerOptions[];
     /** 1883, or 8883 with TLS. */
     port?: number;
     /** TLS when given (`{}` for defaults): the `secure` options of the SDK's TLS socket. */

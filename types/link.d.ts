@@ -7,6 +7,7 @@ import { Session } from "mqtt/session";
 import { Delivery, type Callback } from "mqtt/delivery";
 import { type Receiver } from "mqtt/handlers";
 import { type Reconnect } from "mqtt/backoff";
+import { type Failover } from "mqtt/endpoints";
 /** The options beyond the seed, checked; one frozen object, shared by every client that keeps the defaults. */
 export interface Settings {
     readonly push: boolean;
@@ -21,8 +22,10 @@ export interface Settings {
 export declare const IDLE = 0, CONNECTING = 1, CONNECTED = 2, RECONNECTING = 3, DISCONNECTING = 4;
 export declare class Link implements ConnectionOwner, Receiver {
     #private;
-    readonly server: string;
-    readonly port: number;
+    server: string;
+    port: number;
+    /** The `servers` list, when it names more than one (endpoints.ts). */
+    failover: Failover | undefined;
     readonly settings: Settings;
     readonly writer: PacketWriter;
     /**
@@ -62,10 +65,29 @@ export declare class Link implements ConnectionOwner, Receiver {
     onOpen(connection: Connection): void;
     /** CONNACK 0: the session is up. What the session holds goes out again; then what waited. False: the queue is full, reading waits. */
     private established;
-    /** CONNACK with a refusal: connect() rejects with it; a reconnect stops, unless the broker is only unavailable for now. */
+    /**
+     * CONNACK with a refusal: connect() rejects with it; a reconnect stops,
+     * unless the broker is only unavailable for now (then, with a failover
+     * list, the next server is tried: a refusal of this client would be the
+     * cluster's, not one node's).
+     */
     refused(code: number): void;
-    /** A connection attempt failed: the app's connect() rejects, or the next reconnect is scheduled. */
+    /**
+     * A connection attempt failed: the next server of the failover list is
+     * tried (unless `final`), else the app's connect() rejects, or the next
+     * reconnect is scheduled.
+     */
     private attemptFailed;
+    /** A walk of the failover list begins: its first server is tried first. */
+    private beginWalk;
+    /** The attempt at a server of the list failed: true when the walk has another, which is now the one tried. */
+    private walkOn;
+    private useServer;
+    /**
+     * The next attempt, in a timer's turn of its own (never nested in the
+     * callback that saw the last one fail: an ESP8266 has 256 slots of stack):
+     * at once for the next server of a walk, else after the backoff.
+     */
     private scheduleReconnect;
     onPacket(connection: Connection, packet: Packet): boolean;
     onDrain(connection: Connection): void;

@@ -14,15 +14,24 @@ import { Link, IDLE, CONNECTED, type Settings } from "mqtt/link";
 import { reconnectOption, type ReconnectOptions } from "mqtt/backoff";
 import { checkQoS, describe } from "mqtt/validate";
 import type { TLSOptions } from "mqtt/tls-options";
+import { Failover, STRIDE, serverList, checkServer, checkSSL, portOf, type ServerList, type ServerOptions } from "mqtt/endpoints";
 
-export type { Callback };
+export type { Callback, ServerOptions };
 
 /** The constructor's options, by name: the seed's arguments and what is beyond the seed. */
 export interface ClientOptions {
 	/** The client id; empty only with `connect(true)` (MQTT 3.1.1, 3.1.3-7). */
 	clientId: Data;
-	/** The broker: a host name or an IPv4 address. */
-	server: string;
+	/** The broker: a host name or an IPv4 address. Or give `servers`. */
+	server?: string;
+	/**
+	 * Instead of `server`: brokers in the order of preference (the nodes of a
+	 * cluster), for failover. connect() and each reconnection try them in
+	 * order from the first; the first that accepts is kept until its
+	 * connection is lost. Each server's `port` and `ssl` default to the
+	 * client's.
+	 */
+	servers?: ServerOptions[];
 	/** 1883, or 8883 with TLS. */
 	port?: number;
 	/** TLS when given (`{}` for defaults): the `secure` options of the SDK's TLS socket. */
@@ -72,13 +81,16 @@ export class MQTTClient {
 		// own: XS gives each parameter and local a stack slot, and construction
 		// runs inside the app's frames (an ESP8266 has 256 slots of stack).
 		const options = optionsOf(args);
+		const servers = serversOf(options);
 		const settings = settingsOf(options);
 		// CONNECT checks the client id, keepalive, user and password as it will carry them.
 		const connect = new PacketWriter().connect({
 			clientId: options.clientId, cleanSession: true, keepalive: options.keepalive ?? 0,
 			user: options.user ?? undefined, password: options.password ?? undefined
 		}).head.buffer as ArrayBuffer;
-		this.#link = new Link(options.server, portOf(options), options.ssl ?? undefined, connect, options.callback ?? undefined, settings);
+		const link = this.#link = new Link(servers[0] as string, servers[1] as number, servers[2] as Record<string, unknown> | undefined, connect, options.callback ?? undefined, settings);
+		if (servers.length > STRIDE)
+			link.failover = new Failover(servers);
 	}
 
 	/** True while a connection to the broker is up (CONNACK received). */
@@ -215,24 +227,28 @@ function optionsOf(args: unknown[]): ClientOptions {
 		: { clientId: first, server: args[1], port: args[2], ssl: args[3], user: args[4], password: args[5], keepalive: args[6], callback: args[7] } as ClientOptions;
 	if (!isData(options.clientId))
 		throw new TypeError(`clientId must be a string or binary data, not ${describe(options.clientId)}`);
-	if (typeof options.server !== "string" || !options.server)
-		throw new TypeError(`server must be a host name or IPv4 address, not ${describe(options.server)}`);
-	const ssl = options.ssl;
-	if (ssl !== undefined && ssl !== null && (typeof ssl !== "object" || Array.isArray(ssl)))
-		throw new TypeError(`sslParams must be an object ({} for defaults), not ${describe(ssl)}`);
-	portOf(options);
 	checkOptional(options.user, isData, "user must be a string or binary data", true);
 	checkOptional(options.password, isData, "password must be a string or binary data", false);
 	checkOptional(options.callback, isFunction, "callback must be a function", true);
 	return options;
 }
 
-/** The broker's port: given, or 1883, or 8883 with TLS. */
-function portOf(options: ClientOptions): number {
-	const port = options.port ?? (options.ssl ? 8883 : 1883);
-	if (!Number.isInteger(port) || port < 1 || port > 65535)
-		throw new RangeError(`port must be an integer 1..65535, not ${describe(port)}`);
-	return port;
+/**
+ * The broker or brokers, checked, as a ServerList: `server`, `port` and
+ * `ssl`, or the `servers` list (each one's port and TLS options its own, or
+ * the client's).
+ */
+function serversOf(options: ClientOptions): ServerList {
+	const ssl = options.ssl;
+	checkSSL(ssl, "sslParams");
+	if (options.servers === undefined || options.servers === null) {
+		checkServer(options.server, "server");
+		return [options.server, portOf(options.port, ssl, "port"), ssl ?? undefined];
+	}
+	if (options.server !== undefined && options.server !== null)
+		throw new TypeError("give server or servers, not both");
+	portOf(options.port, ssl, "port");
+	return serverList(options.servers, options.port, ssl);
 }
 
 /**

@@ -21,6 +21,7 @@ import { HANDLERS, connackAccepts, type Receiver } from "mqtt/handlers";
 import { KeepAlive } from "mqtt/keepalive";
 import { backoffDelay, type Reconnect } from "mqtt/backoff";
 import { literalAddress, resolveHost } from "mqtt/resolve";
+import { STRIDE, type Failover } from "mqtt/endpoints";
 import { MQTTException, fromApp } from "mqtt/errors";
 
 /** The options beyond the seed, checked; one frozen object, shared by every client that keeps the defaults. */
@@ -49,9 +50,12 @@ const TLS_MODULE: string = "embedded:io/socket/tcp/tls";
 let loadedTLS: SocketClass | undefined;		// one for every client of the app
 
 export class Link implements ConnectionOwner, Receiver {
-	readonly server: string;
-	readonly port: number;
-	readonly #ssl: Record<string, unknown> | undefined;
+	// The server in use or being tried: the client's only one, or one of its failover list's.
+	server: string;
+	port: number;
+	#ssl: Record<string, unknown> | undefined;
+	/** The `servers` list, when it names more than one (endpoints.ts). */
+	failover: Failover | undefined;
 	readonly settings: Settings;
 	readonly writer = new PacketWriter();
 	/**
@@ -116,6 +120,7 @@ export class Link implements ConnectionOwner, Receiver {
 		if (cleanSession)
 			this.#session?.discard();	// nothing of the old session is sent or kept [MQTT-3.1.2-6]
 		this.#timeout = timeout;
+		this.beginWalk();
 		const connecting = new Promise<0 | 1>((resolve, reject) => { this.#connecting = { resolve, reject }; });
 		this.state = CONNECTING;
 		this.open();	// called here, not in the executor: frames nest less deep (an ESP8266 has 256 slots of stack)
@@ -206,6 +211,8 @@ export class Link implements ConnectionOwner, Receiver {
 		this.#timer = this.#connecting = undefined;
 		this.state = CONNECTED;
 		this.#retries = 0;
+		if (this.failover)
+			this.failover.failures = undefined;
 		this.#delivery?.reconnected(sessionPresent);
 		const kept = this.#outbox?.take();	// QoS 0 messages that waited for this connection
 		this.#session?.resume(sessionPresent, reconnected);
@@ -220,7 +227,12 @@ export class Link implements ConnectionOwner, Receiver {
 		return !this.#delivery?.full;	// a queue still full from before waits for the app
 	}
 
-	/** CONNACK with a refusal: connect() rejects with it; a reconnect stops, unless the broker is only unavailable for now. */
+	/**
+	 * CONNACK with a refusal: connect() rejects with it; a reconnect stops,
+	 * unless the broker is only unavailable for now (then, with a failover
+	 * list, the next server is tried: a refusal of this client would be the
+	 * cluster's, not one node's).
+	 */
 	refused(code: number): void {
 		const error = new MQTTException(code);
 		if (this.state === RECONNECTING && code !== RETRY_REFUSED) {
@@ -228,18 +240,29 @@ export class Link implements ConnectionOwner, Receiver {
 			this.hook(this.settings.onDisconnect, error);
 			return;
 		}
-		this.attemptFailed(error);
+		this.attemptFailed(error, code !== RETRY_REFUSED);
 	}
 
-	/** A connection attempt failed: the app's connect() rejects, or the next reconnect is scheduled. */
-	private attemptFailed(error: Error): void {
+	/**
+	 * A connection attempt failed: the next server of the failover list is
+	 * tried (unless `final`), else the app's connect() rejects, or the next
+	 * reconnect is scheduled.
+	 */
+	private attemptFailed(error: Error, final = false): void {
 		Timer.clear(this.#timer);
 		this.#timer = undefined;
 		this.connection?.close();
 		this.connection = undefined;
+		const failover = this.failover;
 		if (this.state === RECONNECTING)
-			return this.scheduleReconnect();
+			return this.scheduleReconnect(failover !== undefined && this.walkOn());
 		if (this.state === CONNECTING) {
+			if (failover && !final) {
+				failover.record(`${this.server}:${this.port}`, error.message);
+				if (this.walkOn())
+					return this.scheduleReconnect(true);
+				error = failover.error();
+			}
 			const connecting = this.#connecting;
 			this.#connecting = undefined;
 			this.state = IDLE;
@@ -247,7 +270,35 @@ export class Link implements ConnectionOwner, Receiver {
 		}
 	}
 
-	private scheduleReconnect(): void {
+	/** A walk of the failover list begins: its first server is tried first. */
+	private beginWalk(): void {
+		const failover = this.failover;
+		if (failover) {
+			failover.begin();
+			this.useServer(0);
+		}
+	}
+
+	/** The attempt at a server of the list failed: true when the walk has another, which is now the one tried. */
+	private walkOn(): boolean {
+		const failover = this.failover!, more = failover.next();
+		this.useServer(failover.index);
+		return more;
+	}
+
+	private useServer(index: number): void {
+		const list = this.failover!.list, at = index * STRIDE;
+		this.server = list[at] as string;
+		this.port = list[at + 1] as number;
+		this.#ssl = list[at + 2] as Record<string, unknown> | undefined;
+	}
+
+	/**
+	 * The next attempt, in a timer's turn of its own (never nested in the
+	 * callback that saw the last one fail: an ESP8266 has 256 slots of stack):
+	 * at once for the next server of a walk, else after the backoff.
+	 */
+	private scheduleReconnect(walking = false): void {
 		Timer.clear(this.#timer);
 		this.#timer = Timer.set(() => {
 			this.#timer = undefined;
@@ -257,7 +308,7 @@ export class Link implements ConnectionOwner, Receiver {
 			catch (error) {
 				this.attemptFailed(error as Error);
 			}
-		}, backoffDelay(this.settings.reconnect!, this.#retries++));
+		}, walking ? 0 : backoffDelay(this.settings.reconnect!, this.#retries++));
 	}
 
 	// ---- the connection at work ----
@@ -404,6 +455,7 @@ export class Link implements ConnectionOwner, Receiver {
 			this.#outbox?.lose(error, true);
 			this.#session?.suspend();
 			this.state = RECONNECTING;
+			this.beginWalk();	// back to the first server, the preferred one: only now, never by dropping a healthy connection
 			this.scheduleReconnect();
 		}
 		else
@@ -417,7 +469,7 @@ export class Link implements ConnectionOwner, Receiver {
 		const connection = this.connection;
 		if (this.state !== CONNECTED || !connection) {
 			if (this.state === CONNECTING)
-				this.attemptFailed(error);
+				this.attemptFailed(error, true);
 			else if (this.state === RECONNECTING)
 				this.shutdown(error);
 			return Promise.resolve();
