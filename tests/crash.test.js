@@ -185,6 +185,9 @@ for (const broker of BROKERS) {
           await until(() => published, 'every publish of the XS client settled', 60_000);
           await until(() => completed === 2 * COUNT, `the publisher's messages completed (${completed} of ${2 * COUNT})`, 30_000);
           await settle(() => `${[...atSubscriber.values()].reduce((a, b) => a + b, 0)} ${log.packets().length}`);
+          // What the client had not read from its socket is not on its wire either: a message held
+          // there would count as never sent to it (KEPT_SESSION would give it to the broker).
+          const unread = xs.socketStats().filter(socket => socket.inboundBytes > 0 || socket.paused);
           await xs.message({ finish: true });
           const result = await done;
 
@@ -220,6 +223,7 @@ for (const broker of BROKERS) {
           assert.ok(outInFlight.length > 0, 'some PUBLISH of the XS client was in flight at the kill (never acknowledged by the killed broker)');
           assert.ok(inInFlight.length > 0, 'some PUBLISH of the publisher was in flight at the kill (never acknowledged by the killed broker)');
           assert.ok(result.connections >= 2, 'the client connected again after the crash');
+          assert.deepEqual(unread, [], 'the client had read all the broker sent when the counts were taken');
           assert.deepEqual(publishErrors, [], 'every publication of the publisher completed');
           const allowed = ALLOWED_REJECTIONS(reconnect);
           const refused = Object.entries(result.rejections).filter(([reason]) => !allowed.some(pattern => pattern.test(reason)));

@@ -52,8 +52,10 @@
 //   CONNACK of the receiver said session present 1. The broker had to keep
 //   the message for the receiver [MQTT-4.5.0-1] [MQTT-3.1.2-5] and send it
 //   [MQTT-4.4.0-1]; it never reached the receiver's wire (outgoing: the
-//   receiver is the MQTT.js subscriber, past the XS client's part). Counted
-//   against the row's `bound` (0 for a broker without persistence).
+//   receiver is the MQTT.js subscriber, past the XS client's part; incoming:
+//   the crash test asserts the client's socket held nothing unread at the
+//   count, so "never on its wire" means never sent). Counted against the
+//   row's `bound`.
 // - UNSUBSCRIBED (no one's, counted apart): the broker took the message when
 //   the receiver provably had no subscription: its session was lost (a
 //   restart without persistence, or a CONNACK saying session present 0) and
