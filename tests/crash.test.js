@@ -131,13 +131,13 @@ for (const broker of BROKERS) {
           subscriber.on('message', topic => atSubscriber.set(topic, (atSubscriber.get(topic) ?? 0) + 1));
           // When the publisher's broker first acknowledged each message (PUBACK or PUBREC, by the
           // id of the PUBLISH it answers: MQTT.js uses an id again only once its message is complete).
-          const idToTopic = new Map(), acknowledged = new Map(), written = new Map();
+          // And when it wrote each PUBLISH (the broker took a message between the write and the acknowledgement).
+          const idToTopic = new Map(), acknowledged = new Map(), writes = new Map();
           publisher.on('packetsend', packet => {
             if (packet.cmd !== 'publish')
               return;
             idToTopic.set(packet.messageId, packet.topic);
-            if (!written.has(packet.topic))
-              written.set(packet.topic, performance.now());
+            writes.set(packet.topic, [...writes.get(packet.topic) ?? [], performance.now()]);
           });
           publisher.on('packetreceive', packet => {
             const topic = idToTopic.get(packet.messageId);
@@ -196,7 +196,7 @@ for (const broker of BROKERS) {
           const table = [];
           for (const qos of [1, 2]) {
             const out = countOutgoing({ topics: topicsOf('out', qos), qos, deliveries: atSubscriber, packets, subscriber: subscriberLog.packets(), broker: brokerLife });
-            const into = countIncoming({ topics: topicsOf('in', qos), qos, deliveries: result.incoming, acknowledged, written, packets, broker: brokerLife });
+            const into = countIncoming({ topics: topicsOf('in', qos), qos, deliveries: result.incoming, acknowledged, writes, packets, broker: brokerLife });
             table.push(['XS -> MQTT.js', qos, out], ['MQTT.js -> XS', qos, into]);
           }
           for (const [direction, qos, c] of table) {
