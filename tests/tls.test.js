@@ -70,10 +70,10 @@ for (const [name, start] of Object.entries(brokers)) {
     // overhead, write() returning the room less 32 (shared/docs/platform.md).
     // The cases mcsim-transfer.test.js runs through the SDK's TLS socket.
     const accounted = { host: { ...host, tlsSuite: SUITES[name] } };
-    test(`a 20 KB QoS 1 publish over the SDK's TLS record accounting (${SUITES[name]}) is acknowledged [MQTT-4.3.2-1] and delivered intact`, () =>
+    test(`a 20 KB QoS 1 publish over the SDK's TLS record accounting (${SUITES[name]}) is acknowledged and delivered intact`, () =>
       interop.bigEcho(xsnap, { tls: true, host: 'localhost', port: good.port, ca: 'ca.der', size: 20 * 1024, qos: 1 }, accounted));
 
-    test(`100 x 1 KB QoS 1 publishes at once over the SDK's TLS record accounting (${SUITES[name]}): each acknowledged [MQTT-4.3.2-1] and delivered intact`, () =>
+    test(`100 x 1 KB QoS 1 publishes at once over the SDK's TLS record accounting (${SUITES[name]}): each acknowledged and delivered intact`, () =>
       interop.burst(xsnap, { tls: true, host: 'localhost', port: good.port, ca: 'ca.der', count: 100, size: 1024, qos: 1 }, accounted));
 
     test('an IP address as server name is checked against the certificate\'s IP SAN', async () => {

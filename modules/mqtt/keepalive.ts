@@ -44,7 +44,10 @@ export class KeepAlive {
 		this.#interval = seconds * 1000;
 		this.#link = link;
 		this.#owner = owner;
-		this.schedule(this.quiet);
+		// Counted from the last write, the CONNECT, not from now (its CONNACK):
+		// a broker slow to answer must not stretch the first interval past the
+		// keep-alive [MQTT-3.1.2-23].
+		this.schedule(this.quiet - Time.delta(link.lastSend, Time.ticks));
 	}
 
 	/** The timer's callback: no exception of the library leaves it (the app's own, from a hook, goes on). */

@@ -73,11 +73,19 @@ export async function startScripted(script = {}) {
   };
 }
 
-/** Runs `body(broker)` with a scripted broker, closed whatever happens. */
+/**
+ * Runs `body(broker)` with a scripted broker, closed whatever happens. A
+ * packet of the client the broker could not parse fails the test (after the
+ * body, whose own failure comes first): the client wrote a malformed packet.
+ */
 export async function withScripted(script, body) {
   const broker = await startScripted(script);
   try {
-    return await body(broker);
+    const result = await body(broker);
+    const broken = broker.sessions.filter(session => session.parseError);
+    if (broken.length)
+      throw new Error(`the scripted broker could not parse what the client sent: ${broken.map(session => `connection ${session.index}: ${session.parseError.message}`).join('; ')}`);
+    return result;
   }
   finally {
     await broker.close();

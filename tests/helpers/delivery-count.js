@@ -52,8 +52,10 @@
 //   CONNACK of the receiver said session present 1. The broker had to keep
 //   the message for the receiver [MQTT-4.5.0-1] [MQTT-3.1.2-5] and send it
 //   [MQTT-4.4.0-1]; it never reached the receiver's wire (outgoing: the
-//   receiver is the MQTT.js subscriber, past the XS client's part). Counted
-//   against the row's `bound` (0 for a broker without persistence).
+//   receiver is the MQTT.js subscriber, past the XS client's part; incoming:
+//   the crash test asserts the client's socket held nothing unread at the
+//   count, so "never on its wire" means never sent). Counted against the
+//   row's `bound`.
 // - UNSUBSCRIBED (no one's, counted apart): the broker took the message when
 //   the receiver provably had no subscription: its session was lost (a
 //   restart without persistence, or a CONNACK saying session present 0) and
@@ -177,7 +179,7 @@ function instanceAt(broker, time) {
  * the SUBSCRIBE with its id, received before `time`, with no CONNACK saying
  * session present 0 and no restart of a broker without persistence since.
  */
-function subscriptionAt(log, topic, time, broker) {
+function subscriptionAt(log, topic, time, broker, until = time) {
   for (let i = log.packets.length - 1; i >= 0; i--) {
     const suback = log.packets[i];
     if (suback.time >= time || suback.direction !== 'in' || suback.cmd !== 'suback')
@@ -188,7 +190,7 @@ function subscriptionAt(log, topic, time, broker) {
     if (!granted)
       continue;
     const lostSince = log.packets.some(packet => packet.direction === 'in' && packet.cmd === 'connack' && !packet.sessionPresent &&
-      packet.time > suback.time && packet.time <= time) || (!broker.persistent && instanceAt(broker, suback.time) !== instanceAt(broker, time));
+      packet.time > suback.time && packet.time <= until) || (!broker.persistent && instanceAt(broker, suback.time) !== instanceAt(broker, until));
     return lostSince ? undefined : suback;
   }
   return undefined;
@@ -202,7 +204,7 @@ function subscriptionAt(log, topic, time, broker) {
  * (the broker cannot have had it before), and that SUBSCRIBE was granted
  * (the receiver did subscribe again). A proof, or undefined.
  */
-function unsubscribedAt(log, topic, time, broker, t0) {
+function unsubscribedAt(log, topic, time, broker, t0, from = time) {
   const restart = broker.persistent ? undefined : broker.restarts.filter(each => each.started <= time).at(-1);
   const connack = log.packets.filter(packet => packet.direction === 'in' && packet.cmd === 'connack' && !packet.sessionPresent && packet.time <= time).at(-1);
   const lost = Math.max(restart?.started ?? -Infinity, connack?.time ?? -Infinity);
@@ -223,8 +225,8 @@ function unsubscribedAt(log, topic, time, broker, t0) {
   const cause = restart && restart.started === lost ? `broker started again without persistence at ${ms(lost - t0)}` :
     `receiver's CONNACK ${log.name}#${connack.index} at ${ms(lost - t0)}: session present 0`;
   return subscribe.time > time ? `${cause}; receiver's next SUBSCRIBE ${log.name}#${subscribe.index} only at ${ms(subscribe.time - t0)} (SUBACK ${log.name}#${suback.index})` :
-    `${cause}; receiver's next SUBSCRIBE ${log.name}#${subscribe.index} at ${ms(subscribe.time - t0)}, its SUBACK ${log.name}#${suback.index} only at ${ms(suback.time - t0)}, ` +
-    'the session kept after: no subscription yet, or the broker\'s (KEPT_SESSION)';
+    `${cause}; receiver's next SUBSCRIBE ${log.name}#${subscribe.index} at ${ms(subscribe.time - t0)}, its SUBACK ${log.name}#${suback.index} at ${ms(suback.time - t0)}, ` +
+    `not before the message was written (${ms(from - t0)}), the session kept after: no subscription yet, or the broker's (KEPT_SESSION)`;
 }
 
 /**
@@ -233,7 +235,7 @@ function unsubscribedAt(log, topic, time, broker, t0) {
  * proven). `receiver`: the log of the client the message was for;
  * `subscribed`: the subscription must be checked (it was not sent yet).
  */
-function lostByBroker({ topic, time, what, receiver, broker, subscribed, t0, written }) {
+function lostByBroker({ topic, time, what, receiver, broker, subscribed, t0, written, from = time }) {
   // With persistence, a message written to a broker that was killed before it
   // answered, and acknowledged (as a resend) only by the restarted broker, is
   // judged from when it was written: the killed broker may have taken it and
@@ -242,7 +244,7 @@ function lostByBroker({ topic, time, what, receiver, broker, subscribed, t0, wri
   const before = written === undefined ? undefined : broker.restarts[instanceAt(broker, written)];
   if (broker.persistent && before && written < before.killed && instanceAt(broker, time) > instanceAt(broker, written)) {
     what = `written at ${ms(written - t0)} to the broker killed after, ${what} only by the restarted broker at ${ms(time - t0)}`;
-    time = written;
+    time = from = written;
   }
   const instance = instanceAt(broker, time);
   const restart = broker.restarts[instance];
@@ -250,9 +252,14 @@ function lostByBroker({ topic, time, what, receiver, broker, subscribed, t0, wri
     return { why: `${what}; the broker that took it was never killed` };
   let proof = `${what} at ${ms(time - t0)}`;
   if (subscribed) {
-    const suback = subscriptionAt(receiver, topic, time, broker);
+    // The broker took the message between `from` (the PUBLISH written) and
+    // `time` (its acknowledgement received): the subscription must predate
+    // `from` (its SUBACK received before: the clocks are Node's, on
+    // loopback; the order in which Node reads two sockets is not the order
+    // in which the broker wrote them) and last until `time`.
+    const suback = subscriptionAt(receiver, topic, from, broker, time);
     if (!suback) {
-      const none = unsubscribedAt(receiver, topic, time, broker, t0);
+      const none = unsubscribedAt(receiver, topic, time, broker, t0, from);
       return none ? { rule: 'UNSUBSCRIBED', proof: `${what} at ${ms(time - t0)}; ${none}` } :
         { why: `${what} at ${ms(time - t0)}; no subscription of the receiver proven then (no SUBACK since its session was last lost; ` +
           `its SUBSCRIBE/SUBACK: ${receiver.packets.filter(packet => packet.cmd === 'subscribe' || packet.cmd === 'suback' || packet.cmd === 'connack')
@@ -328,7 +335,7 @@ export function countOutgoing({ topics, qos, deliveries, packets, subscriber = [
       else if (qos === 2 && !releasedAfter(xs, ack))
         toClient(count, topic, `PUBREC #${ack.index}, and the client did not send PUBREL for it where due [MQTT-4.3.3-1] [MQTT-4.4.0-1]`);
       else {
-        const verdict = lostByBroker({ topic, time: ack.time, what: `PUBLISH #${send.index}, its ${ackCmd} #${ack.index}`, receiver, broker, subscribed: true, t0, written: sends[0].time });
+        const verdict = lostByBroker({ topic, time: ack.time, from: send.time, what: `PUBLISH #${send.index}, its ${ackCmd} #${ack.index}`, receiver, broker, subscribed: true, t0, written: sends[0].time });
         if (verdict.rule)
           toBroker(count, topic, verdict);
         else
@@ -371,11 +378,11 @@ function releasedAfter(xs, pubrec) {
 /**
  * Incoming messages of one QoS: `topics` sent by the publisher, `deliveries`
  * (topic -> count) in the XS app, `acknowledged` (topic -> time the
- * publisher got PUBACK/PUBREC for it), `written` (topic -> time the
- * publisher first wrote its PUBLISH), `packets` from the XS client's log,
+ * publisher got PUBACK/PUBREC for it), `writes` (topic -> the times the
+ * publisher wrote its PUBLISH), `packets` from the XS client's log,
  * `broker` as for instanceAt().
  */
-export function countIncoming({ topics, qos, deliveries, acknowledged, written, packets, broker = NO_BROKER }) {
+export function countIncoming({ topics, qos, deliveries, acknowledged, writes, packets, broker = NO_BROKER }) {
   const xs = indexed(packets);
   const receiver = { name: '', ...xs };
   const t0 = packets[0]?.time ?? 0;
@@ -406,7 +413,9 @@ export function countIncoming({ topics, qos, deliveries, acknowledged, written, 
       }
     }
     else if (acknowledged.has(topic)) {
-      const verdict = lostByBroker({ topic, time: acknowledged.get(topic), what: 'acknowledged to the publisher', receiver, broker, subscribed: true, t0, written: written?.get(topic) });
+      const time = acknowledged.get(topic), times = writes?.get(topic) ?? [];
+      const from = times.filter(write => write <= time).at(-1) ?? time;	// the PUBLISH that acknowledgement answers
+      const verdict = lostByBroker({ topic, time, from, what: `written at ${ms(from - t0)}, acknowledged to the publisher`, receiver, broker, subscribed: true, t0, written: times[0] });
       if (verdict.rule)
         toBroker(count, topic, verdict);
       else

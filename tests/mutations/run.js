@@ -150,7 +150,8 @@ async function mutate(mutation) {
       const started = Date.now();
       const { code, hung, output } = await run(process.execPath, args, dir, limit);
       const failed = [...output.matchAll(/^\s*not ok \d+ - (.*)$/gm)].map(match => match[1]).filter(name => !/^ *$/.test(name));
-      const ran = /^# tests (\d+)/m.exec(output)?.[1] ?? '0';
+      const count = label => Number(new RegExp(`^# ${label} (\\d+)`, 'm').exec(output)?.[1] ?? 0);
+      const ran = String(count('tests') - count('skipped'));	// the tests the name pattern chose
       results.push({
         file: `${file}${pattern ? ` (${pattern})` : ''}`,
         verdict: hung ? 'HUNG' : code !== 0 && ran !== '0' ? 'caught' : ran === '0' ? 'NO TEST RAN' : 'survived',
