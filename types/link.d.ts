@@ -13,6 +13,7 @@ export interface Settings {
     readonly queueLength: number;
     readonly maxPacketSize: number;
     readonly outgoingLimit: number;
+    readonly ackTimeout: number;
     readonly reconnect: Reconnect | undefined;
     readonly onConnect: ((sessionPresent: boolean) => void) | undefined;
     readonly onDisconnect: ((reason: Error) => void) | undefined;
@@ -41,6 +42,7 @@ export declare class Link implements ConnectionOwner, Receiver {
     get delivery(): Delivery;
     private get queue();
     get resubscribes(): boolean;
+    get keepsSession(): boolean;
     get appWaiting(): boolean;
     /** publish, subscribe and unsubscribe are taken now, or kept for the reconnect. */
     get accepting(): boolean;
@@ -76,6 +78,8 @@ export declare class Link implements ConnectionOwner, Receiver {
     send(frame: Frame): void;
     /** A tracked operation's packet: out when connected; otherwise the session sends it again at resume(). */
     sendOp(frame: Frame, op: Sendable): void;
+    /** The acknowledgement deadlines: the session rejects what is overdue; the timer runs while anything is awaited. */
+    private awaitAcks;
     /** PUBACK, PUBREC, PUBREL or PUBCOMP, when connected. */
     acknowledge(type: number, id: number): boolean;
     /** A packet other than PUBLISH: a waiting waitMsg/checkMsg resolves its first byte (PINGRESP: undefined). */
@@ -104,6 +108,7 @@ export declare class Link implements ConnectionOwner, Receiver {
     disconnect(): Promise<void>;
     /** Back to IDLE: every Promise still pending rejects with `error`; no timer or socket is left. */
     private shutdown;
+    /** The connection's own timers stop: keep-alive and the acknowledgement deadline. */
     private stopKeepAlive;
     /** An app hook; its exception goes on to the host, as any callback's would. */
     private hook;
