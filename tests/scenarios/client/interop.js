@@ -149,6 +149,20 @@ export default cases({
 		return { granted, first, received };
 	},
 
+	/** Subscribes to each of `filters` at QoS 1 and collects what arrives within `wait` ms. */
+	async collect({ port, filters, wait }) {
+		const received = [];
+		const client = new MQTTClient("xs-collect", server, port);
+		client.setCallback((t, msg) => received.push({ topic: text(t), payload: text(msg) }));
+		await client.connect();
+		const granted = await client.subscribe(filters, 1);
+		const until = Time.ticks + wait;
+		while (Time.ticks < until)
+			await client.checkMsg();
+		await client.disconnect();
+		return { granted, received };
+	},
+
 	/** Subscribes to a topic the ACL denies and one it allows; the peer then publishes to both. */
 	async aclDenied({ port }) {
 		const received = [];
