@@ -15,6 +15,18 @@ const FAULTS = 'tests/scenarios/client/faults.js';
 // flight; [MQTT-4.5.0-2] both are acknowledged.
 test('a PUBLISH arriving before the SUBACK or the PUBACK is queued, never taken for the acknowledgement', () => faults.publishBeforeAck(xsnap));
 
+// Brokers that bend MQTT 3.1.1, scripted as they behave (shared/docs/field.md): no request waits forever.
+test('a QoS 2 publish answered with PUBACK (RabbitMQ) resolves; the session forgets it, nothing is resent [MQTT-4.4.0-1]', () => faults.qos2Downgrade(xsnap));
+
+test('SUBSCRIBE (QoS 2: AWS IoT), UNSUBSCRIBE and QoS 1/2 PUBLISH left unacknowledged reject after ackTimeout, each named; ids and outgoingLimit freed; the client goes on', () => faults.unacknowledged(xsnap));
+
+test('an acknowledgement that comes after its request rejected (ackTimeout) is ignored; the connection stays', () => faults.lateAck(xsnap));
+
+test('clean session 0: an unacknowledged publication rejects after ackTimeout but stays in the session, resent with DUP and its id at connect(false) [MQTT-4.4.0-1]', () => faults.unacknowledgedKept(xsnap));
+
+for (const reconnect of [false, true])
+  test(`a broker closing the connection on a QoS 2 PUBLISH (Azure IoT Hub)${reconnect ? ', with reconnect: reported each time, given up after three connections' : ': the rejection and onDisconnect say so'}`, () => faults.qos2Refused(xsnap, { reconnect }));
+
 for (const [how, end] of Object.entries(faults.ENDINGS))
   test(`a connection ${how} rejects every pending Promise, and later calls reject`, () => faults.endedWhilePending(xsnap, end));
 

@@ -73,4 +73,13 @@ if (mcsimEnabled) describe('in mcsim: QoS, sessions, keep-alive, reconnect', () 
 
   test('a CONNACK refusal code rejects MQTTException(3) [MQTT-3.2.2-5], and the app runs on', () =>
     mcsim.onOneMachine(() => faults.connectOutcome(mcsim, faults.FIRST_ANSWERS.refusal)));
+
+  // Brokers that bend MQTT 3.1.1, scripted as they behave (shared/docs/field.md): no request waits forever.
+  test('a QoS 2 publish answered with PUBACK (RabbitMQ) resolves; the session forgets it, nothing is resent [MQTT-4.4.0-1]', () => faults.qos2Downgrade(mcsim));
+
+  test('SUBSCRIBE (QoS 2: AWS IoT), UNSUBSCRIBE and QoS 1/2 PUBLISH left unacknowledged reject after ackTimeout, each named; the client goes on', () => faults.unacknowledged(mcsim));
+
+  test('clean session 0: an unacknowledged publication rejects after ackTimeout but stays in the session, resent with DUP and its id at connect(false) [MQTT-4.4.0-1]', () => faults.unacknowledgedKept(mcsim));
+
+  test('a broker closing the connection on a QoS 2 PUBLISH (Azure IoT Hub), with reconnect: reported each time, given up after three connections', () => faults.qos2Refused(mcsim, { reconnect: true }));
 });

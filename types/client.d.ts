@@ -41,6 +41,13 @@ export interface ClientOptions {
     reconnect?: boolean | ReconnectOptions;
     /** Messages held for sending (default 32): QoS 0 waiting for the socket, QoS 1/2 until acknowledged. Past it, publish rejects. */
     outgoingLimit?: number;
+    /**
+     * Milliseconds a QoS 1/2 publish, subscribe or unsubscribe waits for its
+     * acknowledgement once its packet went to the socket (default 30,000; 0:
+     * as long as the connection lasts). Then it rejects, naming what was not
+     * acknowledged, and the connection stays.
+     */
+    ackTimeout?: number;
     /** Called on each CONNACK that accepts the connection (also after a reconnect), with its session-present flag. */
     onConnect?: (sessionPresent: boolean) => void;
     /** Called when a connection that was up is lost (or a reconnection is refused), with the reason. */

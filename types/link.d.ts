@@ -14,6 +14,7 @@ export interface Settings {
     readonly queueLength: number;
     readonly maxPacketSize: number;
     readonly outgoingLimit: number;
+    readonly ackTimeout: number;
     readonly reconnect: Reconnect | undefined;
     readonly onConnect: ((sessionPresent: boolean) => void) | undefined;
     readonly onDisconnect: ((reason: Error) => void) | undefined;
@@ -44,6 +45,7 @@ export declare class Link implements ConnectionOwner, Receiver {
     get delivery(): Delivery;
     private get queue();
     get resubscribes(): boolean;
+    get keepsSession(): boolean;
     get appWaiting(): boolean;
     /** publish, subscribe and unsubscribe are taken now, or kept for the reconnect. */
     get accepting(): boolean;
@@ -98,6 +100,8 @@ export declare class Link implements ConnectionOwner, Receiver {
     send(frame: Frame): void;
     /** A tracked operation's packet: out when connected; otherwise the session sends it again at resume(). */
     sendOp(frame: Frame, op: Sendable): void;
+    /** The acknowledgement deadlines: the session rejects what is overdue; the timer runs while anything is awaited. */
+    private awaitAcks;
     /** PUBACK, PUBREC, PUBREL or PUBCOMP, when connected. */
     acknowledge(type: number, id: number): boolean;
     /** A packet other than PUBLISH: a waiting waitMsg/checkMsg resolves its first byte (PINGRESP: undefined). */
@@ -126,6 +130,7 @@ export declare class Link implements ConnectionOwner, Receiver {
     disconnect(): Promise<void>;
     /** Back to IDLE: every Promise still pending rejects with `error`; no timer or socket is left. */
     private shutdown;
+    /** The connection's own timers stop: keep-alive and the acknowledgement deadline. */
     private stopKeepAlive;
     /** An app hook; its exception goes on to the host, as any callback's would. */
     private hook;

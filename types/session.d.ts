@@ -8,6 +8,8 @@ export interface SessionLink {
     sendOp(frame: Frame, op: Sendable): void;
     /** Subscriptions are remembered only when a reconnect may need to make them again. */
     readonly resubscribes: boolean;
+    /** Clean session 0: the broker keeps the session, and unacknowledged publications stay in it. */
+    readonly keepsSession: boolean;
 }
 export declare class Session {
     #private;
@@ -49,6 +51,23 @@ export declare class Session {
      * which subscribes again to what it had when no session was found.
      */
     resume(sessionPresent: boolean, reconnected: boolean): void;
+    /**
+     * ackTimeout (ms) after its packet went to the socket, a request the app
+     * waits for and the broker has not acknowledged rejects with an error that
+     * names it, and its packet id is free again; the connection stays. A
+     * publication with clean session 0 stays in the session with its id (the
+     * broker may hold that id for it), its rejection saying so: MQTT allows
+     * its resend only on the next connection [MQTT-4.4.0-1]. Returns the ms to
+     * the next deadline, or undefined when nothing is awaited.
+     */
+    expire(timeout: number): number | undefined;
+    /**
+     * The connection ended, by the broker or the network (`error`). Each QoS 2
+     * PUBLISH that awaited PUBREC counts it; one that has now seen QOS2_LOSSES
+     * connections end so is given up: it rejects and leaves the session.
+     * Returns the reason to report: `error`, saying what awaited PUBREC.
+     */
+    lost(error: Error): Error;
     /** The connection is gone and a reconnect will follow: everything waits for it, but the client's own resubscription, made again then. */
     suspend(): void;
     /** connect(true): nothing of the old session is sent or kept [MQTT-3.1.2-6]. */

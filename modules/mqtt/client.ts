@@ -55,6 +55,13 @@ export interface ClientOptions {
 	reconnect?: boolean | ReconnectOptions;
 	/** Messages held for sending (default 32): QoS 0 waiting for the socket, QoS 1/2 until acknowledged. Past it, publish rejects. */
 	outgoingLimit?: number;
+	/**
+	 * Milliseconds a QoS 1/2 publish, subscribe or unsubscribe waits for its
+	 * acknowledgement once its packet went to the socket (default 30,000; 0:
+	 * as long as the connection lasts). Then it rejects, naming what was not
+	 * acknowledged, and the connection stays.
+	 */
+	ackTimeout?: number;
 	/** Called on each CONNACK that accepts the connection (also after a reconnect), with its session-present flag. */
 	onConnect?: (sessionPresent: boolean) => void;
 	/** Called when a connection that was up is lost (or a reconnection is refused), with the reason. */
@@ -65,7 +72,7 @@ export interface ClientOptions {
 
 // The settings of every client that keeps the defaults: one frozen object for all.
 const DEFAULTS: Settings = Object.freeze({
-	push: false, maxPacketSize: 65536, outgoingLimit: 32, queueLength: 8,
+	push: false, maxPacketSize: 65536, outgoingLimit: 32, queueLength: 8, ackTimeout: 30_000,
 	reconnect: undefined, onConnect: undefined, onDisconnect: undefined, TLS: undefined
 });
 
@@ -266,6 +273,7 @@ function settingsOf(options: ClientOptions): Settings {
 		maxPacketSize: integerIn(options.maxPacketSize, DEFAULTS.maxPacketSize, 4, 268_435_460, "maxPacketSize"),
 		outgoingLimit: integerIn(options.outgoingLimit, DEFAULTS.outgoingLimit, 1, 65_535, "outgoingLimit"),
 		queueLength: integerIn(options.queueLength, DEFAULTS.queueLength, 1, 65_535, "queueLength"),
+		ackTimeout: integerIn(options.ackTimeout, DEFAULTS.ackTimeout, 0, 86_400_000, "ackTimeout"),
 		reconnect: reconnectOption(options.reconnect),
 		onConnect: optionalFunction(options.onConnect, "onConnect"),
 		onDisconnect: optionalFunction(options.onDisconnect, "onDisconnect"),

@@ -29,6 +29,7 @@ export interface Settings {
 	readonly queueLength: number;
 	readonly maxPacketSize: number;
 	readonly outgoingLimit: number;
+	readonly ackTimeout: number;
 	readonly reconnect: Reconnect | undefined;
 	readonly onConnect: ((sessionPresent: boolean) => void) | undefined;
 	readonly onDisconnect: ((reason: Error) => void) | undefined;
@@ -71,6 +72,7 @@ export class Link implements ConnectionOwner, Receiver {
 	#session: Session | undefined;
 	#delivery: Delivery | undefined;
 	#keepAlive: KeepAlive | undefined;
+	#ackTimer: Timer | undefined;		// the next acknowledgement deadline (ackTimeout), while one is awaited
 	#timer: Timer | undefined;		// the connection attempt's deadline, the next retry, or disconnect()'s
 	#connecting: Settle | undefined;	// the app's connect(), while it is pending
 	#timeout = 5000;
@@ -95,6 +97,7 @@ export class Link implements ConnectionOwner, Receiver {
 	get delivery(): Delivery { return this.#delivery ??= new Delivery(this, this.settings.queueLength, this.settings.push); }
 	private get queue(): Outbox { return this.#outbox ??= new Outbox(); }
 	get resubscribes(): boolean { return this.settings.reconnect !== undefined; }
+	get keepsSession(): boolean { return !this.cleanSession; }
 	get appWaiting(): boolean { return this.#session?.appWaiting ?? false; }
 	/** publish, subscribe and unsubscribe are taken now, or kept for the reconnect. */
 	get accepting(): boolean { return this.state === CONNECTED || this.state === RECONNECTING; }
@@ -345,8 +348,26 @@ export class Link implements ConnectionOwner, Receiver {
 
 	/** A tracked operation's packet: out when connected; otherwise the session sends it again at resume(). */
 	sendOp(frame: Frame, op: Sendable): void {
-		if (this.state === CONNECTED)
-			this.queue.add(this.connection, frame, undefined, op, false);
+		if (this.state !== CONNECTED)
+			return;
+		this.queue.add(this.connection, frame, undefined, op, false);
+		if (this.#ackTimer === undefined && this.settings.ackTimeout)
+			this.awaitAcks(this.settings.ackTimeout);
+	}
+
+	/** The acknowledgement deadlines: the session rejects what is overdue; the timer runs while anything is awaited. */
+	private awaitAcks(delay: number): void {
+		this.#ackTimer = Timer.set(() => {
+			this.#ackTimer = undefined;
+			try {	// a timer's callback: no exception of the library leaves it
+				const next = this.#session?.expire(this.settings.ackTimeout);
+				if (next !== undefined && this.state === CONNECTED)
+					this.awaitAcks(next);
+			}
+			catch (error) {
+				this.failed(new Error(`internal error: ${error instanceof Error ? error.message : String(error)}`));
+			}
+		}, delay);
 	}
 
 	/** PUBACK, PUBREC, PUBREL or PUBCOMP, when connected. */
@@ -445,6 +466,7 @@ export class Link implements ConnectionOwner, Receiver {
 
 	/** The connection was up and is gone. With reconnect, what is in flight waits; else everything rejects. */
 	private lost(error: Error): void {
+		error = this.#session?.lost(error) ?? error;	// told what awaited PUBREC, if anything did
 		this.connection = undefined;
 		this.stopKeepAlive();
 		if (this.settings.reconnect) {
@@ -514,9 +536,12 @@ export class Link implements ConnectionOwner, Receiver {
 		connecting?.reject(error);
 	}
 
+	/** The connection's own timers stop: keep-alive and the acknowledgement deadline. */
 	private stopKeepAlive(): void {
 		this.#keepAlive?.stop();
 		this.#keepAlive = undefined;
+		Timer.clear(this.#ackTimer);
+		this.#ackTimer = undefined;
 	}
 
 	/** An app hook; its exception goes on to the host, as any callback's would. */

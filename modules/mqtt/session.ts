@@ -9,6 +9,14 @@
 // Each operation in flight has its own kind (Publication, Subscription,
 // Unsubscription, Resubscription), keyed by packet id in the order it was
 // made: that order is the order of the resend [MQTT-4.4.0-1, MQTT-4.6.0-1].
+//
+// No request the app awaits waits forever on a broker that bends MQTT: one
+// whose acknowledgement does not come within ackTimeout rejects, naming it
+// (AWS IoT sends no SUBACK for a QoS 2 SUBSCRIBE); a QoS 2 PUBLISH answered
+// with PUBACK resolves (RabbitMQ took it at QoS 1); and one the broker closes
+// the connection on each time (Azure IoT Hub refuses QoS 2 so) is given up
+// after QOS2_LOSSES connections.
+import Time from "time";
 import { PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, SUBACK_FAILURE } from "mqtt/constants";
 import type { Data } from "mqtt/bytes";
 import type { Frame, PacketWriter } from "mqtt/writer";
@@ -23,7 +31,16 @@ export interface SessionLink {
 	sendOp(frame: Frame, op: Sendable): void;
 	/** Subscriptions are remembered only when a reconnect may need to make them again. */
 	readonly resubscribes: boolean;
+	/** Clean session 0: the broker keeps the session, and unacknowledged publications stay in it. */
+	readonly keepsSession: boolean;
 }
+
+// Connections that may end while a QoS 2 PUBLISH awaits its PUBREC before the
+// message is given up. A broker that refuses QoS 2 by closing the connection
+// (Azure IoT Hub) does so on every resend; a link that merely drops has to
+// drop three times within the round trip of the same message.
+const QOS2_LOSSES = 3;
+const QOS2_REFUSED = " (a broker that refuses QoS 2, as Azure IoT Hub does, closes the connection on a QoS 2 PUBLISH: publish at QoS 1 there)";
 
 // A publication's progress: its PUBLISH not yet handed to a socket; handed
 // (a resend carries DUP); PUBREC received and PUBREL sent (QoS 2).
@@ -45,8 +62,11 @@ class Publication implements Sendable, Waiting<void> {
 	resolve: ((value: void) => void) | undefined;
 	reject: ((error: Error) => void) | undefined;
 	stage = QUEUED;
+	sentAt: number | undefined;	// Time.ticks when its last packet went to the socket, for ackTimeout
+	losses = 0;			// connections that ended while it awaited PUBREC (QoS 2)
 	constructor(readonly topic: Data, readonly payload: Data, readonly qos: number, readonly retain: boolean) {}
 	sent(): void {
+		this.sentAt = Time.ticks;
 		if (this.stage === QUEUED)
 			this.stage = SENT;
 	}
@@ -61,8 +81,9 @@ class Subscription implements Sendable, Waiting<number | number[]> {
 	declare readonly kind: typeof SUBSCRIPTION;
 	resolve: ((value: number | number[]) => void) | undefined;
 	reject: ((error: Error) => void) | undefined;
+	sentAt: number | undefined;
 	constructor(readonly filters: Data[], readonly qos: number[], readonly single: boolean) {}
-	sent(): void {}
+	sent(): void { this.sentAt = Time.ticks; }
 	frame(session: Session, id: number): Frame {
 		return session.link.writer.subscribe(id, this.filters, this.qos);
 	}
@@ -73,8 +94,9 @@ class Unsubscription implements Sendable, Waiting<void> {
 	declare readonly kind: typeof UNSUBSCRIPTION;
 	resolve: ((value: void) => void) | undefined;
 	reject: ((error: Error) => void) | undefined;
+	sentAt: number | undefined;
 	constructor(readonly filters: Data[]) {}
-	sent(): void {}
+	sent(): void { this.sentAt = Time.ticks; }
 	frame(session: Session, id: number): Frame {
 		return session.link.writer.unsubscribe(id, this.filters);
 	}
@@ -170,9 +192,12 @@ export class Session {
 		case PUBLICATION:
 			if (type === PUBREC && operation.qos === 2) {
 				operation.stage = RELEASED;
+				operation.sentAt = Time.ticks;	// PUBREL goes out now; PUBCOMP is awaited from here
 				return true;
 			}
-			if ((type === PUBACK && operation.qos === 1 && operation.stage === SENT) || (type === PUBCOMP && operation.stage === RELEASED)) {
+			// PUBACK for a QoS 2 PUBLISH not yet past PUBREC: the broker took it at
+			// QoS 1 (RabbitMQ's downgrade). It is delivered; nothing is resent.
+			if ((type === PUBACK && operation.stage === SENT) || (type === PUBCOMP && operation.stage === RELEASED)) {
 				operations!.delete(id);
 				this.#publications--;
 				operation.resolve?.();
@@ -277,10 +302,77 @@ export class Session {
 				}
 				id = this.nextId();
 			}
+			if (operation.kind !== RESUBSCRIPTION)
+				operation.sentAt = undefined;	// the deadline runs from its resend
 			const frame = operation.frame(this, id);
 			(this.#operations ??= new Map()).set(id, operation);
 			link.sendOp(frame, operation);
 		}
+	}
+
+	/**
+	 * ackTimeout (ms) after its packet went to the socket, a request the app
+	 * waits for and the broker has not acknowledged rejects with an error that
+	 * names it, and its packet id is free again; the connection stays. A
+	 * publication with clean session 0 stays in the session with its id (the
+	 * broker may hold that id for it), its rejection saying so: MQTT allows
+	 * its resend only on the next connection [MQTT-4.4.0-1]. Returns the ms to
+	 * the next deadline, or undefined when nothing is awaited.
+	 */
+	expire(timeout: number): number | undefined {
+		const operations = this.#operations;
+		const now = Time.ticks;
+		let next: number | undefined;
+		for (const [id, operation] of operations ?? []) {
+			if (operation.kind === RESUBSCRIPTION || !operation.reject)
+				continue;	// nobody waits for it
+			const sentAt = operation.sentAt;
+			const left = sentAt === undefined ? timeout : timeout - Time.delta(sentAt, now);	// not yet written: a full period
+			if (left > 0) {
+				if (next === undefined || left < next)
+					next = left;
+				continue;
+			}
+			const reject = operation.reject;
+			operation.resolve = operation.reject = undefined;
+			const error = `no ${awaited(operation)} for ${describeOperation(operation, id)} within ${timeout / 1000} s`;
+			if (operation.kind === PUBLICATION && this.link.keepsSession) {
+				reject(new Error(error + KEPT));
+				continue;
+			}
+			operations!.delete(id);
+			if (operation.kind === PUBLICATION)
+				this.#publications--;
+			reject(new Error(error));
+		}
+		return next;
+	}
+
+	/**
+	 * The connection ended, by the broker or the network (`error`). Each QoS 2
+	 * PUBLISH that awaited PUBREC counts it; one that has now seen QOS2_LOSSES
+	 * connections end so is given up: it rejects and leaves the session.
+	 * Returns the reason to report: `error`, saying what awaited PUBREC.
+	 */
+	lost(error: Error): Error {
+		if (error instanceof ProtocolError)
+			return error;	// the broker's fault has its own name
+		const operations = this.#operations;
+		let pending: string | undefined;
+		for (const [id, operation] of operations ?? []) {
+			if (operation.kind !== PUBLICATION || operation.qos !== 2 || operation.stage !== SENT)
+				continue;
+			const what = describeOperation(operation, id);
+			pending ??= what;
+			if (++operation.losses < QOS2_LOSSES)
+				continue;
+			operations!.delete(id);
+			this.#publications--;
+			const reject = operation.reject;
+			operation.resolve = operation.reject = undefined;
+			reject?.(new Error(`${what} given up: ${QOS2_LOSSES} connections ended while it awaited PUBREC${QOS2_REFUSED}`));
+		}
+		return pending === undefined ? error : new Error(`${error.message}, while ${pending} awaited PUBREC${QOS2_REFUSED}`);
 	}
 
 	/** The connection is gone and a reconnect will follow: everything waits for it, but the client's own resubscription, made again then. */
@@ -330,6 +422,27 @@ const KEPT = "; the message stays in the session and goes out again on the next 
 /** The rejection of a publication that stays in the session: of the same class as `error`, saying so. */
 function keptError(error: Error): Error {
 	return error instanceof MQTTException ? new MQTTException(error.code, KEPT) : new Error(error.message + KEPT);
+}
+
+/** The acknowledgement an operation waits for. */
+function awaited(operation: Publication | Subscription | Unsubscription): string {
+	if (operation.kind === SUBSCRIPTION)
+		return "SUBACK";
+	if (operation.kind === UNSUBSCRIPTION)
+		return "UNSUBACK";
+	return operation.stage === RELEASED ? "PUBCOMP" : operation.qos === 1 ? "PUBACK" : "PUBREC";
+}
+
+/** What a request was, for an error: packet type, topic or filters, packet id. */
+function describeOperation(operation: Publication | Subscription | Unsubscription, id: number): string {
+	if (operation.kind === PUBLICATION)
+		return `${operation.stage === RELEASED ? "PUBREL of " : ""}PUBLISH to ${quoted(operation.topic)} at QoS ${operation.qos} (packet id ${id})`;
+	const filters = operation.filters.map(quoted).join(", ");
+	return operation.kind === SUBSCRIPTION ? `SUBSCRIBE to ${filters} (packet id ${id})` : `UNSUBSCRIBE from ${filters} (packet id ${id})`;
+}
+
+function quoted(topic: Data): string {
+	return JSON.stringify(keyOf(topic));
 }
 
 function keyOf(filter: Data): string {

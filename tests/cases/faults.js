@@ -111,3 +111,129 @@ export function connectOutcome(host, { bytes, error }) {
     assert.deepEqual(result, { outcome: error, after: { timers: 0, sockets: 0 } });
   });
 }
+
+// Brokers that bend MQTT 3.1.1 (shared/docs/field.md), scripted as they
+// behave: no request the app awaits may wait forever.
+
+/** RabbitMQ answers a QoS 2 PUBLISH with PUBACK: the publish resolves (the broker took it at QoS 1), and the session forgets it. */
+export function qos2Downgrade(host) {
+  return withScripted({
+    connect(session) { session.send({ cmd: 'connack', returnCode: 0, sessionPresent: session.index > 0 }); },
+    publish(session, packet) { session.send({ cmd: 'puback', messageId: packet.messageId }); },	// at any QoS
+  }, async broker => {
+    const result = await host.runCase(FAULTS, 'qos2Downgrade', { port: broker.port });
+    assert.deepEqual(result, { published: 'ok', next: 'ok', sessionPresent: 1, after: { timers: 0, sockets: 0 } });
+    const sent = broker.received.filter(packet => ['publish', 'pubrel'].includes(packet.cmd)).map(({ cmd, qos, dup }) => ({ cmd, qos, dup }));
+    assert.deepEqual(sent, [{ cmd: 'publish', qos: 2, dup: false }, { cmd: 'publish', qos: 1, dup: false }],
+      'no PUBREL, and nothing resent at the connect(false) that found the session [MQTT-4.4.0-1]');
+  });
+}
+
+/** A broker that answers what is not on a silent/ topic, and QoS 0 and 1 SUBSCRIBEs only (AWS IoT: no SUBACK at QoS 2). */
+const selective = {
+  subscribe(session, packet) {
+    if (packet.subscriptions.every(({ qos }) => qos < 2))
+      polite.subscribe(session, packet);
+  },
+  unsubscribe(session, packet) {
+    if (!packet.unsubscriptions.some(filter => filter.startsWith('silent/')))
+      polite.unsubscribe(session, packet);
+  },
+  publish(session, packet) {
+    if (!packet.topic.startsWith('silent/'))
+      polite.publish(session, packet);
+  },
+};
+
+/** The longest an overdue request may take to reject past ackTimeout: timers under load, mcsim's polling. */
+const LATE = 3000;
+
+/** SUBSCRIBE, UNSUBSCRIBE and QoS 1 and 2 PUBLISH without acknowledgement reject after `ackTimeout` ms, each named; the client goes on. */
+export function unacknowledged(host, ackTimeout = 300) {
+  return withScripted(selective, async broker => {
+    const result = await host.runCase(FAULTS, 'unacknowledged', { port: broker.port, ackTimeout });
+    const firstFilter = { publish: packet => packet.topic, subscribe: packet => packet.subscriptions[0].topic, unsubscribe: packet => packet.unsubscriptions[0] };
+    const ids = Object.fromEntries(broker.received.filter(packet => firstFilter[packet.cmd]).map(packet => [firstFilter[packet.cmd](packet), packet.messageId]));
+    const within = `within ${ackTimeout / 1000} s`;
+    assert.deepEqual(result.outcomes.map(({ outcome }) => outcome), [
+      `Error: no SUBACK for SUBSCRIBE to "silent/a", "silent/b" (packet id ${ids['silent/a']}) ${within}`,
+      `Error: no UNSUBACK for UNSUBSCRIBE from "silent/u" (packet id ${ids['silent/u']}) ${within}`,
+      `Error: no PUBACK for PUBLISH to "silent/1" at QoS 1 (packet id ${ids['silent/1']}) ${within}`,
+      `Error: no PUBREC for PUBLISH to "silent/2" at QoS 2 (packet id ${ids['silent/2']}) ${within}`,
+    ]);
+    for (const { elapsed } of result.outcomes)
+      assert.ok(elapsed >= ackTimeout && elapsed < ackTimeout + LATE, `rejected after ${elapsed} ms (ackTimeout ${ackTimeout})`);
+    // Room under outgoingLimit (2) again: the session forgot both publications (clean session 1).
+    assert.deepEqual(result.later, { granted: 1, published: ['ok', 'ok'], connected: true });
+    assert.deepEqual(result.after, { timers: 0, sockets: 0 });
+    assert.equal(broker.sessions.length, 1, 'one connection throughout');
+  });
+}
+
+/** An acknowledgement that comes after the request rejected matches nothing and is ignored; the connection stays. */
+export function lateAck(host, ackTimeout = 300) {
+  return withScripted({
+    subscribe(session, packet) {
+      if (packet.subscriptions[0].topic === 'late/t')
+        setTimeout(() => polite.subscribe(session, packet), 2 * ackTimeout);
+      else
+        polite.subscribe(session, packet);
+    },
+  }, async broker => {
+    const result = await host.runCase(FAULTS, 'lateAck', { port: broker.port, ackTimeout });
+    assert.deepEqual(result, {
+      late: `Error: no SUBACK for SUBSCRIBE to "late/t" (packet id 1) within ${ackTimeout / 1000} s`,
+      connected: true, granted: 1, after: { timers: 0, sockets: 0 },
+    });
+  });
+}
+
+/** With clean session 0 the unacknowledged publication rejects but stays in the session, and goes out again with DUP and its id at the next connect(false) [MQTT-4.4.0-1]. */
+export function unacknowledgedKept(host, ackTimeout = 300) {
+  return withScripted({
+    connect(session) { session.send({ cmd: 'connack', returnCode: 0, sessionPresent: session.index > 0 }); },
+    publish(session, packet) {
+      if (session.index > 0 || !packet.topic.startsWith('silent/'))
+        polite.publish(session, packet);
+    },
+  }, async broker => {
+    const result = await host.runCase(FAULTS, 'unacknowledgedKept', { port: broker.port, ackTimeout });
+    const [first, again] = broker.received.filter(packet => packet.cmd === 'publish');
+    assert.equal(result.published, `Error: no PUBACK for PUBLISH to "silent/kept" at QoS 1 (packet id ${first.messageId}) within ${ackTimeout / 1000} s`
+      + '; the message stays in the session and goes out again on the next connect(false) (connect(true) gives it up)');
+    assert.match(result.full, /^Error: outgoing queue full: 1 messages wait/, 'it still counts against outgoingLimit');
+    assert.equal(result.sessionPresent, 1);
+    assert.deepEqual({ topic: again.topic, dup: again.dup, messageId: again.messageId }, { topic: 'silent/kept', dup: true, messageId: first.messageId });
+    assert.equal(result.afterResend, 'ok', 'acknowledged at the resend, it left the session');
+    assert.deepEqual(result.after, { timers: 0, sockets: 0 });
+  });
+}
+
+const REFUSED_QOS2 = ' (a broker that refuses QoS 2, as Azure IoT Hub does, closes the connection on a QoS 2 PUBLISH: publish at QoS 1 there)';
+
+/** Azure IoT Hub closes the connection on a QoS 2 PUBLISH: the rejection and onDisconnect say so; with reconnect the message is given up after three connections. */
+export function qos2Refused(host, { reconnect }) {
+  return withScripted({
+    publish(session, packet) {
+      if (packet.qos === 2)
+        session.close();
+      else
+        polite.publish(session, packet);
+    },
+  }, async broker => {
+    const result = await host.runCase(FAULTS, 'qos2Refused', { port: broker.port, reconnect });
+    const ids = broker.received.filter(packet => packet.cmd === 'publish' && packet.qos === 2).map(packet => packet.messageId);
+    const lost = id => `connection to 127.0.0.1:${broker.port} closed by the broker or lost, while PUBLISH to "refused/t" at QoS 2 (packet id ${id}) awaited PUBREC${REFUSED_QOS2}`;
+    if (!reconnect) {
+      assert.deepEqual(ids.length, 1);
+      assert.deepEqual(result, { published: `Error: ${lost(ids[0])}`, reasons: [lost(ids[0])], after: { timers: 0, sockets: 0 } });
+      return;
+    }
+    assert.equal(ids.length, 3, 'sent on three connections, then given up');
+    assert.deepEqual(result, {
+      published: `Error: PUBLISH to "refused/t" at QoS 2 (packet id ${ids[2]}) given up: 3 connections ended while it awaited PUBREC${REFUSED_QOS2}`,
+      reasons: ids.map(lost), next: 'ok', after: { timers: 0, sockets: 0 },
+    });
+    assert.equal(broker.sessions.length, 4, 'the fourth connection stays');
+  });
+}
