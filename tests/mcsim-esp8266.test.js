@@ -58,6 +58,18 @@ if (mcsimEnabled) describe('in mcsim, on an ESP8266\'s budget (creation block of
     checkDevice(await device({ ...creation, stack: creation.stack - 64 }));
   });
 
+  test(`failover on a stack of ${creation.stack - 64}: the same work with two servers (\`servers\`), the first killed where the test above restarts it; the client goes on with the second`, async () => {
+    const first = await startMosquitto(), second = await startMosquitto();
+    try {
+      const so = await build('one-case', { config: { scenario: 'client/device', port: first.port, port2: second.port }, creation: { ...creation, stack: creation.stack - 64 } });
+      checkDevice((await runTraced(so, { timeout: 30_000, onReport: value => value.restartBroker && first.kill() })).result);
+    }
+    finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
   test('the SDK\'s own ECMA-419 client runs the same exchange on this budget (the bar the library must meet)', async () => {
     const so = await build('sdk-client', { config: { port: broker.port, exchange: 1, echo: 200, qos1: 20 }, creation });
     const { result, traces } = await runTraced(so, { timeout: 30_000 });

@@ -3,15 +3,21 @@
 // live through the broker's restart (reconnect) and do it again. Small
 // payloads, no TLS: the case run on an ESP8266's memory and stack budget.
 // The test restarts the broker when the case reports {restartBroker: true}.
+// With `port2`, the client is given two servers (failover, `servers`), and
+// the test may stop the first instead: the client goes on with the second.
 import { MQTTClient } from "mqtt";
 import { report, resources } from "harness";
 import { text } from "./common";
 
-export default async function device({ server = "127.0.0.1", port, clientId = "device" }) {
+const server = "127.0.0.1";
+
+// No more locals than before port2 came: the test of the ESP8266's stack runs this frame.
+export default async function device({ port, port2, clientId = "device" }) {
 	const received = [];
 	let connects = 0, disconnects = 0, reconnected;
 	const client = new MQTTClient({
-		clientId, server, port, reconnect: { minDelay: 100, maxDelay: 400 },
+		clientId, port, reconnect: { minDelay: 100, maxDelay: 400 },
+		server: port2 ? undefined : server, servers: port2 ? [{ server }, { server, port: port2 }] : undefined,
 		callback(topic, msg) { received.push(`${text(topic)} ${text(msg)}`); },
 		onConnect() { connects++; reconnected?.(); },
 		onDisconnect() { disconnects++; }
