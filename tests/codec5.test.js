@@ -9,7 +9,7 @@
 //
 // Seeds are fixed (CODEC_SEED=<integer> explores others).
 
-import { test } from 'node:test';
+import { test, describe } from 'node:test';
 import util from 'node:util';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
@@ -19,12 +19,15 @@ import fc from 'fast-check';
 import { importLibrary } from './helpers/node-library.js';
 import { withXS } from './helpers/xs.js';
 import { sample, plain } from './scenarios/codec5/sample.js';
+import { mcsimEnabled, useMcsim } from './sim/suite.js';
 
 const { PacketWriter5 } = await importLibrary('mqtt/v5/writer');
 const { PacketParser5 } = await importLibrary('mqtt/v5/parser');
 const { PROPERTIES, BYTE, TWO, FOUR, VARIABLE, UTF8, PAIR, BINARY, WILL } = await importLibrary('mqtt/v5/properties');
 const { reasonName, serverMaySend, clientMaySend } = await importLibrary('mqtt/v5/reasons');
 const { ProtocolError } = await importLibrary('mqtt/errors');
+
+const CODEC5_SCENARIO = 'tests/scenarios/codec5/run.js';
 
 const BASE_SEED = process.env.CODEC_SEED !== undefined ? Number(process.env.CODEC_SEED) : 0x4D515435;	// "MQT5"
 if (!Number.isSafeInteger(BASE_SEED))
@@ -961,8 +964,9 @@ function jsonOf(value) {
 // preloaded), writes every fixed packet and a sample of bad calls, and
 // parses the fixed stream, random streams and every malformed one, cut in
 // pieces; it must answer byte for byte and error for error as on Node,
-// whose answers the tests above hold to mqtt-packet.
-test('XS: the codec gives on the XS engine the bytes, packets and errors it gives on Node', async () => {
+// whose answers the tests above hold to mqtt-packet. With the SDK, mcsim's
+// runner app (which includes manifest_mqtt5.json) must answer the same.
+function engineSample() {
 	const writes = fixedWrites().map(([, call]) => jsonOf(call));
 	writes.push(
 		['connect', { ...base, properties: { receiveMaximum: 0 } }],
@@ -993,11 +997,27 @@ test('XS: the codec gives on the XS engine the bytes, packets and errors it give
 	const node = sample(PacketWriter5, PacketParser5, params);
 	// what Node answers is what the tests above checked
 	assert.equal(node.parsed[0].packets.length, fixedReceived().length);
+	assert.deepEqual(node.parsed[1], node.parsed[0], 'the fixed stream cut everywhere');
 	assert.equal(node.parsed.slice(2 + random.length, 2 + random.length + malformed.length).filter(r => r.error?.startsWith('ProtocolError: protocol error: ')).length, malformed.length);
 	assert.equal(node.written.filter(w => /^(TypeError|RangeError): /.test(w)).length, 11);
-	const xs = await withXS({ manifest: 'manifest_mqtt5.json' }, host => host.run('tests/scenarios/codec5/run.js', params));
+	return { params, node };
+}
+
+test('XS: the codec gives on the XS engine the bytes, packets and errors it gives on Node', async () => {
+	const { params, node } = engineSample();
+	const xs = await withXS({ manifest: 'manifest_mqtt5.json' }, host => host.run(CODEC5_SCENARIO, params));
 	assert.deepEqual(xs.written, node.written);
 	assert.deepEqual(xs.parsed, node.parsed);
+});
+
+if (mcsimEnabled) describe('in mcsim: the MQTT 5 codec on the Moddable runtime', () => {
+	const mcsim = useMcsim();
+	test('mcsim: the codec gives in mcsim the bytes, packets and errors it gives on Node', async () => {
+		const { params, node } = engineSample();
+		const result = await mcsim.run(CODEC5_SCENARIO, params);
+		assert.deepEqual(result.written, node.written);
+		assert.deepEqual(result.parsed, node.parsed);
+	});
 });
 
 test('cross-check totals', t => {
