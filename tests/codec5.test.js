@@ -636,6 +636,25 @@ test('parser: topic aliases are mapped per connection', () => {
 	assert.equal(feed({ cmd: 'publish', topic: '', payload: 'x', qos: 1, messageId: 1, properties: { topicAlias: 3 } }), 'second');
 });
 
+// The parser allocates little: a topic that repeats the previous one is
+// handed out again (the same ArrayBuffer, read-only), never a topic of the
+// same length with other bytes.
+test('parser: a repeated topic is handed out again, another of the same length is not', () => {
+	const parser = new PacketParser5();
+	const topics = [];
+	const stream = Buffer.concat(['a/b', 'a/b', 'a/c', 'a/c', 'é', 'é', 'a/b'].map(topic => generate({ cmd: 'publish', topic, payload: 'x', qos: 0 })));
+	for (let at = 0; at < stream.length;) {
+		at = parser.parse(stream, at, stream.length);
+		topics.push(parser.topic);
+	}
+	assert.deepEqual(topics.map(t => Buffer.from(t).toString()), ['a/b', 'a/b', 'a/c', 'a/c', 'é', 'é', 'a/b']);
+	assert.equal(topics[1], topics[0]);
+	assert.notEqual(topics[2], topics[1]);
+	assert.equal(topics[3], topics[2]);
+	assert.equal(topics[5], topics[4]);
+	assert.notEqual(topics[6], topics[0]);
+});
+
 const serverObject = fc.oneof(
 	fc.tuple(fc.boolean(), fc.constantFrom(0x00, 0x80, 0x85, 0x87, 0x9A, 0x9C), propertiesOf(CONNACK, 'server'))
 		.map(([present, reasonCode, properties]) => ({ cmd: 'connack', sessionPresent: reasonCode === 0 && present, reasonCode, properties: toMqttPacket(properties) })),
