@@ -9,7 +9,7 @@
 //
 // Seeds are fixed (CODEC_SEED=<integer> explores others).
 
-import { test } from 'node:test';
+import { test, describe } from 'node:test';
 import util from 'node:util';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
@@ -19,12 +19,15 @@ import fc from 'fast-check';
 import { importLibrary } from './helpers/node-library.js';
 import { withXS } from './helpers/xs.js';
 import { sample, plain } from './scenarios/codec5/sample.js';
+import { mcsimEnabled, useMcsim } from './sim/suite.js';
 
 const { PacketWriter5 } = await importLibrary('mqtt/v5/writer');
 const { PacketParser5 } = await importLibrary('mqtt/v5/parser');
 const { PROPERTIES, BYTE, TWO, FOUR, VARIABLE, UTF8, PAIR, BINARY, WILL } = await importLibrary('mqtt/v5/properties');
 const { reasonName, serverMaySend, clientMaySend } = await importLibrary('mqtt/v5/reasons');
 const { ProtocolError } = await importLibrary('mqtt/errors');
+
+const CODEC5_SCENARIO = 'tests/scenarios/codec5/run.js';
 
 const BASE_SEED = process.env.CODEC_SEED !== undefined ? Number(process.env.CODEC_SEED) : 0x4D515435;	// "MQT5"
 if (!Number.isSafeInteger(BASE_SEED))
@@ -633,6 +636,25 @@ test('parser: topic aliases are mapped per connection', () => {
 	assert.equal(feed({ cmd: 'publish', topic: '', payload: 'x', qos: 1, messageId: 1, properties: { topicAlias: 3 } }), 'second');
 });
 
+// The parser allocates little: a topic that repeats the previous one is
+// handed out again (the same ArrayBuffer, read-only), never a topic of the
+// same length with other bytes.
+test('parser: a repeated topic is handed out again, another of the same length is not', () => {
+	const parser = new PacketParser5();
+	const topics = [];
+	const stream = Buffer.concat(['a/b', 'a/b', 'a/c', 'a/c', 'é', 'é', 'a/b'].map(topic => generate({ cmd: 'publish', topic, payload: 'x', qos: 0 })));
+	for (let at = 0; at < stream.length;) {
+		at = parser.parse(stream, at, stream.length);
+		topics.push(parser.topic);
+	}
+	assert.deepEqual(topics.map(t => Buffer.from(t).toString()), ['a/b', 'a/b', 'a/c', 'a/c', 'é', 'é', 'a/b']);
+	assert.equal(topics[1], topics[0]);
+	assert.notEqual(topics[2], topics[1]);
+	assert.equal(topics[3], topics[2]);
+	assert.equal(topics[5], topics[4]);
+	assert.notEqual(topics[6], topics[0]);
+});
+
 const serverObject = fc.oneof(
 	fc.tuple(fc.boolean(), fc.constantFrom(0x00, 0x80, 0x85, 0x87, 0x9A, 0x9C), propertiesOf(CONNACK, 'server'))
 		.map(([present, reasonCode, properties]) => ({ cmd: 'connack', sessionPresent: reasonCode === 0 && present, reasonCode, properties: toMqttPacket(properties) })),
@@ -961,8 +983,9 @@ function jsonOf(value) {
 // preloaded), writes every fixed packet and a sample of bad calls, and
 // parses the fixed stream, random streams and every malformed one, cut in
 // pieces; it must answer byte for byte and error for error as on Node,
-// whose answers the tests above hold to mqtt-packet.
-test('XS: the codec gives on the XS engine the bytes, packets and errors it gives on Node', async () => {
+// whose answers the tests above hold to mqtt-packet. With the SDK, mcsim's
+// runner app (which includes manifest_mqtt5.json) must answer the same.
+function engineSample() {
 	const writes = fixedWrites().map(([, call]) => jsonOf(call));
 	writes.push(
 		['connect', { ...base, properties: { receiveMaximum: 0 } }],
@@ -993,11 +1016,27 @@ test('XS: the codec gives on the XS engine the bytes, packets and errors it give
 	const node = sample(PacketWriter5, PacketParser5, params);
 	// what Node answers is what the tests above checked
 	assert.equal(node.parsed[0].packets.length, fixedReceived().length);
+	assert.deepEqual(node.parsed[1], node.parsed[0], 'the fixed stream cut everywhere');
 	assert.equal(node.parsed.slice(2 + random.length, 2 + random.length + malformed.length).filter(r => r.error?.startsWith('ProtocolError: protocol error: ')).length, malformed.length);
 	assert.equal(node.written.filter(w => /^(TypeError|RangeError): /.test(w)).length, 11);
-	const xs = await withXS({ manifest: 'manifest_mqtt5.json' }, host => host.run('tests/scenarios/codec5/run.js', params));
+	return { params, node };
+}
+
+test('XS: the codec gives on the XS engine the bytes, packets and errors it gives on Node', async () => {
+	const { params, node } = engineSample();
+	const xs = await withXS({ manifest: 'manifest_mqtt5.json' }, host => host.run(CODEC5_SCENARIO, params));
 	assert.deepEqual(xs.written, node.written);
 	assert.deepEqual(xs.parsed, node.parsed);
+});
+
+if (mcsimEnabled) describe('in mcsim: the MQTT 5 codec on the Moddable runtime', () => {
+	const mcsim = useMcsim();
+	test('mcsim: the codec gives in mcsim the bytes, packets and errors it gives on Node', async () => {
+		const { params, node } = engineSample();
+		const result = await mcsim.run(CODEC5_SCENARIO, params);
+		assert.deepEqual(result.written, node.written);
+		assert.deepEqual(result.parsed, node.parsed);
+	});
 });
 
 test('cross-check totals', t => {

@@ -81,7 +81,10 @@ export class PacketParser5 extends Packet5 {
 	readonly topicAliasMaximum: number;
 
 	#pieces: Pieces | undefined;
-	#aliases: ArrayBuffer[] | undefined;	// index: alias - 1
+	#lastTopic: Uint8Array | undefined;	// over the previous topic's ArrayBuffer, handed out again when it repeats
+	// alias -> topic: a Map, whose memory follows the aliases in use (an XS
+	// array would hold a slot for every index up to the highest alias).
+	#aliases: Map<number, ArrayBuffer> | undefined;
 
 	constructor(maxPacketSize = MAX_REMAINING_LENGTH + 5, topicAliasMaximum = 0) {
 		if (!Number.isInteger(maxPacketSize) || maxPacketSize < 2)
@@ -102,6 +105,7 @@ export class PacketParser5 extends Packet5 {
 	reset(): void {
 		this.#pieces = undefined;
 		this.#aliases = undefined;
+		this.#lastTopic = undefined;
 		this.ready = false;
 	}
 
@@ -296,14 +300,14 @@ export class PacketParser5 extends Packet5 {
 			throw new ProtocolError(`PUBLISH topic alias ${properties.topicAlias} exceeds the client's Topic Alias Maximum of ${this.topicAliasMaximum} (MQTT-3.1.2-29)`);
 		let topic: ArrayBuffer;
 		if (topicLength > 0) {
-			topic = sliceOf(bytes, offset + 2, topicLength);
+			topic = this.topicOf(bytes, offset + 2, topicLength);
 			if (properties.topicAlias !== undefined)
-				(this.#aliases ??= [])[properties.topicAlias - 1] = topic;
+				(this.#aliases ??= new Map()).set(properties.topicAlias, topic);
 		}
 		else {
 			if (properties.topicAlias === undefined)
 				throw new ProtocolError("PUBLISH with an empty topic and no topic alias");
-			const mapped = this.#aliases?.[properties.topicAlias - 1];
+			const mapped = this.#aliases?.get(properties.topicAlias);
 			if (mapped === undefined)
 				throw new ProtocolError(`PUBLISH with an empty topic and topic alias ${properties.topicAlias}, which maps no topic yet`);
 			topic = mapped;
@@ -312,6 +316,21 @@ export class PacketParser5 extends Packet5 {
 		this.properties = properties;
 		at += size;
 		this.payload = sliceOf(bytes, at, end - at);
+	}
+
+	/** A topic's bytes as an ArrayBuffer: the previous one when they repeat it (an app mostly hears the same few topics), else a copy. */
+	private topicOf(bytes: Uint8Array, offset: number, length: number): ArrayBuffer {
+		const last = this.#lastTopic;
+		if (last !== undefined && last.length === length) {
+			let i = 0;
+			while (i < length && last[i] === bytes[offset + i])
+				i++;
+			if (i === length)
+				return last.buffer as ArrayBuffer;
+		}
+		const topic = sliceOf(bytes, offset, length);
+		this.#lastTopic = new Uint8Array(topic);
+		return topic;
 	}
 }
 
