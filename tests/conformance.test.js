@@ -186,6 +186,9 @@ function answers(throwing) {
 			});
 			await until(() => publishesIn(log) === ANSWERED.length, 'the messages in the client\'s queue');
 			await xs.message({ queued: true });
+			// The client disconnects once the broker has its PUBCOMP (the PUBREL comes whenever the broker sends it).
+			await until(() => answersIn(broker.sessions[0]).some(answer => answer.startsWith('pubcomp')), 'the PUBCOMP for the broker\'s PUBREL');
+			await xs.message({ answered: true });
 			return done;
 		});
 		assert.deepEqual(result.seen, ANSWERED.map(({ topic, payload }) => `${topic} ${payload}`), 'the callback had each message, in order');

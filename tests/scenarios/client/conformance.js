@@ -103,10 +103,11 @@ export default cases({
 		await client.subscribe("answer/#", 2);
 		report({ subscribed: true });
 		await nextMessage();	// every message is in the client's queue
+		const answered = nextMessage();	// the broker had the PUBCOMP for its PUBREL (registered now: it may come during the loop)
 		const outcomes = [];
 		for (let i = 0; i < count; i++)
 			outcomes.push(await settled(client.waitMsg()));
-		await delay(100);	// the PUBREL comes and is answered
+		await answered;
 		await client.disconnect();
 		return { outcomes, seen };
 	},
