@@ -126,6 +126,16 @@ export class PacketParser extends Packet {
 				return at + length;
 			}
 		}
+		// So is an acknowledgement (PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK):
+		// four bytes, its packet id not 0.
+		else if (length === 2 && end - at >= 2 && (first === 0x40 || first === 0x50 || first === 0x62 || first === 0x70 || first === 0xB0)
+			&& (bytes[at] | bytes[at + 1]) !== 0 && this.#pieces === undefined && this.maxPacketSize >= 4) {
+			this.type = first >> 4;
+			this.flags = first & 0x0F;
+			this.id = (bytes[at] << 8) | bytes[at + 1];
+			this.ready = true;
+			return at + 2;
+		}
 		if (this.#pieces !== undefined || end - start < 2)
 			return this.parsePieces(bytes, start, end);
 		// A packet all in bytes[start..end) is decoded at once, here rather than
