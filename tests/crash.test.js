@@ -121,7 +121,10 @@ for (const broker of BROKERS) {
         const options = { clean: false, reconnectPeriod: 100, connectTimeout: 2000 };
         const subscriber = await mqtt.connectAsync(url, { ...options, clientId: `crash-sub-${tag}` });
         const subscriberLog = PacketLog.ofClient(subscriber);
-        const publisher = await mqtt.connectAsync(url, { ...options, clientId: `crash-pub-${tag}` });
+        // The publisher comes back later than the XS client (100 to 400 ms), so that after a broker
+        // that lost the sessions the client has subscribed again before the publisher's messages
+        // go on: fewer of them go to no one (UNSUBSCRIBED), more are counted.
+        const publisher = await mqtt.connectAsync(url, { ...options, reconnectPeriod: 1000, clientId: `crash-pub-${tag}` });
         const publisherLog = PacketLog.ofClient(publisher);
         const log = new PacketLog();
         const xs = await XSHost.start({ tap: log.tap });

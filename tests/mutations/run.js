@@ -90,6 +90,12 @@ export const MUTATIONS = [
 		queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, qos, id: qos === 1 ? 0 : id });`]],
     tests: [['tests/session.test.js', 'unread messages across a reconnect', 120_000]],
   },
+  {
+    name: 'malformed-disconnect',
+    what: 'DISCONNECT written with reserved flag bits set (writer.ts): the scripted broker cannot parse it, after the scenario is done',
+    edits: [['modules/mqtt/writer.ts', 'Uint8Array.of(DISCONNECT << 4, 0)', 'Uint8Array.of((DISCONNECT << 4) | 1, 0)']],
+    tests: [['tests/conformance.test.js', 'MQTT-3.3.4-1', 60_000]],
+  },
 ];
 
 /** Copies the project (what git tracks or would, without node_modules) to `dir`, linking node_modules. */
