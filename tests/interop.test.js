@@ -22,6 +22,10 @@ for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto
         interop.bigEcho(xsnap, { port: broker.port, size: 1 << 20, qos: 1 }, { host: { window, readSize: window } }));
     }
 
+    // Writing 1 MB through 256-byte windows takes about a second: longer than ackTimeout, which must not count it.
+    test('ackTimeout runs from when the socket took the whole packet: a 1 MB QoS 1 publish written for longer than ackTimeout (500 ms) settles on its PUBACK', () =>
+      interop.bigEcho(xsnap, { port: broker.port, size: 1 << 20, qos: 1, ackTimeout: 500 }, { host: { window: 256, readSize: 256 } }));
+
     // The broker's part, exercised: it stores the message and sends it with RETAIN 1 on a new subscription [MQTT-3.3.1-5] [MQTT-3.3.1-6] [MQTT-3.3.1-8].
     test('a retained message is delivered on subscribe', () => interop.retained(xsnap, { port: broker.port }));
 

@@ -5,9 +5,10 @@ export interface Settle {
     resolve(value?: unknown): void;
     reject(error: Error): void;
 }
-/** An operation the session tracks, told when its packet leaves for the socket. */
+/** An operation the session tracks, told when its packet is handed to the socket, and when the socket has taken all of it. */
 export interface Sendable {
     sent(): void;
+    written(): void;
 }
 export interface Outgoing extends Frame {
     settle: Settle | undefined;

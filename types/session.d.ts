@@ -52,7 +52,7 @@ export declare class Session {
      */
     resume(sessionPresent: boolean, reconnected: boolean): void;
     /**
-     * ackTimeout (ms) after its packet went to the socket, a request the app
+     * ackTimeout (ms) after the socket took all of its packet, a request the app
      * waits for and the broker has not acknowledged rejects with an error that
      * names it, and its packet id is free again; the connection stays. A
      * publication with clean session 0 stays in the session with its id (the

@@ -57,7 +57,7 @@ export interface ClientOptions {
 	outgoingLimit?: number;
 	/**
 	 * Milliseconds a QoS 1/2 publish, subscribe or unsubscribe waits for its
-	 * acknowledgement once its packet went to the socket (default 30,000; 0:
+	 * acknowledgement once the socket took all of its packet (default 30,000; 0:
 	 * as long as the connection lasts). Then it rejects, naming what was not
 	 * acknowledged, and the connection stays.
 	 */

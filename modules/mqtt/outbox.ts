@@ -11,9 +11,10 @@ export interface Settle {
 	reject(error: Error): void;
 }
 
-/** An operation the session tracks, told when its packet leaves for the socket. */
+/** An operation the session tracks, told when its packet is handed to the socket, and when the socket has taken all of it. */
 export interface Sendable {
 	sent(): void;
+	written(): void;
 }
 
 export interface Outgoing extends Frame {
@@ -41,8 +42,10 @@ export class Outbox {
 	add(connection: Connection | undefined, frame: Frame, settle: Settle | undefined, op: Sendable | undefined, message: boolean): boolean {
 		if (connection && this.clear && connection.idle) {
 			op?.sent();
-			if (connection.send(frame))
+			if (connection.send(frame)) {
+				op?.written();
 				return true;	// `settle` is the caller's to settle: not from inside this call, which nests deeper
+			}
 			if (message)
 				this.#messages++;
 			this.#current = { head: frame.head, body: frame.body, settle, op, message };
@@ -136,6 +139,7 @@ export class Outbox {
 	private done(item: Outgoing): void {
 		if (item.message)
 			this.#messages--;
+		item.op?.written();
 		item.settle?.resolve();
 	}
 

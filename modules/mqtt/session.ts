@@ -62,14 +62,14 @@ class Publication implements Sendable, Waiting<void> {
 	resolve: ((value: void) => void) | undefined;
 	reject: ((error: Error) => void) | undefined;
 	stage = QUEUED;
-	sentAt: number | undefined;	// Time.ticks when its last packet went to the socket, for ackTimeout
+	sentAt: number | undefined;	// Time.ticks when the socket took all of its last packet, for ackTimeout
 	losses = 0;			// connections that ended while it awaited PUBREC (QoS 2)
 	constructor(readonly topic: Data, readonly payload: Data, readonly qos: number, readonly retain: boolean) {}
 	sent(): void {
-		this.sentAt = Time.ticks;
 		if (this.stage === QUEUED)
 			this.stage = SENT;
 	}
+	written(): void { this.sentAt = Time.ticks; }
 	frame(session: Session, id: number): Frame {
 		const writer = session.link.writer;
 		return this.stage === RELEASED ? writer.ack(PUBREL, id) : writer.publish(this.topic, this.payload, this.qos, this.retain, this.stage === SENT, id);
@@ -83,7 +83,8 @@ class Subscription implements Sendable, Waiting<number | number[]> {
 	reject: ((error: Error) => void) | undefined;
 	sentAt: number | undefined;
 	constructor(readonly filters: Data[], readonly qos: number[], readonly single: boolean) {}
-	sent(): void { this.sentAt = Time.ticks; }
+	sent(): void {}
+	written(): void { this.sentAt = Time.ticks; }
 	frame(session: Session, id: number): Frame {
 		return session.link.writer.subscribe(id, this.filters, this.qos);
 	}
@@ -96,7 +97,8 @@ class Unsubscription implements Sendable, Waiting<void> {
 	reject: ((error: Error) => void) | undefined;
 	sentAt: number | undefined;
 	constructor(readonly filters: Data[]) {}
-	sent(): void { this.sentAt = Time.ticks; }
+	sent(): void {}
+	written(): void { this.sentAt = Time.ticks; }
 	frame(session: Session, id: number): Frame {
 		return session.link.writer.unsubscribe(id, this.filters);
 	}
@@ -107,6 +109,7 @@ class Resubscription implements Sendable {
 	declare readonly kind: typeof RESUBSCRIPTION;
 	constructor(readonly filters: Data[], readonly qos: number[]) {}
 	sent(): void {}
+	written(): void {}
 	frame(session: Session, id: number): Frame {
 		return session.link.writer.subscribe(id, this.filters, this.qos);
 	}
@@ -311,7 +314,7 @@ export class Session {
 	}
 
 	/**
-	 * ackTimeout (ms) after its packet went to the socket, a request the app
+	 * ackTimeout (ms) after the socket took all of its packet, a request the app
 	 * waits for and the broker has not acknowledged rejects with an error that
 	 * names it, and its packet id is free again; the connection stays. A
 	 * publication with clean session 0 stays in the session with its id (the
@@ -327,7 +330,7 @@ export class Session {
 			if (operation.kind === RESUBSCRIPTION || !operation.reject)
 				continue;	// nobody waits for it
 			const sentAt = operation.sentAt;
-			const left = sentAt === undefined ? timeout : timeout - Time.delta(sentAt, now);	// not yet written: a full period
+			const left = sentAt === undefined ? timeout : timeout - Time.delta(sentAt, now);	// not yet written whole: a full period
 			if (left > 0) {
 				if (next === undefined || left < next)
 					next = left;

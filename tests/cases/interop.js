@@ -128,7 +128,9 @@ export async function retainedNotToWildcards(host, { port }) {
 /**
  * RabbitMQ answers a QoS 2 PUBLISH with PUBACK: the publish resolves, and the
  * message reaches a subscriber once, never resent (the faults.js case
- * qos2Downgrade, against the broker itself).
+ * qos2Downgrade, against the broker itself). And it reports no session at
+ * the client's connect(false): it keeps none for a client without
+ * subscriptions.
  */
 export async function qos2Downgraded(host, { port }) {
   return withPeer(port, async peer => {
@@ -138,6 +140,7 @@ export async function qos2Downgraded(host, { port }) {
     const result = await host.runCase(FAULTS, 'qos2Downgrade', { port });
     assert.equal(result.published, 'ok', 'the QoS 2 publish settles on PUBACK');
     assert.equal(result.next, 'ok', 'and left room under outgoingLimit (1)');
+    assert.equal(result.sessionPresent, 0, 'RabbitMQ keeps no session for a clean-session-0 client without subscriptions (its session is its subscription queue)');
     assert.deepEqual(result.after, { timers: 0, sockets: 0 });
     await until(() => received.length >= 2, 'both messages');
     await new Promise(resolve => setTimeout(resolve, 300));	// a resend would have arrived by now

@@ -32,8 +32,8 @@ function mismatchOf(buffer, seed = 0) {
  * the certificate must match, and `ca`/`caHex` the CA to trust).
  */
 function transferClient(params, clientId, options) {
-	const { host = server, port, tls } = params;
-	return new MQTTClient({ clientId, server: host, port, ssl: tls ? sslParams(params) : undefined, ...options });
+	const { host = server, port, tls, ackTimeout } = params;
+	return new MQTTClient({ clientId, server: host, port, ssl: tls ? sslParams(params) : undefined, ackTimeout, ...options });
 }
 
 export default cases({
