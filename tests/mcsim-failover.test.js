@@ -18,6 +18,8 @@ if (mcsimEnabled) describe('in mcsim: failover across brokers', () => {
   test('connect(): no server accepts (refused, CONNACK 3, silent past the connect timeout): it rejects once each was tried, naming each one\'s failure in order', () =>
     mcsim.onOneMachine(() => failover.noneAccepts(mcsim)));
 
+  test('each server\'s TLS options, its own or else the client\'s; ssl: null for none', () => failover.tlsPerServer(mcsim));
+
   test('connect(): a refusal of the client (CONNACK 5) from the first server rejects at once; the second is not tried', () =>
     mcsim.onOneMachine(() => failover.refusalEndsWalk(mcsim)));
 
