@@ -10,6 +10,7 @@ import { startMosquitto } from '../harness/brokers.js';
 import { until } from '../helpers/xs.js';
 
 const INTEROP = 'tests/scenarios/client/interop.js';
+const FAULTS = 'tests/scenarios/client/faults.js';
 
 // MQTT promises an order only per topic and QoS from one client: a server
 // treats each topic as an Ordered Topic [MQTT-4.6.0-5] and sends PUBLISH
@@ -96,6 +97,49 @@ export async function retained(host, { port }) {
     const result = await host.runCase(INTEROP, 'retained', { port, topic: 'retained/t' });
     assert.deepEqual(result, { granted: 1, first: 0x33, received: [{ topic: 'retained/t', payload: 'kept for later' }] });
     await peer.publishAsync('retained/t', '', { qos: 1, retain: true });
+  });
+}
+
+// RabbitMQ 3.10 departs from [MQTT-3.3.1-6] here (rabbitmq-server#8096, and
+// measured): a retained message goes to a new subscription whose filter is
+// the topic itself, never to one through a wildcard. README, "Brokers as
+// measured here".
+/** RabbitMQ: a retained message reaches a subscription to its very topic, and none with a wildcard (+ or #). */
+export async function retainedNotToWildcards(host, { port }) {
+  return withPeer(port, async peer => {
+    await peer.publishAsync('retained/w/t', 'kept', { qos: 1, retain: true });
+    try {
+      const wildcards = await host.runCase(INTEROP, 'collect', { port, filters: ['retained/w/+', 'retained/#'], wait: 500 });
+      assert.deepEqual(wildcards, { granted: [1, 1], received: [] });
+      const exact = await host.runCase(INTEROP, 'collect', { port, filters: ['retained/w/t'], wait: 500 });
+      assert.deepEqual(exact, { granted: [1], received: [{ topic: 'retained/w/t', payload: 'kept' }] });
+    }
+    finally {
+      await peer.publishAsync('retained/w/t', '', { qos: 1, retain: true });
+    }
+  });
+}
+
+/**
+ * RabbitMQ answers a QoS 2 PUBLISH with PUBACK: the publish resolves, and the
+ * message reaches a subscriber once, never resent (the faults.js case
+ * qos2Downgrade, against the broker itself). And it reports no session at
+ * the client's connect(false): it keeps none for a client without
+ * subscriptions.
+ */
+export async function qos2Downgraded(host, { port }) {
+  return withPeer(port, async peer => {
+    await peer.subscribeAsync('downgrade/t', { qos: 2 });
+    const received = [];
+    peer.on('message', (topic, payload, packet) => received.push({ payload: payload.toString(), qos: packet.qos }));
+    const result = await host.runCase(FAULTS, 'qos2Downgrade', { port });
+    assert.equal(result.published, 'ok', 'the QoS 2 publish settles on PUBACK');
+    assert.equal(result.next, 'ok', 'and left room under outgoingLimit (1)');
+    assert.equal(result.sessionPresent, 0, 'RabbitMQ keeps no session for a clean-session-0 client without subscriptions (its session is its subscription queue)');
+    assert.deepEqual(result.after, { timers: 0, sockets: 0 });
+    await until(() => received.length >= 2, 'both messages');
+    await new Promise(resolve => setTimeout(resolve, 300));	// a resend would have arrived by now
+    assert.deepEqual(received, [{ payload: 'two', qos: 1 }, { payload: 'one', qos: 1 }], 'each once, at QoS 1 (granted 1)');
   });
 }
 

@@ -3,6 +3,7 @@
 import { MQTTClient } from "mqtt";
 import { report, onMessage, resources } from "harness";
 import Timer from "timer";
+import Time from "time";
 import { text, settled, cases, fromHex, hex, sslParams } from "./common";
 
 const server = "127.0.0.1";
@@ -139,6 +140,20 @@ export default cases({
 		const first = await client.waitMsg();
 		await client.disconnect();
 		return { granted, first, received };
+	},
+
+	/** Subscribes to each of `filters` at QoS 1 and collects what arrives within `wait` ms. */
+	async collect({ port, filters, wait }) {
+		const received = [];
+		const client = new MQTTClient("xs-collect", server, port);
+		client.setCallback((t, msg) => received.push({ topic: text(t), payload: text(msg) }));
+		await client.connect();
+		const granted = await client.subscribe(filters, 1);
+		const until = Time.ticks + wait;
+		while (Time.ticks < until)
+			await client.checkMsg();
+		await client.disconnect();
+		return { granted, received };
 	},
 
 	/** Subscribes to a topic the ACL denies and one it allows; the peer then publishes to both. */
