@@ -18,8 +18,6 @@ if (mcsimEnabled) describe('in mcsim: failover across brokers', () => {
   test('connect(): no server accepts (refused, CONNACK 3, silent past the connect timeout): it rejects once each was tried, naming each one\'s failure in order', () =>
     mcsim.onOneMachine(() => failover.noneAccepts(mcsim)));
 
-  test('each server\'s TLS options, its own or else the client\'s; ssl: null for none', () => failover.tlsPerServer(mcsim));
-
   test('connect(): a refusal of the client (CONNACK 5) from the first server rejects at once; the second is not tried', () =>
     mcsim.onOneMachine(() => failover.refusalEndsWalk(mcsim)));
 
@@ -37,4 +35,10 @@ if (mcsimEnabled) describe('in mcsim: failover across brokers', () => {
     test('the node the client is on stopped during QoS 1 both ways: on the other node within 2 x maxDelay, its session resumed (session present) [MQTT-3.2.2-2]; no message the cluster acknowledged lost by the client [MQTT-4.3.2-1]', { timeout: 300_000 }, t =>
       cluster.nodeStopped(mcsim, nodes, t));
   });
+
+  // Last on the runner's machine: the cluster case, run on the same machine
+  // after this one, ended with the machine gone ("a crash, or memory
+  // exhausted"), where it passes on a machine that ran no TLS (seen twice,
+  // 2026-12-07; not explained yet).
+  test('each server\'s TLS options, its own or else the client\'s; ssl: null for none', () => failover.tlsPerServer(mcsim));
 });
