@@ -10,6 +10,7 @@
 //
 //   npm run build && node tests/harness/ensure-xsnap.js && node tests/bench/failover.js [stops]
 import { startRabbitCluster } from '../harness/rabbitmq.js';
+import { xsnap } from '../helpers/xs.js';
 import { MIRROR_SESSIONS, stopDuringTraffic } from '../cases/cluster.js';
 
 const stops = Number(process.argv[2] ?? 10);
@@ -28,7 +29,7 @@ try {
   await cluster.nodes[0].ctl(...MIRROR_SESSIONS);
   for (let i = 0; i < stops; i++) {
     const home = cluster.nodes[i % 3], other = cluster.nodes[(i + 1) % 3];
-    const run = await stopDuringTraffic({ home, other, count: 100, minDelay, maxDelay, clientId: `bench-${i}` });
+    const run = await stopDuringTraffic(xsnap, { home, other, count: 100, minDelay, maxDelay, clientId: `bench-${i}` });
     const again = run.reports.find(value => value.connected === 2);
     const row = {
       stop: i + 1, node: home.nodename.split('@')[0], stopMs: run.stopMs,

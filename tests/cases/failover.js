@@ -6,13 +6,15 @@ import assert from 'node:assert/strict';
 import { startAedes, freePort } from '../harness/brokers.js';
 import { withScripted } from '../harness/scripted-broker.js';
 import { until } from '../helpers/xs.js';
+import { makeCertificates } from '../harness/certs.js';
 
 const FAILOVER = 'tests/scenarios/client/failover.js';
 
-/** aedes named `name`, recording the client ids that connect and the topics published to it. */
-async function recordingBroker(name) {
+/** aedes named `name`, recording the client ids that connect and the topics published to it; `tls`: {key, cert}, behind TLS. */
+async function recordingBroker(name, tls) {
   const connects = [], topics = [];
   const broker = await startAedes({
+    tls,
     preConnect(client, packet, done) { connects.push(packet.clientId); done(null, true); },
     published(packet, client, done) { if (client) topics.push(packet.topic); done(); },
   });
@@ -69,6 +71,46 @@ export function noneAccepts(host) {
       assert.equal(result.connected, false);
       assert.deepEqual(result.after, { timers: 0, sockets: 0 }, 'nothing left after the rejection');
     }));
+}
+
+/**
+ * Each server's TLS options, its own or the client's: the first server's own
+ * CA did not sign its certificate, so the handshake fails there (with the
+ * client's CA it would pass) and the second, with the client's, accepts;
+ * `ssl: null` connects in the clear where the client's `ssl` would not.
+ */
+export async function tlsPerServer(host) {
+  const certs = makeCertificates();
+  // The chain, not the certificate alone: the SDK's TLS (ssl_cert.js, 8.2.3)
+  // matches the server name only while walking a chain, and so refuses a
+  // server that sends its own certificate alone (as node:tls does when given
+  // only that), whoever signed it.
+  const key = { key: certs.localhost.key, cert: Buffer.concat([certs.localhost.cert, certs.ca.pem]) };
+  const first = await recordingBroker('first', key);
+  try {
+    const second = await recordingBroker('second', key);
+    try {
+      const plain = await recordingBroker('plain');
+      try {
+        const result = await host.runCase(FAILOVER, 'tlsEach', {
+          host: 'localhost', ports: [first.port, second.port], plainPort: plain.port,
+          caHex: certs.ca.der.toString('hex'), untrustedHex: certs.untrustedCA.der.toString('hex'),
+        }, { host: { manifest: 'manifest_tls.json' } });
+        assert.deepEqual(result, { walked: 0, plain: 0, after: { timers: 0, sockets: 0 } });
+        assert.deepEqual([first.connects, second.connects], [[], ['tls-walker']], 'the first server\'s own TLS options failed its handshake; the second, with the client\'s, accepted');
+        assert.deepEqual(plain.connects, ['plain'], 'ssl: null: no TLS for that server');
+      }
+      finally {
+        await plain.close();
+      }
+    }
+    finally {
+      await second.close();
+    }
+  }
+  finally {
+    await first.close();
+  }
 }
 
 /** CONNACK 5 (not authorized) from the first server refuses this client: connect() rejects with it, the second is not tried. */

@@ -45,6 +45,10 @@ async function main(): Promise<void> {
 	const typo = new MQTTClient("typo", "broker.example.com", 8883, { certificat: new Resource("ca.der") });
 	// @ts-expect-error TS2561 and so does the options form
 	const typo2 = new MQTTClient({ clientId: "typo", server: "broker.example.com", ssl: { verfy: false } });
+	// Failover: brokers in order, each with its own port and TLS options where they differ.
+	const cluster = new MQTTClient({ clientId: "fleet", servers: [{ server: "a.example.com" }, { server: "10.0.0.9", port: 1884, ssl: null }], ssl: {} });
+	// @ts-expect-error TS2561 a server of the list checks its TLS options too
+	const typo3 = new MQTTClient({ clientId: "typo", servers: [{ server: "a.example.com", ssl: { verfy: false } }] });
 
 	const present: 0 | 1 = await client.connect(false, 10);
 	client.setLastWill("status", "gone", true, 1);
@@ -72,7 +76,7 @@ async function main(): Promise<void> {
 	const up: boolean = client.connected;
 	await client.disconnect();
 	trace(`${present} ${q} ${qs} ${all} ${first} ${none} ${up} ${plain.connected} ${tls.connected}\n`);
-	trace(`${misspelt} ${notBoolean} ${typo} ${typo2} ${notArray} ${notNumber}\n`);
+	trace(`${misspelt} ${notBoolean} ${typo} ${typo2} ${cluster} ${typo3} ${notArray} ${notNumber}\n`);
 }
 
 main().catch(error => {

@@ -6,7 +6,7 @@ import { MQTTClient } from "mqtt";
 import Time from "time";
 import Timer from "timer";
 import { report, resources, onMessage } from "harness";
-import { settled, delay, cases } from "./common";
+import { settled, delay, cases, sslParams } from "./common";
 
 const server = "127.0.0.1";
 
@@ -20,6 +20,27 @@ export default cases({
 		const connected = client.connected;
 		await client.disconnect();
 		return { outcome, elapsed, connected, after: resources() };
+	},
+
+	/**
+	 * TLS options per server, over TLS brokers at `ports[0]` and `ports[1]`
+	 * and a plain one at `plainPort`, the client's `ssl` trusting `caHex`:
+	 * the first server has its own (a CA that did not sign its certificate),
+	 * the second the client's; then a client whose only server says `ssl:
+	 * null`, for the plain broker. Each connect()'s outcome.
+	 */
+	async tlsEach({ host, ports, plainPort, caHex, untrustedHex }) {
+		const ssl = sslParams({ caHex });
+		const walker = new MQTTClient({
+			clientId: "tls-walker", ssl,
+			servers: [{ server: host, port: ports[0], ssl: sslParams({ caHex: untrustedHex }) }, { server: host, port: ports[1] }]
+		});
+		const walked = await settled(walker.connect(true, 5));
+		await walker.disconnect();
+		const plain = new MQTTClient({ clientId: "plain", ssl, servers: [{ server: host, port: plainPort, ssl: null }] });
+		const plainOutcome = await settled(plain.connect(true, 5));
+		await plain.disconnect();
+		return { walked, plain: plainOutcome, after: resources() };
 	},
 
 	/**
