@@ -336,6 +336,17 @@ export class Link implements ConnectionOwner, Receiver {
 		return this.state === CONNECTED || this.state === DISCONNECTING;
 	}
 
+	/**
+	 * The connection, when a packet may go straight out: sending allowed,
+	 * nothing queued, the socket free. A call of its own, not inline in
+	 * publish(): inlined (25 steps less a publish), the device's work no
+	 * longer ran with a stack of 192 slots (tests/mcsim-esp8266.test.js).
+	 */
+	private sendsNow(): Connection | undefined {
+		const connection = this.connection;
+		return this.sending && (this.#outbox?.clear ?? true) && connection!.idle ? connection : undefined;
+	}
+
 	/** A control packet (ack, ping): out now if it can go, else behind what waits. */
 	send(frame: Frame): void {
 		this.queue.add(this.sending ? this.connection : undefined, frame, undefined, undefined, false);
@@ -414,8 +425,8 @@ export class Link implements ConnectionOwner, Receiver {
 	 */
 	publish(topic: Data, msg: Data, retain: boolean): Promise<void> {
 		const frame = this.writer.publish(topic, msg, 0, retain, false, 0);
-		const connection = this.connection;	// out now when sending is allowed, nothing is queued and the socket is free
-		if (connection !== undefined && (this.state === CONNECTED || this.state === DISCONNECTING) && (this.#outbox?.clear ?? true) && connection.idle) {
+		const connection = this.sendsNow();
+		if (connection) {
 			if (connection.send(frame))
 				return this.#resolved ??= Promise.resolve();
 			return new Promise((resolve, reject) => this.queue.begun({ resolve, reject }));

@@ -186,15 +186,14 @@ export class PacketWriter {
 		const header = field.length + (qos ? 2 : 0);
 		const remaining = header + body.length;
 		const inline = remaining <= this.#inlineLimit;
-		const first = (PUBLISH << 4) | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0);
 		let packet: Uint8Array;
 		if (remaining < 128 && inline) {	// begin()'s usual case, without its call
 			packet = new Uint8Array(2 + remaining);
-			packet[0] = first;
 			packet[1] = remaining;
 		}
 		else
-			packet = this.begin(first, remaining, inline ? remaining : header);
+			packet = this.begin(0, remaining, inline ? remaining : header);
+		packet[0] = (PUBLISH << 4) | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0);	// no local for it: the publish path runs inside the app's frames
 		let position = packet.length - (inline ? remaining : header);
 		packet.set(field, position);
 		position += field.length;

@@ -55,7 +55,8 @@ export function report(figures, peaks) {
 	const heap = at => ({ slots: figures[at], chunks: figures[at + 1], total: figures[at] + figures[at + 1] });
 	const rate = at => ({ count: figures[at], ms: figures[at + 1], perSecond: Math.round(figures[at] * 1000 / figures[at + 1]) });
 	finish({
-		idle: heap(IDLE), traffic: heap(TRAFFIC), closing: heap(CLOSING), released: heap(RELEASED),
+		made: heap(MADE), idle: heap(IDLE), traffic: heap(TRAFFIC), beforeEcho: heap(BEFORE_ECHO), echoed: heap(ECHOED),
+		disconnected: heap(DISCONNECTED), closing: heap(CLOSING), released: heap(RELEASED),
 		echo: rate(ECHO), qos1: rate(QOS1), peaks
 	});
 }
@@ -63,9 +64,13 @@ export function report(figures, peaks) {
 /**
  * Where each figure goes in the Int32Array of figures: heap growth when idle
  * and connected, after the traffic, right after the close (CLOSING) and two
- * turns later (RELEASED), when what the close set going has ended; then rates.
+ * turns later (RELEASED), when what the close set going has ended; then rates;
+ * then the client made and not yet connected (MADE: the library's alone, the
+ * others connect as they are made), before and after the echo's QoS 0
+ * traffic (BEFORE_ECHO, ECHOED), and after the close with the client still
+ * referenced (DISCONNECTED).
  */
-export const IDLE = 0, TRAFFIC = 2, CLOSING = 4, RELEASED = 6, ECHO = 8, QOS1 = 10, FIGURES = 12;
+export const IDLE = 0, TRAFFIC = 2, CLOSING = 4, RELEASED = 6, ECHO = 8, QOS1 = 10, MADE = 12, BEFORE_ECHO = 14, ECHOED = 16, DISCONNECTED = 18, FIGURES = 20;
 
 /** Writes `count` and the milliseconds since `start` (Time.ticks) into figures[at], figures[at + 1]. */
 export function timed(figures, at, count, start) {

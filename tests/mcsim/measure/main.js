@@ -6,7 +6,7 @@
 // second, against the broker the build's config names.
 import { MQTTClient } from "mqtt";
 import Time from "time";
-import { settings, settled, baseline, growth, timed, report, probe, fail, IDLE, TRAFFIC, CLOSING, RELEASED, ECHO, QOS1, FIGURES } from "footprint";
+import { settings, settled, baseline, growth, timed, report, probe, fail, IDLE, TRAFFIC, CLOSING, RELEASED, ECHO, QOS1, MADE, BEFORE_ECHO, ECHOED, DISCONNECTED, FIGURES } from "footprint";
 
 const { server = "127.0.0.1", port, echo = 1000, qos1 = 100 } = settings;
 const figures = new Int32Array(FIGURES);
@@ -24,6 +24,7 @@ async function main() {
 	await settled();
 	baseline();
 	let client = new MQTTClient({ clientId: "measure", server, port, push: true, callback });
+	growth(figures, MADE);
 	await client.connect();
 	growth(figures, IDLE);
 
@@ -33,6 +34,7 @@ async function main() {
 	growth(figures, TRAFFIC);
 
 	await client.subscribe("bench/echo", 0);
+	growth(figures, BEFORE_ECHO);
 	expected = echo;
 	let back = new Promise(resolve => { allBack = resolve; });
 	let start = Time.ticks;
@@ -41,6 +43,7 @@ async function main() {
 	await back;
 	timed(figures, ECHO, echo, start);
 	allBack = back = undefined;
+	growth(figures, ECHOED);
 
 	start = Time.ticks;
 	for (let i = 0; i < qos1; i++)
@@ -48,6 +51,7 @@ async function main() {
 	timed(figures, QOS1, qos1, start);
 
 	await client.disconnect();
+	growth(figures, DISCONNECTED);
 	client = undefined;
 	growth(figures, CLOSING);
 	await settled(2);

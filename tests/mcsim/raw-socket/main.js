@@ -5,7 +5,7 @@
 // QoS 0 echo of 64 bytes and QoS 1 round trips per second.
 import TCP from "embedded:io/socket/tcp";
 import Time from "time";
-import { settings, settled, baseline, growth, timed, report, probe, fail, IDLE, TRAFFIC, CLOSING, RELEASED, ECHO, QOS1, FIGURES } from "footprint";
+import { settings, settled, baseline, growth, timed, report, probe, fail, IDLE, TRAFFIC, CLOSING, RELEASED, ECHO, QOS1, BEFORE_ECHO, ECHOED, DISCONNECTED, FIGURES } from "footprint";
 
 const { server = "127.0.0.1", port, echo = 1000, qos1 = 100 } = settings;
 const figures = new Int32Array(FIGURES);
@@ -98,12 +98,14 @@ async function main() {
 	answer = bytesIn(5);
 	await write(socket, SUBSCRIBE_ECHO);
 	await answer;
+	growth(figures, BEFORE_ECHO);
 	answer = bytesIn(echo * ECHO_PACKET.length);
 	let start = Time.ticks;
 	for (let i = 0; i < echo; i++)
 		await write(socket, ECHO_PACKET);
 	await answer;
 	timed(figures, ECHO, echo, start);
+	growth(figures, ECHOED);
 
 	start = Time.ticks;
 	for (let i = 0; i < qos1; i++) {
@@ -116,6 +118,7 @@ async function main() {
 
 	await write(socket, DISCONNECT);
 	socket.close();
+	growth(figures, DISCONNECTED);
 	socket = undefined;
 	growth(figures, CLOSING);
 	await settled(2);

@@ -7,7 +7,7 @@
 // it first publishes at QoS 0, 1 and 2 to a topic it subscribed to and
 // receives each back: what the ESP8266-budget run checks.
 import Time from "time";
-import { settings, settled, baseline, growth, timed, report, probe, fail, IDLE, TRAFFIC, CLOSING, RELEASED, ECHO, QOS1, FIGURES } from "footprint";
+import { settings, settled, baseline, growth, timed, report, probe, fail, IDLE, TRAFFIC, CLOSING, RELEASED, ECHO, QOS1, BEFORE_ECHO, ECHOED, DISCONNECTED, FIGURES } from "footprint";
 
 const MQTTClient = device.network.mqtt.io;
 const { server = "127.0.0.1", port, echo = 1000, qos1 = 100, exchange } = settings;
@@ -89,6 +89,7 @@ async function main() {
 
 	client.write(null, { operation: MQTTClient.SUBSCRIBE, items: [{ topic: "bench/echo", QoS: 0 }] });
 	await control(MQTTClient.SUBACK);
+	growth(figures, BEFORE_ECHO);
 	echoes = 0;
 	expected = echo;
 	let back = new Promise(resolve => { echoed = resolve; });
@@ -98,6 +99,7 @@ async function main() {
 	await back;
 	timed(figures, ECHO, echo, start);
 	echoed = back = undefined;
+	growth(figures, ECHOED);
 
 	start = Time.ticks;
 	for (let i = 0; i < qos1; i++) {
@@ -109,6 +111,7 @@ async function main() {
 
 	client.write(null, { operation: MQTTClient.DISCONNECT });
 	client.close();
+	growth(figures, DISCONNECTED);
 	client = undefined;
 	growth(figures, CLOSING);
 	await settled(2);
