@@ -23,7 +23,9 @@ for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto
     }
 
     // Writing 1 MB through 256-byte windows takes about a second: longer than ackTimeout, which must not count it.
-    test('ackTimeout runs from when the socket took the whole packet: a 1 MB QoS 1 publish written for longer than ackTimeout (500 ms) settles on its PUBACK', () =>
+    // Against aedes only: aedes answers PUBACK before it forwards the message; mosquitto forwards the 1 MB echo
+    // first, so its PUBACK waits behind 1 MB read 256 bytes at a time, and ackTimeout rightly counts that wait.
+    if (name === 'aedes') test('ackTimeout runs from when the socket took the whole packet: a 1 MB QoS 1 publish written for longer than ackTimeout (500 ms) settles on its PUBACK', () =>
       interop.bigEcho(xsnap, { port: broker.port, size: 1 << 20, qos: 1, ackTimeout: 500 }, { host: { window: 256, readSize: 256 } }));
 
     // The broker's part, exercised: it stores the message and sends it with RETAIN 1 on a new subscription [MQTT-3.3.1-5] [MQTT-3.3.1-6] [MQTT-3.3.1-8].
