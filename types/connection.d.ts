@@ -1,4 +1,4 @@
-import { type Packet } from "mqtt/parser";
+import type { PacketParser, Packet } from "mqtt/parser";
 import type { Frame } from "mqtt/writer";
 /** The ECMA-419 socket surface the connection uses (TCP, or the SDK's TLS socket). */
 export interface Socket {
@@ -32,8 +32,14 @@ export declare class Connection {
     /** Time.ticks of the last write and of the last arrival, kept only when the keep-alive reads them. */
     lastSend: number;
     lastReceive: number;
-    /** `clocked`: keep lastSend and lastReceive (a keep-alive reads them); else the hot paths skip the clock. */
-    constructor(owner: ConnectionOwner, endpoint: Endpoint, maxPacketSize: number, clocked: boolean);
+    /**
+     * `parser`: a new one, for this connection alone; the caller makes it, so
+     * that its construction does not nest inside this constructor's frame
+     * (each outer name a function uses is a stack slot of its frame, and this
+     * one uses many; an ESP8266 has 256 slots of stack).
+     * `clocked`: keep lastSend and lastReceive (a keep-alive reads them); else the hot paths skip the clock.
+     */
+    constructor(owner: ConnectionOwner, endpoint: Endpoint, parser: PacketParser, clocked: boolean);
     /** True when nothing is being written: a send() would start at once. */
     get idle(): boolean;
     /** Reading stopped at the owner's request. */

@@ -1,6 +1,6 @@
 import type { Data } from "mqtt/bytes";
 import { PacketWriter, type Frame } from "mqtt/writer";
-import type { Packet } from "mqtt/parser";
+import { type Packet } from "mqtt/parser";
 import { Connection, type ConnectionOwner, type SocketClass } from "mqtt/connection";
 import { type Sendable } from "mqtt/outbox";
 import { Session } from "mqtt/session";
@@ -94,8 +94,6 @@ export declare class Link implements ConnectionOwner, Receiver {
     onPacket(connection: Connection, packet: Packet): boolean;
     onDrain(connection: Connection): void;
     private get sending();
-    /** The connection, when a packet may go straight out: sending allowed, nothing queued, the socket free. */
-    private sendsNow;
     /** A control packet (ack, ping): out now if it can go, else behind what waits. */
     send(frame: Frame): void;
     /** A tracked operation's packet: out when connected; otherwise the session sends it again at resume(). */

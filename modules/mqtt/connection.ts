@@ -16,7 +16,7 @@
 import TCP from "embedded:io/socket/tcp";
 import Time from "time";
 import Timer from "timer";
-import { PacketParser, type Packet } from "mqtt/parser";
+import type { PacketParser, Packet } from "mqtt/parser";
 import { ProtocolError, isFromApp } from "mqtt/errors";
 import type { Frame } from "mqtt/writer";
 
@@ -98,10 +98,16 @@ export class Connection {
 	lastSend = 0;
 	lastReceive = 0;
 
-	/** `clocked`: keep lastSend and lastReceive (a keep-alive reads them); else the hot paths skip the clock. */
-	constructor(owner: ConnectionOwner, endpoint: Endpoint, maxPacketSize: number, clocked: boolean) {
+	/**
+	 * `parser`: a new one, for this connection alone; the caller makes it, so
+	 * that its construction does not nest inside this constructor's frame
+	 * (each outer name a function uses is a stack slot of its frame, and this
+	 * one uses many; an ESP8266 has 256 slots of stack).
+	 * `clocked`: keep lastSend and lastReceive (a keep-alive reads them); else the hot paths skip the clock.
+	 */
+	constructor(owner: ConnectionOwner, endpoint: Endpoint, parser: PacketParser, clocked: boolean) {
 		this.#owner = owner;
-		this.#parser = new PacketParser(maxPacketSize);
+		this.#parser = parser;
 		if (clocked) {
 			this.#flags = CLOCKED;
 			this.lastSend = this.lastReceive = Time.ticks;

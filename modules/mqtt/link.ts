@@ -12,7 +12,7 @@ import Timer from "timer";
 import { PUBLISH } from "mqtt/constants";
 import type { Data } from "mqtt/bytes";
 import { PacketWriter, type Frame, CLEAN_SESSION, flagsAt } from "mqtt/writer";
-import type { Packet } from "mqtt/parser";
+import { PacketParser, type Packet } from "mqtt/parser";
 import { Connection, type ConnectionOwner, type Endpoint, type SocketClass } from "mqtt/connection";
 import { Outbox, type Settle, type Sendable } from "mqtt/outbox";
 import { Session } from "mqtt/session";
@@ -193,7 +193,7 @@ export class Link implements ConnectionOwner, Receiver {
 
 	private dial(endpoint: Endpoint): void {
 		try {
-			this.connection = new Connection(this, endpoint, this.settings.maxPacketSize, this.keepalive > 0);
+			this.connection = new Connection(this, endpoint, new PacketParser(this.settings.maxPacketSize), this.keepalive > 0);
 		}
 		catch (error) {
 			this.attemptFailed(error as Error);

@@ -86,7 +86,9 @@ export class PacketWriter {
 		if (will) {
 			checkQoS(will.qos, "will QoS");
 			flags |= 0x04 | (will.qos << 3) | (will.retain ? 0x20 : 0);
-			parts.push(topicNameField(will.topic, "will topic"), stringField(will.message, "will message"));	// the will message is binary
+			parts.push(stringField(will.topic, "will topic"));
+			checkTopicName(parts[parts.length - 1], "will topic");
+			parts.push(stringField(will.message, "will message"));	// the will message is binary
 		}
 		if (fields.user !== undefined) {
 			flags |= 0x80;
@@ -167,7 +169,10 @@ export class PacketWriter {
 		const cache = this.#topics;
 		let field = cache === undefined ? undefined : topic === cache.text0 ? cache.field0 : topic === cache.text1 ? cache.field1 : undefined;
 		if (field === undefined) {
-			field = topicNameField(topic, "topic");
+			// Made, then checked: one call after the other, not one inside the
+			// other (the deepest frames of the publish path).
+			field = stringField(topic, "topic");
+			checkTopicName(field, "topic");
 			if (typeof topic === "string")
 				this.remember(topic, field);
 		}
@@ -186,14 +191,16 @@ export class PacketWriter {
 		const header = field.length + (qos ? 2 : 0);
 		const remaining = header + body.length;
 		const inline = remaining <= this.#inlineLimit;
+		// No local for the first byte: each local is a stack slot of this frame,
+		// which calls stringField and the SDK's encoder.
 		let packet: Uint8Array;
 		if (remaining < 128 && inline) {	// begin()'s usual case, without its call
 			packet = new Uint8Array(2 + remaining);
+			packet[0] = (PUBLISH << 4) | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0);
 			packet[1] = remaining;
 		}
 		else
-			packet = this.begin(0, remaining, inline ? remaining : header);
-		packet[0] = (PUBLISH << 4) | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0);	// no local for it: the publish path runs inside the app's frames
+			packet = this.begin((PUBLISH << 4) | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0), remaining, inline ? remaining : header);
 		let position = packet.length - (inline ? remaining : header);
 		packet.set(field, position);
 		position += field.length;
@@ -305,8 +312,12 @@ function stringField(value: Data, what: string): Uint8Array {
 	if (typeof value === "string") {
 		if (value.length > MAX_STRING_BYTES)
 			throw tooLong(what, value.length);	// before encoding: UTF-8 is never shorter
-		// The SDK's native encoder: a loop over charCodeAt costs XS far more, garbage included.
-		bytes = new Uint8Array(ArrayBuffer.fromString(value));
+		// The SDK's native encoder: a loop over charCodeAt costs XS far more,
+		// garbage included. Called on its own, not as the argument of
+		// `new Uint8Array()`, whose pending construction would hold 5 stack
+		// slots under it (the deepest frame of the publish path).
+		const buffer = ArrayBuffer.fromString(value);
+		bytes = new Uint8Array(buffer);
 	}
 	else if (isBytes(value))
 		bytes = asUint8Array(value);
@@ -335,9 +346,13 @@ function checkText(field: Uint8Array, what: string): void {
 		throw new TypeError(`${what} ${fault}`);
 }
 
-/** A topic name for PUBLISH or the will: not empty, no wildcard, UTF-8 without U+0000. */
-function topicNameField(topic: Data, what: string): Uint8Array {
-	const field = stringField(topic, what);
+/**
+ * The field (stringField's) of a topic name for PUBLISH or the will: not
+ * empty, no wildcard, UTF-8 without U+0000. Called after stringField, not
+ * calling it: the publish path runs inside the app's frames, and an ESP8266
+ * has 256 slots of stack.
+ */
+function checkTopicName(field: Uint8Array, what: string): void {
 	const fault = utf8Fault(field, 2, field.length);	// not through checkText: one frame less on the publish path
 	if (fault)
 		throw new TypeError(`${what} ${fault}`);
@@ -345,7 +360,6 @@ function topicNameField(topic: Data, what: string): Uint8Array {
 		throw new TypeError(`${what} is empty`);
 	if (field.indexOf(0x2B, 2) >= 0 || field.indexOf(0x23, 2) >= 0)
 		throw new TypeError(`${what} contains a wildcard (+ or #); wildcards are only for subscriptions`);
-	return field;
 }
 
 /** Each filter as its field, checked; and each QoS when given. */
