@@ -1,0 +1,203 @@
+// The session on flash (issue 18), case by case: a client with a `store`
+// publishes, is killed (the test closes the machine, or the power goes at a
+// chosen byte), and a new machine with the same storage restores. The
+// storage is the host's (XSHost option `storage`): a NOR flash partition
+// through embedded:storage/flash, or a file of embedded:storage/files.
+import { MQTTClient } from "mqtt";
+import { Store } from "mqtt/stored-session";
+import { LogStore, PUBLISH_RECORD, RECEIVED_RECORD, SUBSCRIPTIONS_RECORD, CLIENT_RECORD } from "mqtt/store";
+import { FlashMedium } from "mqtt/store-flash";
+import { FileMedium } from "mqtt/store-files";
+import flash from "embedded:storage/flash";
+import { report } from "harness";
+import { text, hex, delay, cases, nextMessage } from "./common";
+
+const server = "127.0.0.1";
+
+function mediumOf({ medium = "flash", blocks, blockSize }) {
+	if (medium === "files")
+		return new FileMedium({ path: "session", blockSize: blockSize ?? 4096, blockCount: blocks ?? 4 });
+	return new FlashMedium(flash.open({ path: "storage" }), blocks);
+}
+
+/** The payload of message `i`: its number, then dots up to `size` bytes. */
+export function payloadOf(i, size) {
+	const head = `#${i}`;
+	return head + ".".repeat(Math.max(0, size - head.length));
+}
+
+function client(params, store) {
+	return new MQTTClient({
+		clientId: params.clientId ?? "stored", server, port: params.port ?? 1, store,
+		reconnect: params.reconnect ? { minDelay: 50, maxDelay: 200 } : undefined,
+		callback: (topic, msg) => report({ received: text(topic), msg: text(msg) }),
+		push: true,
+		outgoingLimit: params.outgoingLimit
+	});
+}
+
+/** Each message the broker completed, as the app hears of it. */
+function completions() {
+	const done = [];
+	const onComplete = (topic, msg) => {
+		done.push(text(msg));
+		report({ completed: text(msg) });
+	};
+	return { done, onComplete };
+}
+
+async function publishAll(c, { count, size = 16, qos = 1, from = 0, topic = "t/store" }) {
+	const accepted = [];
+	let refused;
+	for (let i = from; i < from + count; i++) {
+		try {
+			await c.publish(topic, payloadOf(i, size), false, qos);
+		}
+		catch (error) {
+			refused = { at: i, name: error.name, message: error.message };
+			break;
+		}
+		accepted.push(i);
+		report({ accepted: i });
+	}
+	return { accepted, refused };
+}
+
+/** The records on the medium, read by the store unit alone: what a restore finds. */
+function listed(params) {
+	const log = new LogStore(mediumOf(params));
+	const records = [];
+	log.open(found => {
+		const body = log.read(found.at);
+		const record = { kind: found.kind, id: found.id, state: found.state };
+		if (found.kind === PUBLISH_RECORD) {
+			let at = 1;
+			while (body[at] & 0x80)
+				at++;
+			at++;
+			const length = (body[at] << 8) | body[at + 1];
+			record.topic = text(body.slice(at + 2, at + 2 + length).buffer);
+			at += 2 + length + ((body[0] & 6) ? 2 : 0);
+			record.msg = text(body.slice(at).buffer);
+			record.qos = (body[0] >> 1) & 3;
+		}
+		else if (found.kind === CLIENT_RECORD)
+			record.clientId = text(body.slice().buffer);
+		else if (found.kind === SUBSCRIPTIONS_RECORD)
+			record.hex = hex(body);
+		records.push(record);
+	});
+	return records;
+}
+
+export default cases({
+	/** publish() with no connection: each accepted once on flash. */
+	async publishOffline(params) {
+		const c = client(params, new Store(mediumOf(params)));
+		const result = await publishAll(c, params);
+		return { ...result, list: params.list ? listed(params) : undefined };
+	},
+
+	/** What a restore finds; then `count` more messages are stored, and found after those. */
+	async verify(params) {
+		const before = listed(params);
+		let after;
+		if (params.count) {
+			const c = client(params, new Store(mediumOf(params)));
+			await publishAll(c, params);
+			after = listed(params);
+		}
+		return { before, after };
+	},
+
+	/**
+	 * One link of a chain of power cuts: reports what a restore finds (the
+	 * outcome of the last cut), stores a filler message whole, waits for the
+	 * test to arm the power, then stores message `from + 1`, where the power
+	 * may go.
+	 */
+	async tornChain(params) {
+		report({ list: listed(params) });
+		const c = client(params, new Store(mediumOf(params)));
+		await publishAll(c, { ...params, count: 1 });
+		report({ ready: true });
+		await nextMessage();
+		return publishAll(c, { ...params, count: 1, from: params.from + 1 });
+	},
+
+	/** A store of another client id is refused, naming both. */
+	async otherClient(params) {
+		try {
+			client(params, new Store(mediumOf(params)));
+			return "accepted";
+		}
+		catch (error) {
+			return `${error.name}: ${error.message}`;
+		}
+	},
+
+	/**
+	 * Boot 1 of a session: connect(false), subscribe, publish; then wait to
+	 * be killed (the test closes the machine once the broker has what it
+	 * wanted).
+	 */
+	async firstBoot(params) {
+		const { onComplete } = completions();
+		const c = client(params, new Store(mediumOf(params), { onComplete }));
+		report({ connected: await c.connect(false) });
+		if (params.subscribe)
+			report({ granted: await c.subscribe(params.subscribe, 2) });
+		await publishAll(c, params);
+		await publishAll(c, { ...params, qos: 2, count: params.qos2 ?? 0, from: params.count });
+		report({ published: true });
+		await nextMessage();
+	},
+
+	/** A later boot: connect(false), then the stored session completes; the completions, in order, once `expect` came. */
+	async laterBoot(params) {
+		const { done, onComplete } = completions();
+		const c = client(params, new Store(mediumOf(params), { onComplete }));
+		const present = await c.connect(params.clean ?? false);
+		report({ connected: present });
+		for (let waited = 0; done.length < (params.expect ?? 0) && waited < 5000; waited += 20)
+			await delay(20);
+		await delay(params.linger ?? 200);
+		await c.disconnect();
+		return { present, done, list: listed(params) };
+	},
+
+	/**
+	 * Connected: `count` messages published at QoS `qos`, at most `ahead`
+	 * not yet completed; the store's wear when all are complete.
+	 */
+	async online(params) {
+		const { done, onComplete } = completions();
+		const store = new Store(mediumOf(params), { onComplete });
+		const c = client(params, store);
+		await c.connect(false);
+		const ahead = params.ahead ?? 20;
+		for (let i = 0; i < params.count; i++) {
+			while (i - done.length >= ahead)
+				await delay(5);
+			await c.publish("t/store", payloadOf(i, params.size ?? 16), false, params.qos ?? 1);
+		}
+		for (let waited = 0; done.length < params.count && waited < 20000; waited += 20)
+			await delay(20);
+		await c.disconnect();
+		return { done: done.length, wear: store.log.wear };
+	},
+
+	/** Offline, then connected: `count` messages published while the broker is away go out in order once it is back. */
+	async storeAndForward(params) {
+		const { done, onComplete } = completions();
+		const store = new Store(mediumOf(params), { onComplete });
+		const c = client({ ...params, reconnect: true }, store);
+		const result = await publishAll(c, params);
+		report({ published: result.accepted.length });
+		await c.connect(false);
+		for (let waited = 0; done.length < result.accepted.length && waited < 20000; waited += 20)
+			await delay(20);
+		await c.disconnect();
+		return { ...result, done: done.length, wear: store.log.wear };
+	}
+});
