@@ -79,14 +79,14 @@ before(async () => {
 atExit(removeX11Sockets);
 
 test('npm pack carries the manifests, modules/, types/, the README and the license, and nothing else', () => {
-  const wanted = /^(package\.json|manifest\.json|manifest_tls\.json|README\.md|LICENSE[^/]*|modules\/mqtt\/[\w-]+\.ts|types\/[\w-]+\.d\.ts)$/;
+  const wanted = /^(package\.json|manifest\.json|manifest_tls\.json|manifest_store\.json|manifest_store_files\.json|README\.md|LICENSE[^/]*|modules\/mqtt\/[\w-]+\.ts|types\/[\w-]+\.d\.ts)$/;
   assert.deepEqual(packed.filter(file => !wanted.test(file)), [], 'files an app does not need');
   const { modules } = JSON.parse(readFileSync(path.join(root, 'manifest.json'), 'utf8'));
   for (const source of Object.values(modules))
     assert.ok(packed.includes(`${path.posix.normalize(source)}.ts`), `${source}.ts, in the manifest, is in the package`);
   for (const declaration of readdirSync(path.join(root, 'types')))
     assert.ok(packed.includes(`types/${declaration}`), `types/${declaration} is in the package`);
-  for (const file of ['manifest.json', 'manifest_tls.json', 'README.md'])
+  for (const file of ['manifest.json', 'manifest_tls.json', 'manifest_store.json', 'manifest_store_files.json', 'README.md'])
     assert.ok(packed.includes(file), `${file} is in the package`);
 });
 

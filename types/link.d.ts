@@ -17,6 +17,11 @@ export interface Settings {
     readonly onConnect: ((sessionPresent: boolean) => void) | undefined;
     readonly onDisconnect: ((reason: Error) => void) | undefined;
     readonly TLS: SocketClass | undefined;
+    readonly store: SessionStore | undefined;
+}
+/** The `store` option (mqtt/stored-session's Store, over a medium): it makes the session that lives there. */
+export interface SessionStore {
+    session(link: Link): Session;
 }
 export declare const IDLE = 0, CONNECTING = 1, CONNECTED = 2, RECONNECTING = 3, DISCONNECTING = 4;
 export declare class Link implements ConnectionOwner, Receiver {
