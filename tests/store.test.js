@@ -11,6 +11,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { withXS, until } from './helpers/xs.js';
+import { XSHost } from './harness/host.js';
+import { killedAtRandom } from './cases/store.js';
 import { NorFlash, FileStorage, Power } from './harness/storage.js';
 import { withScripted, polite } from './harness/scripted-broker.js';
 import { startMosquitto } from './harness/brokers.js';
@@ -244,6 +246,40 @@ for (const qos of [1, 2]) {
       const erases = [...storage.flash.erases];
       assert.ok(Math.min(...erases) >= 4 && Math.max(...erases) - Math.min(...erases) <= 2, `erases spread over the blocks: ${erases}`);
       t.diagnostic(`QoS ${qos}, 64 B: ${(storage.flash.bytesWritten / 1000).toFixed(1)} bytes written and ${(erases.reduce((a, b) => a + b, 0) / 1000).toFixed(4)} blocks erased per message`);
+    }
+    finally {
+      await peer.endAsync(true);
+      await broker.close();
+    }
+  });
+}
+
+// ---- killed at random moments ----
+
+/** Machines over one storage, one after the other, as the shared case drives a host: a kill closes the machine at once. */
+function machines(storage) {
+  let current;
+  return {
+    async run(file, params, options) {
+      current = await XSHost.start({ manifest: MANIFEST, storage });
+      return current.run(file, params, options);
+    },
+    async kill() {
+      const xs = current;
+      current = undefined;
+      await xs?.close().catch(() => {});
+      storage.files.closeAll();
+    },
+  };
+}
+
+for (const qos of [1, 2]) {
+  test(`killed at random moments amid QoS ${qos} traffic, against mosquitto with persistence: every message accepted before a kill arrives${qos === 2 ? ', none twice' : ''}`, async t => {
+    const broker = await startMosquitto({ persistence: { autosaveInterval: 1 } });
+    const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`);
+    try {
+      const row = await killedAtRandom(machines({ files: new FileStorage() }), { peer, port: broker.port, qos, kills: 5, file: 'work', clientId: `killed${qos}` });
+      t.diagnostic(JSON.stringify(row));
     }
     finally {
       await peer.endAsync(true);

@@ -2,21 +2,25 @@
 // publishes, is killed (the test closes the machine, or the power goes at a
 // chosen byte), and a new machine with the same storage restores. The
 // storage is the host's (XSHost option `storage`): a NOR flash partition
-// through embedded:storage/flash, or a file of embedded:storage/files.
+// through embedded:storage/flash, or a file of embedded:storage/files (the
+// only one in mcsim, whose runner app carries the store: the flash module is
+// imported only when a case asks for it).
 import { MQTTClient } from "mqtt";
 import { Store } from "mqtt/stored-session";
 import { LogStore, PUBLISH_RECORD, RECEIVED_RECORD, SUBSCRIPTIONS_RECORD, CLIENT_RECORD } from "mqtt/store";
 import { FlashMedium } from "mqtt/store-flash";
 import { FileMedium } from "mqtt/store-files";
-import flash from "embedded:storage/flash";
 import { report } from "harness";
 import { text, hex, delay, cases, nextMessage } from "./common";
 
 const server = "127.0.0.1";
 
-function mediumOf({ medium = "flash", blocks, blockSize }) {
+let flash;	// embedded:storage/flash, once loaded
+
+async function mediumOf({ medium = "flash", blocks, blockSize, file = "session" }) {
 	if (medium === "files")
-		return new FileMedium({ path: "session", blockSize: blockSize ?? 4096, blockCount: blocks ?? 4 });
+		return new FileMedium({ path: file, blockSize: blockSize ?? 4096, blockCount: blocks ?? 4 });
+	flash ??= (await import("embedded:storage/flash")).default;
 	return new FlashMedium(flash.open({ path: "storage" }), blocks);
 }
 
@@ -64,8 +68,8 @@ async function publishAll(c, { count, size = 16, qos = 1, from = 0, topic = "t/s
 }
 
 /** The records on the medium, read by the store unit alone: what a restore finds. */
-function listed(params) {
-	const log = new LogStore(mediumOf(params));
+async function listed(params) {
+	const log = new LogStore(await mediumOf(params));
 	const records = [];
 	log.open(found => {
 		const body = log.read(found.at);
@@ -93,19 +97,19 @@ function listed(params) {
 export default cases({
 	/** publish() with no connection: each accepted once on flash. */
 	async publishOffline(params) {
-		const c = client(params, new Store(mediumOf(params)));
+		const c = client(params, new Store(await mediumOf(params)));
 		const result = await publishAll(c, params);
-		return { ...result, list: params.list ? listed(params) : undefined };
+		return { ...result, list: params.list ? await listed(params) : undefined };
 	},
 
 	/** What a restore finds; then `count` more messages are stored, and found after those. */
 	async verify(params) {
-		const before = listed(params);
+		const before = await listed(params);
 		let after;
 		if (params.count) {
-			const c = client(params, new Store(mediumOf(params)));
+			const c = client(params, new Store(await mediumOf(params)));
 			await publishAll(c, params);
-			after = listed(params);
+			after = await listed(params);
 		}
 		return { before, after };
 	},
@@ -117,8 +121,8 @@ export default cases({
 	 * may go.
 	 */
 	async tornChain(params) {
-		report({ list: listed(params) });
-		const c = client(params, new Store(mediumOf(params)));
+		report({ list: await listed(params) });
+		const c = client(params, new Store(await mediumOf(params)));
 		await publishAll(c, { ...params, count: 1 });
 		report({ ready: true });
 		await nextMessage();
@@ -128,7 +132,7 @@ export default cases({
 	/** A store of another client id is refused, naming both. */
 	async otherClient(params) {
 		try {
-			client(params, new Store(mediumOf(params)));
+			client(params, new Store(await mediumOf(params)));
 			return "accepted";
 		}
 		catch (error) {
@@ -143,7 +147,7 @@ export default cases({
 	 */
 	async firstBoot(params) {
 		const { onComplete } = completions();
-		const c = client(params, new Store(mediumOf(params), { onComplete }));
+		const c = client(params, new Store(await mediumOf(params), { onComplete }));
 		report({ connected: await c.connect(false) });
 		if (params.subscribe)
 			report({ granted: await c.subscribe(params.subscribe, 2) });
@@ -156,14 +160,14 @@ export default cases({
 	/** A later boot: connect(false), then the stored session completes; the completions, in order, once `expect` came. */
 	async laterBoot(params) {
 		const { done, onComplete } = completions();
-		const c = client(params, new Store(mediumOf(params), { onComplete }));
+		const c = client(params, new Store(await mediumOf(params), { onComplete }));
 		const present = await c.connect(params.clean ?? false);
 		report({ connected: present });
 		for (let waited = 0; done.length < (params.expect ?? 0) && waited < 5000; waited += 20)
 			await delay(20);
 		await delay(params.linger ?? 200);
 		await c.disconnect();
-		return { present, done, list: listed(params) };
+		return { present, done, list: await listed(params) };
 	},
 
 	/**
@@ -172,7 +176,7 @@ export default cases({
 	 */
 	async online(params) {
 		const { done, onComplete } = completions();
-		const store = new Store(mediumOf(params), { onComplete });
+		const store = new Store(await mediumOf(params), { onComplete });
 		const c = client(params, store);
 		await c.connect(false);
 		const ahead = params.ahead ?? 20;
@@ -187,10 +191,35 @@ export default cases({
 		return { done: done.length, wear: store.log.wear };
 	},
 
+	/**
+	 * A device at work, to be killed at any moment (tests/mcsim-store.test.js):
+	 * its store in file `file`, connect(false), then messages `boot:i` at QoS
+	 * `qos`, one every `gap` ms, each reported once accepted; a full store
+	 * is waited out. With `count` 0 it only connects and lets the store drain.
+	 */
+	async work(params) {
+		const store = new Store(await mediumOf({ medium: "files", file: params.file, blocks: params.blocks ?? 8 }),
+			{ onComplete: (topic, msg) => report({ completed: text(msg) }) });
+		const c = client({ ...params, reconnect: true }, store);
+		report({ connected: await c.connect(false) });
+		for (let i = 0; i < (params.count ?? Infinity); i++) {
+			try {
+				await c.publish("soak/out", `${params.boot}:${i}`, false, params.qos);
+				report({ accepted: `${params.boot}:${i}` });
+			}
+			catch (error) {
+				report({ refused: `${params.boot}:${i}`, message: error.message });
+				i--;
+			}
+			await delay(params.gap ?? 10);
+		}
+		await nextMessage();
+	},
+
 	/** Offline, then connected: `count` messages published while the broker is away go out in order once it is back. */
 	async storeAndForward(params) {
 		const { done, onComplete } = completions();
-		const store = new Store(mediumOf(params), { onComplete });
+		const store = new Store(await mediumOf(params), { onComplete });
 		const c = client({ ...params, reconnect: true }, store);
 		const result = await publishAll(c, params);
 		report({ published: result.accepted.length });
