@@ -80,6 +80,7 @@ export declare class LogStore {
      * means the store is full; its other live records go forward first.
      */
     private reclaim;
+    private one;
     private erase;
     private program;
     /** Every byte from `from` to `to` is 0xFF: it can be written. */

@@ -47,7 +47,7 @@ export class FileMedium implements Medium {
 			throw new RangeError(`FileMedium: blockSize must be an integer >= 64 and blockCount >= 3, not ${blockSize} and ${blockCount}`);
 		this.blockSize = blockSize;
 		this.blockCount = blockCount;
-		const directory = files as Directory;
+		const directory = files as unknown as Directory;	// the SDK's typings of it, when the build has them, differ in detail
 		let file: File;
 		try {
 			file = directory.openFile({ path: options.path, mode: "r+" });

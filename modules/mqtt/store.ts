@@ -97,6 +97,10 @@ export class LogStore {
 	#end = 0;			// where the next record goes in it
 	#sticky = new Map<number, number>();	// kind * 65536 + id -> where the live record of that key is (all kinds but PUBLISH)
 	#header = new Uint8Array(HEADER);
+	// The one-byte writes, this store's own: the SDK's files write only from a
+	// writable buffer (xsmcGetBufferWritable), and a module-level one is
+	// read-only once preloaded ("read-only buffer" in mcsim).
+	#byte = new Uint8Array(1);
 	#copying = false;
 
 	constructor(medium: Medium) {
@@ -239,7 +243,7 @@ export class LogStore {
 		record[10] = crc & 0xFF;
 		this.#end += record.length;	// before the writes: a write that fails leaves that space used, never written again
 		this.program(at + 1, record.subarray(1));
-		this.program(at, COMMIT);
+		this.program(at, this.one(COMMITTED));
 		this.medium.sync?.();
 		if (kind !== PUBLISH_RECORD) {
 			const key = kind * 65536 + id, earlier = this.#sticky.get(key);
@@ -252,7 +256,7 @@ export class LogStore {
 
 	/** Advances a record's state in place (its bits only cleared): RELEASED or DEAD. Durable when this returns. */
 	mark(at: number, state: number): void {
-		this.program(at + 1, state === DEAD ? DEAD_BYTE : RELEASED_BYTE);
+		this.program(at + 1, this.one(state === DEAD ? DEAD : RELEASED));
 		this.medium.sync?.();
 	}
 
@@ -360,6 +364,12 @@ export class LogStore {
 		this.erase(b);
 	}
 
+	private one(value: number): Uint8Array {
+		const byte = this.#byte;
+		byte[0] = value;
+		return byte;
+	}
+
 	private erase(b: number): void {
 		this.medium.eraseBlock(b);
 		this.wear.erases++;
@@ -412,8 +422,6 @@ export class LogStore {
 		return true;
 	}
 }
-
-const COMMIT = Uint8Array.of(COMMITTED), DEAD_BYTE = Uint8Array.of(DEAD), RELEASED_BYTE = Uint8Array.of(RELEASED);
 
 function lengthOf(header: Uint8Array): number {
 	return ((header[5] << 24) >>> 0) + (header[6] << 16) + (header[7] << 8) + header[8];

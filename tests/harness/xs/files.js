@@ -5,7 +5,8 @@
 // read; a count: an ArrayBuffer of what was read), write(buffer, position),
 // status() {size}, setSize(n), flush(), close(); delete(path). The files are
 // the host's FileStorage (tests/harness/storage.js), Node side: they outlive
-// the machine, and the power can go at a chosen byte of a write.
+// the machine, and the power can go at a chosen byte of a write. As the
+// SDK's, write() refuses a read-only (preloaded) buffer.
 const host = __xsHost;
 const OP = { FILE_OPEN: 5, FILE_READ: 6, FILE_WRITE: 7, FILE_SIZE: 8, FILE_FLUSH: 9, FILE_CLOSE: 10, FILE_SET_SIZE: 11, FILE_DELETE: 12 };
 const MODES = ["r", "r+", "w", "w+"];
@@ -43,6 +44,10 @@ class File {
 	write(buffer, position) {
 		if (!this.#writable)
 			throw new Error("Bad file descriptor");
+		// The SDK's posix and littlefs write take the buffer writable
+		// (xsmcGetBufferWritable): a preloaded one is read-only there.
+		if (!Object.isExtensible(buffer) || (ArrayBuffer.isView(buffer) && !Object.isExtensible(buffer.buffer)))
+			throw new TypeError("read-only buffer");
 		host.storage(OP.FILE_WRITE, this.#open(), position | 0, bytesOf(buffer));
 	}
 	status() {

@@ -1,0 +1,51 @@
+// The session on flash (issue 18) on the real Moddable runtime: the runner
+// app in mcsim keeps its session in a file of embedded:storage/files (POSIX,
+// in build/mcsim/files), and the simulator's process is killed with SIGKILL
+// at random moments amid QoS 1 and QoS 2 traffic, then started again with the
+// same file, against mosquitto with persistence (tests/cases/store.js).
+// `npm run soak` runs 100 kills per row (SOAK_KILLS) and prints the table.
+import { test, describe, before, after } from 'node:test';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import mqtt from 'mqtt';
+import { startMosquitto } from './harness/brokers.js';
+import { atExit } from './harness/cleanup.js';
+import { mcsimEnabled, useMcsim } from './sim/suite.js';
+import { FILES } from './sim/host.js';
+import { killedAtRandom } from './cases/store.js';
+
+const KILLS = Number(process.env.SOAK_KILLS ?? 10);
+
+if (mcsimEnabled) describe('in mcsim: the session on flash, the simulator killed', () => {
+  const mcsim = useMcsim();
+  let mosquitto, peer;
+  const rows = [];
+  before(async () => {
+    mosquitto = await startMosquitto({ persistence: { autosaveInterval: 1 } });
+    peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${mosquitto.port}`);
+  });
+  after(async () => {
+    await peer?.endAsync(true);
+    await mosquitto?.close();
+    if (rows.length)
+      console.log(['| QoS | kills | sent (accepted) | delivered | lost | duplicated |', '|---|---|---|---|---|---|',
+        ...rows.map(row => `| ${row.qos} | ${row.kills} | ${row.sent} | ${row.delivered} | ${row.lost} | ${row.duplicated} |`)].join('\n'));
+  });
+
+  for (const qos of [1, 2]) {
+    test(`SIGKILL at ${KILLS} random moments amid QoS ${qos} traffic: every message accepted before a kill arrives${qos === 2 ? ', none twice' : ''}`, { timeout: 120_000 + KILLS * 15_000 }, async t => {
+      const file = `killed-qos${qos}-${process.pid}`;
+      const remove = () => rmSync(path.join(FILES, file), { force: true });
+      const cancel = atExit(remove);
+      try {
+        const row = await killedAtRandom(mcsim, { peer, port: mosquitto.port, qos, kills: KILLS, file, clientId: `mcsim-killed${qos}-${process.pid}` });
+        rows.push(row);
+        t.diagnostic(JSON.stringify(row));
+      }
+      finally {
+        remove();
+        cancel();
+      }
+    });
+  }
+});
