@@ -23,6 +23,7 @@ import { type Data, asUint8Array } from "mqtt/bytes";
 import type { Frame } from "mqtt/writer";
 import type { Sendable } from "mqtt/outbox";
 import { fromApp } from "mqtt/errors";
+import { CONNECTED } from "mqtt/link";
 
 /** The store's options. */
 export interface StoreOptions {
@@ -37,6 +38,7 @@ export interface StoreOptions {
 /** What a stored session needs of its link beyond a session's. */
 export interface StoredLink extends SessionLink {
 	readonly connectPacket: ArrayBuffer;
+	readonly state: number;
 	readonly settings: { readonly outgoingLimit: number };
 }
 
@@ -139,16 +141,28 @@ export class StoredSession extends Session {
 	override publish(topic: Data, payload: Data, qos: number, retain: boolean): Promise<void> {
 		const id = this.nextId();
 		const frame = this.link.writer.publish(topic, payload, qos, retain, false, id);	// argument errors throw first
+		let at: number;
 		try {
 			if (this.#count >= MAX_STORED)
 				throw new StoreFullError(`store full: ${this.#count} messages wait (${MAX_STORED} at most)`);
-			this.#log.append(PUBLISH_RECORD, id, [frame.head, frame.body]);
+			at = this.#log.append(PUBLISH_RECORD, id, [frame.head, frame.body]);
 		}
 		catch (error) {
 			return Promise.reject(error);
 		}
-		this.#count++;
-		this.fill();
+		const window = this.#window ??= new Map();
+		if (this.link.state === CONNECTED && window.size === this.#count && window.size < this.link.settings.outgoingLimit) {
+			// Nothing waits on flash before it: into the window, with the frame in hand (no read back).
+			const entry = new Stored(at, qos, QUEUED, false);
+			this.#cursor = at;
+			window.set(id, entry);
+			this.#count++;
+			this.link.sendOp(frame, entry);
+		}
+		else {
+			this.#count++;
+			this.fill();
+		}
 		return this.#resolved ??= Promise.resolve();
 	}
 
@@ -166,6 +180,8 @@ export class StoredSession extends Session {
 	 * is complete (the broker owns it): the app is told, after the loop.
 	 */
 	private fill(): void {
+		if (this.link.state !== CONNECTED)
+			return;		// RAM holds nothing of what waits: the window fills at resume()
 		const window = this.#window ??= new Map(), limit = this.link.settings.outgoingLimit, found = this.#found;
 		let told: (Uint8Array | undefined)[] | undefined;
 		while (window.size < limit && window.size < this.#count) {
