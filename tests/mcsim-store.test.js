@@ -5,6 +5,7 @@
 // same file, against mosquitto with persistence (tests/cases/store.js).
 // `npm run soak` runs 100 kills per row (SOAK_KILLS) and prints the table.
 import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -12,6 +13,8 @@ import { startMosquitto } from './harness/brokers.js';
 import { atExit } from './harness/cleanup.js';
 import { mcsimEnabled, useMcsim } from './sim/suite.js';
 import { FILES } from './sim/host.js';
+import { build, esp8266Creation } from './sim/apps.js';
+import { runTraced } from './sim/traced.js';
 import { killedAtRandom } from './cases/store.js';
 
 const KILLS = Number(process.env.SOAK_KILLS ?? 10);
@@ -48,4 +51,26 @@ if (mcsimEnabled) describe('in mcsim: the session on flash, the simulator killed
       }
     });
   }
+});
+
+if (mcsimEnabled) describe('in mcsim, on an ESP8266\'s budget, the session on flash', () => {
+  test('a device\'s work with its session in a file runs with the ESP8266\'s creation block: 10 QoS 1 and 10 QoS 2 out and back, then 5 stored before connect(false) go out after a restore', async () => {
+    const broker = await startMosquitto();
+    const file = `device-${process.pid}`;
+    const remove = () => rmSync(path.join(FILES, file), { force: true });
+    const cancel = atExit(remove);
+    try {
+      const so = await build('stored-device', { config: { port: broker.port, file, files: FILES }, creation: esp8266Creation() });
+      const { result } = await runTraced(so, { timeout: 60_000 });
+      assert.equal(result.present, 1);
+      assert.deepEqual(result.received, Array.from({ length: 25 }, (_, i) => `m${i}`));
+      assert.equal(result.done, 25);
+      assert.deepEqual(result.after, { timers: 0, sockets: 0 });
+    }
+    finally {
+      remove();
+      cancel();
+      await broker.close();
+    }
+  });
 });

@@ -11,6 +11,8 @@ export declare class FileMedium implements Medium {
     #private;
     readonly blockSize: number;
     readonly blockCount: number;
+    /** The file was made (or grown) now: every block reads 0xFF. */
+    readonly erased: boolean;
     constructor(options: FileMediumOptions);
     read(offset: number, bytes: Uint8Array): void;
     write(offset: number, bytes: Uint8Array): void;

@@ -12,6 +12,8 @@ export interface Medium {
     eraseBlock(block: number): void;
     /** Makes what was written durable (a file system's flush); called after each commit. */
     sync?(): void;
+    /** True when every block reads 0xFF now (a medium just made): the store erases none before its first use. */
+    readonly erased?: boolean;
 }
 /** The kinds of record the session writes. */
 export declare const PUBLISH_RECORD = 1, RECEIVED_RECORD = 2, SUBSCRIPTIONS_RECORD = 3, CLIENT_RECORD = 4;
@@ -51,6 +53,12 @@ export declare class LogStore {
      * (from a copy forward the power cut short) is marked dead.
      */
     open(each: (found: Found) => void): void;
+    /** The blocks in use, by their headers, oldest first. */
+    private scanBlocks;
+    /** A block's committed records, each not dead given to `each`; the newest block is the tail when what follows its last record is erased. */
+    private scanBlock;
+    /** The live record of a key (kind and id) is at `at`: an older one (a copy forward cut short) is dead. */
+    private keep;
     /** The records after `at` (NONE: from the start), the next committed one not dead of `kind`; NONE at the end. */
     next(at: number, kind: number, found: Found): number;
     /** The body of the record at `at`. */
@@ -85,6 +93,8 @@ export declare class LogStore {
     private program;
     /** Every byte from `from` to `to` is 0xFF: it can be written. */
     private isErased;
+    /** The record's CRC matches its bytes (its header read into #header). */
+    private intact;
     /** The record at `at`, if a committed one ends before `limit` (its CRC checked when `check`); false at the end of the block's records. */
     private readRecord;
 }

@@ -13,6 +13,9 @@ export interface StoreOptions {
 /** What a stored session needs of its link beyond a session's. */
 export interface StoredLink extends SessionLink {
     readonly connectPacket: ArrayBuffer;
+    /** Closes the connection for a fault the client found. */
+    failed(error: Error): void;
+    readonly state: number;
     readonly settings: {
         readonly outgoingLimit: number;
     };
@@ -34,6 +37,10 @@ export declare class StoredSession extends Session {
     #private;
     readonly link: StoredLink;
     constructor(link: StoredLink, store: Store, log: LogStore);
+    /** A record the restore found (in the order written). */
+    private restored;
+    /** The store is this client's: refused when it holds another client id's session; claimed when new. */
+    private claim;
     /** Stored messages are not counted against outgoingLimit: the store bounds them. */
     get publications(): number;
     /** Stored messages the broker has not completely acknowledged. */
@@ -47,6 +54,14 @@ export declare class StoredSession extends Session {
      * is complete (the broker owns it): the app is told, after the loop.
      */
     private fill;
+    /**
+     * The window is filled and the app told of what completed in a turn of
+     * their own, not inside the socket callback that brought the
+     * acknowledgement or CONNACK: reading flash and the app's onComplete (which
+     * may publish, and so write and erase) nest no deeper than a timer's
+     * callback (an ESP8266 has 256 slots of stack).
+     */
+    private later;
     private inWindow;
     /** PUBREL past PUBREC; else the PUBLISH read back from flash, DUP set when it is a resend. */
     private frameOf;

@@ -35,6 +35,8 @@ export interface Medium {
 	eraseBlock(block: number): void;
 	/** Makes what was written durable (a file system's flush); called after each commit. */
 	sync?(): void;
+	/** True when every block reads 0xFF now (a medium just made): the store erases none before its first use. */
+	readonly erased?: boolean;
 }
 
 /** The kinds of record the session writes. */
@@ -101,6 +103,7 @@ export class LogStore {
 	// writable buffer (xsmcGetBufferWritable), and a module-level one is
 	// read-only once preloaded ("read-only buffer" in mcsim).
 	#byte = new Uint8Array(1);
+	#scanned: Found = { at: 0, kind: 0, id: 0, state: 0, length: 0 };
 	#copying = false;
 
 	constructor(medium: Medium) {
@@ -112,6 +115,8 @@ export class LogStore {
 		this.blockCount = blockCount;
 		this.#sequence = new Array(blockCount).fill(NONE);
 		this.#clean = new Uint8Array(blockCount);
+		if (medium.erased)
+			this.#clean.fill(1);
 	}
 
 	/** The largest body a record can have. */
@@ -124,40 +129,51 @@ export class LogStore {
 	 * (from a copy forward the power cut short) is marked dead.
 	 */
 	open(each: (found: Found) => void): void {
-		const { blockSize, blockCount } = this, block = new Uint8Array(BLOCK_HEADER);
-		const used: number[] = [];
-		for (let b = 0; b < blockCount; b++) {
-			this.medium.read(b * blockSize, block);
-			const sequence = blockSequence(block);
-			this.#sequence[b] = sequence;
-			if (sequence !== NONE)
+		// In steps of their own, each with few locals: this runs inside the
+		// app's `new MQTTClient()` (an ESP8266 has 256 slots of stack).
+		this.scanBlocks();
+		for (const b of this.#order)
+			this.scanBlock(b, each);
+	}
+
+	/** The blocks in use, by their headers, oldest first. */
+	private scanBlocks(): void {
+		const block = new Uint8Array(BLOCK_HEADER), used: number[] = [];
+		for (let b = 0; b < this.blockCount; b++) {
+			this.medium.read(b * this.blockSize, block);
+			if ((this.#sequence[b] = blockSequence(block)) !== NONE)
 				used.push(b);
 		}
 		used.sort((a, b) => this.#sequence[a] - this.#sequence[b]);
 		this.#order = used;
 		this.#next = used.length ? this.#sequence[used[used.length - 1]] + 1 : 0;
 		this.#tail = NONE;
-		const found: Found = { at: 0, kind: 0, id: 0, state: 0, length: 0 };
-		for (const b of used) {
-			let at = b * blockSize + BLOCK_HEADER;
-			const limit = (b + 1) * blockSize;
-			while (this.readRecord(at, limit, found, true)) {
-				if (found.state !== DEAD) {
-					if (found.kind !== PUBLISH_RECORD) {
-						const key = found.kind * 65536 + found.id, earlier = this.#sticky.get(key);
-						if (earlier !== undefined)
-							this.mark(earlier, DEAD);
-						this.#sticky.set(key, at);
-					}
-					each(found);
-				}
-				at += HEADER + found.length;
+	}
+
+	/** A block's committed records, each not dead given to `each`; the newest block is the tail when what follows its last record is erased. */
+	private scanBlock(b: number, each: (found: Found) => void): void {
+		const found = this.#scanned, limit = (b + 1) * this.blockSize;
+		let at = b * this.blockSize + BLOCK_HEADER;
+		while (this.readRecord(at, limit, found, true)) {
+			if (found.state !== DEAD) {
+				if (found.kind !== PUBLISH_RECORD)
+					this.keep(found.kind * 65536 + found.id, at);
+				each(found);
 			}
-			if (b === used[used.length - 1] && this.isErased(at, limit)) {
-				this.#tail = b;
-				this.#end = at - b * blockSize;
-			}
+			at += HEADER + found.length;
 		}
+		if (b === this.#order[this.#order.length - 1] && this.isErased(at, limit)) {
+			this.#tail = b;
+			this.#end = at - b * this.blockSize;
+		}
+	}
+
+	/** The live record of a key (kind and id) is at `at`: an older one (a copy forward cut short) is dead. */
+	private keep(key: number, at: number): void {
+		const earlier = this.#sticky.get(key);
+		if (earlier !== undefined)
+			this.mark(earlier, DEAD);
+		this.#sticky.set(key, at);
 	}
 
 	/** The records after `at` (NONE: from the start), the next committed one not dead of `kind`; NONE at the end. */
@@ -242,8 +258,14 @@ export class LogStore {
 		record[9] = crc >> 8;
 		record[10] = crc & 0xFF;
 		this.#end += record.length;	// before the writes: a write that fails leaves that space used, never written again
-		this.program(at + 1, record.subarray(1));
-		this.program(at, this.one(COMMITTED));
+		// The medium's writes called here, not through program(): one frame
+		// less on a deep path (a received QoS 2 id is written inside the
+		// socket's callback, before its PUBREC).
+		const medium = this.medium, wear = this.wear;
+		wear.writes += 2;
+		wear.bytesWritten += record.length;
+		medium.write(at + 1, record.subarray(1));
+		medium.write(at, this.one(COMMITTED));
 		this.medium.sync?.();
 		if (kind !== PUBLISH_RECORD) {
 			const key = kind * 65536 + id, earlier = this.#sticky.get(key);
@@ -311,8 +333,10 @@ export class LogStore {
 		do
 			b = (b + 1) % blockCount;
 		while (this.#order.includes(b));
-		if (!this.#clean[b])
-			this.erase(b);
+		if (!this.#clean[b]) {
+			this.medium.eraseBlock(b);	// here, not through erase(): one frame less on the deepest path
+			this.wear.erases++;
+		}
 		this.#clean[b] = 0;
 		const sequence = this.#next++;
 		const header = new Uint8Array(BLOCK_HEADER);
@@ -396,6 +420,13 @@ export class LogStore {
 		return true;
 	}
 
+	/** The record's CRC matches its bytes (its header read into #header). */
+	private intact(at: number, length: number): boolean {
+		const header = this.#header, body = new Uint8Array(length);
+		this.medium.read(at + HEADER, body);
+		return crc16(crc16(0xFFFF, header, 2, 9), body, 0, length) === ((header[9] << 8) | header[10]);
+	}
+
 	/** The record at `at`, if a committed one ends before `limit` (its CRC checked when `check`); false at the end of the block's records. */
 	private readRecord(at: number, limit: number, found: Found, check: boolean): boolean {
 		if (at + HEADER > limit)
@@ -407,13 +438,8 @@ export class LogStore {
 		const length = lengthOf(header);
 		if (at + HEADER + length > limit)
 			return false;
-		if (check) {
-			const body = new Uint8Array(length);
-			this.medium.read(at + HEADER, body);
-			const crc = crc16(crc16(0xFFFF, header, 2, 9), body, 0, length);
-			if (crc !== ((header[9] << 8) | header[10]))
-				return false;
-		}
+		if (check && !this.intact(at, length))
+			return false;
 		found.at = at;
 		found.state = header[1];
 		found.kind = header[2];

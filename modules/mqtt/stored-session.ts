@@ -22,7 +22,8 @@ import { PUBACK, PUBREC, PUBREL, PUBCOMP } from "mqtt/constants";
 import { type Data, asUint8Array } from "mqtt/bytes";
 import type { Frame } from "mqtt/writer";
 import type { Sendable } from "mqtt/outbox";
-import { fromApp } from "mqtt/errors";
+import Timer from "timer";
+import { fromApp, isFromApp } from "mqtt/errors";
 import { CONNECTED } from "mqtt/link";
 
 /** The store's options. */
@@ -38,6 +39,8 @@ export interface StoreOptions {
 /** What a stored session needs of its link beyond a session's. */
 export interface StoredLink extends SessionLink {
 	readonly connectPacket: ArrayBuffer;
+	/** Closes the connection for a fault the client found. */
+	failed(error: Error): void;
 	readonly state: number;
 	readonly settings: { readonly outgoingLimit: number };
 }
@@ -98,6 +101,11 @@ export class StoredSession extends Session {
 	#subscriptions: Map<string, Uint8Array> | undefined;	// filter -> its record entry
 	#resubscribe = false;	// subscriptions were restored: made again when the broker has no session
 	#resolved: Promise<void> | undefined;
+	#told: (Uint8Array | undefined)[] = [];	// completed, the app not yet told (onComplete)
+	#later: Timer | undefined;	// the turn that fills the window and tells the app
+	#subscriptionsChanged = false;	// granted since last written
+	#ownerAt = NONE;	// the client id's record, as restored
+	#subscriptionsAt = NONE;	// the subscriptions' record, as restored
 	#present = false;	// the last CONNACK's session present
 	#forgot = false;	// a CONNACK since the store opened found no session: what was past PUBREC before is the broker's
 
@@ -105,30 +113,36 @@ export class StoredSession extends Session {
 		super(link);
 		this.#store = store;
 		this.#log = log;
-		const clientId = clientIdOf(link.connectPacket);
-		let owner = NONE, subscriptions = NONE;
-		log.open(found => {
-			if (found.kind === PUBLISH_RECORD) {
-				this.#count++;
-				this.lastId = found.id;
-			}
-			else if (found.kind === RECEIVED_RECORD)
-				super.accept(found.id);
-			else if (found.kind === SUBSCRIPTIONS_RECORD)
-				subscriptions = found.at;
-			else if (found.kind === CLIENT_RECORD)
-				owner = found.at;
-		});
-		if (owner !== NONE) {
-			const stored = log.read(owner);
-			if (!sameBytes(stored, clientId))
-				throw new Error(`store: it holds the session of client id "${String.fromArrayBuffer(stored.slice().buffer)}", not of "${String.fromArrayBuffer(clientId.slice().buffer)}": give each client a store of its own`);
-		}
-		else
-			log.append(CLIENT_RECORD, 0, [clientId]);
+		log.open(found => this.restored(found));
 		this.#carried = this.#count;
-		if (subscriptions !== NONE)
-			this.restoreSubscriptions(log.read(subscriptions));
+		this.claim(log);
+		if (this.#subscriptionsAt !== NONE)
+			this.restoreSubscriptions(log.read(this.#subscriptionsAt));
+	}
+
+	/** A record the restore found (in the order written). */
+	private restored(found: Found): void {
+		const kind = found.kind;
+		if (kind === PUBLISH_RECORD) {
+			this.#count++;
+			this.lastId = found.id;
+		}
+		else if (kind === RECEIVED_RECORD)
+			super.accept(found.id);
+		else if (kind === SUBSCRIPTIONS_RECORD)
+			this.#subscriptionsAt = found.at;
+		else if (kind === CLIENT_RECORD)
+			this.#ownerAt = found.at;
+	}
+
+	/** The store is this client's: refused when it holds another client id's session; claimed when new. */
+	private claim(log: LogStore): void {
+		const clientId = clientIdOf(this.link.connectPacket);
+		if (this.#ownerAt === NONE)
+			return void log.append(CLIENT_RECORD, 0, [clientId]);
+		const stored = log.read(this.#ownerAt);
+		if (!sameBytes(stored, clientId))
+			throw new Error(`store: it holds the session of client id "${String.fromArrayBuffer(stored.slice().buffer)}", not of "${String.fromArrayBuffer(clientId.slice().buffer)}": give each client a store of its own`);
 	}
 
 	/** Stored messages are not counted against outgoingLimit: the store bounds them. */
@@ -183,7 +197,6 @@ export class StoredSession extends Session {
 		if (this.link.state !== CONNECTED)
 			return;		// RAM holds nothing of what waits: the window fills at resume()
 		const window = this.#window ??= new Map(), limit = this.link.settings.outgoingLimit, found = this.#found;
-		let told: (Uint8Array | undefined)[] | undefined;
 		while (window.size < limit && window.size < this.#count) {
 			const at = this.#log.next(this.#cursor, PUBLISH_RECORD, found);
 			if (at === NONE)
@@ -195,7 +208,7 @@ export class StoredSession extends Session {
 			if (carried)
 				this.#carried--;
 			if (found.state === RELEASED && this.#forgot) {
-				(told ??= []).push(this.finish(at));
+				this.#told.push(this.finish(at));
 				continue;
 			}
 			const qos = (this.#log.first(at) >> 1) & 3;
@@ -204,9 +217,36 @@ export class StoredSession extends Session {
 			window.set(id, entry);
 			this.link.sendOp(this.frameOf(entry, id, carried && this.#present), entry);
 		}
-		if (told)
-			for (const packet of told)
-				this.tell(packet);
+	}
+
+	/**
+	 * The window is filled and the app told of what completed in a turn of
+	 * their own, not inside the socket callback that brought the
+	 * acknowledgement or CONNACK: reading flash and the app's onComplete (which
+	 * may publish, and so write and erase) nest no deeper than a timer's
+	 * callback (an ESP8266 has 256 slots of stack).
+	 */
+	private later(subscriptions = false): void {
+		if (subscriptions)
+			this.#subscriptionsChanged = true;
+		this.#later ??= Timer.set(() => {
+			this.#later = undefined;
+			try {	// a timer's callback: no exception of the library leaves it
+				if (this.#subscriptionsChanged) {
+					this.#subscriptionsChanged = false;
+					this.saveSubscriptions();
+				}
+				this.fill();
+				const told = this.#told;
+				while (told.length)
+					this.tell(told.shift());
+			}
+			catch (error) {
+				if (isFromApp(error))
+					throw error;
+				this.link.failed(error as Error);
+			}
+		}, 0);
 	}
 
 	private inWindow(at: number): boolean {
@@ -239,9 +279,8 @@ export class StoredSession extends Session {
 		}
 		if ((type === PUBACK && entry.qos === 1 && entry.stage === SENT) || (type === PUBCOMP && entry.stage === RELEASED_STAGE)) {
 			this.#window!.delete(id);
-			const packet = this.finish(entry.at);
-			this.fill();	// the next comes in
-			this.tell(packet);
+			this.#told.push(this.finish(entry.at));
+			this.later();	// the next comes in, the app is told
 		}
 		return false;
 	}
@@ -284,12 +323,11 @@ export class StoredSession extends Session {
 			this.#log.removeAll(RECEIVED_RECORD);
 		}
 		const window = this.#window;
-		let told: (Uint8Array | undefined)[] | undefined;
 		if (window) {
 			for (const [id, entry] of [...window]) {	// a copy: what completes leaves the map
 				if (!sessionPresent && entry.stage === RELEASED_STAGE) {
 					window.delete(id);
-					(told ??= []).push(this.finish(entry.at));
+					this.#told.push(this.finish(entry.at));
 					continue;
 				}
 				const dup = sessionPresent && (entry.stage === SENT || entry.carried);
@@ -298,10 +336,7 @@ export class StoredSession extends Session {
 				this.link.sendOp(this.frameOf(entry, id, dup), entry);
 			}
 		}
-		this.fill();
-		if (told)
-			for (const packet of told)
-				this.tell(packet);
+		this.later();
 	}
 
 	/** A received QoS 2 id, on flash before its PUBREC goes. */
@@ -353,7 +388,7 @@ export class StoredSession extends Session {
 			}
 		}
 		if (changed)
-			this.saveSubscriptions();
+			this.later(true);	// written in a turn of its own: SUBACK's callback nests deep enough
 	}
 
 	override unsubscribe(filters: Data[]): Promise<void> {
@@ -364,7 +399,7 @@ export class StoredSession extends Session {
 			for (const key of keys)
 				changed = this.#subscriptions?.delete(key) || changed;
 			if (changed)
-				this.saveSubscriptions();
+				this.saveSubscriptions();	// a Promise job: a turn of its own
 		}, () => {});
 		return done;
 	}
@@ -386,6 +421,7 @@ export class StoredSession extends Session {
 			at += 3 + length;
 		}
 		this.remember(filters, qos, qos);
+		this.#subscriptionsChanged = false;	// as on flash already
 		this.#resubscribe = filters.length > 0;
 	}
 }

@@ -10,7 +10,7 @@ import { Store } from "mqtt/stored-session";
 import { LogStore, PUBLISH_RECORD, RECEIVED_RECORD, SUBSCRIPTIONS_RECORD, CLIENT_RECORD } from "mqtt/store";
 import { FlashMedium } from "mqtt/store-flash";
 import { FileMedium } from "mqtt/store-files";
-import { report } from "harness";
+import { report, resources } from "harness";
 import { text, hex, delay, cases, nextMessage } from "./common";
 
 const server = "127.0.0.1";
@@ -214,6 +214,44 @@ export default cases({
 			await delay(params.gap ?? 10);
 		}
 		await nextMessage();
+	},
+
+	/**
+	 * A device's work with its session in a file (the ESP8266's budget in
+	 * mcsim): connect(false), subscribe, 10 QoS 1 and 10 QoS 2 messages out
+	 * and back; then a new client over the same store (a restore) stores 5
+	 * messages before connect(false), and they go out once connected.
+	 */
+	async device(params) {
+		const received = [];
+		const { done, onComplete } = completions();
+		const medium = await mediumOf({ medium: "files", file: params.file ?? "device", blocks: params.blocks ?? 8 });
+		const make = () => new MQTTClient({ clientId: "stored-device", server, port: params.port, store: new Store(medium, { onComplete }), push: true,
+			callback: (topic, msg) => received.push(text(msg)) });
+		let c = make();
+		if (params.phase === "construct")
+			return { constructed: true };
+		if (params.phase === "offline") {
+			for (let i = 0; i < 5; i++)
+				await c.publish("stored/device", `m${i}`, false, 1);
+			return { offline: true };
+		}
+		await c.connect(false);
+		await c.subscribe("stored/device", 2);
+		for (let i = 0; i < 20; i++)
+			await c.publish("stored/device", `m${i}`, false, i < 10 ? 1 : 2);
+		for (let waited = 0; (done.length < 20 || received.length < 20) && waited < 10000; waited += 20)
+			await delay(20);
+		await c.disconnect();
+		c = make();
+		for (let i = 20; i < 25; i++)
+			await c.publish("stored/device", `m${i}`, false, 1);
+		const present = await c.connect(false);
+		for (let waited = 0; (done.length < 25 || received.length < 25) && waited < 10000; waited += 20)
+			await delay(20);
+		await c.disconnect();
+		await delay(50);
+		return { present, received, done: done.length, after: resources() };
 	},
 
 	/** Offline, then connected: `count` messages published while the broker is away go out in order once it is back. */
