@@ -155,6 +155,7 @@ describe('restore after a reboot', () => {
             ['publish', 2, false, 1, '#0......'], ['publish', 3, false, 1, '#1......'], ['publish', 4, false, 1, '#2......'],
             ['publish', 6, false, 2, '#4......'],
           ], 'new messages: DUP 0, the message past PUBREC not sent again');
+          assert.ok(!second.some(packet => packet[0] === 'pubrel' && packet[1] === 5), 'no PUBREL for a message the new session does not know');
           assert.deepEqual(broker.sessions[1].packets.filter(packet => packet.cmd === 'subscribe').map(packet => packet.subscriptions), [[{ topic: 'in/#', qos: 2 }]], 'the stored subscription made again');
         }
         assert.deepEqual([...later.done].sort(), ['#0......', '#1......', '#2......', '#3......', '#4......'], 'onComplete names each stored message once');

@@ -23,6 +23,7 @@ const creation = esp8266Creation();
 const apps = [
   ['runner', { config: { control: controlPort(), files: FILES } }],
   ['one-case', { creation }],
+  ['stored-device', { creation }],
   ['hello', { creation }],
   ['sdk-client', { creation }],
 ];
