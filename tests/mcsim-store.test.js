@@ -3,7 +3,9 @@
 // in build/mcsim/files), and the simulator's process is killed with SIGKILL
 // at random moments amid QoS 1 and QoS 2 traffic, then started again with the
 // same file, against mosquitto with persistence (tests/cases/store.js).
-// `npm run soak` runs 100 kills per row (SOAK_KILLS) and prints the table.
+// Deep sleep: wake-ups of start, connect(false), one QoS 1 reading, a kill.
+// `npm run soak` runs 100 kills per row (SOAK_KILLS) and 100 wake-ups
+// (SOAK_CYCLES), and prints the table.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -15,9 +17,10 @@ import { mcsimEnabled, useMcsim } from './sim/suite.js';
 import { FILES } from './sim/host.js';
 import { build, esp8266Creation } from './sim/apps.js';
 import { runTraced } from './sim/traced.js';
-import { killedAtRandom } from './cases/store.js';
+import { killedAtRandom, deepSleep } from './cases/store.js';
 
 const KILLS = Number(process.env.SOAK_KILLS ?? 10);
+const CYCLES = Number(process.env.SOAK_CYCLES ?? 20);
 
 if (mcsimEnabled) describe('in mcsim: the session on flash, the simulator killed', () => {
   const mcsim = useMcsim();
@@ -51,6 +54,25 @@ if (mcsimEnabled) describe('in mcsim: the session on flash, the simulator killed
       }
     });
   }
+
+  test(`deep sleep: ${CYCLES} wake-ups of start, connect(false), one QoS 1 reading, SIGKILL at a random moment after publish() accepted it, mosquitto restarted every 10: every reading arrives, in order`, { timeout: 60_000 + CYCLES * 10_000 }, async t => {
+    const broker = await startMosquitto({ persistence: { autosaveInterval: 1 } });
+    const sleepPeer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { clientId: `sleep-peer-${process.pid}`, clean: false, reconnectPeriod: 100 });
+    const file = `sleep-${process.pid}`;
+    const remove = () => rmSync(path.join(FILES, file), { force: true });
+    const cancel = atExit(remove);
+    try {
+      const row = await deepSleep(mcsim, { peer: sleepPeer, broker, cycles: CYCLES, file, clientId: `sleeper-${process.pid}` });
+      t.diagnostic(JSON.stringify(row));
+      console.log(`deep sleep: ${JSON.stringify(row)}`);
+    }
+    finally {
+      remove();
+      cancel();
+      await sleepPeer.endAsync(true);
+      await broker.close();
+    }
+  });
 });
 
 if (mcsimEnabled) describe('in mcsim, on an ESP8266\'s budget, the session on flash', () => {

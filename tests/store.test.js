@@ -12,7 +12,7 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import { withXS, until } from './helpers/xs.js';
 import { XSHost } from './harness/host.js';
-import { killedAtRandom } from './cases/store.js';
+import { killedAtRandom, deepSleep } from './cases/store.js';
 import { NorFlash, FileStorage, Power } from './harness/storage.js';
 import { withScripted, polite } from './harness/scripted-broker.js';
 import { startMosquitto } from './harness/brokers.js';
@@ -288,3 +288,16 @@ for (const qos of [1, 2]) {
     }
   });
 }
+
+test('deep sleep: 20 wake-ups of start, connect(false), one QoS 1 reading, a kill at a random moment after publish() accepted it, mosquitto restarted every 10: every reading arrives, in order', async t => {
+  const broker = await startMosquitto({ persistence: { autosaveInterval: 1 } });
+  const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { clientId: 'sleep-peer', clean: false, reconnectPeriod: 100 });
+  try {
+    const row = await deepSleep(machines({ files: new FileStorage() }), { peer, broker, cycles: 20, file: 'sleep', clientId: 'sleeper' });
+    t.diagnostic(JSON.stringify(row));
+  }
+  finally {
+    await peer.endAsync(true);
+    await broker.close();
+  }
+});

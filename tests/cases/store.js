@@ -72,3 +72,42 @@ export async function killedAtRandom(host, { peer, port, qos, kills, file, clien
   assert.ok(accepted.size >= kills, `messages were accepted in each boot (${accepted.size})`);
   return row;
 }
+
+/**
+ * Deep sleep: `cycles` wake-ups of start, connect(false), publish one QoS 1
+ * reading, then a kill at a random moment after publish() accepted it
+ * (before or after its PUBACK), the broker restarted every 10 cycles (its
+ * persistence keeps the sessions). Every reading arrives, in order (a QoS 1
+ * duplicate may come, counted). `broker` has restart(); `peer` is an MQTT.js
+ * client with a persistent session, reconnecting by itself.
+ */
+export async function deepSleep(host, { peer, broker, cycles, file, clientId, random = Math.random }) {
+  const arrived = [];
+  const onMessage = (topic, payload) => topic === 'sleep/readings' && arrived.push(payload.toString());
+  peer.on('message', onMessage);
+  await peer.subscribeAsync('sleep/readings', { qos: 1 });
+  try {
+    const wanted = Array.from({ length: cycles }, (_, n) => `r${n}`);
+    for (let n = 0; n <= cycles; n++) {	// the last wake-up sends what the one before left
+      if (n > 0 && n % 10 === 0)
+        await broker.restart();
+      let accepted;
+      const done = new Promise(resolve => { accepted = resolve; });
+      const running = host.run(STORE, { case: 'reading', port: broker.port, file, clientId, n }, { onReport: value => value.accepted === n && accepted() });
+      running.catch(() => {});
+      await Promise.race([done, running.then(() => { throw new Error(`cycle ${n} ended by itself`); })]);
+      if (n === cycles)
+        await until(() => wanted.every(reading => arrived.includes(reading)), `all ${cycles} readings at the peer`, 30_000).finally(() => host.kill());
+      else {
+        await sleep(Math.floor(random() * 40));
+        await host.kill();
+      }
+    }
+  }
+  finally {
+    peer.removeListener('message', onMessage);
+  }
+  const first = [...new Set(arrived)].filter(reading => reading !== `r${cycles}`);
+  assert.deepEqual(first, Array.from({ length: cycles }, (_, n) => `r${n}`), 'every reading, in order');
+  return { cycles, arrived: first.length, duplicated: arrived.length - new Set(arrived).size };
+}

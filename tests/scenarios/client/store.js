@@ -254,6 +254,29 @@ export default cases({
 		return { present, received, done: done.length, after: resources() };
 	},
 
+	/**
+	 * A battery device's wake-up (deep sleep): its store in file `file`,
+	 * connect(false) (again while the broker restarts), one QoS 1 reading
+	 * `r<n>`, reported once accepted; then it waits to be killed.
+	 */
+	async reading(params) {
+		const store = new Store(await mediumOf({ medium: "files", file: params.file, blocks: 4 }),
+			{ onComplete: (topic, msg) => report({ completed: text(msg) }) });
+		const c = client(params, store);
+		for (;;) {
+			try {
+				await c.connect(false);
+				break;
+			}
+			catch {
+				await delay(100);
+			}
+		}
+		await c.publish("sleep/readings", `r${params.n}`, false, 1);
+		report({ accepted: params.n });
+		await nextMessage();
+	},
+
 	/** Offline, then connected: `count` messages published while the broker is away go out in order once it is back. */
 	async storeAndForward(params) {
 		const { done, onComplete } = completions();
