@@ -17,7 +17,8 @@ import { mcsimEnabled, useMcsim } from './sim/suite.js';
 import { FILES } from './sim/host.js';
 import { build, esp8266Creation } from './sim/apps.js';
 import { runTraced } from './sim/traced.js';
-import { killedAtRandom, deepSleep } from './cases/store.js';
+import { killedAtRandom, deepSleep, STORE } from './cases/store.js';
+import { until } from './helpers/xs.js';
 
 const KILLS = Number(process.env.SOAK_KILLS ?? 10);
 const CYCLES = Number(process.env.SOAK_CYCLES ?? 20);
@@ -70,6 +71,48 @@ if (mcsimEnabled) describe('in mcsim: the session on flash, the simulator killed
       remove();
       cancel();
       await sleepPeer.endAsync(true);
+      await broker.close();
+    }
+  });
+
+  test('offline: the broker down while the app publishes 5,000 QoS 1 messages of 64 B: publish() accepts them all, the XS heap stays within 1 KB of its level before the first, and all arrive in order once the broker is back', { timeout: 300_000 }, async t => {
+    const count = 5000;
+    const broker = await startMosquitto();
+    const offlinePeer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { reconnectPeriod: 100 });
+    const file = `offline-${process.pid}`;
+    const remove = () => rmSync(path.join(FILES, file), { force: true });
+    const cancel = atExit(remove);
+    const arrived = [];
+    offlinePeer.on('message', (topic, payload) => arrived.push(payload.toString().slice(0, 5)));
+    try {
+      let published;
+      const connected = new Promise(resolve => { published = { connected: resolve }; });
+      const stored = new Promise(resolve => { published.stored = resolve; });
+      const done = mcsim.run(STORE, { case: 'offline', port: broker.port, file, count, blocks: Math.ceil(count * 92 / 4088) + 4, clientId: `offline-${process.pid}` }, {
+        timeout: 280_000,
+        onReport: value => value.connected ? published.connected() : value.published && published.stored(value),
+      });
+      done.catch(() => {});
+      await connected;
+      await broker.kill();
+      await mcsim.message({});
+      const { before, after } = await stored;
+      assert.ok(Math.abs(after - before) <= 1024, `the heap stays within 1 KB: ${before} then ${after} bytes`);
+      await broker.start();
+      await until(() => offlinePeer.connected, 'the peer back');
+      await offlinePeer.subscribeAsync('offline/out', { qos: 1 });
+      await mcsim.message({});
+      const result = await done;
+      assert.equal(result.done, count);
+      await until(() => arrived.length >= count, `${count} messages at the peer`, 30_000);
+      assert.deepEqual([...new Set(arrived)], Array.from({ length: count }, (_, i) => String(i).padStart(5, '0')), 'all, in order');
+      t.diagnostic(`heap before the first and after the last: ${before} / ${after} bytes`);
+      console.log(`offline 5,000 x 64 B: heap ${before} -> ${after} bytes, ${arrived.length} arrived`);
+    }
+    finally {
+      remove();
+      cancel();
+      await offlinePeer.endAsync(true);
       await broker.close();
     }
   });

@@ -63,6 +63,8 @@ export declare class LogStore {
     next(at: number, kind: number, found: Found): number;
     /** The body of the record at `at`. */
     read(at: number): Uint8Array;
+    /** Where block `b` is in the order of blocks in use (-1: not in use): by its sequence number, checked. */
+    private indexOf;
     /** The first byte of the record's body. */
     first(at: number): number;
     /**

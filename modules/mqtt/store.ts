@@ -86,13 +86,47 @@ export interface Wear {
 	erases: number;
 }
 
+/** The blocks in use, oldest first: a ring of block numbers as large as the medium, made once. */
+class Ring {
+	readonly #blocks: Uint16Array;
+	#first = 0;
+	length = 0;
+	constructor(count: number) {
+		this.#blocks = new Uint16Array(count);
+	}
+	at(index: number): number {
+		return this.#blocks[(this.#first + index) % this.#blocks.length];
+	}
+	get last(): number {
+		return this.at(this.length - 1);
+	}
+	push(block: number): void {
+		this.#blocks[(this.#first + this.length++) % this.#blocks.length] = block;
+	}
+	shift(): number {
+		const block = this.#blocks[this.#first];
+		this.#first = (this.#first + 1) % this.#blocks.length;
+		this.length--;
+		return block;
+	}
+	indexOf(block: number): number {
+		for (let index = 0; index < this.length; index++)
+			if (this.at(index) === block)
+				return index;
+		return -1;
+	}
+	clear(): void {
+		this.#first = this.length = 0;
+	}
+}
+
 export class LogStore {
 	readonly medium: Medium;
 	readonly blockSize: number;
 	readonly blockCount: number;
 	readonly wear: Wear = { bytesWritten: 0, writes: 0, erases: 0 };
-	#order: number[] = [];		// blocks in use, oldest first
-	#sequence: number[];		// by block: its sequence number, NONE when free
+	#order: Ring;			// blocks in use, oldest first
+	#sequence: Float64Array;	// by block: its sequence number, NONE when free (not in #order)
 	#clean: Uint8Array;		// by block: 1 when erased by this store since it opened
 	#next = 0;			// the next sequence number
 	#tail = NONE;			// the block records are appended to
@@ -113,7 +147,9 @@ export class LogStore {
 		this.medium = medium;
 		this.blockSize = blockSize;
 		this.blockCount = blockCount;
-		this.#sequence = new Array(blockCount).fill(NONE);
+		// Both of the medium's size, made once: RAM does not grow with what is stored.
+		this.#sequence = new Float64Array(blockCount).fill(NONE);
+		this.#order = new Ring(blockCount);
 		this.#clean = new Uint8Array(blockCount);
 		if (medium.erased)
 			this.#clean.fill(1);
@@ -132,8 +168,9 @@ export class LogStore {
 		// In steps of their own, each with few locals: this runs inside the
 		// app's `new MQTTClient()` (an ESP8266 has 256 slots of stack).
 		this.scanBlocks();
-		for (const b of this.#order)
-			this.scanBlock(b, each);
+		const order = this.#order;
+		for (let i = 0; i < order.length; i++)
+			this.scanBlock(order.at(i), each);
 	}
 
 	/** The blocks in use, by their headers, oldest first. */
@@ -145,7 +182,9 @@ export class LogStore {
 				used.push(b);
 		}
 		used.sort((a, b) => this.#sequence[a] - this.#sequence[b]);
-		this.#order = used;
+		this.#order.clear();
+		for (const b of used)
+			this.#order.push(b);
 		this.#next = used.length ? this.#sequence[used[used.length - 1]] + 1 : 0;
 		this.#tail = NONE;
 	}
@@ -162,7 +201,7 @@ export class LogStore {
 			}
 			at += HEADER + found.length;
 		}
-		if (b === this.#order[this.#order.length - 1] && this.isErased(at, limit)) {
+		if (b === this.#order.last && this.isErased(at, limit)) {
 			this.#tail = b;
 			this.#end = at - b * this.blockSize;
 		}
@@ -182,19 +221,19 @@ export class LogStore {
 		let index: number, position: number;
 		if (at === NONE) {
 			index = 0;
-			position = order.length ? order[0] * blockSize + BLOCK_HEADER : 0;
+			position = order.length ? order.at(0) * blockSize + BLOCK_HEADER : 0;
 		}
 		else {
 			this.readRecord(at, at - (at % blockSize) + blockSize, found, false);
 			position = at + HEADER + found.length;
-			index = order.indexOf(Math.floor(at / blockSize));
+			index = this.indexOf(Math.floor(at / blockSize));
 			if (index < 0) {	// its block was reclaimed (all in it dead): from the start again
 				index = 0;
-				position = order.length ? order[0] * blockSize + BLOCK_HEADER : 0;
+				position = order.length ? order.at(0) * blockSize + BLOCK_HEADER : 0;
 			}
 		}
 		while (index < order.length) {
-			const b = order[index], limit = (b + 1) * blockSize;
+			const b = order.at(index), limit = (b + 1) * blockSize;
 			const end = b === this.#tail ? b * blockSize + this.#end : limit;
 			while (position < end && this.readRecord(position, end, found, false)) {
 				if (found.kind === kind && found.state !== DEAD)
@@ -203,7 +242,7 @@ export class LogStore {
 			}
 			index++;
 			if (index < order.length)
-				position = order[index] * blockSize + BLOCK_HEADER;
+				position = order.at(index) * blockSize + BLOCK_HEADER;
 		}
 		return NONE;
 	}
@@ -215,6 +254,15 @@ export class LogStore {
 		const body = new Uint8Array(lengthOf(header));
 		this.medium.read(at + HEADER, body);
 		return body;
+	}
+
+	/** Where block `b` is in the order of blocks in use (-1: not in use): by its sequence number, checked. */
+	private indexOf(b: number): number {
+		const order = this.#order;
+		if (this.#sequence[b] === NONE || !order.length)
+			return -1;
+		const guess = this.#sequence[b] - this.#sequence[order.at(0)];
+		return guess >= 0 && guess < order.length && order.at(guess) === b ? guess : order.indexOf(b);
 	}
 
 	/** The first byte of the record's body. */
@@ -300,9 +348,9 @@ export class LogStore {
 
 	/** Every record gone: the blocks in use are erased. */
 	clear(): void {
-		for (const b of this.#order)
-			this.erase(b);
-		this.#order = [];
+		const order = this.#order;
+		while (order.length)
+			this.erase(order.shift());
 		this.#sticky.clear();
 		this.#tail = NONE;
 	}
@@ -329,10 +377,10 @@ export class LogStore {
 	/** A free block becomes the tail: erased (unless this store erased it since), then its header written. */
 	private openBlock(): void {
 		const { blockCount } = this;
-		let b = this.#tail === NONE ? (this.#order.length ? this.#order[this.#order.length - 1] : blockCount - 1) : this.#tail;
+		let b = this.#tail === NONE ? (this.#order.length ? this.#order.last : blockCount - 1) : this.#tail;
 		do
 			b = (b + 1) % blockCount;
-		while (this.#order.includes(b));
+		while (this.#sequence[b] !== NONE);
 		if (!this.#clean[b]) {
 			this.medium.eraseBlock(b);	// here, not through erase(): one frame less on the deepest path
 			this.wear.erases++;
@@ -360,7 +408,7 @@ export class LogStore {
 	 * means the store is full; its other live records go forward first.
 	 */
 	private reclaim(): void {
-		const { blockSize } = this, b = this.#order[0];
+		const { blockSize } = this, b = this.#order.at(0);
 		if (b === this.#tail)
 			throw new StoreFullError(`store full: ${this.blockCount} blocks of ${blockSize} bytes hold what the broker has not acknowledged`);
 		const found: Found = { at: 0, kind: 0, id: 0, state: 0, length: 0 };

@@ -399,7 +399,7 @@ export class StoredSession extends Session {
 			for (const key of keys)
 				changed = this.#subscriptions?.delete(key) || changed;
 			if (changed)
-				this.saveSubscriptions();	// a Promise job: a turn of its own
+				this.later(true);	// written in a turn of its own, where a failure closes the connection
 		}, () => {});
 		return done;
 	}

@@ -10,7 +10,7 @@ import { Store } from "mqtt/stored-session";
 import { LogStore, PUBLISH_RECORD, RECEIVED_RECORD, SUBSCRIPTIONS_RECORD, CLIENT_RECORD } from "mqtt/store";
 import { FlashMedium } from "mqtt/store-flash";
 import { FileMedium } from "mqtt/store-files";
-import { report, resources } from "harness";
+import { report, resources, heapInUse } from "harness";
 import { text, hex, delay, cases, nextMessage } from "./common";
 
 const server = "127.0.0.1";
@@ -275,6 +275,36 @@ export default cases({
 		await c.publish("sleep/readings", `r${params.n}`, false, 1);
 		report({ accepted: params.n });
 		await nextMessage();
+	},
+
+	/**
+	 * Offline: connect(false), the test stops the broker, then `count`
+	 * messages of 64 B published while disconnected, the heap measured
+	 * before the first and after the last (mcsim); once the test has the
+	 * broker back (its message), connect(false) and they all go out.
+	 */
+	async offline(params) {
+		let done = 0;
+		const store = new Store(await mediumOf({ medium: "files", file: params.file, blocks: params.blocks }), { onComplete: () => done++ });
+		const c = client(params, store);
+		await c.connect(false);
+		report({ connected: true });
+		await nextMessage();		// the broker is down
+		while (c.connected)
+			await delay(20);
+		const payload = ".".repeat(58);
+		await c.publish("offline/out", `00000:${payload}`, false, 1);	// the first: the store's blocks opened
+		const before = heapInUse();
+		for (let i = 1; i < params.count; i++)
+			await c.publish("offline/out", `${String(i).padStart(5, "0")}:${payload}`, false, 1);
+		const after = heapInUse();
+		report({ published: params.count, before, after });
+		await nextMessage();		// the broker is back
+		await c.connect(false);
+		for (let waited = 0; done < params.count && waited < 120000; waited += 50)
+			await delay(50);
+		await c.disconnect();
+		return { before, after, done };
 	},
 
 	/** Offline, then connected: `count` messages published while the broker is away go out in order once it is back. */
