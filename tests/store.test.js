@@ -97,6 +97,14 @@ test('the store full: publish() rejects with StoreFullError; every message accep
   assert.deepEqual(publishes(before).map(record => record.msg), result.accepted.map(i => payloadOf(i, 100)), 'every accepted message, in order');
 });
 
+test('wrong store arguments throw at once, naming the argument', async () => {
+  const result = await boot({ files: new FileStorage() }, { case: 'badArguments' });
+  assert.match(result.store, /^TypeError: store must be a Store of mqtt\/stored-session, not /);
+  assert.equal(result.medium, 'TypeError: store: the medium must have read, write and eraseBlock');
+  assert.equal(result.onComplete, 'TypeError: store: onComplete must be a function');
+  assert.match(result.blocks, /^RangeError: FileMedium: blockSize must be an integer >= 64 and blockCount >= 3, not 4096 and 2/);
+});
+
 test('a store of another client id is refused with an error naming both, and left as it was', async () => {
   const storage = flashStorage();
   await boot(storage, { case: 'publishOffline', clientId: 'first', count: 2 });

@@ -129,6 +129,25 @@ export default cases({
 		return publishAll(c, { ...params, count: 1, from: params.from + 1 });
 	},
 
+	/** The store option and the Store's arguments, wrong: each throws at once, naming what is wrong. */
+	async badArguments() {
+		const outcome = make => {
+			try {
+				make();
+				return "accepted";
+			}
+			catch (error) {
+				return `${error.name}: ${error.message}`;
+			}
+		};
+		return {
+			store: outcome(() => new MQTTClient({ clientId: "x", server, store: {} })),
+			medium: outcome(() => new Store({})),
+			onComplete: outcome(() => new Store({ read() {}, write() {}, eraseBlock() {}, blockSize: 4096, blockCount: 4 }, { onComplete: 1 })),
+			blocks: outcome(() => new FileMedium({ path: "bad", blockCount: 2 }))
+		};
+	},
+
 	/** A store of another client id is refused, naming both. */
 	async otherClient(params) {
 		try {
