@@ -80,7 +80,7 @@ before(async () => {
 atExit(removeX11Sockets);
 
 test('npm pack carries the manifests, modules/, types/, the README and the license, and nothing else', () => {
-  const wanted = /^(package\.json|manifest(_tls|_tls_client|_mqtt5)?\.json|README\.md|LICENSE[^/]*|modules\/mqtt\/(v5\/)?[\w-]+\.ts|types\/[\w-]+\.d\.ts)$/;
+  const wanted = /^(package\.json|manifest(_tls|_tls_client|_mqtt5|_store|_store_files)?\.json|README\.md|LICENSE[^/]*|modules\/mqtt\/(v5\/)?[\w-]+\.ts|types\/[\w-]+\.d\.ts)$/;
   assert.deepEqual(packed.filter(file => !wanted.test(file)), [], 'files an app does not need');
   for (const manifest of ['manifest.json', 'manifest_mqtt5.json']) {
     const { modules } = JSON.parse(readFileSync(path.join(root, manifest), 'utf8'));
@@ -89,7 +89,7 @@ test('npm pack carries the manifests, modules/, types/, the README and the licen
   }
   for (const declaration of readdirSync(path.join(root, 'types')))
     assert.ok(packed.includes(`types/${declaration}`), `types/${declaration} is in the package`);
-  for (const file of ['manifest.json', 'manifest_tls.json', 'manifest_tls_client.json', 'manifest_mqtt5.json', 'README.md', 'LICENSE'])
+  for (const file of ['manifest.json', 'manifest_tls.json', 'manifest_tls_client.json', 'manifest_mqtt5.json', 'manifest_store.json', 'manifest_store_files.json', 'README.md', 'LICENSE'])
     assert.ok(packed.includes(file), `${file} is in the package`);
 });
 

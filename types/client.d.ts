@@ -1,6 +1,7 @@
 import { type Data } from "mqtt/bytes";
 import type { SocketClass } from "mqtt/connection";
 import type { Callback } from "mqtt/delivery";
+import { type SessionStore } from "mqtt/link";
 import { type ReconnectOptions } from "mqtt/backoff";
 import type { TLSOptions } from "mqtt/tls-options";
 import { type ServerOptions } from "mqtt/endpoints";
@@ -54,6 +55,8 @@ export interface ClientOptions {
     onDisconnect?: (reason: Error) => void;
     /** The TLS socket class; by default `embedded:io/socket/tcp/tls`, loaded only when TLS is used. */
     TLS?: SocketClass;
+    /** Where the session lives: a `Store` of mqtt/stored-session (manifest_store.json). Default: RAM. */
+    store?: SessionStore;
 }
 export declare class MQTTClient {
     #private;

@@ -14,6 +14,7 @@ export interface SessionLink {
 export declare class Session {
     #private;
     readonly link: SessionLink;
+    protected lastId: number;
     constructor(link: SessionLink);
     /** QoS 1/2 messages the session holds: in flight, or waiting for a connection. */
     get publications(): number;
@@ -26,7 +27,7 @@ export declare class Session {
     /** unsubscribe(): one packet for all the filters. */
     unsubscribe(filters: Data[]): Promise<void>;
     private start;
-    private nextId;
+    protected nextId(): number;
     /**
      * PUBACK, PUBREC, PUBCOMP, SUBACK or UNSUBACK. One that matches nothing in
      * flight (late, or repeated) is ignored. True when PUBREL is due: after
@@ -34,7 +35,7 @@ export declare class Session {
      */
     acknowledged(type: number, id: number, granted: number[]): boolean;
     /** Granted subscriptions, for a resubscription after a reconnect that found no session. */
-    private remember;
+    protected remember(filters: Data[], qos: number[], granted: number[]): void;
     /** A QoS 2 id accepted (delivered, PUBREC sent): until PUBREL, a PUBLISH with it is a duplicate. */
     accept(id: number): void;
     /** True while a PUBLISH with this id is a duplicate of a message accepted before. */

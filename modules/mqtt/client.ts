@@ -10,7 +10,7 @@ import { type Data, isData, isEmptyData } from "mqtt/bytes";
 import { PacketWriter, type Will } from "mqtt/writer";
 import type { SocketClass } from "mqtt/connection";
 import type { Callback } from "mqtt/delivery";
-import { Link, IDLE, CONNECTED, type Settings } from "mqtt/link";
+import { Link, IDLE, CONNECTED, type Settings, type SessionStore } from "mqtt/link";
 import { reconnectOption, type ReconnectOptions } from "mqtt/backoff";
 import { checkQoS, describe } from "mqtt/validate";
 import type { TLSOptions } from "mqtt/tls-options";
@@ -68,12 +68,14 @@ export interface ClientOptions {
 	onDisconnect?: (reason: Error) => void;
 	/** The TLS socket class; by default `embedded:io/socket/tcp/tls`, loaded only when TLS is used. */
 	TLS?: SocketClass;
+	/** Where the session lives: a `Store` of mqtt/stored-session (manifest_store.json). Default: RAM. */
+	store?: SessionStore;
 }
 
 // The settings of every client that keeps the defaults: one frozen object for all.
 const DEFAULTS: Settings = Object.freeze({
 	push: false, maxPacketSize: 65536, outgoingLimit: 32, queueLength: 8, ackTimeout: 30_000,
-	reconnect: undefined, onConnect: undefined, onDisconnect: undefined, TLS: undefined
+	reconnect: undefined, onConnect: undefined, onDisconnect: undefined, TLS: undefined, store: undefined
 });
 
 export class MQTTClient {
@@ -98,6 +100,8 @@ export class MQTTClient {
 		const link = this.#link = new Link(servers[0] as string, servers[1] as number, servers[2] as Record<string, unknown> | undefined, connect, options.callback ?? undefined, settings);
 		if (servers.length > STRIDE)
 			link.failover = new Failover(servers);
+		if (settings.store)
+			void link.openSession;	// restored now: a store of another client id throws here
 	}
 
 	/** True while a connection to the broker is up (CONNACK received). */
@@ -155,6 +159,8 @@ export class MQTTClient {
 		const link = this.#link;
 		if (qos === 0 && link.state === CONNECTED)
 			return link.publish(topic, msg, retain);	// the hot path: the link checks the limit when the packet must wait
+		if (qos !== 0 && link.settings.store)
+			return link.openSession.publish(topic, msg, qos, retain);	// in any state: the store bounds it, not outgoingLimit
 		if (!link.accepting || (qos !== 0 && link.outgoing >= link.settings.outgoingLimit)) {
 			link.writer.publish(topic, msg, qos, retain, false, 1);	// argument errors first
 			return Promise.reject(link.accepting ? link.queueFull() : link.notConnected());
@@ -277,13 +283,22 @@ function settingsOf(options: ClientOptions): Settings {
 		reconnect: reconnectOption(options.reconnect),
 		onConnect: optionalFunction(options.onConnect, "onConnect"),
 		onDisconnect: optionalFunction(options.onDisconnect, "onDisconnect"),
-		TLS: options.TLS ?? undefined
+		TLS: options.TLS ?? undefined,
+		store: storeOf(options.store)
 	};
 	let settings: object | undefined;
 	for (const key in given)	// defined, not assigned: DEFAULTS is frozen, and assigning a name it has would throw (the override mistake)
 		if (given[key] !== DEFAULTS[key as keyof Settings])
 			Object.defineProperty(settings ??= Object.create(DEFAULTS), key, { value: given[key], enumerable: true });
 	return settings ? Object.freeze(settings) as Settings : DEFAULTS;
+}
+
+function storeOf(store: SessionStore | undefined | null): SessionStore | undefined {
+	if (store === undefined || store === null)
+		return undefined;
+	if (typeof store !== "object" || typeof store.session !== "function")
+		throw new TypeError(`store must be a Store of mqtt/stored-session, not ${describe(store)}`);
+	return store;
 }
 
 function isFunction(value: unknown): boolean {

@@ -35,6 +35,12 @@ export interface Settings {
 	readonly onConnect: ((sessionPresent: boolean) => void) | undefined;
 	readonly onDisconnect: ((reason: Error) => void) | undefined;
 	readonly TLS: SocketClass | undefined;
+	readonly store: SessionStore | undefined;
+}
+
+/** The `store` option (mqtt/stored-session's Store, over a medium): it makes the session that lives there. */
+export interface SessionStore {
+	session(link: Link): Session;
 }
 
 export const IDLE = 0, CONNECTING = 1, CONNECTED = 2, RECONNECTING = 3, DISCONNECTING = 4;
@@ -94,10 +100,10 @@ export class Link implements ConnectionOwner, Receiver {
 
 	get session(): Session | undefined { return this.#session; }
 	/** The session, made when it first holds something. */
-	get openSession(): Session { return this.#session ??= new Session(this); }
+	get openSession(): Session { return this.#session ??= this.settings.store?.session(this) ?? new Session(this); }
 	get delivery(): Delivery { return this.#delivery ??= new Delivery(this, this.settings.queueLength, this.settings.push); }
 	private get queue(): Outbox { return this.#outbox ??= new Outbox(); }
-	get resubscribes(): boolean { return this.settings.reconnect !== undefined; }
+	get resubscribes(): boolean { return this.settings.reconnect !== undefined || this.settings.store !== undefined; }
 	get keepsSession(): boolean { return !this.cleanSession; }
 	get appWaiting(): boolean { return this.#session?.appWaiting ?? false; }
 	/** publish, subscribe and unsubscribe are taken now, or kept for the reconnect. */

@@ -123,7 +123,7 @@ for (const [Kind, kind] of [[Publication, PUBLICATION], [Subscription, SUBSCRIPT
 export class Session {
 	readonly link: SessionLink;
 	#operations: Map<number, Operation> | undefined;	// by packet id, in the order made
-	#lastId = 0;
+	protected lastId = 0;			// the last packet id taken
 	#publications = 0;				// Publications among the operations
 	#awaitingRelease: Set<number> | undefined;	// received QoS 2 ids: PUBREC sent, PUBREL not yet come
 	#subscriptions: Map<string, { filter: Data; qos: number }> | undefined;	// granted, for a resubscription
@@ -177,8 +177,8 @@ export class Session {
 		return promise;
 	}
 
-	private nextId(): number {
-		return this.#lastId = nextPacketId(this.#lastId, this.#operations);
+	protected nextId(): number {
+		return this.lastId = nextPacketId(this.lastId, this.#operations);
 	}
 
 	/**
@@ -233,7 +233,7 @@ export class Session {
 	}
 
 	/** Granted subscriptions, for a resubscription after a reconnect that found no session. */
-	private remember(filters: Data[], qos: number[], granted: number[]): void {
+	protected remember(filters: Data[], qos: number[], granted: number[]): void {
 		if (!this.link.resubscribes)
 			return;
 		for (let i = 0; i < filters.length; i++)

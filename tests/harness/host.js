@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { libraryConfig, libraryModules, libraryPreloads, root } from '../helpers/library.js';
 import { preloadedSource } from './preload.js';
 import { workerPath } from './xsnap-path.js';
+import { answerStorage } from './storage.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const runtimeDir = path.join(here, 'xs');
@@ -30,6 +31,8 @@ const RUNTIME = {
   'Resource': 'resource.js',
   'embedded:io/socket/tcp': 'tcp.js',
   'embedded:io/socket/tcp/tls': 'tls.js',
+  'embedded:storage/flash': 'flash.js',
+  'embedded:storage/files': 'files.js',
 };
 
 const TLS_SUITES = ['AES128-CBC-SHA256', 'AES128-GCM-SHA256'];
@@ -64,7 +67,10 @@ export class XSHost {
    * the Linux simulator, where it is 20; 0, the default: at once, as lwIP on a
    * device), onTrace (called with each trace), tap ((direction, socket, bytes) for
    * every byte written and received), resources ({name: Buffer}, for the
-   * "Resource" module), meteringLimit.
+   * "Resource" module), meteringLimit, storage ({flash, files, power} of
+   * ./storage.js: what embedded:storage/flash and embedded:storage/files
+   * reach; it outlives the machine; when its power goes, the machine stops
+   * in that turn and nothing it asked for in it is done).
    */
   static async start(options = {}) {
     const host = new XSHost(options);
@@ -205,6 +211,23 @@ export class XSHost {
     }
   }
 
+  // The power went in this turn: nothing the turn asked for is done (no byte
+  // leaves, no timer is set); the sockets drop as a device's link does.
+  #powerLost() {
+    for (const socket of this.#sockets.values())
+      socket.stream.destroy();
+    this.#sockets.clear();
+    for (const timer of this.#timers.values())
+      clearTimeout(timer.handle);
+    this.#timers.clear();
+    this.#options.storage.files?.closeAll();
+    this.#aborted = new Error('power lost');
+    this.#abortUnreported = false;
+    this.#run?.reject(this.#aborted);
+    for (const { waiter } of this.#queue.splice(0))
+      waiter?.reject(this.#stopped());
+  }
+
   /** The exception that stopped the machine, if one did. */
   get aborted() {
     return this.#aborted;
@@ -239,7 +262,9 @@ export class XSHost {
         return;
       const message = this.#input.subarray(colon + 1, end);
       this.#input = this.#input.subarray(end + 1);
-      if (message[0] === 0x3F)	// '?': XS asks synchronously (module sources)
+      if (message[0] === 0x3F && message[1] === 0x01)	// '?' 1: a storage request
+        this.#write(Buffer.concat([Buffer.from('/'), answerStorage(this.#options.storage, message.subarray(1))]));
+      else if (message[0] === 0x3F)	// '?': XS asks synchronously (module sources)
         this.#write(Buffer.concat([Buffer.from('/'), this.#answer(message.subarray(1))]));
       else
         this.#waiting.shift()?.settle(message);
@@ -327,6 +352,11 @@ export class XSHost {
           waiter?.reject(error);
           this.#run?.reject(error);
           continue;
+        }
+        if (this.#options.storage?.power?.lost) {
+          this.#powerLost();
+          waiter?.reject(this.#stopped());
+          break;
         }
         this.#handleOutbox(reply.result);
         waiter?.resolve(reply.meters);

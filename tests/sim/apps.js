@@ -24,6 +24,8 @@ export const APPS = {
   'runner-client-tls': 'tests/mcsim/runner-client-tls/manifest.json',
   // one scenario case, named by the build's config, results traced (no TLS): for device budgets
   'one-case': 'tests/mcsim/one-case/manifest.json',
+  // the one-case app with the session on flash (a file of embedded:storage/files): for the device's budget
+  'stored-device': 'tests/mcsim/stored-device/manifest.json',
   // the README's example, as a user builds it
   hello: 'examples/hello/manifest.json',
   // footprint and rates: the library, the SDK's own ECMA-419 client, a raw socket

@@ -22,6 +22,8 @@ import { build } from './apps.js';
 import { buildRoot } from './sdk.js';
 
 const PORT_FILE = path.join(buildRoot, 'control-port');
+/** The runner's files root (embedded:storage/files): a case's files are its own to remove. */
+export const FILES = path.join(buildRoot, 'files');
 
 export class McsimError extends Error {
   constructor(message, lines = []) {
@@ -70,7 +72,9 @@ export class McsimHost {
     if (port !== stored)
       writeFileSync(PORT_FILE, `${port}\n`);	// the runner app is built again with it
     this.#server.on('connection', socket => this.#accept(socket));
-    this.#so = await build(app, { config: { control: port } });
+    // The files of embedded:storage/files (the session on flash's cases): a folder of the build.
+    mkdirSync(FILES, { recursive: true });
+    this.#so = await build(app, { config: { control: port, files: FILES } });
   }
 
   /** Runs a scenario module of tests/scenarios; resolves with what its default export returns. */

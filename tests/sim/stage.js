@@ -4,7 +4,8 @@
 // skipped and how to turn it on; with CI=true a skipped stage fails.
 import { sdk, HOW_TO_ENABLE } from './sdk.js';
 import { build, esp8266Creation } from './apps.js';
-import { controlPort } from './host.js';
+import { mkdirSync } from 'node:fs';
+import { controlPort, FILES } from './host.js';
 
 const tools = sdk();
 if (tools.missing) {
@@ -17,11 +18,13 @@ if (tools.missing) {
 }
 
 const start = Date.now();
+mkdirSync(FILES, { recursive: true });	// the runner's files root (embedded:storage/files)
 const creation = esp8266Creation();
 const apps = [
-  ['runner', { config: { control: controlPort() } }],
-  ['runner-client-tls', { config: { control: controlPort() } }],
+  ['runner', { config: { control: controlPort(), files: FILES } }],
+  ['runner-client-tls', { config: { control: controlPort(), files: FILES } }],
   ['one-case', { creation }],
+  ['stored-device', { creation }],
   ['hello', { creation }],
   ['sdk-client', { creation }],
 ];

@@ -24,3 +24,8 @@ export function collectGarbage() {
 }
 
 export const simulator = "xsnap";
+
+/** The XS heap in use: measured by the Node side's meters here (undefined); mcsim's runner reads the SDK's instrumentation. */
+export function heapInUse() {
+	return undefined;
+}

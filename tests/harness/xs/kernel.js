@@ -98,6 +98,30 @@
 			return answer.slice(1).buffer;
 		},
 		now: () => performance.now(),
+		/**
+		 * A storage request (xs/flash.js, xs/files.js), synchronous as a flash
+		 * write is on a device: the answer's bytes. When the power goes in it,
+		 * the machine stops there: this throws, and no event comes after.
+		 */
+		storage(op, a, b, bytes) {
+			const length = bytes ? bytes.byteLength : 0;
+			const request = new Uint8Array(10 + length);
+			request[0] = 1;
+			request[1] = op;
+			const view = new DataView(request.buffer);
+			view.setUint32(2, a >>> 0);
+			view.setUint32(6, b >>> 0);
+			if (bytes)
+				request.set(bytes, 10);
+			const answer = new Uint8Array(issueCommand(request.buffer));
+			if (answer[0] === 0x50) {	// 'P'
+				aborted = true;
+				throw new Error("power lost");
+			}
+			if (answer[0] === 0x21)
+				throw new Error(decoder.decode(answer.subarray(1)));
+			return answer.subarray(1);
+		},
 		options,
 		roomReporters: new Set()		// sockets whose read room Node must learn after this turn
 	});

@@ -10,6 +10,8 @@ import Timer from "timer";
 const SOCKETS = Instrumentation.map("Network Sockets");
 const TIMERS = Instrumentation.map("Timers");
 const STACK = Instrumentation.map("XS Stack Used");
+const SLOTS = Instrumentation.map("XS Slot Heap Used");
+const CHUNKS = Instrumentation.map("XS Chunk Heap Used");
 // "Timers" counts the app's timers and each TCP socket's polling task (see
 // tests/mcsim/runner/harness.js); the baseline is what was there at load.
 const timerBaseline = Instrumentation.get(TIMERS) - Instrumentation.get(SOCKETS);
@@ -26,6 +28,12 @@ export function onMessage() {
 export function resources() {
 	const sockets = Instrumentation.get(SOCKETS);
 	return { timers: Instrumentation.get(TIMERS) - sockets - timerBaseline, sockets };
+}
+
+/** The XS heap in use after a collection, slots and chunks, in bytes (the SDK's instrumentation). */
+export function heapInUse() {
+	Debug.gc();
+	return Instrumentation.get(SLOTS) + Instrumentation.get(CHUNKS);
 }
 
 export function collectGarbage() {

@@ -14,6 +14,8 @@ import Instrumentation from "instrumentation";
 
 const SOCKETS = Instrumentation.map("Network Sockets");
 const TIMERS = Instrumentation.map("Timers");
+const SLOTS = Instrumentation.map("XS Slot Heap Used");
+const CHUNKS = Instrumentation.map("XS Chunk Heap Used");
 const NEWLINE = 10;
 
 // On Linux the SDK's "Timers" counts every modTimer: the app's timers, and the
@@ -49,6 +51,12 @@ export function onMessage(callback) {
 export function resources() {
 	const sockets = Instrumentation.get(SOCKETS);
 	return { timers: Instrumentation.get(TIMERS) - sockets - timerBaseline, sockets: sockets - 1 };
+}
+
+/** The XS heap in use after a collection, slots and chunks, in bytes (the SDK's instrumentation). */
+export function heapInUse() {
+	Debug.gc();
+	return Instrumentation.get(SLOTS) + Instrumentation.get(CHUNKS);
 }
 
 export function collectGarbage() {

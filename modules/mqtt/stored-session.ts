@@ -1,0 +1,467 @@
+// The session kept on flash: the same session (session.ts), its state
+// written ahead to a LogStore (store.ts) before any packet leaves, so that a
+// reboot loses none of it. Only an app that passes a `store` loads this.
+//
+// What is written, and when:
+// - publish() at QoS 1/2: the PUBLISH packet (its id in it), before it is
+//   handed to a socket; PUBREC marks it in place (PUBREL due), PUBACK or
+//   PUBCOMP marks it dead.
+// - a received QoS 2 id, before its PUBREC goes (4.3.3, Method B); dead at PUBREL.
+// - the subscriptions granted, as one record, again at each change.
+// - the client id the store belongs to, once.
+// The packet-id position derives from the newest stored PUBLISH.
+//
+// RAM does not grow with what waits: only a window of `outgoingLimit`
+// messages is held (where each record is, its stage); the rest stays on
+// flash and is read back, in order, as the window empties. So publish() does
+// not hold a Promise per message: it resolves once the message is on flash,
+// and `onComplete` tells the app when the broker has it.
+import { Session, type SessionLink } from "mqtt/session";
+import { LogStore, type Medium, type Found, PUBLISH_RECORD, RECEIVED_RECORD, SUBSCRIPTIONS_RECORD, CLIENT_RECORD, RELEASED, DEAD, StoreFullError } from "mqtt/store";
+import { PUBACK, PUBREC, PUBREL, PUBCOMP } from "mqtt/constants";
+import { type Data, asUint8Array } from "mqtt/bytes";
+import type { Frame } from "mqtt/writer";
+import type { Sendable } from "mqtt/outbox";
+import Timer from "timer";
+import { fromApp, isFromApp } from "mqtt/errors";
+import { CONNECTED } from "mqtt/link";
+
+/** The store's options. */
+export interface StoreOptions {
+	/**
+	 * Called once for each message stored by publish() (in this boot or an
+	 * earlier one) when the broker has it: PUBACK (QoS 1), PUBCOMP (QoS 2),
+	 * or PUBREC when a new connection found no session (the broker owns it).
+	 */
+	onComplete?: (topic: ArrayBuffer, msg: ArrayBuffer) => void;
+}
+
+/** What a stored session needs of its link beyond a session's. */
+export interface StoredLink extends SessionLink {
+	readonly connectPacket: ArrayBuffer;
+	/** Closes the connection for a fault the client found. */
+	failed(error: Error): void;
+	readonly state: number;
+	readonly settings: { readonly outgoingLimit: number };
+}
+
+/**
+ * The `store` option: a session kept on `medium`. Each client made with it
+ * reads the medium again, as after a reboot. One client at a time.
+ */
+export class Store {
+	readonly medium: Medium;
+	readonly onComplete: ((topic: ArrayBuffer, msg: ArrayBuffer) => void) | undefined;
+	/** The last session's log: its wear figures. */
+	log: LogStore | undefined;
+
+	constructor(medium: Medium, options: StoreOptions = {}) {
+		if (typeof medium !== "object" || medium === null || typeof medium.read !== "function" || typeof medium.write !== "function" || typeof medium.eraseBlock !== "function")
+			throw new TypeError("store: the medium must have read, write and eraseBlock");
+		if (options.onComplete !== undefined && typeof options.onComplete !== "function")
+			throw new TypeError("store: onComplete must be a function");
+		this.medium = medium;
+		this.onComplete = options.onComplete;
+	}
+
+	/** The client's session, restored from the medium. Throws when the store holds another client id's session. */
+	session(link: StoredLink): Session {
+		return new StoredSession(link, this, this.log = new LogStore(this.medium));
+	}
+}
+
+// A stored message's progress, in the window.
+const QUEUED = 0, SENT = 1, RELEASED_STAGE = 2;
+const NONE = -1;
+// Packet ids of stored messages run in order from the oldest to the newest:
+// below this many, the next id is never one of theirs.
+const MAX_STORED = 60_000;
+
+/** A stored message in the window: where its record is, nothing of its bytes. */
+class Stored implements Sendable {
+	stage: number;
+	constructor(readonly at: number, readonly qos: number, stage: number, readonly carried: boolean) {
+		this.stage = stage;
+	}
+	sent(): void {
+		if (this.stage === QUEUED)
+			this.stage = SENT;
+	}
+	/** No app's Promise waits for a stored message's acknowledgement (publish() resolved on flash): no ackTimeout deadline. */
+	written(): void {}
+}
+
+export class StoredSession extends Session {
+	declare readonly link: StoredLink;
+	readonly #store: Store;
+	readonly #log: LogStore;
+	readonly #found: Found = { at: 0, kind: 0, id: 0, state: 0, length: 0 };
+	#window: Map<number, Stored> | undefined;	// by packet id, in the order stored
+	#cursor = NONE;		// the last PUBLISH record taken into the window
+	#count = 0;		// live PUBLISH records
+	#carried = 0;		// of those taken next, how many an earlier boot stored
+	#subscriptions: Map<string, Uint8Array> | undefined;	// filter -> its record entry
+	#resubscribe = false;	// subscriptions were restored: made again when the broker has no session
+	#resolved: Promise<void> | undefined;
+	#told: (Uint8Array | undefined)[] = [];	// completed, the app not yet told (onComplete)
+	#later: Timer | undefined;	// the turn that fills the window and tells the app
+	#subscriptionsChanged = false;	// granted since last written
+	#ownerAt = NONE;	// the client id's record, as restored
+	#subscriptionsAt = NONE;	// the subscriptions' record, as restored
+	#present = false;	// the last CONNACK's session present
+	#forgot = false;	// a CONNACK since the store opened found no session: what was past PUBREC before is the broker's
+
+	constructor(link: StoredLink, store: Store, log: LogStore) {
+		super(link);
+		this.#store = store;
+		this.#log = log;
+		log.open(found => this.restored(found));
+		this.#carried = this.#count;
+		this.claim(log);
+		if (this.#subscriptionsAt !== NONE)
+			this.restoreSubscriptions(log.read(this.#subscriptionsAt));
+	}
+
+	/** A record the restore found (in the order written). */
+	private restored(found: Found): void {
+		const kind = found.kind;
+		if (kind === PUBLISH_RECORD) {
+			this.#count++;
+			this.lastId = found.id;
+		}
+		else if (kind === RECEIVED_RECORD)
+			super.accept(found.id);
+		else if (kind === SUBSCRIPTIONS_RECORD)
+			this.#subscriptionsAt = found.at;
+		else if (kind === CLIENT_RECORD)
+			this.#ownerAt = found.at;
+	}
+
+	/** The store is this client's: refused when it holds another client id's session; claimed when new. */
+	private claim(log: LogStore): void {
+		const clientId = clientIdOf(this.link.connectPacket);
+		if (this.#ownerAt === NONE)
+			return void log.append(CLIENT_RECORD, 0, [clientId]);
+		const stored = log.read(this.#ownerAt);
+		if (!sameBytes(stored, clientId))
+			throw new Error(`store: it holds the session of client id "${String.fromArrayBuffer(stored.slice().buffer)}", not of "${String.fromArrayBuffer(clientId.slice().buffer)}": give each client a store of its own`);
+	}
+
+	/** Stored messages are not counted against outgoingLimit: the store bounds them. */
+	override get publications(): number { return 0; }
+
+	/** Stored messages the broker has not completely acknowledged. */
+	get stored(): number { return this.#count; }
+
+	/** A QoS 1/2 publish: resolves once the message is on flash; onComplete tells when the broker has it. */
+	override publish(topic: Data, payload: Data, qos: number, retain: boolean): Promise<void> {
+		const id = this.nextId();
+		const frame = this.link.writer.publish(topic, payload, qos, retain, false, id);	// argument errors throw first
+		let at: number;
+		try {
+			if (this.#count >= MAX_STORED)
+				throw new StoreFullError(`store full: ${this.#count} messages wait (${MAX_STORED} at most)`);
+			at = this.#log.append(PUBLISH_RECORD, id, [frame.head, frame.body]);
+		}
+		catch (error) {
+			return Promise.reject(error);
+		}
+		const window = this.#window ??= new Map();
+		if (this.link.state === CONNECTED && window.size === this.#count && window.size < this.link.settings.outgoingLimit) {
+			// Nothing waits on flash before it: into the window, with the frame in hand (no read back).
+			const entry = new Stored(at, qos, QUEUED, false);
+			this.#cursor = at;
+			window.set(id, entry);
+			this.#count++;
+			this.link.sendOp(frame, entry);
+		}
+		else {
+			this.#count++;
+			this.fill();
+		}
+		return this.#resolved ??= Promise.resolve();
+	}
+
+	protected override nextId(): number {
+		let id: number;
+		do
+			id = super.nextId();
+		while (this.#window?.has(id));
+		return id;
+	}
+
+	/**
+	 * Takes stored messages into the window, in order, while it has room, and
+	 * hands them on. One past PUBREC in a session the broker has since lost
+	 * is complete (the broker owns it): the app is told, after the loop.
+	 */
+	private fill(): void {
+		if (this.link.state !== CONNECTED)
+			return;		// RAM holds nothing of what waits: the window fills at resume()
+		const window = this.#window ??= new Map(), limit = this.link.settings.outgoingLimit, found = this.#found;
+		while (window.size < limit && window.size < this.#count) {
+			const at = this.#log.next(this.#cursor, PUBLISH_RECORD, found);
+			if (at === NONE)
+				break;
+			this.#cursor = at;
+			if (this.inWindow(at))
+				continue;
+			const carried = this.#carried > 0;
+			if (carried)
+				this.#carried--;
+			if (found.state === RELEASED && this.#forgot) {
+				this.#told.push(this.finish(at));
+				continue;
+			}
+			const qos = (this.#log.first(at) >> 1) & 3;
+			const entry = new Stored(at, qos, found.state === RELEASED ? RELEASED_STAGE : QUEUED, carried);
+			const id = found.id;
+			window.set(id, entry);
+			this.link.sendOp(this.frameOf(entry, id, carried && this.#present), entry);
+		}
+	}
+
+	/**
+	 * The window is filled and the app told of what completed in a turn of
+	 * their own, not inside the socket callback that brought the
+	 * acknowledgement or CONNACK: reading flash and the app's onComplete (which
+	 * may publish, and so write and erase) nest no deeper than a timer's
+	 * callback (an ESP8266 has 256 slots of stack).
+	 */
+	private later(subscriptions = false): void {
+		if (subscriptions)
+			this.#subscriptionsChanged = true;
+		this.#later ??= Timer.set(() => {
+			this.#later = undefined;
+			try {	// a timer's callback: no exception of the library leaves it
+				if (this.#subscriptionsChanged) {
+					this.#subscriptionsChanged = false;
+					this.saveSubscriptions();
+				}
+				this.fill();
+				const told = this.#told;
+				while (told.length)
+					this.tell(told.shift());
+			}
+			catch (error) {
+				if (isFromApp(error))
+					throw error;
+				this.link.failed(error as Error);
+			}
+		}, 0);
+	}
+
+	private inWindow(at: number): boolean {
+		for (const entry of this.#window!.values())
+			if (entry.at === at)
+				return true;
+		return false;
+	}
+
+	/** PUBREL past PUBREC; else the PUBLISH read back from flash, DUP set when it is a resend. */
+	private frameOf(entry: Stored, id: number, dup: boolean): Frame {
+		if (entry.stage === RELEASED_STAGE)
+			return this.link.writer.ack(PUBREL, id);
+		const packet = this.#log.read(entry.at);
+		if (dup)
+			packet[0] |= 0x08;
+		return { head: packet, body: undefined };
+	}
+
+	override acknowledged(type: number, id: number, granted: number[]): boolean {
+		const entry = this.#window?.get(id);
+		if (!entry)
+			return super.acknowledged(type, id, granted);
+		if (type === PUBREC && entry.qos === 2) {
+			if (entry.stage !== RELEASED_STAGE) {
+				this.#log.mark(entry.at, RELEASED);	// before PUBREL goes
+				entry.stage = RELEASED_STAGE;
+			}
+			return true;
+		}
+		// PUBACK for a QoS 2 message not yet past PUBREC: the broker took it at
+		// QoS 1 (RabbitMQ's downgrade), as in the RAM session: complete.
+		if ((type === PUBACK && entry.stage === SENT) || (type === PUBCOMP && entry.stage === RELEASED_STAGE)) {
+			this.#window!.delete(id);
+			this.#told.push(this.finish(entry.at));
+			this.later();	// the next comes in, the app is told
+		}
+		return false;
+	}
+
+	/** The broker has the message: dead on flash, no longer counted; its packet when the app is to be told (tell()). */
+	private finish(at: number): Uint8Array | undefined {
+		const packet = this.#store.onComplete ? this.#log.read(at) : undefined;
+		this.#log.mark(at, DEAD);
+		this.#count--;
+		return packet;
+	}
+
+	/** onComplete, with the message's topic and payload. */
+	private tell(packet: Uint8Array | undefined): void {
+		if (!packet)
+			return;
+		const { topic, payload } = parsePublish(packet);
+		try {
+			this.#store.onComplete!(topic, payload);
+		}
+		catch (error) {
+			throw fromApp(error);
+		}
+	}
+
+	/**
+	 * After CONNACK. With the session present, the window goes out again with
+	 * its ids (DUP 1 for what had left, and for what an earlier boot stored:
+	 * it may have left) and PUBREL past PUBREC [MQTT-4.4.0-1]. Without it,
+	 * messages past PUBREC are complete, the others go out as new messages
+	 * (DUP 0; their ids, which a new session does not know), the stored
+	 * subscriptions are made again and the received QoS 2 ids are forgotten.
+	 */
+	override resume(sessionPresent: boolean, reconnected: boolean): void {
+		super.resume(sessionPresent, reconnected || this.#resubscribe);
+		this.#resubscribe = false;
+		this.#present = sessionPresent;
+		if (!sessionPresent) {
+			this.#forgot = true;
+			this.#log.removeAll(RECEIVED_RECORD);
+		}
+		const window = this.#window;
+		if (window) {
+			for (const [id, entry] of [...window]) {	// a copy: what completes leaves the map
+				if (!sessionPresent && entry.stage === RELEASED_STAGE) {
+					window.delete(id);
+					this.#told.push(this.finish(entry.at));
+					continue;
+				}
+				const dup = sessionPresent && (entry.stage === SENT || entry.carried);
+				if (!sessionPresent)
+					entry.stage = QUEUED;
+				this.link.sendOp(this.frameOf(entry, id, dup), entry);
+			}
+		}
+		this.later();
+	}
+
+	/** A received QoS 2 id, on flash before its PUBREC goes. */
+	override accept(id: number): void {
+		super.accept(id);
+		this.#log.append(RECEIVED_RECORD, id, []);
+	}
+
+	override release(id: number): void {
+		super.release(id);
+		this.#log.remove(RECEIVED_RECORD, id);
+	}
+
+	/** connect(true): the store is emptied [MQTT-3.1.2-6]; it still belongs to this client. */
+	override discard(): void {
+		super.discard();
+		this.#window = this.#subscriptions = undefined;
+		this.#cursor = NONE;
+		this.#count = this.#carried = 0;
+		this.#resubscribe = this.#forgot = false;
+		this.#log.clear();
+		this.#log.append(CLIENT_RECORD, 0, [clientIdOf(this.link.connectPacket)]);
+	}
+
+	/** The connection is over: what waits stays on flash, whatever the session's kind, until acknowledged or connect(true). */
+	override end(error: Error, keep: boolean): void {
+		super.end(error, true);
+	}
+
+	// ---- subscriptions ----
+
+	/** Granted subscriptions: kept for a resubscription, and on flash. */
+	protected override remember(filters: Data[], qos: number[], granted: number[]): void {
+		super.remember(filters, qos, granted);
+		let changed = false;
+		for (let i = 0; i < filters.length; i++) {
+			if (granted[i] === 0x80)
+				continue;
+			const filter = bytesOf(filters[i]), key = String.fromArrayBuffer(filter.slice().buffer);
+			const entry = new Uint8Array(3 + filter.length);
+			entry[0] = qos[i];
+			entry[1] = filter.length >> 8;
+			entry[2] = filter.length & 0xFF;
+			entry.set(filter, 3);
+			const before = this.#subscriptions?.get(key);
+			if (!before || !sameBytes(before, entry)) {
+				(this.#subscriptions ??= new Map()).set(key, entry);
+				changed = true;
+			}
+		}
+		if (changed)
+			this.later(true);	// written in a turn of its own: SUBACK's callback nests deep enough
+	}
+
+	override unsubscribe(filters: Data[]): Promise<void> {
+		const done = super.unsubscribe(filters);
+		const keys = filters.map(filter => String.fromArrayBuffer(bytesOf(filter).slice().buffer));
+		done.then(() => {
+			let changed = false;
+			for (const key of keys)
+				changed = this.#subscriptions?.delete(key) || changed;
+			if (changed)
+				this.later(true);	// written in a turn of its own, where a failure closes the connection
+		}, () => {});
+		return done;
+	}
+
+	private saveSubscriptions(): void {
+		const entries = [...(this.#subscriptions?.values() ?? [])];
+		if (entries.length)
+			this.#log.append(SUBSCRIPTIONS_RECORD, 0, entries);	// the older record is marked dead
+		else
+			this.#log.remove(SUBSCRIPTIONS_RECORD, 0);
+	}
+
+	private restoreSubscriptions(record: Uint8Array): void {
+		const filters: Data[] = [], qos: number[] = [];
+		for (let at = 0; at + 3 <= record.length;) {
+			const length = (record[at + 1] << 8) | record[at + 2];
+			qos.push(record[at]);
+			filters.push(record.slice(at + 3, at + 3 + length).buffer);
+			at += 3 + length;
+		}
+		this.remember(filters, qos, qos);
+		this.#subscriptionsChanged = false;	// as on flash already
+		this.#resubscribe = filters.length > 0;
+	}
+}
+
+function bytesOf(data: Data): Uint8Array {
+	return typeof data === "string" ? new Uint8Array(ArrayBuffer.fromString(data)) : asUint8Array(data);
+}
+
+/** The client id CONNECT carries: after the flags byte and the keep-alive. */
+function clientIdOf(connect: ArrayBuffer): Uint8Array {
+	const packet = new Uint8Array(connect);
+	let at = 1;
+	while (packet[at] & 0x80)
+		at++;
+	at += 1 + 6 + 1 + 1 + 2;	// past the remaining length: the protocol name (6), level, flags, keep-alive (2)
+	const length = (packet[at] << 8) | packet[at + 1];
+	return packet.slice(at + 2, at + 2 + length);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+	if (a.length !== b.length)
+		return false;
+	for (let i = 0; i < a.length; i++)
+		if (a[i] !== b[i])
+			return false;
+	return true;
+}
+
+/** A stored PUBLISH packet's topic and payload. */
+function parsePublish(packet: Uint8Array): { topic: ArrayBuffer; payload: ArrayBuffer } {
+	let at = 1;
+	while (packet[at] & 0x80)
+		at++;
+	at++;
+	const length = (packet[at] << 8) | packet[at + 1];
+	const topic = packet.slice(at + 2, at + 2 + length).buffer;
+	at += 2 + length + ((packet[0] & 0x06) ? 2 : 0);
+	return { topic, payload: packet.slice(at).buffer };
+}

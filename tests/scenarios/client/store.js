@@ -1,0 +1,342 @@
+// The session on flash (issue 18), case by case: a client with a `store`
+// publishes, is killed (the test closes the machine, or the power goes at a
+// chosen byte), and a new machine with the same storage restores. The
+// storage is the host's (XSHost option `storage`): a NOR flash partition
+// through embedded:storage/flash, or a file of embedded:storage/files (the
+// only one in mcsim, whose runner app carries the store: the flash module is
+// imported only when a case asks for it).
+import { MQTTClient } from "mqtt";
+import { Store } from "mqtt/stored-session";
+import { LogStore, PUBLISH_RECORD, RECEIVED_RECORD, SUBSCRIPTIONS_RECORD, CLIENT_RECORD } from "mqtt/store";
+import { FlashMedium } from "mqtt/store-flash";
+import { FileMedium } from "mqtt/store-files";
+import { report, resources, heapInUse } from "harness";
+import { text, hex, delay, cases, nextMessage } from "./common";
+
+const server = "127.0.0.1";
+
+let flash;	// embedded:storage/flash, once loaded
+
+async function mediumOf({ medium = "flash", blocks, blockSize, file = "session" }) {
+	if (medium === "files")
+		return new FileMedium({ path: file, blockSize: blockSize ?? 4096, blockCount: blocks ?? 4 });
+	flash ??= (await import("embedded:storage/flash")).default;
+	return new FlashMedium(flash.open({ path: "storage" }), blocks);
+}
+
+/** The payload of message `i`: its number, then dots up to `size` bytes. */
+export function payloadOf(i, size) {
+	const head = `#${i}`;
+	return head + ".".repeat(Math.max(0, size - head.length));
+}
+
+function client(params, store) {
+	return new MQTTClient({
+		clientId: params.clientId ?? "stored", server, port: params.port ?? 1, store,
+		reconnect: params.reconnect ? { minDelay: 50, maxDelay: 200 } : undefined,
+		callback: (topic, msg) => report({ received: text(topic), msg: text(msg) }),
+		push: true,
+		outgoingLimit: params.outgoingLimit
+	});
+}
+
+/** Each message the broker completed, as the app hears of it. */
+function completions() {
+	const done = [];
+	const onComplete = (topic, msg) => {
+		done.push(text(msg));
+		report({ completed: text(msg) });
+	};
+	return { done, onComplete };
+}
+
+async function publishAll(c, { count, size = 16, qos = 1, from = 0, topic = "t/store" }) {
+	const accepted = [];
+	let refused;
+	for (let i = from; i < from + count; i++) {
+		try {
+			await c.publish(topic, payloadOf(i, size), false, qos);
+		}
+		catch (error) {
+			refused = { at: i, name: error.name, message: error.message };
+			break;
+		}
+		accepted.push(i);
+		report({ accepted: i });
+	}
+	return { accepted, refused };
+}
+
+/** The records on the medium, read by the store unit alone: what a restore finds. */
+async function listed(params) {
+	const log = new LogStore(await mediumOf(params));
+	const records = [];
+	log.open(found => {
+		const body = log.read(found.at);
+		const record = { kind: found.kind, id: found.id, state: found.state };
+		if (found.kind === PUBLISH_RECORD) {
+			let at = 1;
+			while (body[at] & 0x80)
+				at++;
+			at++;
+			const length = (body[at] << 8) | body[at + 1];
+			record.topic = text(body.slice(at + 2, at + 2 + length).buffer);
+			at += 2 + length + ((body[0] & 6) ? 2 : 0);
+			record.msg = text(body.slice(at).buffer);
+			record.qos = (body[0] >> 1) & 3;
+		}
+		else if (found.kind === CLIENT_RECORD)
+			record.clientId = text(body.slice().buffer);
+		else if (found.kind === SUBSCRIPTIONS_RECORD)
+			record.hex = hex(body);
+		records.push(record);
+	});
+	return records;
+}
+
+export default cases({
+	/** publish() with no connection: each accepted once on flash. */
+	async publishOffline(params) {
+		const c = client(params, new Store(await mediumOf(params)));
+		const result = await publishAll(c, params);
+		return { ...result, list: params.list ? await listed(params) : undefined };
+	},
+
+	/** What a restore finds; then `count` more messages are stored, and found after those. */
+	async verify(params) {
+		const before = await listed(params);
+		let after;
+		if (params.count) {
+			const c = client(params, new Store(await mediumOf(params)));
+			await publishAll(c, params);
+			after = await listed(params);
+		}
+		return { before, after };
+	},
+
+	/**
+	 * One link of a chain of power cuts: reports what a restore finds (the
+	 * outcome of the last cut), stores a filler message whole, waits for the
+	 * test to arm the power, then stores message `from + 1`, where the power
+	 * may go.
+	 */
+	async tornChain(params) {
+		report({ list: await listed(params) });
+		const c = client(params, new Store(await mediumOf(params)));
+		await publishAll(c, { ...params, count: 1 });
+		report({ ready: true });
+		await nextMessage();
+		return publishAll(c, { ...params, count: 1, from: params.from + 1 });
+	},
+
+	/** The store option and the Store's arguments, wrong: each throws at once, naming what is wrong. */
+	async badArguments() {
+		const outcome = make => {
+			try {
+				make();
+				return "accepted";
+			}
+			catch (error) {
+				return `${error.name}: ${error.message}`;
+			}
+		};
+		return {
+			store: outcome(() => new MQTTClient({ clientId: "x", server, store: {} })),
+			medium: outcome(() => new Store({})),
+			onComplete: outcome(() => new Store({ read() {}, write() {}, eraseBlock() {}, blockSize: 4096, blockCount: 4 }, { onComplete: 1 })),
+			blocks: outcome(() => new FileMedium({ path: "bad", blockCount: 2 }))
+		};
+	},
+
+	/** A store of another client id is refused, naming both. */
+	async otherClient(params) {
+		try {
+			client(params, new Store(await mediumOf(params)));
+			return "accepted";
+		}
+		catch (error) {
+			return `${error.name}: ${error.message}`;
+		}
+	},
+
+	/**
+	 * Boot 1 of a session: connect(false), subscribe, publish; then wait to
+	 * be killed (the test closes the machine once the broker has what it
+	 * wanted).
+	 */
+	async firstBoot(params) {
+		const { onComplete } = completions();
+		const c = client(params, new Store(await mediumOf(params), { onComplete }));
+		report({ connected: await c.connect(false) });
+		if (params.subscribe)
+			report({ granted: await c.subscribe(params.subscribe, 2) });
+		await publishAll(c, params);
+		await publishAll(c, { ...params, qos: 2, count: params.qos2 ?? 0, from: params.count });
+		report({ published: true });
+		await nextMessage();
+	},
+
+	/** A later boot: connect(false), then the stored session completes; the completions, in order, once `expect` came. */
+	async laterBoot(params) {
+		const { done, onComplete } = completions();
+		const c = client(params, new Store(await mediumOf(params), { onComplete }));
+		const present = await c.connect(params.clean ?? false);
+		report({ connected: present });
+		for (let waited = 0; done.length < (params.expect ?? 0) && waited < 5000; waited += 20)
+			await delay(20);
+		await delay(params.linger ?? 200);
+		await c.disconnect();
+		return { present, done, list: await listed(params) };
+	},
+
+	/**
+	 * Connected: `count` messages published at QoS `qos`, at most `ahead`
+	 * not yet completed; the store's wear when all are complete.
+	 */
+	async online(params) {
+		const { done, onComplete } = completions();
+		const store = new Store(await mediumOf(params), { onComplete });
+		const c = client(params, store);
+		await c.connect(false);
+		const ahead = params.ahead ?? 20;
+		for (let i = 0; i < params.count; i++) {
+			while (i - done.length >= ahead)
+				await delay(5);
+			await c.publish("t/store", payloadOf(i, params.size ?? 16), false, params.qos ?? 1);
+		}
+		for (let waited = 0; done.length < params.count && waited < 20000; waited += 20)
+			await delay(20);
+		await c.disconnect();
+		return { done: done.length, wear: store.log.wear };
+	},
+
+	/**
+	 * A device at work, to be killed at any moment (tests/mcsim-store.test.js):
+	 * its store in file `file`, connect(false), then messages `boot:i` at QoS
+	 * `qos`, one every `gap` ms, each reported once accepted; a full store
+	 * is waited out. With `count` 0 it only connects and lets the store drain.
+	 */
+	async work(params) {
+		const store = new Store(await mediumOf({ medium: "files", file: params.file, blocks: params.blocks ?? 8 }),
+			{ onComplete: (topic, msg) => report({ completed: text(msg) }) });
+		const c = client({ ...params, reconnect: true }, store);
+		report({ connected: await c.connect(false) });
+		for (let i = 0; i < (params.count ?? Infinity); i++) {
+			try {
+				await c.publish("soak/out", `${params.boot}:${i}`, false, params.qos);
+				report({ accepted: `${params.boot}:${i}` });
+			}
+			catch (error) {
+				report({ refused: `${params.boot}:${i}`, message: error.message });
+				i--;
+			}
+			await delay(params.gap ?? 10);
+		}
+		await nextMessage();
+	},
+
+	/**
+	 * A device's work with its session in a file (the ESP8266's budget in
+	 * mcsim): connect(false), subscribe, 10 QoS 1 and 10 QoS 2 messages out
+	 * and back; then a new client over the same store (a restore) stores 5
+	 * messages before connect(false), and they go out once connected.
+	 */
+	async device(params) {
+		const received = [];
+		const { done, onComplete } = completions();
+		const medium = await mediumOf({ medium: "files", file: params.file ?? "device", blocks: params.blocks ?? 8 });
+		const make = () => new MQTTClient({ clientId: "stored-device", server, port: params.port, store: new Store(medium, { onComplete }), push: true,
+			callback: (topic, msg) => received.push(text(msg)) });
+		let c = make();
+		if (params.phase === "construct")
+			return { constructed: true };
+		if (params.phase === "offline") {
+			for (let i = 0; i < 5; i++)
+				await c.publish("stored/device", `m${i}`, false, 1);
+			return { offline: true };
+		}
+		await c.connect(false);
+		await c.subscribe("stored/device", 2);
+		for (let i = 0; i < 20; i++)
+			await c.publish("stored/device", `m${i}`, false, i < 10 ? 1 : 2);
+		for (let waited = 0; (done.length < 20 || received.length < 20) && waited < 10000; waited += 20)
+			await delay(20);
+		await c.disconnect();
+		c = make();
+		for (let i = 20; i < 25; i++)
+			await c.publish("stored/device", `m${i}`, false, 1);
+		const present = await c.connect(false);
+		for (let waited = 0; (done.length < 25 || received.length < 25) && waited < 10000; waited += 20)
+			await delay(20);
+		await c.disconnect();
+		await delay(50);
+		return { present, received, done: done.length, after: resources() };
+	},
+
+	/**
+	 * A battery device's wake-up (deep sleep): its store in file `file`,
+	 * connect(false) (again while the broker restarts), one QoS 1 reading
+	 * `r<n>`, reported once accepted; then it waits to be killed.
+	 */
+	async reading(params) {
+		const store = new Store(await mediumOf({ medium: "files", file: params.file, blocks: 4 }),
+			{ onComplete: (topic, msg) => report({ completed: text(msg) }) });
+		const c = client(params, store);
+		for (;;) {
+			try {
+				await c.connect(false);
+				break;
+			}
+			catch {
+				await delay(100);
+			}
+		}
+		await c.publish("sleep/readings", `r${params.n}`, false, 1);
+		report({ accepted: params.n });
+		await nextMessage();
+	},
+
+	/**
+	 * Offline: connect(false), the test stops the broker, then `count`
+	 * messages of 64 B published while disconnected, the heap measured
+	 * before the first and after the last (mcsim); once the test has the
+	 * broker back (its message), connect(false) and they all go out.
+	 */
+	async offline(params) {
+		let done = 0;
+		const store = new Store(await mediumOf({ medium: "files", file: params.file, blocks: params.blocks }), { onComplete: () => done++ });
+		const c = client(params, store);
+		await c.connect(false);
+		report({ connected: true });
+		await nextMessage();		// the broker is down
+		while (c.connected)
+			await delay(20);
+		const payload = ".".repeat(58);
+		await c.publish("offline/out", `00000:${payload}`, false, 1);	// the first: the store's blocks opened
+		const before = heapInUse();
+		for (let i = 1; i < params.count; i++)
+			await c.publish("offline/out", `${String(i).padStart(5, "0")}:${payload}`, false, 1);
+		const after = heapInUse();
+		report({ published: params.count, before, after });
+		await nextMessage();		// the broker is back
+		await c.connect(false);
+		for (let waited = 0; done < params.count && waited < 120000; waited += 50)
+			await delay(50);
+		await c.disconnect();
+		return { before, after, done };
+	},
+
+	/** Offline, then connected: `count` messages published while the broker is away go out in order once it is back. */
+	async storeAndForward(params) {
+		const { done, onComplete } = completions();
+		const store = new Store(await mediumOf(params), { onComplete });
+		const c = client({ ...params, reconnect: true }, store);
+		const result = await publishAll(c, params);
+		report({ published: result.accepted.length });
+		await c.connect(false);
+		for (let waited = 0; done.length < result.accepted.length && waited < 20000; waited += 20)
+			await delay(20);
+		await c.disconnect();
+		return { ...result, done: done.length, wear: store.log.wear };
+	}
+});

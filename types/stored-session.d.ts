@@ -1,0 +1,94 @@
+import { Session, type SessionLink } from "mqtt/session";
+import { LogStore, type Medium } from "mqtt/store";
+import { type Data } from "mqtt/bytes";
+/** The store's options. */
+export interface StoreOptions {
+    /**
+     * Called once for each message stored by publish() (in this boot or an
+     * earlier one) when the broker has it: PUBACK (QoS 1), PUBCOMP (QoS 2),
+     * or PUBREC when a new connection found no session (the broker owns it).
+     */
+    onComplete?: (topic: ArrayBuffer, msg: ArrayBuffer) => void;
+}
+/** What a stored session needs of its link beyond a session's. */
+export interface StoredLink extends SessionLink {
+    readonly connectPacket: ArrayBuffer;
+    /** Closes the connection for a fault the client found. */
+    failed(error: Error): void;
+    readonly state: number;
+    readonly settings: {
+        readonly outgoingLimit: number;
+    };
+}
+/**
+ * The `store` option: a session kept on `medium`. Each client made with it
+ * reads the medium again, as after a reboot. One client at a time.
+ */
+export declare class Store {
+    readonly medium: Medium;
+    readonly onComplete: ((topic: ArrayBuffer, msg: ArrayBuffer) => void) | undefined;
+    /** The last session's log: its wear figures. */
+    log: LogStore | undefined;
+    constructor(medium: Medium, options?: StoreOptions);
+    /** The client's session, restored from the medium. Throws when the store holds another client id's session. */
+    session(link: StoredLink): Session;
+}
+export declare class StoredSession extends Session {
+    #private;
+    readonly link: StoredLink;
+    constructor(link: StoredLink, store: Store, log: LogStore);
+    /** A record the restore found (in the order written). */
+    private restored;
+    /** The store is this client's: refused when it holds another client id's session; claimed when new. */
+    private claim;
+    /** Stored messages are not counted against outgoingLimit: the store bounds them. */
+    get publications(): number;
+    /** Stored messages the broker has not completely acknowledged. */
+    get stored(): number;
+    /** A QoS 1/2 publish: resolves once the message is on flash; onComplete tells when the broker has it. */
+    publish(topic: Data, payload: Data, qos: number, retain: boolean): Promise<void>;
+    protected nextId(): number;
+    /**
+     * Takes stored messages into the window, in order, while it has room, and
+     * hands them on. One past PUBREC in a session the broker has since lost
+     * is complete (the broker owns it): the app is told, after the loop.
+     */
+    private fill;
+    /**
+     * The window is filled and the app told of what completed in a turn of
+     * their own, not inside the socket callback that brought the
+     * acknowledgement or CONNACK: reading flash and the app's onComplete (which
+     * may publish, and so write and erase) nest no deeper than a timer's
+     * callback (an ESP8266 has 256 slots of stack).
+     */
+    private later;
+    private inWindow;
+    /** PUBREL past PUBREC; else the PUBLISH read back from flash, DUP set when it is a resend. */
+    private frameOf;
+    acknowledged(type: number, id: number, granted: number[]): boolean;
+    /** The broker has the message: dead on flash, no longer counted; its packet when the app is to be told (tell()). */
+    private finish;
+    /** onComplete, with the message's topic and payload. */
+    private tell;
+    /**
+     * After CONNACK. With the session present, the window goes out again with
+     * its ids (DUP 1 for what had left, and for what an earlier boot stored:
+     * it may have left) and PUBREL past PUBREC [MQTT-4.4.0-1]. Without it,
+     * messages past PUBREC are complete, the others go out as new messages
+     * (DUP 0; their ids, which a new session does not know), the stored
+     * subscriptions are made again and the received QoS 2 ids are forgotten.
+     */
+    resume(sessionPresent: boolean, reconnected: boolean): void;
+    /** A received QoS 2 id, on flash before its PUBREC goes. */
+    accept(id: number): void;
+    release(id: number): void;
+    /** connect(true): the store is emptied [MQTT-3.1.2-6]; it still belongs to this client. */
+    discard(): void;
+    /** The connection is over: what waits stays on flash, whatever the session's kind, until acknowledged or connect(true). */
+    end(error: Error, keep: boolean): void;
+    /** Granted subscriptions: kept for a resubscription, and on flash. */
+    protected remember(filters: Data[], qos: number[], granted: number[]): void;
+    unsubscribe(filters: Data[]): Promise<void>;
+    private saveSubscriptions;
+    private restoreSubscriptions;
+}
