@@ -39,8 +39,14 @@ export declare class Delivery {
     reconnected(sessionPresent: boolean): void;
     /** The connection is over: what waits rejects; queued messages go unacknowledged (the broker keeps them). */
     end(error: Error): void;
-    /** A PUBLISH with the id of a queued message is its resend: that message is no longer awaiting it. */
-    private resentWhileQueued;
+    /**
+     * A QoS 1 or 2 PUBLISH the app already has, answered here and not
+     * delivered again: a QoS 2 message accepted and not yet released (PUBREC
+     * again); the resend of a queued message (which then no longer awaits
+     * it); the resend of a QoS 1 message delivered unacknowledged (its PUBACK
+     * now).
+     */
+    private again;
     private deliverOldest;
     /**
      * Calls the callback, then acknowledges (QoS 1: PUBACK; QoS 2: PUBREC, and

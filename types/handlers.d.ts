@@ -13,7 +13,11 @@ export interface Receiver {
     answer(first: number | undefined): void;
 }
 type Handler = (receiver: Receiver, packet: Packet) => boolean;
-/** By packet type, for a connection that is up. The parser lets through only the types a client receives. */
+/**
+ * By packet type, for a connection that is up, but PUBLISH: the link hands
+ * it to delivery itself. The parser lets through only the types a client
+ * receives.
+ */
 export declare const HANDLERS: readonly Handler[];
 /**
  * The first packet of a connection: only CONNACK may come [MQTT-3.2.0-1].

@@ -56,7 +56,8 @@ export declare class PacketWriter {
      * fixed header (type byte and remaining length) already in place.
      */
     private begin;
-    private finish;
+    /** Drops the topic cache (the client is no longer connected). */
+    forget(): void;
     /** A publish topic given as a string, and its field: the newest of the two the cache keeps. */
     private remember;
 }
