@@ -61,3 +61,5 @@ export declare class PacketWriter {
     /** A publish topic given as a string, and its field: the newest of the two the cache keeps. */
     private remember;
 }
+/** A length-prefixed field: strings as UTF-8, bytes as they are (binary data: the will message, the password). */
+export declare function stringField(value: Data, what: string): Uint8Array;

@@ -307,7 +307,7 @@ interface TopicCache {
 }
 
 /** A length-prefixed field: strings as UTF-8, bytes as they are (binary data: the will message, the password). */
-function stringField(value: Data, what: string): Uint8Array {
+export function stringField(value: Data, what: string): Uint8Array {
 	let bytes: Uint8Array;
 	if (typeof value === "string") {
 		if (value.length > MAX_STRING_BYTES)

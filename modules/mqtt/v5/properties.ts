@@ -11,8 +11,9 @@
 // Subscription Identifiers hands them as `subscriptionIdentifiers`, an array
 // (a server may put several in one PUBLISH [MQTT-3.3.4-4]).
 
-import { CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, DISCONNECT, PACKET_NAMES, MAX_STRING_BYTES } from "mqtt/constants";
-import { type Data, asUint8Array, isBytes } from "mqtt/bytes";
+import { CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, DISCONNECT, PACKET_NAMES } from "mqtt/constants";
+import type { Data } from "mqtt/bytes";
+import { stringField as stringField311 } from "mqtt/writer";
 import { ProtocolError } from "mqtt/errors";
 import { utf8Fault, describe } from "mqtt/validate";
 import { AUTH } from "mqtt/v5/reasons";
@@ -236,27 +237,12 @@ function encodeValue(property: Property, value: unknown, where: string): Uint8Ar
  * given as a string or as bytes.
  */
 export function stringField(value: unknown, what: string, utf8: boolean): Uint8Array {
-	let bytes: Uint8Array;
-	if (typeof value === "string") {
-		if (value.length > MAX_STRING_BYTES)
-			throw tooLong(what, value.length);	// before encoding: UTF-8 is never shorter
-		bytes = new Uint8Array(ArrayBuffer.fromString(value));
-	}
-	else if (isBytes(value))
-		bytes = asUint8Array(value);
-	else
-		throw new TypeError(`${what} must be a string or binary data`);
-	if (bytes.length > MAX_STRING_BYTES)
-		throw tooLong(what, bytes.length);
+	const field = stringField311(value as Data, what);	// the 3.1.1 writer's: one encoder, one set of messages
 	if (utf8) {
-		const fault = utf8Fault(bytes, 0, bytes.length);
+		const fault = utf8Fault(field, 2, field.length);
 		if (fault)
 			throw new TypeError(`${what} ${fault}`);
 	}
-	const field = new Uint8Array(2 + bytes.length);
-	field[0] = bytes.length >> 8;
-	field[1] = bytes.length & 0xFF;
-	field.set(bytes, 2);
 	return field;
 }
 
@@ -266,9 +252,6 @@ export function checkTopicName(field: Uint8Array, what: string): void {
 		throw new TypeError(`${what} contains a wildcard (+ or #); wildcards are only for subscriptions`);
 }
 
-function tooLong(what: string, length: number): RangeError {
-	return new RangeError(`${what} is ${length} bytes long; the limit is ${MAX_STRING_BYTES}`);
-}
 
 /** Bytes of a Variable Byte Integer of `value`: the fewest [MQTT-1.5.5-1]. */
 export function variableSize(value: number): number {
