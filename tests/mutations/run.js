@@ -57,7 +57,7 @@ export const MUTATIONS = [
 			if (!dropped && operation.kind === PUBLICATION && operation.qos === 1) {
 				dropped = true;
 				this.#publications--;
-				this.#lastId = id - 1;
+				this.lastId = id - 1;
 				continue;
 			}`]],
     tests: [['tests/resilience.test.js', 'publishes in flight when the connection drops', 90_000], ['tests/crash.test.js', 'no persistence', 300_000]],
@@ -65,7 +65,7 @@ export const MUTATIONS = [
   {
     name: 'qos2-redelivered',
     what: 'a QoS 2 message delivered again when the broker resends it before PUBREL (delivery.ts)',
-    edits: [['modules/mqtt/delivery.ts', 'if (qos === 2 && this.#link.accepted(id)) {', 'if (false && qos === 2 && this.#link.accepted(id)) {']],
+    edits: [['modules/mqtt/delivery.ts', 'if (qos === 2 && link.accepted(id)) {', 'if (false && qos === 2 && link.accepted(id)) {']],
     tests: [['tests/resilience.test.js', 'resends before PUBREL reaches the callback once', 90_000], ['tests/session.test.js', 'awaiting PUBREL', 120_000]],
   },
   {
@@ -84,10 +84,10 @@ export const MUTATIONS = [
   {
     name: 'ack-before-app',
     what: 'a queued QoS 1 message acknowledged (PUBACK) as it arrives, before the app has it (delivery.ts)',
-    edits: [['modules/mqtt/delivery.ts', 'queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, qos, id });',
+    edits: [['modules/mqtt/delivery.ts', 'queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, qos, id: packet.id });',
       `if (qos === 1)
-			this.#link.acknowledge(PUBACK, id);
-		queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, qos, id: qos === 1 ? 0 : id });`]],
+			this.#link.acknowledge(PUBACK, packet.id);
+		queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, qos, id: qos === 1 ? 0 : packet.id });`]],
     tests: [['tests/session.test.js', 'unread messages across a reconnect', 120_000]],
   },
   {
