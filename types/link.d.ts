@@ -19,7 +19,6 @@ export interface Settings {
     readonly onConnect: ((sessionPresent: boolean) => void) | undefined;
     readonly onDisconnect: ((reason: Error) => void) | undefined;
     readonly TLS: SocketClass | undefined;
-    readonly store: SessionStore | undefined;
 }
 /** The `store` option (mqtt/stored-session's Store, over a medium): it makes the session that lives there. */
 export interface SessionStore {
@@ -45,6 +44,8 @@ export declare class Link implements ConnectionOwner, Receiver {
     connection: Connection | undefined;
     constructor(server: string, port: number, ssl: Record<string, unknown> | undefined, connectPacket: ArrayBuffer, callback: Callback | undefined, settings: Settings);
     get session(): Session | undefined;
+    /** A store's session, made by the client with the link. */
+    set session(session: Session | undefined);
     /** The session, made when it first holds something. */
     get openSession(): Session;
     get delivery(): Delivery;

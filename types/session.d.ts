@@ -14,6 +14,8 @@ export interface SessionLink {
 export declare class Session {
     #private;
     readonly link: SessionLink;
+    /** True on a store's session (stored-session.ts, on its prototype): it outlives the client, and takes QoS 1/2 messages in any state. */
+    readonly durable: true | undefined;
     protected lastId: number;
     constructor(link: SessionLink);
     /** QoS 1/2 messages the session holds: in flight, or waiting for a connection. */
@@ -77,7 +79,8 @@ export declare class Session {
      * The connection is over (disconnect(), or lost without reconnect). What
      * waits for the broker rejects with `error`. With `keep` (clean session
      * 0) the publications stay, their rejection saying so, and the QoS 2
-     * ids and the subscriptions too; without it the session is gone.
+     * ids and the subscriptions too; without it the session is gone. True
+     * when the session lives on (kept).
      */
-    end(error: Error, keep: boolean): void;
+    end(error: Error, keep: boolean): boolean;
 }

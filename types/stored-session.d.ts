@@ -85,7 +85,7 @@ export declare class StoredSession extends Session {
     /** connect(true): the store is emptied [MQTT-3.1.2-6]; it still belongs to this client. */
     discard(): void;
     /** The connection is over: what waits stays on flash, whatever the session's kind, until acknowledged or connect(true). */
-    end(error: Error, keep: boolean): void;
+    end(error: Error, keep: boolean): boolean;
     /** Granted subscriptions: kept for a resubscription, and on flash. */
     protected remember(filters: Data[], qos: number[], granted: number[]): void;
     unsubscribe(filters: Data[]): Promise<void>;

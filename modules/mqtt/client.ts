@@ -75,7 +75,7 @@ export interface ClientOptions {
 // The settings of every client that keeps the defaults: one frozen object for all.
 const DEFAULTS: Settings = Object.freeze({
 	push: false, maxPacketSize: 65536, outgoingLimit: 32, queueLength: 8, ackTimeout: 30_000,
-	reconnect: undefined, onConnect: undefined, onDisconnect: undefined, TLS: undefined, store: undefined
+	reconnect: undefined, onConnect: undefined, onDisconnect: undefined, TLS: undefined
 });
 
 export class MQTTClient {
@@ -100,8 +100,15 @@ export class MQTTClient {
 		const link = this.#link = new Link(servers[0] as string, servers[1] as number, servers[2] as Record<string, unknown> | undefined, connect, options.callback ?? undefined, settings);
 		if (servers.length > STRIDE)
 			link.failover = new Failover(servers);
-		if (settings.store)
-			void link.openSession;	// restored now: a store of another client id throws here
+		// The store's option is none of the settings: a client without one
+		// carries nothing of it. Its session is restored now (a store of
+		// another client id throws here).
+		const store = options.store;
+		if (store !== undefined && store !== null) {
+			if (typeof store.session !== "function")
+				throw new TypeError(`store must be a Store of mqtt/stored-session, not ${describe(store)}`);
+			link.session = store.session(link);
+		}
 	}
 
 	/** True while a connection to the broker is up (CONNACK received). */
@@ -159,9 +166,8 @@ export class MQTTClient {
 		const link = this.#link;
 		if (qos === 0 && link.state === CONNECTED)
 			return link.publish(topic, msg, retain);	// the hot path: the link checks the limit when the packet must wait
-		if (qos !== 0 && link.settings.store)
-			return link.openSession.publish(topic, msg, qos, retain);	// in any state: the store bounds it, not outgoingLimit
-		if (!link.accepting || (qos !== 0 && link.outgoing >= link.settings.outgoingLimit)) {
+		// A store's session takes QoS 1/2 messages in any state: the store bounds them, not outgoingLimit.
+		if ((!link.accepting || (qos !== 0 && link.outgoing >= link.settings.outgoingLimit)) && (qos === 0 || !link.session?.durable)) {
 			link.writer.publish(topic, msg, qos, retain, false, 1);	// argument errors first
 			return Promise.reject(link.accepting ? link.queueFull() : link.notConnected());
 		}
@@ -283,22 +289,13 @@ function settingsOf(options: ClientOptions): Settings {
 		reconnect: reconnectOption(options.reconnect),
 		onConnect: optionalFunction(options.onConnect, "onConnect"),
 		onDisconnect: optionalFunction(options.onDisconnect, "onDisconnect"),
-		TLS: options.TLS ?? undefined,
-		store: storeOf(options.store)
+		TLS: options.TLS ?? undefined
 	};
 	let settings: object | undefined;
 	for (const key in given)	// defined, not assigned: DEFAULTS is frozen, and assigning a name it has would throw (the override mistake)
 		if (given[key] !== DEFAULTS[key as keyof Settings])
 			Object.defineProperty(settings ??= Object.create(DEFAULTS), key, { value: given[key], enumerable: true });
 	return settings ? Object.freeze(settings) as Settings : DEFAULTS;
-}
-
-function storeOf(store: SessionStore | undefined | null): SessionStore | undefined {
-	if (store === undefined || store === null)
-		return undefined;
-	if (typeof store !== "object" || typeof store.session !== "function")
-		throw new TypeError(`store must be a Store of mqtt/stored-session, not ${describe(store)}`);
-	return store;
 }
 
 function isFunction(value: unknown): boolean {

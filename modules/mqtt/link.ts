@@ -35,7 +35,6 @@ export interface Settings {
 	readonly onConnect: ((sessionPresent: boolean) => void) | undefined;
 	readonly onDisconnect: ((reason: Error) => void) | undefined;
 	readonly TLS: SocketClass | undefined;
-	readonly store: SessionStore | undefined;
 }
 
 /** The `store` option (mqtt/stored-session's Store, over a medium): it makes the session that lives there. */
@@ -99,11 +98,13 @@ export class Link implements ConnectionOwner, Receiver {
 	}
 
 	get session(): Session | undefined { return this.#session; }
+	/** A store's session, made by the client with the link. */
+	set session(session: Session | undefined) { this.#session = session; }
 	/** The session, made when it first holds something. */
-	get openSession(): Session { return this.#session ??= this.settings.store?.session(this) ?? new Session(this); }
+	get openSession(): Session { return this.#session ??= new Session(this); }
 	get delivery(): Delivery { return this.#delivery ??= new Delivery(this, this.settings.queueLength, this.settings.push); }
 	private get queue(): Outbox { return this.#outbox ??= new Outbox(); }
-	get resubscribes(): boolean { return this.settings.reconnect !== undefined || this.settings.store !== undefined; }
+	get resubscribes(): boolean { return this.settings.reconnect !== undefined; }
 	get keepsSession(): boolean { return !this.cleanSession; }
 	get appWaiting(): boolean { return this.#session?.appWaiting ?? false; }
 	/** publish, subscribe and unsubscribe are taken now, or kept for the reconnect. */
@@ -550,15 +551,14 @@ export class Link implements ConnectionOwner, Receiver {
 		this.connection = undefined;
 		this.#retries = 0;
 		this.#outbox?.lose(error, false);
-		const clean = this.cleanSession;
-		this.#session?.end(error, !clean);
+		const kept = this.#session?.end(error, !this.cleanSession);
 		this.#delivery?.end(error);
 		// What only a connection used goes, so that a client no longer
 		// connected holds what it held before connect(): the emptied send
 		// queue and delivery, the settled Promise of QoS 0, the topic cache,
-		// and a clean session (connect() would discard it).
+		// and a session that ended clean (connect() would discard it).
 		this.#outbox = this.#delivery = this.#resolved = undefined;
-		if (clean)
+		if (!kept)
 			this.#session = undefined;
 		this.writer.forget();
 		connecting?.reject(error);

@@ -122,6 +122,8 @@ for (const [Kind, kind] of [[Publication, PUBLICATION], [Subscription, SUBSCRIPT
 
 export class Session {
 	readonly link: SessionLink;
+	/** True on a store's session (stored-session.ts, on its prototype): it outlives the client, and takes QoS 1/2 messages in any state. */
+	declare readonly durable: true | undefined;
 	#operations: Map<number, Operation> | undefined;	// by packet id, in the order made
 	protected lastId = 0;			// the last packet id taken
 	#publications = 0;				// Publications among the operations
@@ -234,8 +236,8 @@ export class Session {
 
 	/** Granted subscriptions, for a resubscription after a reconnect that found no session. */
 	protected remember(filters: Data[], qos: number[], granted: number[]): void {
-		if (!this.link.resubscribes)
-			return;
+		if (!this.link.resubscribes && !this.durable)
+			return;		// a durable session's may be made again after a reboot
 		for (let i = 0; i < filters.length; i++)
 			if (granted[i] !== SUBACK_FAILURE)
 				(this.#subscriptions ??= new Map()).set(keyOf(filters[i]), { filter: filters[i], qos: qos[i] });
@@ -399,14 +401,15 @@ export class Session {
 	 * The connection is over (disconnect(), or lost without reconnect). What
 	 * waits for the broker rejects with `error`. With `keep` (clean session
 	 * 0) the publications stay, their rejection saying so, and the QoS 2
-	 * ids and the subscriptions too; without it the session is gone.
+	 * ids and the subscriptions too; without it the session is gone. True
+	 * when the session lives on (kept).
 	 */
-	end(error: Error, keep: boolean): void {
+	end(error: Error, keep: boolean): boolean {
 		const operations = this.#operations;
 		if (!keep)
 			this.discard();
 		if (!operations)
-			return;
+			return keep;
 		const kept = keep ? keptError(error) : error;
 		for (const [id, operation] of operations) {
 			if (keep && operation.kind !== PUBLICATION)
@@ -417,6 +420,7 @@ export class Session {
 			operation.resolve = operation.reject = undefined;
 			reject?.(operation.kind === PUBLICATION ? kept : error);
 		}
+		return keep;
 	}
 }
 

@@ -366,8 +366,8 @@ export class StoredSession extends Session {
 	}
 
 	/** The connection is over: what waits stays on flash, whatever the session's kind, until acknowledged or connect(true). */
-	override end(error: Error, keep: boolean): void {
-		super.end(error, true);
+	override end(error: Error, keep: boolean): boolean {
+		return super.end(error, true);
 	}
 
 	// ---- subscriptions ----
@@ -429,6 +429,9 @@ export class StoredSession extends Session {
 		this.#resubscribe = filters.length > 0;
 	}
 }
+
+// On the prototype: a session without a store carries no field for it.
+Object.defineProperty(StoredSession.prototype, "durable", { value: true });
 
 function bytesOf(data: Data): Uint8Array {
 	return typeof data === "string" ? new Uint8Array(ArrayBuffer.fromString(data)) : asUint8Array(data);

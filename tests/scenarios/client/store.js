@@ -186,6 +186,8 @@ export default cases({
 			await delay(20);
 		await delay(params.linger ?? 200);
 		await c.disconnect();
+		if (params.after)	// published while disconnected: onto the store still
+			await publishAll(c, { count: params.after, from: 100 });
 		return { present, done, list: await listed(params) };
 	},
 
