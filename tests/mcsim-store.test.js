@@ -119,23 +119,33 @@ if (mcsimEnabled) describe('in mcsim: the session on flash, the simulator killed
 });
 
 if (mcsimEnabled) describe('in mcsim, on an ESP8266\'s budget, the session on flash', () => {
-  test('a device\'s work with its session in a file runs with the ESP8266\'s creation block: 10 QoS 1 and 10 QoS 2 out and back, then 5 stored before connect(false) go out after a restore', async () => {
+  const creation = esp8266Creation();
+
+  /** The stored device's work (tests/scenarios/client/store.js, case device) with `block`; `boots` runs over the same file, the first making it. */
+  async function storedDevice(block, boots) {
     const broker = await startMosquitto();
     const file = `device-${process.pid}`;
     const remove = () => rmSync(path.join(FILES, file), { force: true });
     const cancel = atExit(remove);
     try {
-      const so = await build('stored-device', { config: { port: broker.port, file, files: FILES }, creation: esp8266Creation() });
-      const { result } = await runTraced(so, { timeout: 60_000 });
-      assert.equal(result.present, 1);
-      assert.deepEqual(result.received, Array.from({ length: 25 }, (_, i) => `m${i}`));
-      assert.equal(result.done, 25);
-      assert.deepEqual(result.after, { timers: 0, sockets: 0 });
+      remove();
+      const so = await build('stored-device', { config: { port: broker.port, file, files: FILES }, creation: block });
+      for (let boot = 0; boot < boots; boot++) {
+        const { result } = await runTraced(so, { timeout: 60_000 });
+        assert.equal(result.present, 1, `boot ${boot + 1}`);
+        assert.deepEqual(result.received, Array.from({ length: 25 }, (_, i) => `m${i}`), `boot ${boot + 1}`);
+        assert.equal(result.done, 25, `boot ${boot + 1}`);
+        assert.deepEqual(result.after, { timers: 0, sockets: 0 }, `boot ${boot + 1}`);
+      }
     }
     finally {
       remove();
       cancel();
       await broker.close();
     }
-  });
+  }
+
+  test('a device\'s work with its session in a file runs with the ESP8266\'s creation block: 10 QoS 1 and 10 QoS 2 out and back, then 5 stored before connect(false) go out after a restore', () => storedDevice(creation, 1));
+
+  test(`the store leaves the app at least 64 of the ${creation.stack} stack slots: the same work runs with a stack of ${creation.stack - 64}, at the first boot (the file made) and at a later one (the file restored)`, () => storedDevice({ ...creation, stack: creation.stack - 64 }, 2));
 });

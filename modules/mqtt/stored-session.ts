@@ -66,7 +66,13 @@ export class Store {
 
 	/** The client's session, restored from the medium. Throws when the store holds another client id's session. */
 	session(link: StoredLink): Session {
-		return new StoredSession(link, this, this.log = new LogStore(this.medium));
+		const log = this.log = new LogStore(this.medium), session = new StoredSession(link, this, log);
+		// The restore in steps called from here, not from the session's
+		// constructor: a frame less under the app's new MQTTClient() (an
+		// ESP8266 has 256 slots of stack).
+		log.open(found => session.restored(found));
+		session.opened(log);
+		return session;
 	}
 }
 
@@ -115,15 +121,10 @@ export class StoredSession extends Session {
 		super(link);
 		this.#store = store;
 		this.#log = log;
-		log.open(found => this.restored(found));
-		this.#carried = this.#count;
-		this.claim(log);
-		if (this.#subscriptionsAt !== NONE)
-			this.restoreSubscriptions(log.read(this.#subscriptionsAt));
 	}
 
 	/** A record the restore found (in the order written). */
-	private restored(found: Found): void {
+	restored(found: Found): void {
 		const kind = found.kind;
 		if (kind === PUBLISH_RECORD) {
 			this.#count++;
@@ -137,11 +138,23 @@ export class StoredSession extends Session {
 			this.#ownerAt = found.at;
 	}
 
-	/** The store is this client's: refused when it holds another client id's session; claimed when new. */
+	/**
+	 * The medium read: a new store is claimed for this client, one of another
+	 * client id refused; the subscriptions restored.
+	 */
+	opened(log: LogStore): void {
+		this.#carried = this.#count;
+		if (this.#ownerAt === NONE)	// here, not in claim(): a frame less under new MQTTClient()
+			log.append(CLIENT_RECORD, 0, [clientIdOf(this.link.connectPacket)]);
+		else
+			this.claim(log);
+		if (this.#subscriptionsAt !== NONE)
+			this.restoreSubscriptions(log.read(this.#subscriptionsAt));
+	}
+
+	/** The store is this client's: refused when it holds another client id's session. */
 	private claim(log: LogStore): void {
 		const clientId = clientIdOf(this.link.connectPacket);
-		if (this.#ownerAt === NONE)
-			return void log.append(CLIENT_RECORD, 0, [clientId]);
 		const stored = log.read(this.#ownerAt);
 		if (!sameBytes(stored, clientId))
 			throw new Error(`store: it holds the session of client id "${String.fromArrayBuffer(stored.slice().buffer)}", not of "${String.fromArrayBuffer(clientId.slice().buffer)}": give each client a store of its own`);
@@ -416,16 +429,21 @@ export class StoredSession extends Session {
 			this.#log.remove(SUBSCRIPTIONS_RECORD, 0);
 	}
 
+	/**
+	 * The subscriptions' record: its entries as they are, and the session's
+	 * for a resubscription (super.remember(), not this one's: a frame less
+	 * under new MQTTClient(), and nothing to write).
+	 */
 	private restoreSubscriptions(record: Uint8Array): void {
-		const filters: Data[] = [], qos: number[] = [];
+		const filters: Data[] = [], qos: number[] = [], entries = this.#subscriptions = new Map();
 		for (let at = 0; at + 3 <= record.length;) {
-			const length = (record[at + 1] << 8) | record[at + 2];
+			const end = at + 3 + ((record[at + 1] << 8) | record[at + 2]), filter = record.slice(at + 3, end).buffer;
 			qos.push(record[at]);
-			filters.push(record.slice(at + 3, at + 3 + length).buffer);
-			at += 3 + length;
+			filters.push(filter);
+			entries.set(String.fromArrayBuffer(filter), record.slice(at, end));
+			at = end;
 		}
-		this.remember(filters, qos, qos);
-		this.#subscriptionsChanged = false;	// as on flash already
+		super.remember(filters, qos, qos);
 		this.#resubscribe = filters.length > 0;
 	}
 }
