@@ -214,6 +214,34 @@ describe('restore after a reboot', () => {
   });
 });
 
+// ---- a broker that refuses QoS 2 ----
+
+test('a broker closing the connection on a stored QoS 2 PUBLISH (Azure IoT Hub), with reconnect: each loss names it, it is given up after three connections as in RAM, dead on flash, and onComplete tells the app with the error; a QoS 1 message goes through', async () => {
+  const REFUSED_QOS2 = ' (a broker that refuses QoS 2, as Azure IoT Hub does, closes the connection on a QoS 2 PUBLISH: publish at QoS 1 there)';
+  const storage = flashStorage();
+  await withScripted({
+    publish(session, packet) {
+      if (packet.qos === 2)
+        session.close();
+      else
+        polite.publish(session, packet);
+    },
+  }, async broker => {
+    const result = await boot(storage, { case: 'qos2Refused', port: broker.port });
+    const ids = broker.received.filter(packet => packet.cmd === 'publish' && packet.qos === 2).map(packet => packet.messageId);
+    assert.equal(ids.length, 3, 'sent on three connections, then given up');
+    const lost = id => `connection to 127.0.0.1:${broker.port} closed by the broker or lost, while PUBLISH to "refused/t" at QoS 2 (packet id ${id}) awaited PUBREC${REFUSED_QOS2}`;
+    assert.deepEqual(result.reasons, ids.map(lost));
+    assert.deepEqual(result.fates, [
+      { msg: 'two', error: `Error: PUBLISH to "refused/t" at QoS 2 (packet id ${ids[2]}) given up: 3 connections ended while it awaited PUBREC${REFUSED_QOS2}` },
+      { msg: 'one' },
+    ], 'the same error as a session in RAM rejects with (tests/cases/faults.js), then the QoS 1 message complete');
+    assert.deepEqual(publishes(result.list), [], 'nothing left on flash: the given-up message is dead');
+    assert.deepEqual(result.after, { timers: 0, sockets: 0 });
+    assert.equal(broker.sessions.length, 4, 'the fourth connection stays');
+  });
+});
+
 // ---- store-and-forward ----
 
 test('store-and-forward against mosquitto: 300 QoS 1 messages published while disconnected (outgoingLimit 8) all arrive, in order, once connected; onComplete for each', async t => {

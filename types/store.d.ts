@@ -81,8 +81,12 @@ export declare class LogStore {
     removeAll(kind: number): void;
     /** Every record gone: the blocks in use are erased. */
     clear(): void;
-    /** The tail has `bytes` free: a new block when it has not, the oldest reclaimed when no free block is left but the reserve. */
-    private makeRoom;
+    /**
+     * True when the tail has `bytes` free; false when a free block is to be
+     * opened for them (the oldest reclaimed first when no free block is left
+     * but the reserve).
+     */
+    private fits;
     /** A free block becomes the tail: erased (unless this store erased it since), then its header written. */
     private openBlock;
     /**
@@ -92,11 +96,8 @@ export declare class LogStore {
     private reclaim;
     private one;
     private erase;
-    private program;
     /** Every byte from `from` to `to` is 0xFF: it can be written. */
     private isErased;
-    /** The record's CRC matches its bytes (its header read into #header). */
-    private intact;
     /** The record at `at`, if a committed one ends before `limit` (its CRC checked when `check`); false at the end of the block's records. */
     private readRecord;
 }

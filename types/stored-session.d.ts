@@ -1,14 +1,18 @@
 import { Session, type SessionLink } from "mqtt/session";
-import { LogStore, type Medium } from "mqtt/store";
+import { LogStore, type Medium, type Found } from "mqtt/store";
 import { type Data } from "mqtt/bytes";
 /** The store's options. */
 export interface StoreOptions {
     /**
      * Called once for each message stored by publish() (in this boot or an
-     * earlier one) when the broker has it: PUBACK (QoS 1), PUBCOMP (QoS 2),
-     * or PUBREC when a new connection found no session (the broker owns it).
+     * earlier one) when its fate is known: without `error` when the broker
+     * has it (PUBACK for QoS 1, PUBCOMP for QoS 2, or PUBREC when a new
+     * connection found no session: the broker owns it); with `error` when it
+     * left the store undelivered: a QoS 2 message given up after 3
+     * connections ended while it awaited PUBREC (a broker that refuses QoS 2,
+     * as Azure IoT Hub does), with the error a session in RAM rejects with.
      */
-    onComplete?: (topic: ArrayBuffer, msg: ArrayBuffer) => void;
+    onComplete?: (topic: ArrayBuffer, msg: ArrayBuffer, error?: Error) => void;
 }
 /** What a stored session needs of its link beyond a session's. */
 export interface StoredLink extends SessionLink {
@@ -26,7 +30,7 @@ export interface StoredLink extends SessionLink {
  */
 export declare class Store {
     readonly medium: Medium;
-    readonly onComplete: ((topic: ArrayBuffer, msg: ArrayBuffer) => void) | undefined;
+    readonly onComplete: ((topic: ArrayBuffer, msg: ArrayBuffer, error?: Error) => void) | undefined;
     /** The last session's log: its wear figures. */
     log: LogStore | undefined;
     constructor(medium: Medium, options?: StoreOptions);
@@ -38,8 +42,13 @@ export declare class StoredSession extends Session {
     readonly link: StoredLink;
     constructor(link: StoredLink, store: Store, log: LogStore);
     /** A record the restore found (in the order written). */
-    private restored;
-    /** The store is this client's: refused when it holds another client id's session; claimed when new. */
+    restored(found: Found): void;
+    /**
+     * The medium read: a new store is claimed for this client, one of another
+     * client id refused; the subscriptions restored.
+     */
+    opened(log: LogStore): void;
+    /** The store is this client's: refused when it holds another client id's session. */
     private claim;
     /** Stored messages are not counted against outgoingLimit: the store bounds them. */
     get publications(): number;
@@ -68,7 +77,7 @@ export declare class StoredSession extends Session {
     acknowledged(type: number, id: number, granted: number[]): boolean;
     /** The broker has the message: dead on flash, no longer counted; its packet when the app is to be told (tell()). */
     private finish;
-    /** onComplete, with the message's topic and payload. */
+    /** onComplete, with the message's topic and payload (and `error`, when it was not delivered). */
     private tell;
     /**
      * After CONNACK. With the session present, the window goes out again with
@@ -79,6 +88,14 @@ export declare class StoredSession extends Session {
      * subscriptions are made again and the received QoS 2 ids are forgotten.
      */
     resume(sessionPresent: boolean, reconnected: boolean): void;
+    /**
+     * The connection ended, by the broker or the network: as in the RAM
+     * session, each stored QoS 2 message in flight that awaited PUBREC counts
+     * it, and one that has seen QOS2_LOSSES connections end so is given up:
+     * dead on flash, and the app told (onComplete, with the error). Returns
+     * the reason to report, naming what awaited PUBREC.
+     */
+    lost(error: Error): Error;
     /** A received QoS 2 id, on flash before its PUBREC goes. */
     accept(id: number): void;
     release(id: number): void;
@@ -90,5 +107,10 @@ export declare class StoredSession extends Session {
     protected remember(filters: Data[], qos: number[], granted: number[]): void;
     unsubscribe(filters: Data[]): Promise<void>;
     private saveSubscriptions;
+    /**
+     * The subscriptions' record: its entries as they are, and the session's
+     * for a resubscription (super.remember(), not this one's: a frame less
+     * under new MQTTClient(), and nothing to write).
+     */
     private restoreSubscriptions;
 }

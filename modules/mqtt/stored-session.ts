@@ -16,24 +16,28 @@
 // flash and is read back, in order, as the window empties. So publish() does
 // not hold a Promise per message: it resolves once the message is on flash,
 // and `onComplete` tells the app when the broker has it.
-import { Session, type SessionLink } from "mqtt/session";
+import { Session, type SessionLink, QOS2_LOSSES, qos2GivenUp, awaitedPubrec, publishName } from "mqtt/session";
 import { LogStore, type Medium, type Found, PUBLISH_RECORD, RECEIVED_RECORD, SUBSCRIPTIONS_RECORD, CLIENT_RECORD, RELEASED, DEAD, StoreFullError } from "mqtt/store";
 import { PUBACK, PUBREC, PUBREL, PUBCOMP } from "mqtt/constants";
 import { type Data, asUint8Array } from "mqtt/bytes";
 import type { Frame } from "mqtt/writer";
 import type { Sendable } from "mqtt/outbox";
 import Timer from "timer";
-import { fromApp, isFromApp } from "mqtt/errors";
+import { fromApp, isFromApp, ProtocolError } from "mqtt/errors";
 import { CONNECTED } from "mqtt/link";
 
 /** The store's options. */
 export interface StoreOptions {
 	/**
 	 * Called once for each message stored by publish() (in this boot or an
-	 * earlier one) when the broker has it: PUBACK (QoS 1), PUBCOMP (QoS 2),
-	 * or PUBREC when a new connection found no session (the broker owns it).
+	 * earlier one) when its fate is known: without `error` when the broker
+	 * has it (PUBACK for QoS 1, PUBCOMP for QoS 2, or PUBREC when a new
+	 * connection found no session: the broker owns it); with `error` when it
+	 * left the store undelivered: a QoS 2 message given up after 3
+	 * connections ended while it awaited PUBREC (a broker that refuses QoS 2,
+	 * as Azure IoT Hub does), with the error a session in RAM rejects with.
 	 */
-	onComplete?: (topic: ArrayBuffer, msg: ArrayBuffer) => void;
+	onComplete?: (topic: ArrayBuffer, msg: ArrayBuffer, error?: Error) => void;
 }
 
 /** What a stored session needs of its link beyond a session's. */
@@ -51,7 +55,7 @@ export interface StoredLink extends SessionLink {
  */
 export class Store {
 	readonly medium: Medium;
-	readonly onComplete: ((topic: ArrayBuffer, msg: ArrayBuffer) => void) | undefined;
+	readonly onComplete: ((topic: ArrayBuffer, msg: ArrayBuffer, error?: Error) => void) | undefined;
 	/** The last session's log: its wear figures. */
 	log: LogStore | undefined;
 
@@ -86,6 +90,7 @@ const MAX_STORED = 60_000;
 /** A stored message in the window: where its record is, nothing of its bytes. */
 class Stored implements Sendable {
 	stage: number;
+	losses = 0;	// connections that ended while it awaited PUBREC (QoS 2)
 	constructor(readonly at: number, readonly qos: number, stage: number, readonly carried: boolean) {
 		this.stage = stage;
 	}
@@ -110,6 +115,7 @@ export class StoredSession extends Session {
 	#resubscribe = false;	// subscriptions were restored: made again when the broker has no session
 	#resolved: Promise<void> | undefined;
 	#told: (Uint8Array | undefined)[] = [];	// completed, the app not yet told (onComplete)
+	#failed: [Uint8Array, Error][] | undefined;	// left the store undelivered, the app not yet told
 	#later: Timer | undefined;	// the turn that fills the window and tells the app
 	#subscriptionsChanged = false;	// granted since last written
 	#ownerAt = NONE;	// the client id's record, as restored
@@ -252,9 +258,12 @@ export class StoredSession extends Session {
 					this.saveSubscriptions();
 				}
 				this.fill();
-				const told = this.#told;
+				const told = this.#told, failed = this.#failed;
 				while (told.length)
 					this.tell(told.shift());
+				this.#failed = undefined;
+				for (const [packet, error] of failed ?? [])
+					this.tell(packet, error);
 			}
 			catch (error) {
 				if (isFromApp(error))
@@ -310,13 +319,13 @@ export class StoredSession extends Session {
 		return packet;
 	}
 
-	/** onComplete, with the message's topic and payload. */
-	private tell(packet: Uint8Array | undefined): void {
-		if (!packet)
+	/** onComplete, with the message's topic and payload (and `error`, when it was not delivered). */
+	private tell(packet: Uint8Array | undefined, error?: Error): void {
+		if (!packet || !this.#store.onComplete)
 			return;
 		const { topic, payload } = parsePublish(packet);
 		try {
-			this.#store.onComplete!(topic, payload);
+			this.#store.onComplete(topic, payload, error);
 		}
 		catch (error) {
 			throw fromApp(error);
@@ -354,6 +363,33 @@ export class StoredSession extends Session {
 			}
 		}
 		this.later();
+	}
+
+	/**
+	 * The connection ended, by the broker or the network: as in the RAM
+	 * session, each stored QoS 2 message in flight that awaited PUBREC counts
+	 * it, and one that has seen QOS2_LOSSES connections end so is given up:
+	 * dead on flash, and the app told (onComplete, with the error). Returns
+	 * the reason to report, naming what awaited PUBREC.
+	 */
+	override lost(error: Error): Error {
+		const reason = super.lost(error), window = this.#window;
+		if (reason !== error || error instanceof ProtocolError || !window)
+			return reason;
+		let pending: string | undefined;
+		for (const [id, entry] of [...window]) {	// a copy: what is given up leaves the map
+			if (entry.qos !== 2 || entry.stage !== SENT)
+				continue;
+			const packet = this.#log.read(entry.at), what = publishName(parsePublish(packet).topic, 2, id);
+			pending ??= what;
+			if (++entry.losses < QOS2_LOSSES)
+				continue;
+			window.delete(id);
+			this.finish(entry.at);
+			(this.#failed ??= []).push([packet, qos2GivenUp(what)]);
+			this.later();	// the next comes in, the app is told
+		}
+		return pending === undefined ? error : awaitedPubrec(error, pending);
 	}
 
 	/** A received QoS 2 id, on flash before its PUBREC goes. */

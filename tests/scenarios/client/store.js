@@ -148,6 +148,33 @@ export default cases({
 		};
 	},
 
+	/**
+	 * A broker that closes the connection on a QoS 2 PUBLISH (Azure IoT
+	 * Hub), with reconnect: the stored QoS 2 message's fate, told by
+	 * onComplete, and the reasons onDisconnect heard; then a QoS 1 message
+	 * goes through.
+	 */
+	async qos2Refused(params) {
+		const reasons = [], fates = [];
+		const c = new MQTTClient({
+			clientId: "refused", server, port: params.port, push: true,
+			store: new Store(await mediumOf(params), { onComplete: (topic, msg, error) => fates.push({ msg: text(msg), error: error && `${error.name}: ${error.message}` }) }),
+			reconnect: { minDelay: 50, maxDelay: 100 },
+			onDisconnect: reason => reasons.push(reason.message)
+		});
+		await c.connect(false);
+		await c.publish("refused/t", "two", false, 2);
+		for (let waited = 0; !fates.length && waited < 5000; waited += 20)
+			await delay(20);
+		while (!c.connected)
+			await delay(20);
+		await c.publish("refused/t", "one", false, 1);
+		for (let waited = 0; fates.length < 2 && waited < 5000; waited += 20)
+			await delay(20);
+		await c.disconnect();
+		return { fates, reasons, list: await listed(params), after: resources() };
+	},
+
 	/** A store of another client id is refused, naming both. */
 	async otherClient(params) {
 		try {
