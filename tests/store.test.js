@@ -97,11 +97,32 @@ test('the store full: publish() rejects with StoreFullError; every message accep
   assert.deepEqual(publishes(before).map(record => record.msg), result.accepted.map(i => payloadOf(i, 100)), 'every accepted message, in order');
 });
 
+test('the store full with whenFull "dropOldest" (Paho\'s deleteOldestMessages): each new message is accepted, the oldest go, in order, each told to onComplete with a StoreFullError naming it; the rest are delivered in order', async () => {
+  const storage = flashStorage(3);	// 3 blocks of 4 KB, one in reserve: about 80 messages of 100 B
+  const count = 400;
+  const result = await boot(storage, { case: 'publishOffline', count, size: 100, whenFull: 'dropOldest' });
+  assert.equal(result.refused, undefined, 'none refused');
+  assert.deepEqual(result.accepted, Array.from({ length: count }, (_, i) => i));
+  const dropped = result.fates.length;
+  assert.ok(dropped > 250 && dropped < count - 40, `${dropped} dropped: the store holds about 2 blocks`);
+  result.fates.forEach((fate, i) => {
+    assert.equal(fate.msg, payloadOf(i, 100), `the oldest go first: fate ${i}`);
+    assert.match(fate.error, /^StoreFullError: store full: PUBLISH to "t\/store" at QoS 1 \(packet id \d+\) dropped, the oldest stored, for a newer message/);
+  });
+  const kept = Array.from({ length: count - dropped }, (_, i) => payloadOf(dropped + i, 100));
+  await withScripted({}, async broker => {
+    const later = await boot(storage, { case: 'laterBoot', port: broker.port, expect: kept.length });
+    assert.deepEqual(later.done, kept, 'onComplete for each kept message, in order');
+    assert.deepEqual(broker.received.filter(packet => packet.cmd === 'publish').map(packet => packet.payload.toString()), kept, 'the broker has the newest, in order, the last accepted among them');
+  });
+});
+
 test('wrong store arguments throw at once, naming the argument', async () => {
   const result = await boot({ files: new FileStorage() }, { case: 'badArguments' });
   assert.match(result.store, /^TypeError: store must be a Store of mqtt\/stored-session, not /);
   assert.equal(result.medium, 'TypeError: store: the medium must have read, write and eraseBlock');
   assert.equal(result.onComplete, 'TypeError: store: onComplete must be a function');
+  assert.equal(result.whenFull, 'TypeError: store: whenFull must be "reject" or "dropOldest", not "drop"');
   assert.match(result.blocks, /^RangeError: FileMedium: blockSize must be an integer >= 64 and blockCount >= 3, not 4096 and 2/);
 });
 

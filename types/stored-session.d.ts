@@ -10,9 +10,18 @@ export interface StoreOptions {
      * connection found no session: the broker owns it); with `error` when it
      * left the store undelivered: a QoS 2 message given up after 3
      * connections ended while it awaited PUBREC (a broker that refuses QoS 2,
-     * as Azure IoT Hub does), with the error a session in RAM rejects with.
+     * as Azure IoT Hub does), with the error a session in RAM rejects with;
+     * or dropped for a newer message (`whenFull: "dropOldest"`), with a
+     * StoreFullError.
      */
     onComplete?: (topic: ArrayBuffer, msg: ArrayBuffer, error?: Error) => void;
+    /**
+     * What publish() does when the store is full: `"reject"` (the default)
+     * rejects the new message with StoreFullError; `"dropOldest"` (Paho's
+     * deleteOldestMessages) drops the oldest stored messages not in flight,
+     * one by one until the new one fits, each told to onComplete.
+     */
+    whenFull?: "reject" | "dropOldest";
 }
 /** What a stored session needs of its link beyond a session's. */
 export interface StoredLink extends SessionLink {
@@ -31,6 +40,8 @@ export interface StoredLink extends SessionLink {
 export declare class Store {
     readonly medium: Medium;
     readonly onComplete: ((topic: ArrayBuffer, msg: ArrayBuffer, error?: Error) => void) | undefined;
+    /** A full store drops its oldest messages not in flight (whenFull "dropOldest"), rather than reject the new one. */
+    readonly dropsOldest: boolean;
     /** The last session's log: its wear figures. */
     log: LogStore | undefined;
     constructor(medium: Medium, options?: StoreOptions);
@@ -56,6 +67,19 @@ export declare class StoredSession extends Session {
     get stored(): number;
     /** A QoS 1/2 publish: resolves once the message is on flash; onComplete tells when the broker has it. */
     publish(topic: Data, payload: Data, qos: number, retain: boolean): Promise<void>;
+    /**
+     * The PUBLISH's record, written. A full store throws StoreFullError,
+     * having changed nothing; with whenFull "dropOldest" it drops its oldest
+     * messages not in flight until the record fits (not for a record larger
+     * than a block: nothing dropped would make room for it).
+     */
+    private append;
+    /**
+     * The oldest stored message not in the window (in flight, or about to be)
+     * is dead on flash, and the app told (onComplete, with a StoreFullError).
+     * False when every stored message is in the window.
+     */
+    private dropOldest;
     protected nextId(): number;
     /**
      * Takes stored messages into the window, in order, while it has room, and

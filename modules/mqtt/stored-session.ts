@@ -35,9 +35,18 @@ export interface StoreOptions {
 	 * connection found no session: the broker owns it); with `error` when it
 	 * left the store undelivered: a QoS 2 message given up after 3
 	 * connections ended while it awaited PUBREC (a broker that refuses QoS 2,
-	 * as Azure IoT Hub does), with the error a session in RAM rejects with.
+	 * as Azure IoT Hub does), with the error a session in RAM rejects with;
+	 * or dropped for a newer message (`whenFull: "dropOldest"`), with a
+	 * StoreFullError.
 	 */
 	onComplete?: (topic: ArrayBuffer, msg: ArrayBuffer, error?: Error) => void;
+	/**
+	 * What publish() does when the store is full: `"reject"` (the default)
+	 * rejects the new message with StoreFullError; `"dropOldest"` (Paho's
+	 * deleteOldestMessages) drops the oldest stored messages not in flight,
+	 * one by one until the new one fits, each told to onComplete.
+	 */
+	whenFull?: "reject" | "dropOldest";
 }
 
 /** What a stored session needs of its link beyond a session's. */
@@ -56,6 +65,8 @@ export interface StoredLink extends SessionLink {
 export class Store {
 	readonly medium: Medium;
 	readonly onComplete: ((topic: ArrayBuffer, msg: ArrayBuffer, error?: Error) => void) | undefined;
+	/** A full store drops its oldest messages not in flight (whenFull "dropOldest"), rather than reject the new one. */
+	readonly dropsOldest: boolean;
 	/** The last session's log: its wear figures. */
 	log: LogStore | undefined;
 
@@ -64,8 +75,12 @@ export class Store {
 			throw new TypeError("store: the medium must have read, write and eraseBlock");
 		if (options.onComplete !== undefined && typeof options.onComplete !== "function")
 			throw new TypeError("store: onComplete must be a function");
+		const whenFull = options.whenFull ?? "reject";
+		if (whenFull !== "reject" && whenFull !== "dropOldest")
+			throw new TypeError(`store: whenFull must be "reject" or "dropOldest", not ${JSON.stringify(whenFull)}`);
 		this.medium = medium;
 		this.onComplete = options.onComplete;
+		this.dropsOldest = whenFull === "dropOldest";
 	}
 
 	/** The client's session, restored from the medium. Throws when the store holds another client id's session. */
@@ -178,9 +193,7 @@ export class StoredSession extends Session {
 		const frame = this.link.writer.publish(topic, payload, qos, retain, false, id);	// argument errors throw first
 		let at: number;
 		try {
-			if (this.#count >= MAX_STORED)
-				throw new StoreFullError(`store full: ${this.#count} messages wait (${MAX_STORED} at most)`);
-			at = this.#log.append(PUBLISH_RECORD, id, [frame.head, frame.body]);
+			at = this.append(id, frame);
 		}
 		catch (error) {
 			return Promise.reject(error);
@@ -199,6 +212,48 @@ export class StoredSession extends Session {
 			this.fill();
 		}
 		return this.#resolved ??= Promise.resolve();
+	}
+
+	/**
+	 * The PUBLISH's record, written. A full store throws StoreFullError,
+	 * having changed nothing; with whenFull "dropOldest" it drops its oldest
+	 * messages not in flight until the record fits (not for a record larger
+	 * than a block: nothing dropped would make room for it).
+	 */
+	private append(id: number, frame: Frame): number {
+		const log = this.#log, fits = frame.head.byteLength + (frame.body?.byteLength ?? 0) <= log.maxBody;
+		for (;;) {
+			try {
+				if (this.#count >= MAX_STORED)
+					throw new StoreFullError(`store full: ${this.#count} messages wait (${MAX_STORED} at most)`);
+				return log.append(PUBLISH_RECORD, id, [frame.head, frame.body]);
+			}
+			catch (error) {
+				if (!(error instanceof StoreFullError) || !this.#store.dropsOldest || !fits || !this.dropOldest())
+					throw error;
+			}
+		}
+	}
+
+	/**
+	 * The oldest stored message not in the window (in flight, or about to be)
+	 * is dead on flash, and the app told (onComplete, with a StoreFullError).
+	 * False when every stored message is in the window.
+	 */
+	private dropOldest(): boolean {
+		const log = this.#log, found: Found = { at: 0, kind: 0, id: 0, state: 0, length: 0 };
+		for (let at = log.next(NONE, PUBLISH_RECORD, found); at !== NONE; at = log.next(at, PUBLISH_RECORD, found)) {
+			if (this.#window && this.inWindow(at))
+				continue;
+			if (this.#carried > 0)
+				this.#carried--;	// one of an earlier boot's, which come first
+			const packet = log.read(at);
+			this.finish(at);
+			(this.#failed ??= []).push([packet, new StoreFullError(`store full: ${publishName(parsePublish(packet).topic, (packet[0] >> 1) & 3, found.id)} dropped, the oldest stored, for a newer message (whenFull "dropOldest")`)]);
+			this.later();
+			return true;
+		}
+		return false;
 	}
 
 	protected override nextId(): number {

@@ -95,11 +95,14 @@ async function listed(params) {
 }
 
 export default cases({
-	/** publish() with no connection: each accepted once on flash. */
+	/** publish() with no connection: each accepted once on flash; `whenFull` the store's option, and what onComplete heard. */
 	async publishOffline(params) {
-		const c = client(params, new Store(await mediumOf(params)));
+		const fates = [];
+		const onComplete = (topic, msg, error) => fates.push({ msg: text(msg), error: error && `${error.name}: ${error.message}` });
+		const c = client(params, new Store(await mediumOf(params), { whenFull: params.whenFull, onComplete }));
 		const result = await publishAll(c, params);
-		return { ...result, list: params.list ? await listed(params) : undefined };
+		await delay(50);	// onComplete is called in a turn of its own
+		return { ...result, fates, list: params.list ? await listed(params) : undefined };
 	},
 
 	/** What a restore finds; then `count` more messages are stored, and found after those. */
@@ -144,6 +147,7 @@ export default cases({
 			store: outcome(() => new MQTTClient({ clientId: "x", server, store: {} })),
 			medium: outcome(() => new Store({})),
 			onComplete: outcome(() => new Store({ read() {}, write() {}, eraseBlock() {}, blockSize: 4096, blockCount: 4 }, { onComplete: 1 })),
+			whenFull: outcome(() => new Store({ read() {}, write() {}, eraseBlock() {}, blockSize: 4096, blockCount: 4 }, { whenFull: "drop" })),
 			blocks: outcome(() => new FileMedium({ path: "bad", blockCount: 2 }))
 		};
 	},
