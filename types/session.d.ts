@@ -11,7 +11,6 @@ export interface SessionLink {
     /** Clean session 0: the broker keeps the session, and unacknowledged publications stay in it. */
     readonly keepsSession: boolean;
 }
-export declare const QOS2_LOSSES = 3;
 export declare class Session {
     #private;
     readonly link: SessionLink;
@@ -85,9 +84,3 @@ export declare class Session {
      */
     end(error: Error, keep: boolean): boolean;
 }
-/** A QoS 2 PUBLISH (`what`) given up after QOS2_LOSSES connections ended while it awaited PUBREC (the stored session's too). */
-export declare function qos2GivenUp(what: string): Error;
-/** The reason a connection ended, naming the QoS 2 PUBLISH (`what`) that awaited PUBREC. */
-export declare function awaitedPubrec(error: Error, what: string): Error;
-/** A PUBLISH, for an error: its topic, QoS and packet id. */
-export declare function publishName(topic: Data, qos: number, id: number): string;

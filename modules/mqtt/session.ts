@@ -39,7 +39,7 @@ export interface SessionLink {
 // message is given up. A broker that refuses QoS 2 by closing the connection
 // (Azure IoT Hub) does so on every resend; a link that merely drops has to
 // drop three times within the round trip of the same message.
-export const QOS2_LOSSES = 3;
+const QOS2_LOSSES = 3;
 const QOS2_REFUSED = " (a broker that refuses QoS 2, as Azure IoT Hub does, closes the connection on a QoS 2 PUBLISH: publish at QoS 1 there)";
 
 // A publication's progress: its PUBLISH not yet handed to a socket; handed
@@ -375,9 +375,9 @@ export class Session {
 			this.#publications--;
 			const reject = operation.reject;
 			operation.resolve = operation.reject = undefined;
-			reject?.(qos2GivenUp(what));
+			reject?.(new Error(`${what} given up: ${QOS2_LOSSES} connections ended while it awaited PUBREC${QOS2_REFUSED}`));
 		}
-		return pending === undefined ? error : awaitedPubrec(error, pending);
+		return pending === undefined ? error : new Error(`${error.message}, while ${pending} awaited PUBREC${QOS2_REFUSED}`);
 	}
 
 	/** The connection is gone and a reconnect will follow: everything waits for it, but the client's own resubscription, made again then. */
@@ -424,16 +424,6 @@ export class Session {
 	}
 }
 
-/** A QoS 2 PUBLISH (`what`) given up after QOS2_LOSSES connections ended while it awaited PUBREC (the stored session's too). */
-export function qos2GivenUp(what: string): Error {
-	return new Error(`${what} given up: ${QOS2_LOSSES} connections ended while it awaited PUBREC${QOS2_REFUSED}`);
-}
-
-/** The reason a connection ended, naming the QoS 2 PUBLISH (`what`) that awaited PUBREC. */
-export function awaitedPubrec(error: Error, what: string): Error {
-	return new Error(`${error.message}, while ${what} awaited PUBREC${QOS2_REFUSED}`);
-}
-
 const KEPT = "; the message stays in the session and goes out again on the next connect(false) (connect(true) gives it up)";
 
 /** The rejection of a publication that stays in the session: of the same class as `error`, saying so. */
@@ -453,14 +443,9 @@ function awaited(operation: Publication | Subscription | Unsubscription): string
 /** What a request was, for an error: packet type, topic or filters, packet id. */
 function describeOperation(operation: Publication | Subscription | Unsubscription, id: number): string {
 	if (operation.kind === PUBLICATION)
-		return `${operation.stage === RELEASED ? "PUBREL of " : ""}${publishName(operation.topic, operation.qos, id)}`;
+		return `${operation.stage === RELEASED ? "PUBREL of " : ""}PUBLISH to ${quoted(operation.topic)} at QoS ${operation.qos} (packet id ${id})`;
 	const filters = operation.filters.map(quoted).join(", ");
 	return operation.kind === SUBSCRIPTION ? `SUBSCRIBE to ${filters} (packet id ${id})` : `UNSUBSCRIBE from ${filters} (packet id ${id})`;
-}
-
-/** A PUBLISH, for an error: its topic, QoS and packet id. */
-export function publishName(topic: Data, qos: number, id: number): string {
-	return `PUBLISH to ${quoted(topic)} at QoS ${qos} (packet id ${id})`;
 }
 
 function quoted(topic: Data): string {
