@@ -94,6 +94,7 @@ export class Connection {
 	#inputStart = 0;
 	#frame: Frame | undefined;	// being written across onWritable calls
 	#offset = 0;
+	#ack: Uint8Array | undefined;	// sendAck's four bytes, written over for each acknowledgement
 	/** Time.ticks of the last write and of the last arrival, kept only when the keep-alive reads them. */
 	lastSend = 0;
 	lastReceive = 0;
@@ -179,6 +180,35 @@ export class Connection {
 		return this.#frame === undefined;
 	}
 
+	/**
+	 * A four-byte packet (an acknowledgement: `first`, length 2, `id`) from a
+	 * buffer the connection keeps: a socket write copies what it is given, so
+	 * one buffer serves every acknowledgement, and a PUBACK allocates nothing.
+	 * True when it is handled (written whole, or the connection failed);
+	 * false when the socket is busy or too full for it: then send() a frame.
+	 */
+	sendAck(first: number, id: number): boolean {
+		const flags = this.#flags;
+		if (this.#frame !== undefined || (flags & (OPENED | CLOSED)) !== OPENED || this.#writable < 4)
+			return false;
+		const ack = this.#ack ??= new Uint8Array(4), reserve = flags & TLS ? TLS_RECORD_RESERVE : 0;
+		ack[0] = first;
+		ack[1] = 2;
+		ack[2] = id >> 8;
+		ack[3] = id & 0xFF;
+		try {
+			const left = this.#socket.write(ack);
+			this.#writable = typeof left === "number" ? left - reserve : this.#writable - 4 - reserve;
+		}
+		catch (error) {
+			this.writeFailed(error);
+			return true;
+		}
+		if (flags & CLOCKED)
+			this.lastSend = Time.ticks;
+		return true;
+	}
+
 	/** Starts reading again after onPacket returned false. */
 	resume(): void {
 		if (!(this.#flags & PAUSED))
@@ -192,7 +222,7 @@ export class Connection {
 		if (this.#flags & CLOSED)
 			return;
 		this.#flags |= CLOSED;
-		this.#frame = this.#input = undefined;
+		this.#frame = this.#input = this.#ack = undefined;
 		this.#parser.release();
 		try {
 			this.#socket.close();

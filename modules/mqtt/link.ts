@@ -9,7 +9,7 @@
 // on a 64-bit build) for each #method of its class, and a device's heap is
 // small. Their state stays in #fields.
 import Timer from "timer";
-import { PUBLISH } from "mqtt/constants";
+import { PUBLISH, PUBREL } from "mqtt/constants";
 import type { Data } from "mqtt/bytes";
 import { PacketWriter, type Frame, CLEAN_SESSION, flagsAt } from "mqtt/writer";
 import { PacketParser, type Packet } from "mqtt/parser";
@@ -386,14 +386,12 @@ export class Link implements ConnectionOwner, Receiver {
 	acknowledge(type: number, id: number): boolean {
 		if (this.state !== CONNECTED)
 			return false;
-		// Straight to the socket when nothing waits: a frame the connection
-		// does not take whole it finishes by itself, and an acknowledgement
-		// has nothing to settle.
-		const frame = this.writer.ack(type, id), connection = this.connection!;
-		if ((this.#outbox?.clear ?? true) && connection.idle)
-			connection.send(frame);
-		else
-			this.queue.add(connection, frame, undefined, undefined, false);
+		// Straight to the socket, from the connection's own four bytes, when
+		// nothing waits and the window takes it; else a frame of its own,
+		// behind what waits (an acknowledgement has nothing to settle).
+		const connection = this.connection!;
+		if (!((this.#outbox?.clear ?? true) && connection.sendAck((type << 4) | (type === PUBREL ? 0x02 : 0), id)))
+			this.queue.add(connection, this.writer.ack(type, id), undefined, undefined, false);
 		return true;
 	}
 
