@@ -326,8 +326,8 @@ export class Link implements ConnectionOwner, Receiver {
 		if (connection !== this.connection)
 			return false;
 		const state = this.state;
-		if (state === CONNECTED)	// a PUBLISH straight to delivery: a call less on the receive path
-			return packet.type === PUBLISH ? this.delivery.received(packet) : HANDLERS[packet.type](this, packet);
+		if (state === CONNECTED)	// a PUBLISH straight to delivery (not through its getter, once made): calls less on the receive path
+			return packet.type === PUBLISH ? (this.#delivery ?? this.delivery).received(packet) : HANDLERS[packet.type](this, packet);
 		if (state === DISCONNECTING)
 			return true;	// nothing waits for the broker any more
 		return connackAccepts(this, packet) && this.established(packet.sessionPresent);
@@ -349,8 +349,8 @@ export class Link implements ConnectionOwner, Receiver {
 	 * longer ran with a stack of 192 slots (tests/mcsim-esp8266.test.js).
 	 */
 	private sendsNow(): Connection | undefined {
-		const connection = this.connection;
-		return this.sending && (this.#outbox?.clear ?? true) && connection!.idle ? connection : undefined;
+		const connection = this.connection, state = this.state;	// `sending`, without its call
+		return (state === CONNECTED || state === DISCONNECTING) && (this.#outbox?.clear ?? true) && connection!.idle ? connection : undefined;
 	}
 
 	/** A control packet (ack, ping): out now if it can go, else behind what waits. */
