@@ -53,6 +53,14 @@ export declare class Connection {
      * Call only when `idle`: the outbox sees to it.
      */
     send(frame: Frame): boolean;
+    /**
+     * A four-byte packet (an acknowledgement: `first`, length 2, `id`) from a
+     * buffer the connection keeps: a socket write copies what it is given, so
+     * one buffer serves every acknowledgement, and a PUBACK allocates nothing.
+     * True when it is handled (written whole, or the connection failed);
+     * false when the socket is busy or too full for it: then send() a frame.
+     */
+    sendAck(first: number, id: number): boolean;
     /** Starts reading again after onPacket returned false. */
     resume(): void;
     /** Closes the socket; no callback follows. The frame in progress is abandoned. */
