@@ -66,12 +66,11 @@ export declare class Connection {
     /** Closes the socket; no callback follows. The frame in progress is abandoned. */
     close(): void;
     /**
-     * One write; what the socket says it takes next is the new window. The
-     * TCP socket returns it exactly; the SDK's TLS socket returns its TCP
-     * room less 32, while the next record may cost more (TLS_RECORD_RESERVE).
+     * Writes as much of the frame in progress as the window allows. After
+     * each write, what the socket says it takes next is the new window: the
+     * TCP socket returns it exactly; the SDK's TLS socket returns its TCP room
+     * less 32, while the next record may cost more (TLS_RECORD_RESERVE).
      */
-    private writeBytes;
-    /** Writes as much of the frame in progress as the window allows. */
     private continue;
     private onWritable;
     /**

@@ -155,7 +155,7 @@ export class Connection {
 	send(frame: Frame): boolean {
 		const head = frame.head, body = frame.body, reserve = this.#flags & TLS ? TLS_RECORD_RESERVE : 0;
 		if (head.length + (body ? body.length + reserve : 0) <= this.#writable) {
-			// Written here rather than through writeBytes: one frame less on the
+			// Written here rather than through a helper: one frame less on the
 			// deepest paths (an ESP8266 has 256 slots of stack in all).
 			const socket = this.#socket;
 			try {
@@ -233,17 +233,13 @@ export class Connection {
 	}
 
 	/**
-	 * One write; what the socket says it takes next is the new window. The
-	 * TCP socket returns it exactly; the SDK's TLS socket returns its TCP
-	 * room less 32, while the next record may cost more (TLS_RECORD_RESERVE).
+	 * Writes as much of the frame in progress as the window allows. After
+	 * each write, what the socket says it takes next is the new window: the
+	 * TCP socket returns it exactly; the SDK's TLS socket returns its TCP room
+	 * less 32, while the next record may cost more (TLS_RECORD_RESERVE).
 	 */
-	private writeBytes(bytes: Uint8Array): void {
-		const left = this.#socket.write(bytes), reserve = this.#flags & TLS ? TLS_RECORD_RESERVE : 0;
-		this.#writable = typeof left === "number" ? left - reserve : this.#writable - bytes.length - reserve;
-	}
-
-	/** Writes as much of the frame in progress as the window allows. */
 	private continue(): void {
+		const reserve = this.#flags & TLS ? TLS_RECORD_RESERVE : 0;
 		for (let frame = this.#frame; frame !== undefined; frame = this.#frame) {
 			const head = frame.head, body = frame.body;
 			const inHead = this.#offset < head.length;
@@ -253,7 +249,8 @@ export class Connection {
 			if (count <= 0)
 				return;
 			try {
-				this.writeBytes(start === 0 && count === part.length ? part : part.subarray(start, start + count));
+				const left = this.#socket.write(start === 0 && count === part.length ? part : part.subarray(start, start + count));
+				this.#writable = typeof left === "number" ? left - reserve : this.#writable - count - reserve;
 			}
 			catch (error) {
 				return this.writeFailed(error);
