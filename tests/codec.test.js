@@ -678,6 +678,32 @@ test('parser: one parse call consumes exactly one packet', () => {
 	assert.equal(parser.ready, false);
 });
 
+test('parser: a topic the length of the previous one but differing in any one byte is its own; an equal one is the same bytes', () => {
+	// The parser hands the previous topic out again when the bytes repeat it
+	// (compared eight and four bytes at a time): each length 1..40 against a
+	// topic differing at each position, in its lowest bit or in bit 5.
+	for (let length = 1; length <= 40; length++) {
+		const base = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN'.slice(0, length);
+		const parser = new PacketParser();
+		const parseOne = topic => {
+			const packet = mqttPacket.generate({ cmd: 'publish', topic, payload: Buffer.from('p'), qos: 0 });
+			const { bytes, start, end } = padded(packet);
+			assert.equal(parser.parse(bytes, start, end), end);
+			const got = Buffer.from(parser.packet.topic).toString('latin1');
+			wipe({ bytes });
+			return got;
+		};
+		assert.equal(parseOne(base), base);
+		for (let at = 0; at < length; at++)
+			for (const bit of [0x01, 0x20]) {
+				const other = base.slice(0, at) + String.fromCharCode(base.charCodeAt(at) ^ bit) + base.slice(at + 1);
+				assert.equal(parseOne(other), other, `length ${length}, byte ${at} differs`);
+				assert.equal(parseOne(base), base, `length ${length}, back to the first after byte ${at}`);
+			}
+		assert.equal(parseOne(base), base, `length ${length}, repeated`);
+	}
+});
+
 // ====================================================== 3. property-based
 
 // UTF-8 string fields: well-formed, no U+0000 [MQTT-1.5.3-1, MQTT-1.5.3-2].

@@ -404,6 +404,57 @@ test('a healthy link is never declared dead: keepalive 2 s, QoS 0 every 500 ms f
 
 // ---- The smaller defects of issue #11 ----
 
+for (const lost of [false, true]) {
+  // Expected: a QoS 1 PUBLISH (id 9) waits unread in the client's queue
+  // (waitMsg mode, the app not reading: no PUBACK yet, since a message is
+  // acknowledged once the app has it). The broker resends it with DUP 1
+  // [MQTT-3.3.1-1]: on the same connection, or after the connection was
+  // lost and the client reconnected with the session present [MQTT-4.4.0-1].
+  // Until the client's PUBACK the id is still the broker's message's, which
+  // it may not give to another [MQTT-2.3.1-2] [MQTT-2.3.1-4]; only after the
+  // PUBACK is a PUBLISH with that id new [MQTT-4.3.2-2]. So the resend is
+  // that same message: delivery.ts's again() finds its id in the queue and
+  // does not queue it twice (SESSION-SPEC, Receiving: "a PUBLISH resent by
+  // the broker (same id) for a message still in the queue is not delivered
+  // twice"). When the app reads: delivered once, one PUBACK for it, and the
+  // next message (id 10) after it.
+  const how = lost ? 'after the connection was lost and the client reconnected (session present)' : 'on the same connection';
+  test(`a QoS 1 message still in the queue (waitMsg, unread), resent with DUP ${how}: delivered once, one PUBACK [MQTT-2.3.1-4] [MQTT-4.3.2-2] [MQTT-4.4.0-1]`, () => {
+    const message = { cmd: 'publish', topic: 'resend/t', payload: 'once', qos: 1, messageId: 9, dup: false };
+    const next = { cmd: 'publish', topic: 'resend/t', payload: 'next', qos: 1, messageId: 10, dup: false };
+    return withScripted({
+      connect(scripted) {
+        scripted.send({ cmd: 'connack', returnCode: 0, sessionPresent: scripted.index > 0 });
+        if (scripted.index > 0) {
+          scripted.send({ ...message, dup: true });
+          scripted.send(next);
+        }
+      },
+      subscribe(scripted, packet) {
+        polite.subscribe(scripted, packet);
+        if (scripted.index > 0)
+          return;
+        scripted.send(message);
+        if (lost)
+          setTimeout(() => scripted.close(), 100);
+        else
+          setTimeout(() => { scripted.send({ ...message, dup: true }); scripted.send(next); }, 100);
+      },
+    }, broker => withXS({}, async xs => {
+      let subscribed = false;
+      const done = xs.run(SESSION, { case: 'queuedResend', port: broker.port, lost }, { onReport: () => { subscribed = true; } });
+      await until(() => subscribed, 'the subscription');
+      await until(() => broker.sessions.length === (lost ? 2 : 1) && broker.received.filter(packet => packet.cmd === 'subscribe').length === 1, lost ? 'the reconnection' : 'the subscription at the broker');
+      await delay(400);	// the resend and the next message reach the client's queue
+      await xs.message({ step: 'read' });
+      const { received } = await done;
+      assert.deepEqual(received, ['resend/t once', 'resend/t next'], 'the resent message delivered once, then the next');
+      const pubacks = broker.received.filter(packet => packet.cmd === 'puback').map(packet => packet.messageId);
+      assert.deepEqual(pubacks, [9, 10], 'one PUBACK each');
+    }));
+  });
+}
+
 test('with reconnect, a receive queue full when the connection comes back: no exception escapes, every message delivered, none twice (SESSION-SPEC, Receiving) [MQTT-4.3.3-2]', () =>
   // Expected: the queue (queueLength 4) is full when aedes drops the
   // connection; the client reconnects, aedes resends what was not

@@ -53,17 +53,24 @@ export declare class Connection {
      * Call only when `idle`: the outbox sees to it.
      */
     send(frame: Frame): boolean;
+    /**
+     * A four-byte packet (an acknowledgement: `first`, length 2, `id`) from a
+     * buffer the connection keeps: a socket write copies what it is given, so
+     * one buffer serves every acknowledgement, and a PUBACK allocates nothing.
+     * True when it is handled (written whole, or the connection failed);
+     * false when the socket is busy or too full for it: then send() a frame.
+     */
+    sendAck(first: number, id: number): boolean;
     /** Starts reading again after onPacket returned false. */
     resume(): void;
     /** Closes the socket; no callback follows. The frame in progress is abandoned. */
     close(): void;
     /**
-     * One write; what the socket says it takes next is the new window. The
-     * TCP socket returns it exactly; the SDK's TLS socket returns its TCP
-     * room less 32, while the next record may cost more (TLS_RECORD_RESERVE).
+     * Writes as much of the frame in progress as the window allows. After
+     * each write, what the socket says it takes next is the new window: the
+     * TCP socket returns it exactly; the SDK's TLS socket returns its TCP room
+     * less 32, while the next record may cost more (TLS_RECORD_RESERVE).
      */
-    private writeBytes;
-    /** Writes as much of the frame in progress as the window allows. */
     private continue;
     private onWritable;
     /**

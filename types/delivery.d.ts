@@ -44,7 +44,10 @@ export declare class Delivery {
      * delivered again: a QoS 2 message accepted and not yet released (PUBREC
      * again); the resend of a queued message (which then no longer awaits
      * it); the resend of a QoS 1 message delivered unacknowledged (its PUBACK
-     * now).
+     * now). An id not yet acknowledged is still its message's: the broker
+     * may not give it to another [MQTT-2.3.1-4], and only after the PUBACK
+     * is a PUBLISH with it new [MQTT-4.3.2-2] (tests/session.test.js, "still
+     * in the queue").
      */
     private again;
     private deliverOldest;

@@ -94,6 +94,7 @@ export class Connection {
 	#inputStart = 0;
 	#frame: Frame | undefined;	// being written across onWritable calls
 	#offset = 0;
+	#ack: Uint8Array | undefined;	// sendAck's four bytes, written over for each acknowledgement
 	/** Time.ticks of the last write and of the last arrival, kept only when the keep-alive reads them. */
 	lastSend = 0;
 	lastReceive = 0;
@@ -154,7 +155,7 @@ export class Connection {
 	send(frame: Frame): boolean {
 		const head = frame.head, body = frame.body, reserve = this.#flags & TLS ? TLS_RECORD_RESERVE : 0;
 		if (head.length + (body ? body.length + reserve : 0) <= this.#writable) {
-			// Written here rather than through writeBytes: one frame less on the
+			// Written here rather than through a helper: one frame less on the
 			// deepest paths (an ESP8266 has 256 slots of stack in all).
 			const socket = this.#socket;
 			try {
@@ -179,6 +180,35 @@ export class Connection {
 		return this.#frame === undefined;
 	}
 
+	/**
+	 * A four-byte packet (an acknowledgement: `first`, length 2, `id`) from a
+	 * buffer the connection keeps: a socket write copies what it is given, so
+	 * one buffer serves every acknowledgement, and a PUBACK allocates nothing.
+	 * True when it is handled (written whole, or the connection failed);
+	 * false when the socket is busy or too full for it: then send() a frame.
+	 */
+	sendAck(first: number, id: number): boolean {
+		const flags = this.#flags;
+		if (this.#frame !== undefined || (flags & (OPENED | CLOSED)) !== OPENED || this.#writable < 4)
+			return false;
+		const ack = this.#ack ??= new Uint8Array(4), reserve = flags & TLS ? TLS_RECORD_RESERVE : 0;
+		ack[0] = first;
+		ack[1] = 2;
+		ack[2] = id >> 8;
+		ack[3] = id & 0xFF;
+		try {
+			const left = this.#socket.write(ack);
+			this.#writable = typeof left === "number" ? left - reserve : this.#writable - 4 - reserve;
+		}
+		catch (error) {
+			this.writeFailed(error);
+			return true;
+		}
+		if (flags & CLOCKED)
+			this.lastSend = Time.ticks;
+		return true;
+	}
+
 	/** Starts reading again after onPacket returned false. */
 	resume(): void {
 		if (!(this.#flags & PAUSED))
@@ -192,7 +222,7 @@ export class Connection {
 		if (this.#flags & CLOSED)
 			return;
 		this.#flags |= CLOSED;
-		this.#frame = this.#input = undefined;
+		this.#frame = this.#input = this.#ack = undefined;
 		this.#parser.release();
 		try {
 			this.#socket.close();
@@ -203,17 +233,13 @@ export class Connection {
 	}
 
 	/**
-	 * One write; what the socket says it takes next is the new window. The
-	 * TCP socket returns it exactly; the SDK's TLS socket returns its TCP
-	 * room less 32, while the next record may cost more (TLS_RECORD_RESERVE).
+	 * Writes as much of the frame in progress as the window allows. After
+	 * each write, what the socket says it takes next is the new window: the
+	 * TCP socket returns it exactly; the SDK's TLS socket returns its TCP room
+	 * less 32, while the next record may cost more (TLS_RECORD_RESERVE).
 	 */
-	private writeBytes(bytes: Uint8Array): void {
-		const left = this.#socket.write(bytes), reserve = this.#flags & TLS ? TLS_RECORD_RESERVE : 0;
-		this.#writable = typeof left === "number" ? left - reserve : this.#writable - bytes.length - reserve;
-	}
-
-	/** Writes as much of the frame in progress as the window allows. */
 	private continue(): void {
+		const reserve = this.#flags & TLS ? TLS_RECORD_RESERVE : 0;
 		for (let frame = this.#frame; frame !== undefined; frame = this.#frame) {
 			const head = frame.head, body = frame.body;
 			const inHead = this.#offset < head.length;
@@ -223,7 +249,8 @@ export class Connection {
 			if (count <= 0)
 				return;
 			try {
-				this.writeBytes(start === 0 && count === part.length ? part : part.subarray(start, start + count));
+				const left = this.#socket.write(start === 0 && count === part.length ? part : part.subarray(start, start + count));
+				this.#writable = typeof left === "number" ? left - reserve : this.#writable - count - reserve;
 			}
 			catch (error) {
 				return this.writeFailed(error);

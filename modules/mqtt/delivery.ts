@@ -37,8 +37,7 @@ export interface DeliveryLink {
 interface Message {
 	readonly topic: ArrayBuffer;
 	readonly payload: ArrayBuffer;
-	readonly flags: number;
-	readonly qos: number;
+	readonly flags: number;	// the QoS is read from them
 	id: number;
 	carried?: boolean;
 }
@@ -83,7 +82,9 @@ export class Delivery {
 	 */
 	received(packet: Packet): boolean {
 		const qos = (packet.flags >> 1) & 3;	// not the getter: a call less
-		if (qos !== 0 && this.again(qos, packet.id))
+		// A QoS 1 message can be a copy only of one queued or delivered
+		// unacknowledged: with neither, again() is not called at all.
+		if (qos !== 0 && (qos === 2 || this.#queue !== undefined || this.#unacknowledged !== undefined) && this.again(qos, packet.id))
 			return true;
 		const waiter = this.#waiters?.shift();
 		if (waiter || this.#push) {
@@ -93,7 +94,7 @@ export class Delivery {
 			return true;
 		}
 		const queue = this.#queue ??= [];
-		queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, qos, id: packet.id });
+		queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, id: packet.id });
 		if (queue.length < this.#capacity)
 			return true;
 		if (!this.#link.appWaiting)
@@ -166,7 +167,10 @@ export class Delivery {
 	 * delivered again: a QoS 2 message accepted and not yet released (PUBREC
 	 * again); the resend of a queued message (which then no longer awaits
 	 * it); the resend of a QoS 1 message delivered unacknowledged (its PUBACK
-	 * now).
+	 * now). An id not yet acknowledged is still its message's: the broker
+	 * may not give it to another [MQTT-2.3.1-4], and only after the PUBACK
+	 * is a PUBLISH with it new [MQTT-4.3.2-2] (tests/session.test.js, "still
+	 * in the queue").
 	 */
 	private again(qos: number, id: number): boolean {
 		const link = this.#link;
@@ -216,7 +220,7 @@ export class Delivery {
 			}
 		}
 		if (id) {
-			if (message.qos === 2) {
+			if ((message.flags & 0x06) === 0x04) {	// QoS 2, from the flags: the parser's qos is a getter, a call
 				link.accept(id);
 				link.acknowledge(PUBREC, id);
 			}

@@ -9,7 +9,7 @@
 // on a 64-bit build) for each #method of its class, and a device's heap is
 // small. Their state stays in #fields.
 import Timer from "timer";
-import { PUBLISH } from "mqtt/constants";
+import { PUBLISH, PUBREL } from "mqtt/constants";
 import type { Data } from "mqtt/bytes";
 import { PacketWriter, type Frame, CLEAN_SESSION, flagsAt } from "mqtt/writer";
 import { PacketParser, type Packet } from "mqtt/parser";
@@ -327,8 +327,8 @@ export class Link implements ConnectionOwner, Receiver {
 		if (connection !== this.connection)
 			return false;
 		const state = this.state;
-		if (state === CONNECTED)	// a PUBLISH straight to delivery: a call less on the receive path
-			return packet.type === PUBLISH ? this.delivery.received(packet) : HANDLERS[packet.type](this, packet);
+		if (state === CONNECTED)	// a PUBLISH straight to delivery (not through its getter, once made): calls less on the receive path
+			return packet.type === PUBLISH ? (this.#delivery ?? this.delivery).received(packet) : HANDLERS[packet.type](this, packet);
 		if (state === DISCONNECTING)
 			return true;	// nothing waits for the broker any more
 		return connackAccepts(this, packet) && this.established(packet.sessionPresent);
@@ -350,8 +350,8 @@ export class Link implements ConnectionOwner, Receiver {
 	 * longer ran with a stack of 192 slots (tests/mcsim-esp8266.test.js).
 	 */
 	private sendsNow(): Connection | undefined {
-		const connection = this.connection;
-		return this.sending && (this.#outbox?.clear ?? true) && connection!.idle ? connection : undefined;
+		const connection = this.connection, state = this.state;	// `sending`, without its call
+		return (state === CONNECTED || state === DISCONNECTING) && (this.#outbox?.clear ?? true) && connection!.idle ? connection : undefined;
 	}
 
 	/** A control packet (ack, ping): out now if it can go, else behind what waits. */
@@ -387,14 +387,12 @@ export class Link implements ConnectionOwner, Receiver {
 	acknowledge(type: number, id: number): boolean {
 		if (this.state !== CONNECTED)
 			return false;
-		// Straight to the socket when nothing waits: a frame the connection
-		// does not take whole it finishes by itself, and an acknowledgement
-		// has nothing to settle.
-		const frame = this.writer.ack(type, id), connection = this.connection!;
-		if ((this.#outbox?.clear ?? true) && connection.idle)
-			connection.send(frame);
-		else
-			this.queue.add(connection, frame, undefined, undefined, false);
+		// Straight to the socket, from the connection's own four bytes, when
+		// nothing waits and the window takes it; else a frame of its own,
+		// behind what waits (an acknowledgement has nothing to settle).
+		const connection = this.connection!;
+		if (!((this.#outbox?.clear ?? true) && connection.sendAck((type << 4) | (type === PUBREL ? 0x02 : 0), id)))
+			this.queue.add(connection, this.writer.ack(type, id), undefined, undefined, false);
 		return true;
 	}
 

@@ -340,13 +340,20 @@ export class PacketParser extends Packet {
 			let view = this.#view;
 			if (view === undefined || view.buffer !== buffer)
 				view = this.#view = new DataView(buffer);
-			if (length >= 4) {
-				// Words from the last one down; the first word, which may overlap
-				// the second, is compared last.
-				let i = length - 4;
-				while (i > 0 && last.getUint32(i) === view.getUint32(base + i))
-					i -= 4;
-				if (i <= 0 && last.getUint32(0) === view.getUint32(base))
+			if (length >= 8) {
+				// Eight bytes at a time, as float64s: equal floats have equal bits
+				// but for NaNs (never equal: a miss, then the full check) and +0
+				// and -0 (all zero bytes, which a topic cannot hold: no U+0000).
+				// From the last eight down; the first, which may overlap the
+				// second, is compared last.
+				let i = length - 8;
+				while (i > 0 && last.getFloat64(i) === view.getFloat64(base + i))
+					i -= 8;
+				if (i <= 0 && last.getFloat64(0) === view.getFloat64(base))
+					return last.buffer as ArrayBuffer;
+			}
+			else if (length >= 4) {
+				if (last.getUint32(length - 4) === view.getUint32(base + length - 4) && last.getUint32(0) === view.getUint32(base))
 					return last.buffer as ArrayBuffer;
 			}
 			else {

@@ -231,6 +231,8 @@ export class Session {
 				this.#subscriptions?.delete(keyOf(filter));
 			operation.resolve!();
 		}
+		if (operations!.size === 0)	// nothing in flight: an idle client keeps no empty map (the next operation makes one)
+			this.#operations = undefined;
 		return false;
 	}
 

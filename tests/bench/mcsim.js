@@ -142,6 +142,7 @@ const rows = [
   `| the same right after disconnect() (close), the client still referenced | ${bytes(library.disconnected)} | ${bytes(sdk.disconnected)} | ${bytes(raw.disconnected)} |`,
   `| the same right after disconnect() (close) and the last reference dropped | ${bytes(library.closing)} | ${bytes(sdk.closing)} | ${bytes(raw.closing)} |`,
   `| the same two turns (20 ms) later | ${bytes(library.released)} | ${bytes(sdk.released)} | ${bytes(raw.released)} |`,
+  `| a second client, after connect(), a subscription, a QoS 1 round trip and disconnect(), still referenced two turns (20 ms) later (beside "the client made" above) | ${bytes(library.settled)} | | |`,
   `| QoS 0 echo, 64 B x ${ECHO}: messages/s (median of ${ROUNDS}) | ${library.echo.perSecond} | ${sdk.echo.perSecond} | ${raw.echo.perSecond} |`,
   `| QoS 1 round trips/s (median of ${ROUNDS}) | ${library.qos1.perSecond} | ${sdk.qos1.perSecond} | ${raw.qos1.perSecond} |`,
   `| ESP8266 block (stack ${results.esp8266.creation.stack}; chunk ${results.esp8266.creation.chunk.initial} + ${results.esp8266.creation.chunk.incremental}; heap ${results.esp8266.creation.heap.initial} + ${results.esp8266.creation.heap.incremental}): the device's work runs | ${passes(results.esp8266.library.withTheBlock)} | ${passes(results.esp8266.sdk.withTheBlock)} | |`,

@@ -56,7 +56,7 @@ export function report(figures, peaks) {
 	const rate = at => ({ count: figures[at], ms: figures[at + 1], perSecond: Math.round(figures[at] * 1000 / figures[at + 1]) });
 	finish({
 		made: heap(MADE), idle: heap(IDLE), traffic: heap(TRAFFIC), beforeEcho: heap(BEFORE_ECHO), echoed: heap(ECHOED),
-		disconnected: heap(DISCONNECTED), closing: heap(CLOSING), released: heap(RELEASED),
+		disconnected: heap(DISCONNECTED), closing: heap(CLOSING), released: heap(RELEASED), settled: heap(SETTLED),
 		echo: rate(ECHO), qos1: rate(QOS1), peaks
 	});
 }
@@ -68,9 +68,11 @@ export function report(figures, peaks) {
  * then the client made and not yet connected (MADE: the library's alone, the
  * others connect as they are made), before and after the echo's QoS 0
  * traffic (BEFORE_ECHO, ECHOED), and after the close with the client still
- * referenced (DISCONNECTED).
+ * referenced (DISCONNECTED); and the library's alone: a second client, after
+ * its connect(), traffic and disconnect(), still referenced once the close
+ * has ended (SETTLED), beside MADE.
  */
-export const IDLE = 0, TRAFFIC = 2, CLOSING = 4, RELEASED = 6, ECHO = 8, QOS1 = 10, MADE = 12, BEFORE_ECHO = 14, ECHOED = 16, DISCONNECTED = 18, FIGURES = 20;
+export const IDLE = 0, TRAFFIC = 2, CLOSING = 4, RELEASED = 6, ECHO = 8, QOS1 = 10, MADE = 12, BEFORE_ECHO = 14, ECHOED = 16, DISCONNECTED = 18, SETTLED = 20, FIGURES = 22;
 
 /** Writes `count` and the milliseconds since `start` (Time.ticks) into figures[at], figures[at + 1]. */
 export function timed(figures, at, count, start) {

@@ -84,11 +84,17 @@ export const MUTATIONS = [
   {
     name: 'ack-before-app',
     what: 'a queued QoS 1 message acknowledged (PUBACK) as it arrives, before the app has it (delivery.ts)',
-    edits: [['modules/mqtt/delivery.ts', 'queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, qos, id: packet.id });',
+    edits: [['modules/mqtt/delivery.ts', 'queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, id: packet.id });',
       `if (qos === 1)
 			this.#link.acknowledge(PUBACK, packet.id);
-		queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, qos, id: qos === 1 ? 0 : packet.id });`]],
+		queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, id: qos === 1 ? 0 : packet.id });`]],
     tests: [['tests/session.test.js', 'unread messages across a reconnect', 120_000]],
+  },
+  {
+    name: 'queued-resend-redelivered',
+    what: 'the broker\'s resend of a QoS 1 message still in the queue not recognised: queued and delivered twice (delivery.ts again())',
+    edits: [['modules/mqtt/delivery.ts', 'if (queue[i].id === id) {', 'if (queue[i].id === id && qos === 0) {']],
+    tests: [['tests/session.test.js', 'still in the queue', 120_000]],
   },
   {
     name: 'malformed-disconnect',

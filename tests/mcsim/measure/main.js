@@ -2,11 +2,12 @@
 // tests/mcsim/sdk-client and tests/mcsim/raw-socket measure theirs: heap
 // growth over a baseline taken before the constructor (idle and connected;
 // after a subscription and 20 QoS 1 round trips; after disconnect() and the
-// last reference dropped), QoS 0 echo of 64 bytes and QoS 1 round trips per
+// last reference dropped; a second client, disconnected and still
+// referenced once its close has ended), QoS 0 echo of 64 bytes and QoS 1 round trips per
 // second, against the broker the build's config names.
 import { MQTTClient } from "mqtt";
 import Time from "time";
-import { settings, settled, baseline, growth, timed, report, probe, fail, IDLE, TRAFFIC, CLOSING, RELEASED, ECHO, QOS1, MADE, BEFORE_ECHO, ECHOED, DISCONNECTED, FIGURES } from "footprint";
+import { settings, settled, baseline, growth, timed, report, probe, fail, IDLE, TRAFFIC, CLOSING, RELEASED, ECHO, QOS1, MADE, BEFORE_ECHO, ECHOED, DISCONNECTED, SETTLED, FIGURES } from "footprint";
 
 const { server = "127.0.0.1", port, echo = 1000, qos1 = 100 } = settings;
 const figures = new Int32Array(FIGURES);
@@ -56,6 +57,19 @@ async function main() {
 	growth(figures, CLOSING);
 	await settled(2);
 	growth(figures, RELEASED);
+
+	// A second client, made as the first: connected, a subscription and a
+	// QoS 1 round trip, disconnect(), then two turns for the close to end,
+	// the client still referenced. What it holds then is what a disconnected
+	// client keeps, to set beside MADE (the first, before its first connect()).
+	client = new MQTTClient({ clientId: "measure", server, port, push: true, callback });
+	await client.connect();
+	await client.subscribe("bench/sub", 1);
+	await client.publish("bench/qos1", small, false, 1);
+	await client.disconnect();
+	await settled(2);
+	growth(figures, SETTLED);
+	client = undefined;
 	report(figures, stopProbe());
 }
 

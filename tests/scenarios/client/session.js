@@ -220,6 +220,27 @@ export default cases({
 	},
 
 	/**
+	 * waitMsg mode (push off), and the app does not read: the broker's QoS 1
+	 * messages wait in the queue. With `reconnect` when `lost` (the broker
+	 * then drops the connection and resends on the next one). Once the test
+	 * says the resend is in (`step: read`), the app reads until linger.
+	 */
+	async queuedResend({ port, lost }) {
+		const received = [];
+		const client = new MQTTClient({
+			clientId: "queued-resend", server, port, reconnect: lost ? { minDelay: 50, maxDelay: 100 } : undefined
+		});
+		client.setCallback((topic, msg) => received.push(`${text(topic)} ${text(msg)}`));
+		await client.connect(false);
+		await client.subscribe("resend/t", 1);
+		report({ subscribed: true });
+		await nextMessage();	// the resend reached the client
+		await readUntil(client, () => received.length >= 2, { linger: 400 });
+		await client.disconnect();
+		return { received };
+	},
+
+	/**
 	 * With reconnect and a queue of 4: the broker swallows the SUBACK of the
 	 * automatic resubscription and drops the connection; on the next one it
 	 * answers. Then it sends 6 messages while the app waits for nothing:
