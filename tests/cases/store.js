@@ -9,7 +9,9 @@
 // app was told was complete (onComplete) before a kill never comes again
 // after it: its record was dead on flash before the app was told.
 import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import { until } from '../helpers/xs.js';
+import { countOutgoing, countIncoming, publisherRecord } from '../helpers/delivery-count.js';
 
 export const STORE = 'tests/scenarios/client/store.js';
 
@@ -110,4 +112,125 @@ export async function deepSleep(host, { peer, broker, cycles, file, clientId, ra
   const first = [...new Set(arrived)].filter(reading => reading !== `r${cycles}`);
   assert.deepEqual(first, Array.from({ length: cycles }, (_, n) => `r${n}`), 'every reading, in order');
   return { cycles, arrived: first.length, duplicated: arrived.length - new Set(arrived).size };
+}
+
+/**
+ * The device killed at random moments amid QoS 1 and QoS 2 traffic both
+ * ways (mcsim), counted end to end and attributed from the packets
+ * (helpers/delivery-count.js): a client with its session in file `file`
+ * publishes out/<qos>/<boot>-<i> (QoS 1 and 2 in turn, one every 10 ms) to
+ * `subscriber` through `proxy` (its tap is `log`: the device's packets),
+ * while `publisher` sends in/<qos>/<n> to its subscription (one every
+ * 20 ms, QoS 1 and 2 in turn); the device's app appends each message it is
+ * handed to file `inbox` (read back by `readInbox()`). It is killed
+ * `kills` times at a random moment and started again with the same file
+ * and connect(false); a last boot only connects and lets both ways drain.
+ * The broker is never killed: it keeps the device's session (every CONNACK
+ * after the first says session present 1) and owes every message it
+ * acknowledged [MQTT-4.5.0-1] [MQTT-4.4.0-1].
+ *
+ * Returns { table: [[direction, qos, count]], premise, resent }: `count` as
+ * countOutgoing/countIncoming give it. The caller asserts.
+ */
+export async function killedBothWays(host, { port, proxy, log, subscriber, subscriberLog, publisher, readInbox, kills, file, inbox, clientId, random = Math.random }) {
+  const accepted = new Set(), arrived = new Map(), completed = new Map(), killedAt = [], resent = [];
+  const onMessage = topic => {
+    if (!topic.startsWith('out/'))
+      return;
+    const now = performance.now();
+    arrived.set(topic, (arrived.get(topic) ?? 0) + 1);
+    if (completed.has(topic) && killedAt.some(killed => killed > completed.get(topic) && killed < now))
+      resent.push(topic);
+  };
+  subscriber.on('message', onMessage);
+  const { acknowledged, writes } = publisherRecord(publisher);
+  const sentIn = [], publishErrors = [];
+  let completedIn = 0, publishing = true, pacing;
+  const sendIncoming = async () => {
+    for (let n = 0; publishing; n++) {
+      const qos = 1 + (n % 2), topic = `in/${qos}/${n}`;
+      sentIn.push(topic);
+      publisher.publish(topic, 'm', { qos }, error => {
+        completedIn++;
+        if (error)
+          publishErrors.push(`${topic}: ${error.message}`);
+      });
+      await sleep(20);
+    }
+  };
+  try {
+    for (let boot = 0; boot <= kills; boot++) {
+      const last = boot === kills;
+      let ready;
+      const working = new Promise(resolve => { ready = resolve; });
+      const running = host.run(STORE, { case: 'bothWays', port: proxy.port, file, inbox, boot, clientId, subscribe: boot === 0, ...(last ? { count: 0 } : {}) }, {
+        onReport(value) {
+          if (value.accepted) {
+            accepted.add(value.accepted);
+            ready();
+          }
+          if (value.completed)
+            completed.set(value.completed, performance.now());
+          if (value.granted)
+            pacing ??= sendIncoming();
+          if (value.connected !== undefined && last)
+            ready();
+        },
+      });
+      running.catch(() => {});	// killed: its rejection says so
+      await Promise.race([working, running.then(() => { throw new Error(`boot ${boot} ended by itself`); })]);
+      if (last) {
+        publishing = false;
+        await pacing;
+        const incoming = () => new Set(readInbox());
+        await until(() => [...accepted].every(topic => arrived.has(topic)) && completedIn === sentIn.length && sentIn.every(topic => incoming().has(topic)),
+          `every accepted message at the subscriber (${accepted.size}), every publication of the publisher complete and in the app`, 30_000).catch(() => {});
+        await sleep(500);	// a late duplicate has its chance to show
+      }
+      else
+        await sleep(30 + Math.floor(random() * 400));
+      await host.kill();
+      killedAt.push(performance.now());
+    }
+  }
+  finally {
+    publishing = false;
+    subscriber.removeListener('message', onMessage);
+  }
+  const deliveries = {};
+  for (const topic of readInbox())
+    deliveries[topic] = (deliveries[topic] ?? 0) + 1;
+  const packets = log.packets(), broker = { persistent: true, restarts: [] };
+  const table = [];
+  for (const qos of [1, 2]) {
+    const out = [...accepted].filter(topic => topic.startsWith(`out/${qos}/`));
+    const into = sentIn.filter(topic => topic.startsWith(`in/${qos}/`));
+    table.push(['device -> peer', qos, countOutgoing({ topics: out, qos, deliveries: arrived, packets, subscriber: subscriberLog.packets(), broker })],
+      ['peer -> device', qos, countIncoming({ topics: into, qos, deliveries, acknowledged, writes, packets, broker })]);
+  }
+  // The premise: the kills came amid traffic both ways: the restored session
+  // sent again what a killed boot had not completed, and messages to the
+  // device were unacknowledged by it when it died (its connection closed at the proxy).
+  const premise = { resentByDevice: resentAfterKill(packets), inInFlight: 0 };
+  for (const killed of killedAt.slice(0, kills))
+    premise.inInFlight += unansweredAt(packets, killed);
+  return { table, premise, resent, publishErrors, sent: { out: accepted.size, in: sentIn.length } };
+}
+
+/**
+ * What the device sent again on a later connection of its session: PUBLISH
+ * with DUP 1 [MQTT-3.3.1-1], and PUBREL for a PUBREC that came on an earlier
+ * connection [MQTT-4.4.0-1].
+ */
+function resentAfterKill(packets) {
+  return packets.filter((packet, index) => packet.direction === 'out' && ((packet.cmd === 'publish' && packet.dup) ||
+    (packet.cmd === 'pubrel' && !packets.slice(0, index).some(earlier => earlier.socket === packet.socket && earlier.direction === 'in' &&
+      earlier.cmd === 'pubrec' && earlier.messageId === packet.messageId)))).length;
+}
+
+/** Incoming QoS 1/2 PUBLISH packets the device had not acknowledged (PUBACK, PUBREC) on their connection when it died at `killed`. */
+function unansweredAt(packets, killed) {
+  return packets.filter((packet, index) => packet.direction === 'in' && packet.cmd === 'publish' && packet.qos > 0 && packet.time < killed &&
+    packet.time > killed - 1000 && !packets.slice(index + 1).some(later => later.socket === packet.socket && later.direction === 'out' &&
+      later.messageId === packet.messageId && (later.cmd === 'puback' || later.cmd === 'pubrec') && later.time < killed)).length;
 }

@@ -10,6 +10,7 @@ import { Store } from "mqtt/stored-session";
 import { LogStore, PUBLISH_RECORD, RECEIVED_RECORD, SUBSCRIPTIONS_RECORD, CLIENT_RECORD } from "mqtt/store";
 import { FlashMedium } from "mqtt/store-flash";
 import { FileMedium } from "mqtt/store-files";
+import files from "embedded:storage/files";
 import { report, resources, heapInUse } from "harness";
 import { text, hex, delay, cases, nextMessage } from "./common";
 
@@ -92,6 +93,29 @@ async function listed(params) {
 		records.push(record);
 	});
 	return records;
+}
+
+/**
+ * The app's own record of the messages it was handed, a line per message
+ * appended to file `path` as the callback runs: written through to the host
+ * before the callback returns (mcsim: pwrite), so it outlives a SIGKILL, as
+ * a device's record on flash would (a report to the test may still wait in
+ * the control socket's window when the process dies).
+ */
+function inbox(path) {
+	let file;
+	try {
+		file = files.openFile({ path, mode: "r+" });
+	}
+	catch {
+		file = files.openFile({ path, mode: "w+" });
+	}
+	let at = file.status().size;
+	return topic => {
+		const line = new Uint8Array(ArrayBuffer.fromString(`${text(topic)}\n`));
+		file.write(line, at);
+		at += line.length;
+	};
 }
 
 export default cases({
@@ -228,6 +252,41 @@ export default cases({
 			}
 			catch (error) {
 				report({ refused: `${params.boot}:${i}`, message: error.message });
+				i--;
+			}
+			await delay(params.gap ?? 10);
+		}
+		await nextMessage();
+	},
+
+	/**
+	 * A device at work both ways, to be killed at any moment
+	 * (tests/mcsim-store.test.js): its store in file `file`, connect(false)
+	 * (the first boot subscribes to in/# at QoS 2 and reports it), every
+	 * message the broker sends it appended to file `inbox` by the callback
+	 * (the app has it), and messages out/<qos>/<boot>-<i>, QoS 1 and 2 in
+	 * turn, one every `gap` ms, each reported once accepted. With `count` 0
+	 * it only connects and lets the session drain.
+	 */
+	async bothWays(params) {
+		const store = new Store(await mediumOf({ medium: "files", file: params.file, blocks: params.blocks ?? 8 }),
+			{ onComplete: topic => report({ completed: text(topic) }) });
+		const c = new MQTTClient({
+			clientId: params.clientId, server, port: params.port, store, push: true,
+			reconnect: { minDelay: 50, maxDelay: 200 },
+			callback: inbox(params.inbox)
+		});
+		report({ connected: await c.connect(false) });
+		if (params.subscribe)
+			report({ granted: await c.subscribe("in/#", 2) });
+		for (let i = 0; i < (params.count ?? Infinity); i++) {
+			const qos = 1 + (i % 2), topic = `out/${qos}/${params.boot}-${i}`;
+			try {
+				await c.publish(topic, "m", false, qos);
+				report({ accepted: topic });
+			}
+			catch (error) {
+				report({ refused: topic, message: error.message });
 				i--;
 			}
 			await delay(params.gap ?? 10);
