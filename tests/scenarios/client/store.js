@@ -12,6 +12,7 @@ import { FlashMedium } from "mqtt/store-flash";
 import { FileMedium } from "mqtt/store-files";
 import files from "embedded:storage/files";
 import { report, resources, heapInUse } from "harness";
+import Time from "time";
 import { text, hex, delay, cases, nextMessage } from "./common";
 
 const server = "127.0.0.1";
@@ -383,6 +384,67 @@ export default cases({
 			await delay(50);
 		await c.disconnect();
 		return { before, after, done };
+	},
+
+	/**
+	 * The benchmark's latency (tests/bench/store.js): connect(false), then
+	 * `count` QoS 1 messages of 64 B, one after another, each publish()'s
+	 * Promise awaited, then its completion (onComplete, with a store) before
+	 * the next: the ms (Time.ticks) from each publish() call to its Promise
+	 * resolving and, with a store, to its completion. `stored`: a store in
+	 * file `file`; else the RAM session.
+	 */
+	async latency(params) {
+		let completed = 0;
+		const store = params.stored ? new Store(await mediumOf({ medium: "files", file: params.file, blocks: 16 }), { onComplete: () => completed++ }) : undefined;
+		const c = new MQTTClient({ clientId: params.clientId, server, port: params.port, store });
+		await c.connect(false);
+		const payload = ".".repeat(64), resolved = [], complete = [];
+		const started = Time.ticks;
+		for (let i = 0; i < params.count; i++) {
+			const t0 = Time.ticks;
+			await c.publish("bench/latency", payload, false, 1);
+			resolved.push(Time.ticks - t0);
+			if (store) {
+				while (completed <= i)
+					await delay(1);
+				complete.push(Time.ticks - t0);
+			}
+		}
+		const total = Time.ticks - started;
+		await c.disconnect();
+		return { resolved, complete, total };
+	},
+
+	/**
+	 * The benchmark's restore (tests/bench/store.js), a boot after `fill`
+	 * stored `count` messages in file `file` offline: the ms (Time.ticks)
+	 * from the Store's construction over the file to the client made (the
+	 * store opened: its records scanned, the session ready), then from
+	 * connect(false) to the last of them completed (PUBACK).
+	 */
+	async restoreTimed(params) {
+		let completed = 0;
+		const t0 = Time.ticks;
+		const store = new Store(await mediumOf({ medium: "files", file: params.file, blocks: params.blocks }), { onComplete: () => completed++ });
+		const c = new MQTTClient({ clientId: params.clientId, server, port: params.port, store });
+		const t1 = Time.ticks;
+		await c.connect(false);
+		while (completed < params.count && Time.ticks - t1 < 120000)
+			await delay(5);
+		const t2 = Time.ticks;
+		await c.disconnect();
+		return { open: t1 - t0, drain: t2 - t1, completed };
+	},
+
+	/** `count` QoS 1 messages of 64 B stored offline in file `file` (no connection): the restore's backlog. */
+	async fill(params) {
+		const store = new Store(await mediumOf({ medium: "files", file: params.file, blocks: params.blocks }));
+		const c = new MQTTClient({ clientId: params.clientId, server, port: 1, store });
+		const payload = ".".repeat(64);
+		for (let i = 0; i < params.count; i++)
+			await c.publish("bench/restore", payload, false, 1);
+		return { stored: params.count };
 	},
 
 	/** Offline, then connected: `count` messages published while the broker is away go out in order once it is back. */
