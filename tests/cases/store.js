@@ -1,13 +1,16 @@
-// The device killed at random moments (issue 18), checked once for both
-// hosts: a client with its session in a file publishes at QoS 1 or 2, one
-// message every 10 ms, and is killed (SIGKILL in mcsim; the machine closed on
-// xsnap) at a random moment after its first accepted message, then started
+// The device killed at random moments (issue 18). killedAtRandom (xsnap,
+// tests/store.test.js): a client with its session in a file publishes at
+// QoS 1 or 2, one message every 10 ms, and is killed (the machine closed)
+// at a random moment after its first accepted message, then started
 // again with the same file; a last boot only connects and lets the store
 // drain. Every message whose publish() was accepted (reported) before a kill
 // must reach the peer subscribed at the broker; at QoS 2 none twice. QoS 1
 // duplicates are allowed (MQTT 3.1.1, 4.3.2) and counted; but a message the
 // app was told was complete (onComplete) before a kill never comes again
 // after it: its record was dead on flash before the app was told.
+// killedBothWays (mcsim, SIGKILL, tests/mcsim-store.test.js): the same with
+// traffic both ways, QoS 1 and 2, each message counted and every loss or
+// duplicate attributed from the device's packets (below).
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { until } from '../helpers/xs.js';
