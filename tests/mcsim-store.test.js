@@ -76,7 +76,7 @@ if (mcsimEnabled) describe('in mcsim: the session on flash, the simulator killed
             return [];
           }
         };
-        const { table, premise, resent, publishErrors, sent } = await killedBothWays(mcsim, {
+        const { table, premise, resent, publishErrors, crashes, sent } = await killedBothWays(mcsim, {
           proxy, log, subscriber, subscriberLog, publisher, readInbox, kills: KILLS, file, inbox: inboxFile, clientId: `device-${id}`,
         });
         for (const [direction, qos, c] of table) {
@@ -89,6 +89,10 @@ if (mcsimEnabled) describe('in mcsim: the session on flash, the simulator killed
             proofs.push(`${broker.tag} ${direction} QoS ${qos}: ${topic}, ${rule}: ${proof}`);
         }
         t.diagnostic(`accepted ${sent.out}, sent to the device ${sent.in}; ${premise.resentByDevice} PUBLISH (DUP 1) or PUBREL sent again by the device after a kill, ${premise.inInFlight} PUBLISH to it unacknowledged at a kill`);
+        if (crashes.length)
+          proofs.push(`${broker.tag}: the simulator died by itself ${crashes.length} times (counted as kills): ${crashes.join('; ')}`);
+        t.diagnostic(`the simulator died by itself ${crashes.length} times${crashes.length ? `: ${crashes.join('; ')}` : ''}`);
+        assert.ok(crashes.length <= KILLS / 2, `the simulator died by itself in ${crashes.length} of ${KILLS} boots: ${crashes.join('; ')}`);
         // The premise: the kills came amid traffic both ways.
         assert.ok(premise.resentByDevice > 0, 'the restored session sent again something a killed boot had not completed');
         assert.ok(premise.inInFlight > 0, 'some PUBLISH to the device was unacknowledged by it when it was killed');
