@@ -445,7 +445,7 @@ export function countIncoming({ topics, qos, deliveries, acknowledged, writes, p
     const byBroker = Math.min(d, publications) - 1;
     count.dupBroker += byBroker;
     count.dupClient += d - 1 - byBroker;
-    count.faults.push(`${topic}: delivered ${d} times; the broker published it ${publications} times (${wire.length} PUBLISH on the wire)`);
+    count.faults.push(`${topic}: delivered ${d} times; the broker published it ${publications} times (${wire.length} PUBLISH on the wire: ${wire.map(xs.story).join(' / ')})`);
   }
   return count;
 }
