@@ -236,7 +236,7 @@ export default cases({
 	},
 
 	/**
-	 * A device at work, to be killed at any moment (tests/mcsim-store.test.js):
+	 * A device at work, to be killed at any moment (tests/store.test.js):
 	 * its store in file `file`, connect(false), then messages `boot:i` at QoS
 	 * `qos`, one every `gap` ms, each reported once accepted; a full store
 	 * is waited out. With `count` 0 it only connects and lets the store drain.
