@@ -80,7 +80,7 @@ if (mcsimEnabled) describe('in mcsim: the session on flash, the simulator killed
             return [];
           }
         };
-        const { table, premise, resent, publishErrors, crashes, sent } = await killedBothWays(mcsim, {
+        const { table, premise, resent, publishErrors, crashes, overlaps, sent } = await killedBothWays(mcsim, {
           proxy, log, subscriber, subscriberLog, publisher, readInbox, kills: KILLS, file, inbox: inboxFile, clientId: `device-${id}`,
         });
         for (const [direction, qos, c] of table) {
@@ -99,12 +99,13 @@ if (mcsimEnabled) describe('in mcsim: the session on flash, the simulator killed
           proofs.push(`${broker.tag}: the simulator died by itself ${crashes.length} times (counted as kills): ${crashes.join('; ')}`);
         t.diagnostic(`the simulator died by itself ${crashes.length} times${crashes.length ? `: ${crashes.join('; ')}` : ''}`);
         assert.ok(crashes.length <= KILLS / 2, `the simulator died by itself in ${crashes.length} of ${KILLS} boots: ${crashes.join('; ')}`);
+        assert.deepEqual(overlaps, [], 'one device process at a time');
         // The premise: the kills came amid traffic both ways.
         assert.ok(premise.resentByDevice > 0, 'the restored session sent again something a killed boot had not completed');
         assert.ok(premise.inInFlight > 0, 'some PUBLISH to the device was unacknowledged by it when it was killed');
         assert.ok(sent.out >= KILLS, `messages were accepted in each boot (${sent.out})`);
         assert.deepEqual(publishErrors, [], 'every publication of the peer completed');
-        assert.deepEqual(resent, [], 'a message the app was told complete before a kill is not sent again after it');
+        assert.deepEqual(resent, [], 'a message the app was told complete before a kill is not sent again by the device after it (its PUBLISH packets)');
         for (const [direction, qos, c] of table) {
           assert.equal(c.lostClient, 0, `${direction} QoS ${qos}: ${c.lostClient} lost by the client: ${c.faults.filter(f => !/delivered \d+ times/.test(f)).slice(0, 5).join('; ')}`);
           if (qos === 2)

@@ -137,14 +137,10 @@ export async function deepSleep(host, { peer, broker, cycles, file, clientId, ra
  * machine died by itself. The caller asserts.
  */
 export async function killedBothWays(host, { port, proxy, log, subscriber, subscriberLog, publisher, readInbox, kills, file, inbox, clientId, random = Math.random }) {
-  const accepted = new Set(), arrived = new Map(), completed = new Map(), killedAt = [], resent = [], crashes = [];
+  const accepted = new Set(), arrived = new Map(), completed = new Map(), killedAt = [], resent = [], crashes = [], overlaps = [];
   const onMessage = topic => {
-    if (!topic.startsWith('out/'))
-      return;
-    const now = performance.now();
-    arrived.set(topic, (arrived.get(topic) ?? 0) + 1);
-    if (completed.has(topic) && killedAt.some(killed => killed > completed.get(topic) && killed < now))
-      resent.push(topic);
+    if (topic.startsWith('out/'))
+      arrived.set(topic, (arrived.get(topic) ?? 0) + 1);
   };
   subscriber.on('message', onMessage);
   const { acknowledged, writes } = publisherRecord(publisher);
@@ -177,8 +173,13 @@ export async function killedBothWays(host, { port, proxy, log, subscriber, subsc
             completed.set(value.completed, performance.now());
           if (value.granted)
             pacing ??= sendIncoming();
-          if (value.connected !== undefined && last)
-            ready();
+          if (value.connected !== undefined) {
+            // The killed boot's connection closed with its process: one open now, else two devices ran at once.
+            if (proxy.connections > 1)
+              overlaps.push(`boot ${boot}: ${proxy.connections} device connections open at its CONNACK`);
+            if (last)
+              ready();
+          }
         },
       });
       // Killed, its rejection says so. A machine that died by itself (mcsim
@@ -220,6 +221,13 @@ export async function killedBothWays(host, { port, proxy, log, subscriber, subsc
   for (const topic of readInbox())
     deliveries[topic] = (deliveries[topic] ?? 0) + 1;
   const packets = log.packets(), broker = { persistent: true, restarts: [] };
+  // A message the app was told complete before a kill: the device sends no PUBLISH of it after that kill
+  // (its record was dead on flash before the app was told). From the device's packets: a broker that
+  // delivers it again to the subscriber is not the device's doing.
+  for (const packet of packets)
+    if (packet.direction === 'out' && packet.cmd === 'publish' && completed.has(packet.topic) &&
+        killedAt.some(killed => killed > completed.get(packet.topic) && killed < packet.time))
+      resent.push(`${packet.topic} (PUBLISH${packet.dup ? ' DUP 1' : ''} id ${packet.messageId} at ${Math.round(packet.time - completed.get(packet.topic))} ms after its completion)`);
   const table = [];
   for (const qos of [1, 2]) {
     const out = [...accepted].filter(topic => topic.startsWith(`out/${qos}/`));
@@ -233,7 +241,7 @@ export async function killedBothWays(host, { port, proxy, log, subscriber, subsc
   const premise = { resentByDevice: resentAfterKill(packets), inInFlight: 0 };
   for (const killed of killedAt.slice(0, kills))
     premise.inInFlight += unansweredAt(packets, killed);
-  return { table, premise, resent, publishErrors, crashes, sent: { out: accepted.size, in: sentIn.length } };
+  return { table, premise, resent, publishErrors, crashes, overlaps, sent: { out: accepted.size, in: sentIn.length } };
 }
 
 const DIED = /the app's machine died/;
