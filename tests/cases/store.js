@@ -1,15 +1,20 @@
-// The device killed at random moments (issue 18), checked once for both
-// hosts: a client with its session in a file publishes at QoS 1 or 2, one
-// message every 10 ms, and is killed (SIGKILL in mcsim; the machine closed on
-// xsnap) at a random moment after its first accepted message, then started
+// The device killed at random moments (issue 18). killedAtRandom (xsnap,
+// tests/store.test.js): a client with its session in a file publishes at
+// QoS 1 or 2, one message every 10 ms, and is killed (the machine closed)
+// at a random moment after its first accepted message, then started
 // again with the same file; a last boot only connects and lets the store
 // drain. Every message whose publish() was accepted (reported) before a kill
 // must reach the peer subscribed at the broker; at QoS 2 none twice. QoS 1
 // duplicates are allowed (MQTT 3.1.1, 4.3.2) and counted; but a message the
 // app was told was complete (onComplete) before a kill never comes again
 // after it: its record was dead on flash before the app was told.
+// killedBothWays (mcsim, SIGKILL, tests/mcsim-store.test.js): the same with
+// traffic both ways, QoS 1 and 2, each message counted and every loss or
+// duplicate attributed from the device's packets (below).
 import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import { until } from '../helpers/xs.js';
+import { countOutgoing, countIncoming, publisherRecord } from '../helpers/delivery-count.js';
 
 export const STORE = 'tests/scenarios/client/store.js';
 
@@ -110,4 +115,151 @@ export async function deepSleep(host, { peer, broker, cycles, file, clientId, ra
   const first = [...new Set(arrived)].filter(reading => reading !== `r${cycles}`);
   assert.deepEqual(first, Array.from({ length: cycles }, (_, n) => `r${n}`), 'every reading, in order');
   return { cycles, arrived: first.length, duplicated: arrived.length - new Set(arrived).size };
+}
+
+/**
+ * The device killed at random moments amid QoS 1 and QoS 2 traffic both
+ * ways (mcsim), counted end to end and attributed from the packets
+ * (helpers/delivery-count.js): a client with its session in file `file`
+ * publishes out/<qos>/<boot>-<i> (QoS 1 and 2 in turn, one every 10 ms) to
+ * `subscriber` through `proxy` (its tap is `log`: the device's packets),
+ * while `publisher` sends in/<qos>/<n> to its subscription (one every
+ * 20 ms, QoS 1 and 2 in turn); the device's app appends each message it is
+ * handed to file `inbox` (read back by `readInbox()`). It is killed
+ * `kills` times at a random moment and started again with the same file
+ * and connect(false); a last boot only connects and lets both ways drain.
+ * The broker is never killed: it keeps the device's session (every CONNACK
+ * after the first says session present 1) and owes every message it
+ * acknowledged [MQTT-4.5.0-1] [MQTT-4.4.0-1].
+ *
+ * Returns { table: [[direction, qos, count]], premise, resent, crashes }:
+ * `count` as countOutgoing/countIncoming give it; `crashes`, the boots whose
+ * machine died by itself. The caller asserts.
+ */
+export async function killedBothWays(host, { port, proxy, log, subscriber, subscriberLog, publisher, readInbox, kills, file, inbox, clientId, random = Math.random }) {
+  const accepted = new Set(), arrived = new Map(), completed = new Map(), killedAt = [], resent = [], crashes = [], overlaps = [];
+  const onMessage = topic => {
+    if (topic.startsWith('out/'))
+      arrived.set(topic, (arrived.get(topic) ?? 0) + 1);
+  };
+  subscriber.on('message', onMessage);
+  const { acknowledged, writes } = publisherRecord(publisher);
+  const sentIn = [], publishErrors = [];
+  let completedIn = 0, publishing = true, pacing;
+  const sendIncoming = async () => {
+    for (let n = 0; publishing; n++) {
+      const qos = 1 + (n % 2), topic = `in/${qos}/${n}`;
+      sentIn.push(topic);
+      publisher.publish(topic, 'm', { qos }, error => {
+        completedIn++;
+        if (error)
+          publishErrors.push(`${topic}: ${error.message}`);
+      });
+      await sleep(20);
+    }
+  };
+  try {
+    for (let boot = 0; boot <= kills; boot++) {
+      const last = boot === kills;
+      let ready;
+      const working = new Promise(resolve => { ready = resolve; });
+      const running = host.run(STORE, { case: 'bothWays', port: proxy.port, file, inbox, boot, clientId, subscribe: boot === 0, ...(last ? { count: 0 } : {}) }, {
+        onReport(value) {
+          if (value.accepted) {
+            accepted.add(value.accepted);
+            ready();
+          }
+          if (value.completed)
+            completed.set(value.completed, performance.now());
+          if (value.granted)
+            pacing ??= sendIncoming();
+          if (value.connected !== undefined) {
+            // The killed boot's connection closed with its process: one open now, else two devices ran at once.
+            if (proxy.connections > 1)
+              overlaps.push(`boot ${boot}: ${proxy.connections} device connections open at its CONNACK`);
+            if (last)
+              ready();
+          }
+        },
+      });
+      // Killed, its rejection says so. A machine that died by itself (mcsim
+      // crashed: seen with aedes, a burst of messages at a restore) is one
+      // more kill at a random moment: what must hold still holds; counted.
+      let died;
+      running.catch(error => { if (DIED.test(error.message)) died = error; });
+      await Promise.race([working, running.then(() => { throw new Error(`boot ${boot} ended by itself`); })]).catch(error => {
+        if (last || !DIED.test(error.message))
+          throw error;
+      });
+      if (died) {
+        crashes.push(`boot ${boot}: ${died.message.split('\n').slice(0, 3).join(' ').replace(/\s+/g, ' ')}`);
+        await host.kill();
+        killedAt.push(performance.now());
+        continue;
+      }
+      if (last) {
+        publishing = false;
+        await pacing;
+        const incoming = () => new Set(readInbox());
+        await until(() => [...accepted].every(topic => arrived.has(topic)) && completedIn === sentIn.length && sentIn.every(topic => incoming().has(topic)),
+          `every accepted message at the subscriber (${accepted.size}), every publication of the publisher complete and in the app`, 30_000).catch(() => {});
+        await sleep(500);	// a late duplicate has its chance to show
+      }
+      else
+        await sleep(30 + Math.floor(random() * 400));
+      await host.kill();
+      killedAt.push(performance.now());
+      if (died)
+        crashes.push(`boot ${boot}: ${died.message.split('\n').slice(0, 3).join(' ').replace(/\s+/g, ' ')}`);
+    }
+  }
+  finally {
+    publishing = false;
+    subscriber.removeListener('message', onMessage);
+  }
+  const deliveries = {};
+  for (const topic of readInbox())
+    deliveries[topic] = (deliveries[topic] ?? 0) + 1;
+  const packets = log.packets(), broker = { persistent: true, restarts: [] };
+  // A message the app was told complete before a kill: the device sends no PUBLISH of it after that kill
+  // (its record was dead on flash before the app was told). From the device's packets: a broker that
+  // delivers it again to the subscriber is not the device's doing.
+  for (const packet of packets)
+    if (packet.direction === 'out' && packet.cmd === 'publish' && completed.has(packet.topic) &&
+        killedAt.some(killed => killed > completed.get(packet.topic) && killed < packet.time))
+      resent.push(`${packet.topic} (PUBLISH${packet.dup ? ' DUP 1' : ''} id ${packet.messageId} at ${Math.round(packet.time - completed.get(packet.topic))} ms after its completion)`);
+  const table = [];
+  for (const qos of [1, 2]) {
+    const out = [...accepted].filter(topic => topic.startsWith(`out/${qos}/`));
+    const into = sentIn.filter(topic => topic.startsWith(`in/${qos}/`));
+    table.push(['device -> peer', qos, countOutgoing({ topics: out, qos, deliveries: arrived, packets, subscriber: subscriberLog.packets(), broker })],
+      ['peer -> device', qos, countIncoming({ topics: into, qos, deliveries, acknowledged, writes, packets, broker })]);
+  }
+  // The premise: the kills came amid traffic both ways: the restored session
+  // sent again what a killed boot had not completed, and messages to the
+  // device were unacknowledged by it when it died (its connection closed at the proxy).
+  const premise = { resentByDevice: resentAfterKill(packets), inInFlight: 0 };
+  for (const killed of killedAt.slice(0, kills))
+    premise.inInFlight += unansweredAt(packets, killed);
+  return { table, premise, resent, publishErrors, crashes, overlaps, sent: { out: accepted.size, in: sentIn.length } };
+}
+
+const DIED = /the app's machine died/;
+
+/**
+ * What the device sent again on a later connection of its session: PUBLISH
+ * with DUP 1 [MQTT-3.3.1-1], and PUBREL for a PUBREC that came on an earlier
+ * connection [MQTT-4.4.0-1].
+ */
+function resentAfterKill(packets) {
+  return packets.filter((packet, index) => packet.direction === 'out' && ((packet.cmd === 'publish' && packet.dup) ||
+    (packet.cmd === 'pubrel' && !packets.slice(0, index).some(earlier => earlier.socket === packet.socket && earlier.direction === 'in' &&
+      earlier.cmd === 'pubrec' && earlier.messageId === packet.messageId)))).length;
+}
+
+/** Incoming QoS 1/2 PUBLISH packets the device had not acknowledged (PUBACK, PUBREC) on their connection when it died at `killed`. */
+function unansweredAt(packets, killed) {
+  return packets.filter((packet, index) => packet.direction === 'in' && packet.cmd === 'publish' && packet.qos > 0 && packet.time < killed &&
+    packet.time > killed - 1000 && !packets.slice(index + 1).some(later => later.socket === packet.socket && later.direction === 'out' &&
+      later.messageId === packet.messageId && (later.cmd === 'puback' || later.cmd === 'pubrec') && later.time < killed)).length;
 }

@@ -11,20 +11,33 @@
 //   const proxy = await startProxy(broker.port);
 //   ... client connects to proxy.port ...
 //   const at = proxy.silence();	// performance.now() of the moment
+//
+// With `tap` (PacketLog's: tap(direction, socket, bytes)), the proxy records
+// what it passes on: 'out' from the client, 'in' to it, each connection a
+// socket number of its own. It is the packet log of a client whose host has
+// no tap (mcsim): what the client wrote, at the moment it reached the proxy,
+// and what it was sent, at the moment it was handed to its socket.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { LOOPBACK } from './brokers.js';
 
-export async function startProxy(targetPort) {
+export async function startProxy(targetPort, { tap } = {}) {
   const pairs = new Set();
+  let connections = 0;
   const server = net.createServer(client => {
     const broker = net.connect({ host: LOOPBACK, port: targetPort });
     const pair = { client, broker, silent: false };
+    const socket = ++connections;
     pairs.add(pair);
     client.setNoDelay(true);
     broker.setNoDelay(true);
-    const forward = (from, to) => {
-      from.on('data', data => { if (!pair.silent && !to.destroyed) to.write(data); });
+    const forward = (from, to, direction) => {
+      from.on('data', data => {
+        if (pair.silent || to.destroyed)
+          return;
+        tap?.(direction, socket, data);
+        to.write(data);
+      });
       from.on('error', () => {});
       from.on('close', () => {
         if (!pair.silent) {
@@ -33,8 +46,8 @@ export async function startProxy(targetPort) {
         }
       });
     };
-    forward(client, broker);
-    forward(broker, client);
+    forward(client, broker, 'out');
+    forward(broker, client, 'in');
   });
   await new Promise(resolve => server.listen(0, LOOPBACK, resolve));
   return {

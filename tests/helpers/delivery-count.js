@@ -96,6 +96,8 @@
 // - lost unacknowledged: an incoming message never on the client's wire and
 //   never acknowledged to the publisher (no one took it; reported apart).
 
+import { performance } from 'node:perf_hooks';
+
 export const RULES = {
   KEPT_SESSION: 'acknowledged, the receiver subscribed, and its session kept from then on (no restart without persistence, every later CONNACK session present 1): the broker had to store it and send it [MQTT-4.5.0-1] [MQTT-3.1.2-5] [MQTT-4.4.0-1] (bounded per row)',
   UNSUBSCRIBED: 'no one\'s: taken by the broker after the receiver\'s session was lost and before the receiver wrote its next (granted) SUBSCRIBE: a message goes only to the subscriptions that exist [MQTT-4.5.0-1]',
@@ -443,7 +445,7 @@ export function countIncoming({ topics, qos, deliveries, acknowledged, writes, p
     const byBroker = Math.min(d, publications) - 1;
     count.dupBroker += byBroker;
     count.dupClient += d - 1 - byBroker;
-    count.faults.push(`${topic}: delivered ${d} times; the broker published it ${publications} times (${wire.length} PUBLISH on the wire)`);
+    count.faults.push(`${topic}: delivered ${d} times; the broker published it ${publications} times (${wire.length} PUBLISH on the wire: ${wire.map(xs.story).join(' / ')})`);
   }
   return count;
 }
@@ -484,4 +486,28 @@ export function inFlightAt(packets, killed, started) {
   const xs = indexed(packets.map(packet => ({ ...packet })));
   return xs.packets.filter(packet => packet.direction === 'out' && packet.cmd === 'publish' && packet.qos > 0 && packet.time < killed &&
     !(xs.ackOf(packet, packet.qos === 1 ? 'puback' : 'pubrec')?.time < started));
+}
+
+/**
+ * What countIncoming needs of the MQTT.js client that publishes to the XS
+ * client, recorded from its packet events: `acknowledged` (topic -> when
+ * the broker first acknowledged it, PUBACK or PUBREC, matched by the id of
+ * the PUBLISH it answers: MQTT.js uses an id again only once its message is
+ * complete) and `writes` (topic -> the times it wrote its PUBLISH: the broker
+ * took the message between a write and the acknowledgement).
+ */
+export function publisherRecord(publisher) {
+  const idToTopic = new Map(), acknowledged = new Map(), writes = new Map();
+  publisher.on('packetsend', packet => {
+    if (packet.cmd !== 'publish')
+      return;
+    idToTopic.set(packet.messageId, packet.topic);
+    writes.set(packet.topic, [...writes.get(packet.topic) ?? [], performance.now()]);
+  });
+  publisher.on('packetreceive', packet => {
+    const topic = idToTopic.get(packet.messageId);
+    if ((packet.cmd === 'puback' || packet.cmd === 'pubrec') && !acknowledged.has(topic))
+      acknowledged.set(topic, performance.now());
+  });
+  return { acknowledged, writes };
 }

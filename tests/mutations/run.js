@@ -66,7 +66,9 @@ export const MUTATIONS = [
     name: 'qos2-redelivered',
     what: 'a QoS 2 message delivered again when the broker resends it before PUBREL (delivery.ts)',
     edits: [['modules/mqtt/delivery.ts', 'if (qos === 2 && link.accepted(id)) {', 'if (false && qos === 2 && link.accepted(id)) {']],
-    tests: [['tests/resilience.test.js', 'resends before PUBREL reaches the callback once', 90_000], ['tests/session.test.js', 'awaiting PUBREL', 120_000]],
+    // mcsim-store: the device killed, the broker's resends of QoS 2 messages it had PUBRECed (the id restored from flash).
+    tests: [['tests/resilience.test.js', 'resends before PUBREL reaches the callback once', 90_000], ['tests/session.test.js', 'awaiting PUBREL', 120_000],
+      ['tests/mcsim-store.test.js', 'traffic both ways', 900_000]],
   },
   {
     name: 'no-pubrel-resend',

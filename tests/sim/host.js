@@ -48,6 +48,7 @@ export class McsimHost {
   #so;
   #simulator;		// the machine now running, if any
   #connection;		// its control socket
+  #stopping;		// the stop() of a machine that ended by itself: kill() waits for it
   #connected;		// {resolve, reject}: waiting for the machine's hello
   #run;			// {resolve, reject, onReport, timer}
   /** What the app traced during the last run(). */
@@ -117,7 +118,10 @@ export class McsimHost {
     this.#connection?.destroy();
     this.#connection = undefined;
     this.#run?.reject(new McsimError('the machine was killed before the case ended', this.traces));
-    await simulator?.stop();
+    // A machine that ended by itself may still have its processes (mcsim
+    // itself, when only its debugger link went): they are gone before the
+    // next machine starts, never two at once on the same files and client id.
+    await Promise.all([simulator?.stop(), this.#stopping]);
   }
 
   async close() {
@@ -126,6 +130,7 @@ export class McsimHost {
   }
 
   async #startMachine() {
+    await this.#stopping;	// the last machine's processes, if it ended by itself, are gone
     const waiting = new Promise((resolve, reject) => { this.#connected = { resolve, reject }; });
     const simulator = await Simulator.start(this.#so, { onLine: line => this.traces.push(line) });
     this.#simulator = simulator;
@@ -156,7 +161,7 @@ export class McsimHost {
     const error = new McsimError(describeEnd(reason), simulator.lines);
     this.#connected?.reject(error);
     this.#run?.reject(error);
-    simulator.stop();
+    this.#stopping = simulator.stop();
   }
 
   #accept(socket) {

@@ -10,7 +10,9 @@ import { Store } from "mqtt/stored-session";
 import { LogStore, PUBLISH_RECORD, RECEIVED_RECORD, SUBSCRIPTIONS_RECORD, CLIENT_RECORD } from "mqtt/store";
 import { FlashMedium } from "mqtt/store-flash";
 import { FileMedium } from "mqtt/store-files";
+import files from "embedded:storage/files";
 import { report, resources, heapInUse } from "harness";
+import Time from "time";
 import { text, hex, delay, cases, nextMessage } from "./common";
 
 const server = "127.0.0.1";
@@ -92,6 +94,29 @@ async function listed(params) {
 		records.push(record);
 	});
 	return records;
+}
+
+/**
+ * The app's own record of the messages it was handed, a line per message
+ * appended to file `path` as the callback runs: written through to the host
+ * before the callback returns (mcsim: pwrite), so it outlives a SIGKILL, as
+ * a device's record on flash would (a report to the test may still wait in
+ * the control socket's window when the process dies).
+ */
+function inbox(path) {
+	let file;
+	try {
+		file = files.openFile({ path, mode: "r+" });
+	}
+	catch {
+		file = files.openFile({ path, mode: "w+" });
+	}
+	let at = file.status().size;
+	return topic => {
+		const line = new Uint8Array(ArrayBuffer.fromString(`${text(topic)}\n`));
+		file.write(line, at);
+		at += line.length;
+	};
 }
 
 export default cases({
@@ -244,7 +269,7 @@ export default cases({
 	},
 
 	/**
-	 * A device at work, to be killed at any moment (tests/mcsim-store.test.js):
+	 * A device at work, to be killed at any moment (tests/store.test.js):
 	 * its store in file `file`, connect(false), then messages `boot:i` at QoS
 	 * `qos`, one every `gap` ms, each reported once accepted; a full store
 	 * is waited out. With `count` 0 it only connects and lets the store drain.
@@ -261,6 +286,41 @@ export default cases({
 			}
 			catch (error) {
 				report({ refused: `${params.boot}:${i}`, message: error.message });
+				i--;
+			}
+			await delay(params.gap ?? 10);
+		}
+		await nextMessage();
+	},
+
+	/**
+	 * A device at work both ways, to be killed at any moment
+	 * (tests/mcsim-store.test.js): its store in file `file`, connect(false)
+	 * (the first boot subscribes to in/# at QoS 2 and reports it), every
+	 * message the broker sends it appended to file `inbox` by the callback
+	 * (the app has it), and messages out/<qos>/<boot>-<i>, QoS 1 and 2 in
+	 * turn, one every `gap` ms, each reported once accepted. With `count` 0
+	 * it only connects and lets the session drain.
+	 */
+	async bothWays(params) {
+		const store = new Store(await mediumOf({ medium: "files", file: params.file, blocks: params.blocks ?? 8 }),
+			{ onComplete: topic => report({ completed: text(topic) }) });
+		const c = new MQTTClient({
+			clientId: params.clientId, server, port: params.port, store, push: true,
+			reconnect: { minDelay: 50, maxDelay: 200 },
+			callback: inbox(params.inbox)
+		});
+		report({ connected: await c.connect(false) });
+		if (params.subscribe)
+			report({ granted: await c.subscribe("in/#", 2) });
+		for (let i = 0; i < (params.count ?? Infinity); i++) {
+			const qos = 1 + (i % 2), topic = `out/${qos}/${params.boot}-${i}`;
+			try {
+				await c.publish(topic, "m", false, qos);
+				report({ accepted: topic });
+			}
+			catch (error) {
+				report({ refused: topic, message: error.message });
 				i--;
 			}
 			await delay(params.gap ?? 10);
@@ -357,6 +417,67 @@ export default cases({
 			await delay(50);
 		await c.disconnect();
 		return { before, after, done };
+	},
+
+	/**
+	 * The benchmark's latency (tests/bench/store.js): connect(false), then
+	 * `count` QoS 1 messages of 64 B, one after another, each publish()'s
+	 * Promise awaited, then its completion (onComplete, with a store) before
+	 * the next: the ms (Time.ticks) from each publish() call to its Promise
+	 * resolving and, with a store, to its completion. `stored`: a store in
+	 * file `file`; else the RAM session.
+	 */
+	async latency(params) {
+		let completed = 0;
+		const store = params.stored ? new Store(await mediumOf({ medium: "files", file: params.file, blocks: 16 }), { onComplete: () => completed++ }) : undefined;
+		const c = new MQTTClient({ clientId: params.clientId, server, port: params.port, store });
+		await c.connect(false);
+		const payload = ".".repeat(64), resolved = [], complete = [];
+		const started = Time.ticks;
+		for (let i = 0; i < params.count; i++) {
+			const t0 = Time.ticks;
+			await c.publish("bench/latency", payload, false, 1);
+			resolved.push(Time.ticks - t0);
+			if (store) {
+				while (completed <= i)
+					await delay(1);
+				complete.push(Time.ticks - t0);
+			}
+		}
+		const total = Time.ticks - started;
+		await c.disconnect();
+		return { resolved, complete, total };
+	},
+
+	/**
+	 * The benchmark's restore (tests/bench/store.js), a boot after `fill`
+	 * stored `count` messages in file `file` offline: the ms (Time.ticks)
+	 * from the Store's construction over the file to the client made (the
+	 * store opened: its records scanned, the session ready), then from
+	 * connect(false) to the last of them completed (PUBACK).
+	 */
+	async restoreTimed(params) {
+		let completed = 0;
+		const t0 = Time.ticks;
+		const store = new Store(await mediumOf({ medium: "files", file: params.file, blocks: params.blocks }), { onComplete: () => completed++ });
+		const c = new MQTTClient({ clientId: params.clientId, server, port: params.port, store });
+		const t1 = Time.ticks;
+		await c.connect(false);
+		while (completed < params.count && Time.ticks - t1 < 120000)
+			await delay(5);
+		const t2 = Time.ticks;
+		await c.disconnect();
+		return { open: t1 - t0, drain: t2 - t1, completed };
+	},
+
+	/** `count` QoS 1 messages of 64 B stored offline in file `file` (no connection): the restore's backlog. */
+	async fill(params) {
+		const store = new Store(await mediumOf({ medium: "files", file: params.file, blocks: params.blocks }));
+		const c = new MQTTClient({ clientId: params.clientId, server, port: 1, store });
+		const payload = ".".repeat(64);
+		for (let i = 0; i < params.count; i++)
+			await c.publish("bench/restore", payload, false, 1);
+		return { stored: params.count };
 	},
 
 	/** Offline, then connected: `count` messages published while the broker is away go out in order once it is back. */
