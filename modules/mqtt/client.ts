@@ -10,7 +10,7 @@ import { type Data, isData, isEmptyData } from "mqtt/bytes";
 import { PacketWriter, type Will } from "mqtt/writer";
 import type { SocketClass } from "mqtt/connection";
 import type { Callback } from "mqtt/delivery";
-import { Link, IDLE, CONNECTED, type Settings, type SessionStore } from "mqtt/link";
+import { Link, IDLE, CONNECTED, type Settings, type SessionStore, type VersionHooks } from "mqtt/link";
 import { reconnectOption, type ReconnectOptions } from "mqtt/backoff";
 import { checkQoS, describe } from "mqtt/validate";
 import type { TLSOptions } from "mqtt/tls-options";
@@ -70,13 +70,44 @@ export interface ClientOptions {
 	TLS?: SocketClass;
 	/** Where the session lives: a `Store` of mqtt/stored-session (manifest_store.json). Default: RAM. */
 	store?: SessionStore;
+	/**
+	 * The MQTT version: 4 (3.1.1, the default), 5, or "negotiate": 5, and
+	 * 3.1.1 when the server refuses 5 (a 3.1.1 CONNACK, Unsupported Protocol
+	 * Version, or the connection closed before CONNACK). 5 and "negotiate"
+	 * need manifest_mqtt5.json; its code is loaded at connect().
+	 */
+	protocolVersion?: 4 | 5 | "negotiate";
+	/** MQTT 5: CONNECT's properties. Checked at connect(), which rejects on a bad one before anything is sent. */
+	properties?: ConnectProperties;
+}
+
+/** CONNECT's MQTT 5 properties (section 3.1.2.11); Maximum Packet Size is `maxPacketSize`. */
+export interface ConnectProperties {
+	/** Seconds the session outlives the connection (0: it ends with it; 0xFFFFFFFF: never). */
+	sessionExpiryInterval?: number;
+	/** QoS 1/2 messages the client takes in flight at once (1..65535). */
+	receiveMaximum?: number;
+	/** Topic aliases the client accepts from the server (0: none). */
+	topicAliasMaximum?: number;
+	/** 1: ask the server for Response Information in CONNACK. */
+	requestResponseInformation?: number;
+	/** 0: the server sends reason strings and user properties only on PUBLISH, CONNACK and DISCONNECT. */
+	requestProblemInformation?: number;
+	/** [name, value] pairs, in order. */
+	userProperties?: readonly (readonly [Data, Data])[];
+	authenticationMethod?: Data;
+	authenticationData?: Data;
 }
 
 // The settings of every client that keeps the defaults: one frozen object for all.
 const DEFAULTS: Settings = Object.freeze({
 	push: false, maxPacketSize: 65536, outgoingLimit: 32, queueLength: 8, ackTimeout: 30_000,
-	reconnect: undefined, onConnect: undefined, onDisconnect: undefined, TLS: undefined, store: undefined
+	reconnect: undefined, onConnect: undefined, onDisconnect: undefined, TLS: undefined, store: undefined, mqtt5: undefined
 });
+
+// Loaded at the first connect() of a client that asks for MQTT 5, so that an
+// app of 3.1.1 carries none of it; typed `string` as link.ts's TLS_MODULE.
+const MQTT5_MODULE: string = "mqtt/v5/protocol";
 
 export class MQTTClient {
 	readonly #link: Link;
@@ -132,9 +163,14 @@ export class MQTTClient {
 		checkBoolean(cleanSession, "cleanSession");
 		if (typeof timeout !== "number" || !(timeout > 0) || timeout > 2_000_000)
 			throw new RangeError(`timeout must be a number of seconds > 0, not ${describe(timeout)}`);
-		if (!cleanSession && this.#link.writer.emptyClientId(new Uint8Array(this.#link.connectPacket)))
+		const link = this.#link;
+		if (!cleanSession && link.writer.emptyClientId(new Uint8Array(link.connectPacket)))
 			throw new TypeError("an empty client id needs a clean session (MQTT 3.1.1, 3.1.3-7)");
-		return this.#link.connect(cleanSession, Math.max(1, Math.round(timeout * 1000)));
+		const mqtt5 = link.settings.mqtt5;
+		if (mqtt5 && !link.v5)
+			return withMQTT5(link, mqtt5).then(() => this.connect(cleanSession, timeout));
+		link.v5?.begin();
+		return link.connect(cleanSession, Math.max(1, Math.round(timeout * 1000)));
 	}
 
 	/** Writes DISCONNECT after what is already queued, closes the socket; what waited for the broker rejects. */
@@ -225,6 +261,18 @@ export class MQTTClient {
 // The facade's helpers are functions, not private methods: XS gives every
 // instance a slot of its own for each #method of its class.
 
+/** MQTT 5 for the link: mqtt/v5/protocol loaded, its protocol made (which checks the CONNECT properties). */
+async function withMQTT5(link: Link, options: object): Promise<void> {
+	let Protocol5: new (link: Link, options: object) => VersionHooks;
+	try {
+		Protocol5 = (await import(MQTT5_MODULE)).Protocol5;
+	}
+	catch {
+		throw new Error("MQTT 5 is not in this build: include the library's manifest_mqtt5.json");
+	}
+	link.v5 ??= new Protocol5(link, options);
+}
+
 /** subscribe() and unsubscribe() may go now, or be kept for the reconnect: the link is taking requests. Throws on no topic at all. */
 function accepting(link: Link, filters: Data[], name: string): boolean {
 	if (filters.length === 0)
@@ -284,13 +332,31 @@ function settingsOf(options: ClientOptions): Settings {
 		onConnect: optionalFunction(options.onConnect, "onConnect"),
 		onDisconnect: optionalFunction(options.onDisconnect, "onDisconnect"),
 		TLS: options.TLS ?? undefined,
-		store: storeOf(options.store)
+		store: storeOf(options.store),
+		mqtt5: mqtt5Of(options.protocolVersion, options.properties)
 	};
 	let settings: object | undefined;
 	for (const key in given)	// defined, not assigned: DEFAULTS is frozen, and assigning a name it has would throw (the override mistake)
 		if (given[key] !== DEFAULTS[key as keyof Settings])
 			Object.defineProperty(settings ??= Object.create(DEFAULTS), key, { value: given[key], enumerable: true });
 	return settings ? Object.freeze(settings) as Settings : DEFAULTS;
+}
+
+/** `protocolVersion` and `properties`, checked: what mqtt/v5/protocol takes, or undefined for 3.1.1. */
+function mqtt5Of(version: unknown, properties: unknown): object | undefined {
+	if (version === undefined || version === null || version === 4) {
+		if (properties !== undefined && properties !== null)
+			throw new TypeError("properties are MQTT 5's: they need protocolVersion 5 or \"negotiate\"");
+		return undefined;
+	}
+	if (version !== 5 && version !== "negotiate")
+		throw new RangeError(`protocolVersion must be 4, 5 or "negotiate", not ${describe(version)}`);
+	checkOptional(properties, isObject, "properties must be an object", true);
+	return Object.freeze({ version, properties: properties ?? undefined });
+}
+
+function isObject(value: unknown): boolean {
+	return typeof value === "object" && !Array.isArray(value);
 }
 
 function storeOf(store: SessionStore | undefined | null): SessionStore | undefined {

@@ -9,10 +9,12 @@ import { returnCodeText } from "mqtt/constants";
 export class MQTTException extends Error {
 	/** The broker's return code: a CONNACK code (1..5) or 0x80 for a refused subscription. */
 	readonly code: number;
+	/** MQTT 5: the server's reason string, when it gave one (set by mqtt/v5/protocol). */
+	declare readonly reason?: string;
 
-	/** `detail`: said after the code's meaning (what the refusal did to a message, say). */
-	constructor(code: number, detail = "") {
-		super(`MQTT error ${code}: ${returnCodeText(code)}${detail}`);
+	/** `detail`: said after the code's meaning (what the refusal did to a message, say); `meaning`: MQTT 5's name of the code. */
+	constructor(code: number, detail = "", meaning = returnCodeText(code)) {
+		super(`MQTT error ${code}: ${meaning}${detail}`);
 		this.code = code;
 	}
 }

@@ -36,6 +36,31 @@ export interface Settings {
 	readonly onDisconnect: ((reason: Error) => void) | undefined;
 	readonly TLS: SocketClass | undefined;
 	readonly store: SessionStore | undefined;
+	/** MQTT 5 asked for (`protocolVersion` 5 or "negotiate"): what mqtt/v5/protocol needs of the options. */
+	readonly mqtt5: object | undefined;
+}
+
+/**
+ * MQTT 5 as the link sees it: mqtt/v5/protocol's Protocol5, set by the facade
+ * once loaded. Declared here, not imported: a 3.1.1 build has no typings of
+ * mqtt/v5 (as with TLS_MODULE). Each member answers for the attempt in
+ * progress, which negotiation may make a 3.1.1 one.
+ */
+export interface VersionHooks {
+	/** CONNECT for this attempt, made from the 3.1.1 CONNECT the client keeps; undefined under 3.1.1. */
+	connect(packet: ArrayBuffer): Uint8Array | undefined;
+	/** A parser for a new connection. */
+	parser(maxPacketSize: number): PacketParser;
+	/** The first packet of a connection (connackAccepts' part). */
+	readonly connack: typeof connackAccepts;
+	/** The packet handlers of a connection that is up. */
+	readonly handlers: typeof HANDLERS;
+	/** The server's keep-alive from CONNACK, which overrides the client's [MQTT-3.2.2-21]. */
+	readonly keepalive: number | undefined;
+	/** The app's connect(): version 5 first, again (negotiation). */
+	begin(): void;
+	/** The connection closed before CONNACK: true when the link is to try again under 3.1.1 at once (negotiation). */
+	closedEarly(link: Link): boolean;
 }
 
 /** The `store` option (mqtt/stored-session's Store, over a medium): it makes the session that lives there. */
@@ -64,7 +89,10 @@ export class Link implements ConnectionOwner, Receiver {
 	/** The `servers` list, when it names more than one (endpoints.ts). */
 	failover: Failover | undefined;
 	readonly settings: Settings;
-	readonly writer = new PacketWriter();
+	/** The writer of the connection's version: MQTT 5's while one is tried or up (mqtt/v5/protocol sets it). */
+	writer = new PacketWriter();
+	/** MQTT 5, when the app asked for it (loaded by the facade at connect()). */
+	v5: VersionHooks | undefined;
 	/**
 	 * CONNECT, encoded and checked when the client was made (and at
 	 * setLastWill): the client's only copy of its id, keep-alive, will and
@@ -148,6 +176,9 @@ export class Link implements ConnectionOwner, Receiver {
 
 	/** The keep-alive interval in seconds, as CONNECT carries it (after the flags). */
 	private get keepalive(): number {
+		const server = this.v5?.keepalive;
+		if (server !== undefined)
+			return server;
 		const packet = new Uint8Array(this.connectPacket), at = flagsAt(packet);
 		return (packet[at + 1] << 8) | packet[at + 2];
 	}
@@ -199,7 +230,7 @@ export class Link implements ConnectionOwner, Receiver {
 
 	private dial(endpoint: Endpoint): void {
 		try {
-			this.connection = new Connection(this, endpoint, new PacketParser(this.settings.maxPacketSize), this.keepalive > 0);
+			this.connection = new Connection(this, endpoint, this.v5?.parser(this.settings.maxPacketSize) ?? new PacketParser(this.settings.maxPacketSize), this.keepalive > 0);
 		}
 		catch (error) {
 			this.attemptFailed(error as Error);
@@ -208,7 +239,7 @@ export class Link implements ConnectionOwner, Receiver {
 
 	onOpen(connection: Connection): void {
 		if (connection === this.connection)
-			connection.send({ head: new Uint8Array(this.connectPacket), body: undefined });
+			connection.send({ head: this.v5?.connect(this.connectPacket) ?? new Uint8Array(this.connectPacket), body: undefined });
 	}
 
 	/** CONNACK 0: the session is up. What the session holds goes out again; then what waited. False: the queue is full, reading waits. */
@@ -242,14 +273,21 @@ export class Link implements ConnectionOwner, Receiver {
 	 * list, the next server is tried: a refusal of this client would be the
 	 * cluster's, not one node's).
 	 */
-	refused(code: number): void {
-		const error = new MQTTException(code);
-		if (this.state === RECONNECTING && code !== RETRY_REFUSED) {
+	refused(code: number, error = new MQTTException(code), final = code !== RETRY_REFUSED): void {
+		if (this.state === RECONNECTING && final) {
 			this.shutdown(error);
 			this.hook(this.settings.onDisconnect, error);
 			return;
 		}
-		this.attemptFailed(error, code !== RETRY_REFUSED);
+		this.attemptFailed(error, final);
+	}
+
+	/** The same server again at once, in a turn of its own: MQTT 5 negotiation falls back to 3.1.1. */
+	retryNow(): void {
+		Timer.clear(this.#timer);
+		this.connection?.close();
+		this.connection = undefined;
+		this.scheduleReconnect(true);
 	}
 
 	/**
@@ -327,10 +365,10 @@ export class Link implements ConnectionOwner, Receiver {
 			return false;
 		const state = this.state;
 		if (state === CONNECTED)	// a PUBLISH straight to delivery: a call less on the receive path
-			return packet.type === PUBLISH ? this.delivery.received(packet) : HANDLERS[packet.type](this, packet);
+			return packet.type === PUBLISH ? this.delivery.received(packet) : (this.v5?.handlers ?? HANDLERS)[packet.type](this, packet);
 		if (state === DISCONNECTING)
 			return true;	// nothing waits for the broker any more
-		return connackAccepts(this, packet) && this.established(packet.sessionPresent);
+		return (this.v5?.connack ?? connackAccepts)(this, packet) && this.established(packet.sessionPresent);
 	}
 
 	onDrain(connection: Connection): void {
@@ -473,7 +511,7 @@ export class Link implements ConnectionOwner, Receiver {
 			this.lost(error);
 		else if (this.state === DISCONNECTING)
 			this.shutdown(error);
-		else
+		else if (!this.v5?.closedEarly(this))
 			this.attemptFailed(error);
 	}
 

@@ -232,6 +232,18 @@ export class Session {
 		return false;
 	}
 
+	/** MQTT 5: the server refused the operation `id` with a failure reason code; it ends, rejecting `error`. */
+	refuse(id: number, error: Error): void {
+		const operation = this.#operations?.get(id);
+		if (operation === undefined)
+			return;
+		this.#operations!.delete(id);
+		if (operation.kind === PUBLICATION)
+			this.#publications--;
+		if (operation.kind !== RESUBSCRIPTION)
+			operation.reject?.(error);
+	}
+
 	/** Granted subscriptions, for a resubscription after a reconnect that found no session. */
 	protected remember(filters: Data[], qos: number[], granted: number[]): void {
 		if (!this.link.resubscribes)

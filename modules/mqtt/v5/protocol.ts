@@ -1,0 +1,267 @@
+// MQTT 5.0 for the client: what the link (link.ts) asks of a version
+// (VersionHooks), over the version 5 codec. The facade loads this module by
+// dynamic import at connect() when the app asked for `protocolVersion` 5 or
+// "negotiate" (manifest_mqtt5.json), so that a 3.1.1 app carries none of it.
+//
+// The client keeps its CONNECT as a 3.1.1 packet (its only copy of the
+// client id, keep-alive, will and credentials); each attempt under 5 writes
+// its CONNECT from it with the app's properties. The CONNACK's properties
+// bind this connection alone: the server's keep-alive, Maximum Packet Size,
+// Topic Alias Maximum, Maximum QoS, Retain Available and the availability
+// of wildcard, shared subscriptions and subscription identifiers, checked by
+// the writer before a packet is made.
+
+import { CONNACK, PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK, DISCONNECT, PACKET_NAMES } from "mqtt/constants";
+import type { Data } from "mqtt/bytes";
+import { MQTTException, ProtocolError } from "mqtt/errors";
+import { PacketWriter, connectFields, stringField, type Frame, type Will } from "mqtt/writer";
+import { PacketParser, type Packet } from "mqtt/parser";
+import { HANDLERS, connackAccepts, type Receiver } from "mqtt/handlers";
+import type { Link, VersionHooks } from "mqtt/link";
+import { PacketWriter5, type SubscriptionOptions } from "mqtt/v5/writer";
+import { PacketParser5 } from "mqtt/v5/parser";
+import type { Properties, ReceivedProperties } from "mqtt/v5/properties";
+import { AUTH, reasonName, isFailure } from "mqtt/v5/reasons";
+
+/** The client's MQTT 5 options, as the facade checked them (its `mqtt5` setting). */
+export interface Options5 {
+	readonly version: 5 | "negotiate";
+	/** CONNECT's properties (section 3.1.2.11) but Maximum Packet Size, which is the client's `maxPacketSize`. */
+	readonly properties: Properties | undefined;
+}
+
+// CONNACK reason codes after which another attempt may pass: the server is
+// unavailable or busy for now, or sends the client elsewhere (a failover
+// list tries its next server).
+const PASSING: readonly number[] = Object.freeze([0x88, 0x89, 0x9C, 0x9D, 0x9F]);
+const UNSUPPORTED_VERSION = 0x84;
+
+/** The parser of version 5, read by the link and the session as the 3.1.1 packet record they know. */
+class Parser5 extends PacketParser5 {
+	/** CONNACK's code, as connackAccepts reads it. */
+	get returnCode(): number { return this.reasonCode; }
+	/** SUBACK's and UNSUBACK's reason codes, as the session reads SUBACK's return codes. */
+	get granted(): number[] { return this.reasonCodes as number[]; }
+	/** The 3.1.1 parser's view release: this parser keeps no view of the input. */
+	release(): void {}
+}
+
+/**
+ * The writer of version 5 where the link and the session use a 3.1.1
+ * writer: the same calls, with the server's CONNACK limits checked first,
+ * so that nothing the server said it refuses is sent.
+ */
+class Writer5 extends PacketWriter5 {
+	readonly legacy: PacketWriter;
+	/** From CONNACK; absent: 2, true, and available [MQTT-3.2.2-9] [MQTT-3.2.2-13] (3.2.2.3.11..13). */
+	maximumQoS = 2;
+	retainAvailable = true;
+	wildcards = true;
+	subscriptionIdentifiers = true;
+	shared = true;
+
+	constructor(legacy: PacketWriter) {
+		super();
+		this.legacy = legacy;
+	}
+
+	/** A new connection: nothing of the last one's CONNACK holds. */
+	reset(): void {
+		this.setServerLimits(undefined, undefined);
+		this.maximumQoS = 2;
+		this.retainAvailable = this.wildcards = this.subscriptionIdentifiers = this.shared = true;
+	}
+
+	apply(properties: ReceivedProperties): void {
+		this.setServerLimits(properties.maximumPacketSize, properties.topicAliasMaximum);
+		this.maximumQoS = properties.maximumQoS ?? 2;
+		this.retainAvailable = properties.retainAvailable !== 0;
+		this.wildcards = properties.wildcardSubscriptionAvailable !== 0;
+		this.subscriptionIdentifiers = properties.subscriptionIdentifiersAvailable !== 0;
+		this.shared = properties.sharedSubscriptionAvailable !== 0;
+	}
+
+	// What the facade asks of the link's writer about the CONNECT it keeps: a 3.1.1 packet.
+	withWill(packet: Uint8Array, will: Will | undefined): Frame { return this.legacy.withWill(packet, will); }
+	emptyClientId(packet: Uint8Array): boolean { return this.legacy.emptyClientId(packet); }
+	forget(): void { this.legacy.forget(); }
+
+	override publish(topic: Data, payload: Data, qos: number, retain: boolean, dup: boolean, id: number, properties?: Properties): Frame {
+		if (qos > this.maximumQoS && Number.isInteger(qos) && qos <= 2)
+			throw new RangeError(`QoS ${qos} is above the server's Maximum QoS of ${this.maximumQoS} (MQTT-3.2.2-11)`);
+		if (retain && !this.retainAvailable)
+			throw new TypeError("the server does not support retained messages: Retain Available is 0 in its CONNACK (MQTT-3.2.2-14)");
+		return super.publish(topic, payload, qos, retain, dup, id, properties);
+	}
+
+	override subscribe(id: number, filters: readonly Data[], options: readonly (number | SubscriptionOptions)[], properties?: Properties): Frame {
+		if (properties?.subscriptionIdentifier !== undefined && !this.subscriptionIdentifiers)
+			throw new TypeError("the server does not support subscription identifiers: Subscription Identifiers Available is 0 in its CONNACK (3.2.2.3.12)");
+		if (!this.wildcards || !this.shared)
+			for (const filter of filters)
+				this.checkAvailable(filter);
+		return super.subscribe(id, filters, options, properties);
+	}
+
+	private checkAvailable(filter: Data): void {
+		const text = typeof filter === "string" ? filter : String.fromArrayBuffer(stringField(filter, "topic filter").slice(2).buffer);
+		if (!this.wildcards && (text.includes("+") || text.includes("#")))
+			throw new TypeError(`the server does not support wildcard subscriptions (Wildcard Subscription Available is 0 in its CONNACK, 3.2.2.3.11): ${text}`);
+		if (!this.shared && text.startsWith("$share/"))
+			throw new TypeError(`the server does not support shared subscriptions (Shared Subscription Available is 0 in its CONNACK, 3.2.2.3.13): ${text}`);
+	}
+}
+
+/** MQTTException for a reason code of version 5, its message naming it, with the server's reason string if any (`reason`). */
+export function reasonException(code: number, properties: ReceivedProperties, type: number, detail = ""): MQTTException {
+	const reason = properties.reasonString;
+	const error = new MQTTException(code, `${detail}${reason === undefined ? "" : ` (${reason})`}`, reasonName(code, type));
+	if (reason !== undefined)
+		Object.defineProperty(error, "reason", { value: reason, enumerable: true });
+	return error;
+}
+
+export class Protocol5 implements VersionHooks {
+	readonly #link: Link;
+	readonly #negotiate: boolean;
+	readonly #properties: Properties;
+	readonly #writer: Writer5;
+	#version: 4 | 5 = 5;		// of the attempt in progress, or of the connection that is up
+	#sent = false;			// this attempt's CONNECT of version 5 went out
+	#clientId: string | undefined;	// the server's Assigned Client Identifier, used from then on [MQTT-3.2.2-16]
+	keepalive: number | undefined;
+
+	/** Checks the options by writing a CONNECT with them: a bad property throws here, before anything is sent. */
+	constructor(link: Link, options: Options5) {
+		this.#link = link;
+		this.#negotiate = options.version === "negotiate";
+		this.#properties = { ...options.properties, maximumPacketSize: link.settings.maxPacketSize };
+		this.#writer = new Writer5(link.writer);
+		this.connectFrame(link.connectPacket);
+	}
+
+	/** The app's connect(): version 5 first, again. */
+	begin(): void {
+		this.#version = 5;
+	}
+
+	get version(): 4 | 5 { return this.#version; }
+
+	get connack(): typeof connackAccepts { return this.#version === 5 ? connack5 : connackAccepts; }
+
+	get handlers(): typeof HANDLERS { return this.#version === 5 ? HANDLERS5 : HANDLERS; }
+
+	/** A new connection: the writer and parser of its version, and nothing of the last CONNACK. */
+	parser(maxPacketSize: number): PacketParser {
+		this.keepalive = undefined;
+		this.#sent = false;
+		const writer = this.#writer;
+		writer.reset();
+		if (this.#version === 4) {
+			this.#link.writer = writer.legacy;
+			return new PacketParser(maxPacketSize);
+		}
+		// Cast: the link's writer and parser are typed as 3.1.1's classes; these
+		// answer the same calls (their #private fields make the types nominal).
+		this.#link.writer = writer as unknown as PacketWriter;
+		return new Parser5(maxPacketSize, this.#properties.topicAliasMaximum ?? 0) as unknown as PacketParser;
+	}
+
+	connect(packet: ArrayBuffer): Uint8Array | undefined {
+		if (this.#version === 4)
+			return undefined;
+		this.#sent = true;
+		return this.connectFrame(packet).head;
+	}
+
+	private connectFrame(packet: ArrayBuffer): Frame {
+		const fields = connectFields(new Uint8Array(packet));
+		return this.#writer.connect({
+			clientId: this.#clientId ?? fields.clientId, cleanStart: fields.cleanSession, keepalive: fields.keepalive,
+			will: fields.will, user: fields.user, password: fields.password, properties: this.#properties
+		});
+	}
+
+	/** Negotiation: a server that closes the connection after CONNECT of version 5, before CONNACK, is tried again under 3.1.1. */
+	closedEarly(link: Link): boolean {
+		if (!this.fallsBack())
+			return false;
+		link.retryNow();
+		return true;
+	}
+
+	/** Under "negotiate", an attempt of version 5 refused: the next is of 3.1.1. */
+	fallsBack(): boolean {
+		if (!this.#negotiate || this.#version !== 5 || !this.#sent)
+			return false;
+		this.#version = 4;
+		return true;
+	}
+
+	/** CONNACK of version 5 accepting the connection: its properties bind it. */
+	accepted(properties: ReceivedProperties): void {
+		this.#writer.apply(properties);
+		this.keepalive = properties.serverKeepAlive;
+		if (properties.assignedClientIdentifier !== undefined)
+			this.#clientId = properties.assignedClientIdentifier;
+	}
+}
+
+/**
+ * CONNACK of version 5. A 3.1.1 server's refusal (its short CONNACK) or
+ * Unsupported Protocol Version: under "negotiate" the link tries 3.1.1 at
+ * once; else the refusal rejects connect() with the code and the reason.
+ */
+function connack5(receiver: Receiver, packet: Packet): boolean {
+	if (packet.type !== CONNACK)
+		throw new ProtocolError(`expected CONNACK, received ${PACKET_NAMES[packet.type] ?? "AUTH"}`);
+	const connack = packet as unknown as Parser5, link = receiver as Link, protocol = link.v5 as Protocol5;
+	const code = connack.reasonCode;
+	if ((connack.legacy || code === UNSUPPORTED_VERSION) && protocol.fallsBack()) {
+		link.retryNow();
+		return false;
+	}
+	if (connack.legacy) {	// a 3.1.1 server's return code, with its 3.1.1 meaning
+		link.refused(code, new MQTTException(code, ": the server speaks MQTT 3.1.1 (use protocolVersion 4 or \"negotiate\")"), true);
+		return false;
+	}
+	if (code === 0) {
+		protocol.accepted(connack.properties);
+		return true;
+	}
+	link.refused(code, reasonException(code, connack.properties, CONNACK), !PASSING.includes(code));
+	return false;
+}
+
+/**
+ * PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK of version 5: a failure reason
+ * code ends the operation, whose Promise rejects with it (a PUBREC failure
+ * ends the QoS 2 exchange: no PUBREL follows, 4.3.3). A SUBACK for several
+ * filters resolves the codes, as 3.1.1's return codes (0x80 and above where
+ * refused); one for a single filter rejects, as 3.1.1's 0x80 does.
+ */
+function acknowledgement5(receiver: Receiver, packet: Packet): boolean {
+	const ack = packet as unknown as Parser5, type = ack.type;
+	const codes = type === SUBACK || type === UNSUBACK ? ack.reasonCodes : undefined;
+	const code = codes === undefined ? ack.reasonCode : type === UNSUBACK || codes.length === 1 ? codes.find(isFailure) : undefined;
+	if (code === undefined || !isFailure(code))
+		return HANDLERS[type](receiver, packet);
+	receiver.session?.refuse(ack.id, reasonException(code, ack.properties, type, ` (${PACKET_NAMES[type]})`));
+	receiver.answer((type << 4) | ack.flags);
+	return true;
+}
+
+/** The server's DISCONNECT: the connection ends, onDisconnect gets its reason code and string. */
+function disconnect5(receiver: Receiver, packet: Packet): boolean {
+	const disconnect = packet as unknown as Parser5;
+	(receiver as Link).failed(reasonException(disconnect.reasonCode, disconnect.properties, DISCONNECT, ", in the server's DISCONNECT"));
+	return false;
+}
+
+function auth5(): boolean {
+	throw new ProtocolError("unexpected AUTH: the client asked for no enhanced authentication");
+}
+
+const HANDLERS5: typeof HANDLERS = Object.freeze(HANDLERS.map((handler, type) =>
+	type === DISCONNECT ? disconnect5 : type === AUTH ? auth5 :
+	type === PUBACK || type === PUBREC || type === PUBCOMP || type === SUBACK || type === UNSUBACK ? acknowledgement5 : handler));

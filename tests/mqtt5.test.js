@@ -1,0 +1,273 @@
+// MQTT 5.0 in the client, on XS through the simulator host (the app built
+// with manifest_mqtt5.json): protocolVersion 5 and "negotiate" against a
+// scripted broker for what real brokers will not do on demand (a refusal
+// with a reason string, a server DISCONNECT, CONNACK limits, failure reason
+// codes on each acknowledgement, a 3.1.1 CONNACK), against mosquitto with an
+// MQTT.js 5 peer for round trips, and against aedes (3.1.1 only) for the
+// fallback. Statement ids are MQTT 5.0's (tests/conformance.md).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startAedes, startMosquitto, LOOPBACK } from './harness/brokers.js';
+import { withScripted, polite } from './harness/scripted-broker.js';
+import { withPeer } from './helpers/peer.js';
+import { runCase, runScenario, until } from './helpers/xs.js';
+
+const MQTT5 = 'tests/scenarios/client/mqtt5.js';
+const V5_HOST = { host: { manifest: 'manifest_mqtt5.json' } };
+const run = (name, params = {}) => runCase(MQTT5, name, params, V5_HOST);
+
+test('protocolVersion: 4, 5 or "negotiate", checked in the constructor; properties only with 5', async () => {
+  const result = await run('construct');
+  assert.equal(result.five, 'ok');
+  assert.equal(result.negotiate, 'ok');
+  assert.equal(result.four, 'ok');
+  assert.match(result.versionThree, /^RangeError: protocolVersion must be 4, 5 or "negotiate", not 3/);
+  assert.match(result.versionString, /^RangeError: protocolVersion must be 4, 5 or "negotiate"/);
+  assert.match(result.propertiesUnder4, /^TypeError: properties are MQTT 5's: they need protocolVersion 5 or "negotiate"/);
+  assert.match(result.propertiesNotObject, /^TypeError: properties must be an object/);
+});
+
+test('a 3.1.1 build (manifest.json) asked for version 5: connect() rejects naming the manifest, nothing is sent', () =>
+  withScripted({}, async broker => {
+    const result = await runCase(MQTT5, 'connect', { port: broker.port });
+    assert.equal(result.text, "Error: MQTT 5 is not in this build: include the library's manifest_mqtt5.json");
+    assert.equal(broker.sessions.length, 0);
+  }));
+
+test('a bad CONNECT property rejects connect() before any connection is made', () =>
+  withScripted({}, async broker => {
+    const result = await run('connect', { port: broker.port, properties: { receiveMaximum: 0 } });
+    assert.match(result.text, /^RangeError: .*receiveMaximum/);
+    assert.equal(broker.sessions.length, 0);
+  }));
+
+// CONNECT of version 5 [MQTT-3.1.2-2]: protocol level 5, its properties, and
+// the client's Maximum Packet Size [MQTT-3.1.2-24]; the DISCONNECT after it
+// well-formed (the scripted broker parses all of it as version 5, else the
+// test fails) [MQTT-3.14.2-1].
+test('version 5: CONNECT carries level 5 and the properties; DISCONNECT is well-formed', () =>
+  withScripted({}, async broker => {
+    const properties = {
+      sessionExpiryInterval: 300, receiveMaximum: 10, topicAliasMaximum: 4, requestProblemInformation: 0,
+      requestResponseInformation: 1, userProperties: [['site', 'lab'], ['site', 'attic']]
+    };
+    const result = await run('connect', { port: broker.port, properties, maxPacketSize: 4096 });
+    assert.deepEqual(result, { present: 0 });
+    const [connect, disconnect] = broker.sessions[0].packets;
+    assert.equal(connect.protocolVersion, 5);
+    assert.deepEqual({ ...connect.properties, userProperties: { ...connect.properties.userProperties } }, {
+      sessionExpiryInterval: 300, receiveMaximum: 10, topicAliasMaximum: 4, requestProblemInformation: false,
+      requestResponseInformation: true, maximumPacketSize: 4096, userProperties: { site: ['lab', 'attic'] }
+    });
+    assert.equal(disconnect.cmd, 'disconnect');
+    assert.equal(disconnect.reasonCode ?? 0, 0);
+  }));
+
+// CONNACK with a failure reason code [MQTT-3.2.2-7]: connect() rejects with
+// the code, its name and the server's reason string (3.2.2.3.9).
+test('CONNACK refusal: MQTTException with the reason code, its name and the reason string', () =>
+  withScripted({
+    connect(session) { session.send({ cmd: 'connack', reasonCode: 0x87, sessionPresent: false, properties: { reasonString: 'not on my watch' } }); },
+  }, async broker => {
+    const result = await run('connect', { port: broker.port });
+    assert.deepEqual(result.error, { name: 'MQTTException', code: 0x87, message: 'MQTT error 135: Not authorized (not on my watch)', reason: 'not on my watch' });
+  }));
+
+// Assigned Client Identifier [MQTT-3.2.2-16]: the client uses it from then on.
+test('an empty client id: the server assigns one, and the next CONNECT carries it', () =>
+  withScripted({
+    connect(session) { session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false, properties: { assignedClientIdentifier: 'srv-7' } }); },
+  }, async broker => {
+    assert.equal(await run('assignedId', { port: broker.port }), 'ok');
+    assert.equal(broker.sessions[0].packets[0].clientId, '');
+    assert.equal(broker.sessions[1].packets[0].clientId, 'srv-7');
+  }));
+
+// Server Keep Alive [MQTT-3.2.2-21]: the client's 60 s give way to the server's 1 s.
+test('Server Keep Alive overrides the client\'s keep-alive', () =>
+  withScripted({
+    connect(session) { session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false, properties: { serverKeepAlive: 1 } }); },
+  }, async broker => {
+    assert.equal(await run('serverKeepAlive', { port: broker.port }), 'ok');
+    assert.ok(broker.sessions[0].packets.some(packet => packet.cmd === 'pingreq'), 'a PINGREQ within 1.5 s');
+  }));
+
+// Maximum QoS [MQTT-3.2.2-11], Retain Available [MQTT-3.2.2-14], Maximum
+// Packet Size [MQTT-3.1.2-24] (the server's, 3.2.2.3.6), Wildcard and Shared
+// Subscription Available (3.2.2.3.11, 3.2.2.3.13): named errors, thrown
+// before anything is sent.
+test('CONNACK limits: Maximum QoS, Retain Available, Maximum Packet Size, wildcard and shared subscriptions', () =>
+  withScripted({
+    connect(session) {
+      session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false, properties: {
+        maximumQoS: 1, retainAvailable: false, maximumPacketSize: 100, wildcardSubscriptionAvailable: false, sharedSubscriptionAvailable: false,
+      } });
+    },
+  }, async broker => {
+    const result = await run('limits', { port: broker.port });
+    assert.match(result.qos2, /^RangeError: QoS 2 is above the server's Maximum QoS of 1 \(MQTT-3\.2\.2-11\)/);
+    assert.match(result.retain, /^TypeError: the server does not support retained messages/);
+    assert.match(result.tooLarge, /^RangeError: PUBLISH of \d+ bytes exceeds the server's Maximum Packet Size of 100/);
+    assert.match(result.wildcard, /^TypeError: the server does not support wildcard subscriptions/);
+    assert.match(result.shared, /^TypeError: the server does not support shared subscriptions/);
+    assert.equal(result.qos1, 'ok');
+    assert.equal(result.plainSubscribe, 1);
+    const publishes = broker.sessions[0].packets.filter(packet => packet.cmd === 'publish');
+    assert.deepEqual(publishes.map(packet => packet.qos), [1], 'only the allowed publish went out');
+  }));
+
+// Failure reason codes on acknowledgements (2.4): PUBACK [MQTT-3.4.2-1],
+// PUBREC [MQTT-3.5.2-1] (which ends the exchange: no PUBREL, 4.3.3),
+// PUBCOMP [MQTT-3.7.2-1], SUBACK [MQTT-3.9.3-2], UNSUBACK [MQTT-3.11.3-2].
+test('failure reason codes on PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK reject with code and reason string', () =>
+  withScripted({
+    publish(session, packet) {
+      const reasonString = `no ${packet.topic}`;
+      if (packet.topic === 'refuse/puback')
+        session.send({ cmd: 'puback', messageId: packet.messageId, reasonCode: 0x87, properties: { reasonString } });
+      else if (packet.topic === 'refuse/pubrec')
+        session.send({ cmd: 'pubrec', messageId: packet.messageId, reasonCode: 0x80, properties: { reasonString } });
+      else
+        polite.publish(session, packet);
+    },
+    pubrel(session, packet) {
+      session.send({ cmd: 'pubcomp', messageId: packet.messageId, reasonCode: 0x92 });
+    },
+    subscribe(session, packet) {
+      session.send({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map(s => s.topic.startsWith('refuse/') ? 0x87 : s.qos), properties: { reasonString: 'filter refused' } });
+    },
+    unsubscribe(session, packet) {
+      session.send({ cmd: 'unsuback', messageId: packet.messageId, granted: packet.unsubscriptions.map(topic => topic.startsWith('refuse/') ? 0x87 : 0x11) });
+    },
+  }, async broker => {
+    const result = await run('ackFailures', { port: broker.port });
+    assert.deepEqual(result.puback, { name: 'MQTTException', code: 0x87, message: 'MQTT error 135: Not authorized (PUBACK) (no refuse/puback)', reason: 'no refuse/puback' });
+    assert.deepEqual(result.pubrec, { name: 'MQTTException', code: 0x80, message: 'MQTT error 128: Unspecified error (PUBREC) (no refuse/pubrec)', reason: 'no refuse/pubrec' });
+    assert.deepEqual(result.pubcomp, { name: 'MQTTException', code: 0x92, message: 'MQTT error 146: Packet Identifier not found (PUBCOMP)' });
+    assert.deepEqual(result.suback, { name: 'MQTTException', code: 0x87, message: 'MQTT error 135: Not authorized (SUBACK) (filter refused)', reason: 'filter refused' });
+    assert.deepEqual(result.subackMany, [1, 0x87]);
+    assert.deepEqual(result.unsuback, { name: 'MQTTException', code: 0x87, message: 'MQTT error 135: Not authorized (UNSUBACK)' });
+    assert.equal(result.unsubackNone, 'ok', 'No subscription existed (0x11) is not a failure');
+    assert.equal(result.after, 'ok');
+    assert.equal(result.connected, true);
+    const pubrels = broker.sessions[0].packets.filter(packet => packet.cmd === 'pubrel');
+    assert.equal(pubrels.length, 1, 'PUBREL only for the PUBREC that succeeded');
+  }));
+
+// A server's DISCONNECT with a reason code and string (3.14.2.1, 3.14.2.2.3).
+test('a server DISCONNECT: onDisconnect gets its reason code and reason string', () =>
+  withScripted({}, async broker => {
+    const running = runScenario(MQTT5, { case: 'serverDisconnect', port: broker.port }, V5_HOST);
+    await until(() => broker.sessions[0]?.packets.length, 'CONNECT');
+    await new Promise(resolve => setTimeout(resolve, 100));
+    broker.sessions[0].send({ cmd: 'disconnect', reasonCode: 0x8E, properties: { reasonString: 'another one took it' } });
+    const { result } = await running;
+    assert.deepEqual(result.reason, {
+      name: 'MQTTException', code: 0x8E, reason: 'another one took it',
+      message: "MQTT error 142: Session taken over, in the server's DISCONNECT (another one took it)",
+    });
+    assert.equal(result.connected, false);
+  }));
+
+// negotiate: a 3.1.1 server answers CONNECT of level 5 with its CONNACK of
+// return code 1 (MQTT 3.1.1 [MQTT-3.1.2-2]); the client tries 3.1.1 at once.
+test('negotiate: a 3.1.1 CONNACK refusing version 5, then a 3.1.1 connection', () =>
+  withScripted({
+    connect(session) {
+      if (session.version === 5)
+        session.sendRaw([0x20, 0x02, 0x00, 0x01]);
+      else
+        polite.connect(session);
+    },
+  }, async broker => {
+    const result = await run('negotiate', { port: broker.port });
+    assert.deepEqual(result, { present: 0, granted: 1 });
+    assert.deepEqual(broker.sessions.map(session => session.version), [5, 4]);
+    assert.deepEqual(broker.sessions[1].packets.map(packet => packet.cmd), ['connect', 'subscribe', 'publish', 'disconnect']);
+  }));
+
+test('negotiate: Unsupported Protocol Version (0x84) also falls back to 3.1.1', () =>
+  withScripted({
+    connect(session) {
+      if (session.version === 5)
+        session.send({ cmd: 'connack', reasonCode: 0x84, sessionPresent: false });
+      else
+        polite.connect(session);
+    },
+  }, async broker => {
+    assert.deepEqual(await run('negotiate', { port: broker.port }), { present: 0, granted: 1 });
+    assert.deepEqual(broker.sessions.map(session => session.version), [5, 4]);
+  }));
+
+test('protocolVersion 5 against a 3.1.1 CONNACK: connect() rejects, no fallback', () =>
+  withScripted({
+    connect(session) { session.sendRaw([0x20, 0x02, 0x00, 0x01]); },
+  }, async broker => {
+    const result = await run('negotiate', { port: broker.port, protocolVersion: 5 });
+    assert.match(result.error, /^MQTTException: MQTT error 1: .*the server speaks MQTT 3\.1\.1/);
+    assert.equal(broker.sessions.length, 1);
+  }));
+
+// aedes speaks 3.1.1 only: it closes the connection on a CONNECT of level 5.
+test('negotiate against aedes (3.1.1 only): the connection closed before CONNACK, then 3.1.1', async () => {
+  const broker = await startAedes();
+  try {
+    assert.deepEqual(await run('negotiate', { port: broker.port }), { present: 0, granted: 1 });
+  }
+  finally {
+    await broker.close();
+  }
+});
+
+test('negotiate against mosquitto: version 5 is agreed, on the first connection', async () => {
+  const broker = await startMosquitto();
+  const connections = [];	// per connection: its first bytes each way
+  const sniffer = net.createServer(client => {
+    const seen = { up: undefined, down: undefined };
+    connections.push(seen);
+    const upstream = net.connect({ host: LOOPBACK, port: broker.port });
+    client.on('data', data => { seen.up ??= data; upstream.write(data); });
+    upstream.on('data', data => { seen.down ??= data; client.write(data); });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('error', () => {});
+    upstream.on('error', () => {});
+  });
+  await new Promise(resolve => sniffer.listen(0, LOOPBACK, resolve));
+  try {
+    assert.deepEqual(await run('negotiate', { port: sniffer.address().port }), { present: 0, granted: 1 });
+    assert.equal(connections.length, 1);
+    assert.equal(connections[0].up[8], 5, 'CONNECT of protocol level 5');
+    assert.equal(connections[0].down[0], 0x20);
+    assert.ok(connections[0].down[1] > 2, 'a CONNACK of version 5 (with its properties)');
+  }
+  finally {
+    await new Promise(resolve => sniffer.close(resolve));
+    await broker.close();
+  }
+});
+
+// Round trips through mosquitto with an MQTT.js 5 peer: QoS 0, 1, 2 both
+// ways [MQTT-4.3.2-1] [MQTT-4.3.3-1], SUBACK's granted QoS (3.9.3), UNSUBACK.
+test('version 5 against mosquitto and an MQTT.js 5 peer: publish and subscribe both ways', async () => {
+  const broker = await startMosquitto();
+  try {
+    await withPeer(broker.port, { protocolVersion: 5 }, async peer => {
+      const seen = [];
+      peer.on('message', (topic, message) => seen.push(`${topic} ${message}`));
+      await peer.subscribeAsync('v5/out', { qos: 1 });
+      const running = runScenario(MQTT5, { case: 'roundTrip', port: broker.port }, { ...V5_HOST, onReport: async () => {
+        await peer.publishAsync('v5/in', 'from peer', { qos: 1 });
+      } });
+      const { result } = await running;
+      assert.deepEqual(result.granted, [2, 1]);
+      assert.deepEqual(result.received.toSorted(), ['v5/in from peer', 'v5/self/0 q0', 'v5/self/1 q1', 'v5/self/2 q2']);
+      await until(() => seen.length === 1, 'the peer\'s message');
+      assert.deepEqual(seen, ['v5/out from XS']);
+    });
+  }
+  finally {
+    await broker.close();
+  }
+});

@@ -1,0 +1,153 @@
+// MQTT 5.0 in the client (protocolVersion 5 or "negotiate"), on XS: the
+// cases of tests/mqtt5.test.js, which scripts the broker or starts
+// mosquitto and checks what went over the wire.
+import { MQTTClient } from "mqtt";
+import { report } from "harness";
+import { text, outcome, settled, delay, cases } from "./common";
+
+const server = "127.0.0.1";
+
+/** An MQTTException as plain data, to compare whole. */
+function refusal(error) {
+	return { name: error.name, code: error.code, message: error.message, reason: error.reason };
+}
+
+async function rejection(promise) {
+	try {
+		await promise;
+		return "resolved";
+	}
+	catch (error) {
+		return refusal(error);
+	}
+}
+
+export default cases({
+	/** The options' checks: all throw at once, before anything is sent. */
+	construct() {
+		const table = {
+			five: () => new MQTTClient({ clientId: "id", server, protocolVersion: 5 }),
+			negotiate: () => new MQTTClient({ clientId: "id", server, protocolVersion: "negotiate", properties: { sessionExpiryInterval: 60 } }),
+			four: () => new MQTTClient({ clientId: "id", server, protocolVersion: 4 }),
+			versionThree: () => new MQTTClient({ clientId: "id", server, protocolVersion: 3 }),
+			versionString: () => new MQTTClient({ clientId: "id", server, protocolVersion: "5" }),
+			propertiesUnder4: () => new MQTTClient({ clientId: "id", server, properties: { sessionExpiryInterval: 60 } }),
+			propertiesNotObject: () => new MQTTClient({ clientId: "id", server, protocolVersion: 5, properties: 60 })
+		};
+		const result = {};
+		for (const [name, make] of Object.entries(table))
+			result[name] = outcome(make);
+		return result;
+	},
+
+	/** connect() settles: the session-present flag, or the error as data. */
+	async connect({ port, protocolVersion = 5, properties, clientId = "mqtt5", keepalive = 0, maxPacketSize, user, password }) {
+		const client = new MQTTClient({ clientId, server, port, protocolVersion, properties, keepalive, maxPacketSize, user, password });
+		try {
+			const present = await client.connect(true, 2);
+			await client.disconnect();
+			return { present };
+		}
+		catch (error) {
+			return { error: refusal(error), name: error.name, text: `${error.name}: ${error.message}` };
+		}
+	},
+
+	/** After CONNACK, the client takes its properties: Assigned Client Identifier on the next CONNECT. */
+	async assignedId({ port }) {
+		const client = new MQTTClient({ clientId: "", server, port, protocolVersion: 5 });
+		await client.connect(true, 2);
+		await client.disconnect();
+		await client.connect(true, 2);
+		await client.disconnect();
+		return "ok";
+	},
+
+	/** The CONNACK's limits, checked before anything is sent. */
+	async limits({ port }) {
+		const client = new MQTTClient({ clientId: "limits", server, port, protocolVersion: 5, callback: () => {} });
+		await client.connect(true, 2);
+		const result = {
+			qos2: outcome(() => client.publish("t", "x", false, 2)),
+			retain: outcome(() => client.publish("t", "x", true, 0)),
+			tooLarge: outcome(() => client.publish("t", "x".repeat(200), false, 0)),
+			wildcard: outcome(() => client.subscribe("a/+")),
+			shared: outcome(() => client.subscribe("$share/g/a")),
+			qos1: await settled(client.publish("t", "x", false, 1)),
+			plainSubscribe: await settled(client.subscribe("a/b", 1))
+		};
+		await client.disconnect();
+		return result;
+	},
+
+	/** Each acknowledgement with a failure reason code rejects its operation; the connection stays. */
+	async ackFailures({ port }) {
+		const client = new MQTTClient({ clientId: "acks", server, port, protocolVersion: 5, callback: () => {} });
+		await client.connect(true, 2);
+		const result = {
+			puback: await rejection(client.publish("refuse/puback", "x", false, 1)),
+			pubrec: await rejection(client.publish("refuse/pubrec", "x", false, 2)),
+			pubcomp: await rejection(client.publish("refuse/pubcomp", "x", false, 2)),
+			suback: await rejection(client.subscribe("refuse/suback", 1)),
+			subackMany: await settled(client.subscribe(["ok/a", "refuse/suback"], 1)),
+			unsuback: await rejection(client.unsubscribe("refuse/unsuback")),
+			unsubackNone: await settled(client.unsubscribe("none/unsuback")),
+			after: await settled(client.publish("ok/after", "x", false, 1)),
+			connected: client.connected
+		};
+		await client.disconnect();
+		return result;
+	},
+
+	/** A server's DISCONNECT: onDisconnect gets its reason code and string. */
+	async serverDisconnect({ port }) {
+		let reason;
+		const client = new MQTTClient({ clientId: "dropped", server, port, protocolVersion: 5, onDisconnect: error => { reason = error; } });
+		await client.connect(true, 2);
+		report({ ready: true });
+		for (let i = 0; i < 100 && !reason; i++)
+			await delay(20);
+		return { reason: reason && refusal(reason), connected: client.connected };
+	},
+
+	/** Under the server's Keep Alive: the client pings at its interval, not its own [MQTT-3.2.2-21]. */
+	async serverKeepAlive({ port }) {
+		const client = new MQTTClient({ clientId: "keepalive", server, port, protocolVersion: 5, keepalive: 60 });
+		await client.connect(true, 2);
+		await delay(1500);
+		await client.disconnect();
+		return "ok";
+	},
+
+	/** Round trips through a real broker: QoS 0, 1 and 2 to itself, and what a peer sends. */
+	async roundTrip({ port }) {
+		const received = [];
+		const client = new MQTTClient({ clientId: "mqtt5-trip", server, port, protocolVersion: 5, push: true, callback: (topic, msg) => received.push(`${text(topic)} ${text(msg)}`) });
+		await client.connect(true, 2);
+		const granted = await client.subscribe(["v5/self/#", "v5/in"], [2, 1]);
+		for (const qos of [0, 1, 2])
+			await client.publish(`v5/self/${qos}`, `q${qos}`, false, qos);
+		report({ ready: true });
+		for (let i = 0; i < 200 && received.length < 4; i++)
+			await delay(10);
+		await client.publish("v5/out", "from XS", false, 1);
+		await client.unsubscribe("v5/in");
+		await client.disconnect();
+		return { granted, received };
+	},
+
+	/** negotiate: connect, then one QoS 1 publish and a subscribe under whichever version was agreed. */
+	async negotiate({ port, protocolVersion = "negotiate" }) {
+		const client = new MQTTClient({ clientId: "negotiator", server, port, protocolVersion, callback: () => {} });
+		try {
+			const present = await client.connect(true, 2);
+			const granted = await client.subscribe("n/t", 1);
+			await client.publish("n/t", "x", false, 1);
+			await client.disconnect();
+			return { present, granted };
+		}
+		catch (error) {
+			return { error: `${error.name}: ${error.message}` };
+		}
+	}
+});
