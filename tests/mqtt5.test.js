@@ -17,21 +17,18 @@ const MQTT5 = 'tests/scenarios/client/mqtt5.js';
 const V5_HOST = { host: { manifest: 'manifest_mqtt5.json' } };
 const run = (name, params = {}) => runCase(MQTT5, name, params, V5_HOST);
 
-test('protocolVersion: 4, 5 or "negotiate", checked in the constructor; properties only with 5', async () => {
+test('protocolVersion: 4, 5 or "negotiate", checked in the constructor', async () => {
   const result = await run('construct');
-  assert.equal(result.five, 'ok');
-  assert.equal(result.negotiate, 'ok');
-  assert.equal(result.four, 'ok');
-  assert.match(result.versionThree, /^RangeError: protocolVersion must be 4, 5 or "negotiate", not 3/);
-  assert.match(result.versionString, /^RangeError: protocolVersion must be 4, 5 or "negotiate"/);
-  assert.match(result.propertiesUnder4, /^TypeError: properties are MQTT 5's: they need protocolVersion 5 or "negotiate"/);
-  assert.match(result.propertiesNotObject, /^TypeError: properties must be an object/);
+  for (const name of ['five', 'negotiate', 'four', 'propertiesUnder4'])
+    assert.equal(result[name], 'ok', name);
+  assert.equal(result.versionThree, 'RangeError: protocolVersion must be 4, 5 or "negotiate", not 3');
+  assert.equal(result.versionString, 'RangeError: protocolVersion must be 4, 5 or "negotiate", not "5"');
 });
 
 test('a 3.1.1 build (manifest.json) asked for version 5: connect() rejects naming the manifest, nothing is sent', () =>
   withScripted({}, async broker => {
     const result = await runCase(MQTT5, 'connect', { port: broker.port });
-    assert.equal(result.text, "Error: MQTT 5 is not in this build: include the library's manifest_mqtt5.json");
+    assert.equal(result.text, "Error: MQTT 5 is not in this build: include manifest_mqtt5.json");
     assert.equal(broker.sessions.length, 0);
   }));
 
@@ -39,14 +36,16 @@ test('a bad CONNECT property rejects connect() before any connection is made', (
   withScripted({}, async broker => {
     const result = await run('connect', { port: broker.port, properties: { receiveMaximum: 0 } });
     assert.match(result.text, /^RangeError: .*receiveMaximum/);
+    assert.match((await run('connect', { port: broker.port, properties: 60 })).text, /^TypeError: properties must be an object, not 60/);
     assert.equal(broker.sessions.length, 0);
   }));
 
-// CONNECT of version 5 [MQTT-3.1.2-2]: protocol level 5, its properties, and
-// the client's Maximum Packet Size [MQTT-3.1.2-24]; the DISCONNECT after it
-// well-formed (the scripted broker parses all of it as version 5, else the
-// test fails) [MQTT-3.14.2-1].
-test('version 5: CONNECT carries level 5 and the properties; DISCONNECT is well-formed', () =>
+// The first packet is CONNECT [MQTT-3.1.0-1], of protocol level 5 (3.1.2.2),
+// with its properties and the client's Maximum Packet Size (3.1.2.11.4); the
+// DISCONNECT after it well-formed (the scripted broker parses all of it as
+// version 5, else the test fails) [MQTT-3.14.2-1], and nothing after it
+// [MQTT-3.14.4-1].
+test('version 5 [MQTT-3.1.0-1] [MQTT-3.14.2-1] [MQTT-3.14.4-1]: CONNECT carries level 5 and the properties; DISCONNECT is well-formed and last', () =>
   withScripted({}, async broker => {
     const properties = {
       sessionExpiryInterval: 300, receiveMaximum: 10, topicAliasMaximum: 4, requestProblemInformation: 0,
@@ -54,6 +53,8 @@ test('version 5: CONNECT carries level 5 and the properties; DISCONNECT is well-
     };
     const result = await run('connect', { port: broker.port, properties, maxPacketSize: 4096 });
     assert.deepEqual(result, { present: 0 });
+    await until(() => broker.sessions[0].socket.destroyed || broker.sessions[0].socket.readableEnded, 'the client closing the connection');
+    assert.equal(broker.sessions[0].packets.length, 2, 'CONNECT, DISCONNECT, nothing after');
     const [connect, disconnect] = broker.sessions[0].packets;
     assert.equal(connect.protocolVersion, 5);
     assert.deepEqual({ ...connect.properties, userProperties: { ...connect.properties.userProperties } }, {
@@ -64,9 +65,10 @@ test('version 5: CONNECT carries level 5 and the properties; DISCONNECT is well-
     assert.equal(disconnect.reasonCode ?? 0, 0);
   }));
 
-// CONNACK with a failure reason code [MQTT-3.2.2-7]: connect() rejects with
-// the code, its name and the server's reason string (3.2.2.3.9).
-test('CONNACK refusal: MQTTException with the reason code, its name and the reason string', () =>
+// CONNACK with a failure reason code: the connection is closed
+// [MQTT-4.13.2-1], connect() rejects with the code, its name and the
+// server's reason string (3.2.2.3.9).
+test('CONNACK refusal [MQTT-4.13.2-1]: MQTTException with the reason code, its name and the reason string', () =>
   withScripted({
     connect(session) { session.send({ cmd: 'connack', reasonCode: 0x87, sessionPresent: false, properties: { reasonString: 'not on my watch' } }); },
   }, async broker => {
@@ -74,7 +76,7 @@ test('CONNACK refusal: MQTTException with the reason code, its name and the reas
     assert.deepEqual(result.error, { name: 'MQTTException', code: 0x87, message: 'MQTT error 135: Not authorized (not on my watch)', reason: 'not on my watch' });
   }));
 
-// Assigned Client Identifier [MQTT-3.2.2-16]: the client uses it from then on.
+// Assigned Client Identifier (3.2.2.3.7): the client uses it from then on.
 test('an empty client id: the server assigns one, and the next CONNECT carries it', () =>
   withScripted({
     connect(session) { session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false, properties: { assignedClientIdentifier: 'srv-7' } }); },
@@ -84,8 +86,8 @@ test('an empty client id: the server assigns one, and the next CONNECT carries i
     assert.equal(broker.sessions[1].packets[0].clientId, 'srv-7');
   }));
 
-// Server Keep Alive [MQTT-3.2.2-21]: the client's 60 s give way to the server's 1 s.
-test('Server Keep Alive overrides the client\'s keep-alive', () =>
+// Server Keep Alive [MQTT-3.1.2-23] [MQTT-3.2.2-21]: the client's 60 s give way to the server's 1 s.
+test('Server Keep Alive overrides the client\'s keep-alive [MQTT-3.1.2-23] [MQTT-3.2.2-21]', () =>
   withScripted({
     connect(session) { session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false, properties: { serverKeepAlive: 1 } }); },
   }, async broker => {
@@ -93,11 +95,11 @@ test('Server Keep Alive overrides the client\'s keep-alive', () =>
     assert.ok(broker.sessions[0].packets.some(packet => packet.cmd === 'pingreq'), 'a PINGREQ within 1.5 s');
   }));
 
-// Maximum QoS [MQTT-3.2.2-11], Retain Available [MQTT-3.2.2-14], Maximum
-// Packet Size [MQTT-3.1.2-24] (the server's, 3.2.2.3.6), Wildcard and Shared
+// Maximum QoS [MQTT-3.2.2-11], Retain Available [MQTT-3.2.2-14], the
+// server's Maximum Packet Size [MQTT-3.2.2-15], Wildcard and Shared
 // Subscription Available (3.2.2.3.11, 3.2.2.3.13): named errors, thrown
 // before anything is sent.
-test('CONNACK limits: Maximum QoS, Retain Available, Maximum Packet Size, wildcard and shared subscriptions', () =>
+test('CONNACK limits [MQTT-3.2.2-11] [MQTT-3.2.2-14] [MQTT-3.2.2-15]: Maximum QoS, Retain Available, Maximum Packet Size, wildcard and shared subscriptions', () =>
   withScripted({
     connect(session) {
       session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false, properties: {
@@ -117,10 +119,11 @@ test('CONNACK limits: Maximum QoS, Retain Available, Maximum Packet Size, wildca
     assert.deepEqual(publishes.map(packet => packet.qos), [1], 'only the allowed publish went out');
   }));
 
-// Failure reason codes on acknowledgements (2.4): PUBACK [MQTT-3.4.2-1],
-// PUBREC [MQTT-3.5.2-1] (which ends the exchange: no PUBREL, 4.3.3),
-// PUBCOMP [MQTT-3.7.2-1], SUBACK [MQTT-3.9.3-2], UNSUBACK [MQTT-3.11.3-2].
-test('failure reason codes on PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK reject with code and reason string', () =>
+// Failure reason codes on acknowledgements (2.4): a PUBACK or PUBREC of 0x80
+// or more acknowledges the PUBLISH, which is not sent again [MQTT-4.4.0-2];
+// PUBREL only on a PUBREC below 0x80 [MQTT-4.3.3-4]; PUBCOMP, SUBACK and
+// UNSUBACK codes (3.7.2.1, 3.9.3, 3.11.3).
+test('[MQTT-4.4.0-2] [MQTT-4.3.3-4] failure reason codes on PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK reject with code and reason string', () =>
   withScripted({
     publish(session, packet) {
       const reasonString = `no ${packet.topic}`;
@@ -151,12 +154,16 @@ test('failure reason codes on PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK reject w
     assert.equal(result.unsubackNone, 'ok', 'No subscription existed (0x11) is not a failure');
     assert.equal(result.after, 'ok');
     assert.equal(result.connected, true);
-    const pubrels = broker.sessions[0].packets.filter(packet => packet.cmd === 'pubrel');
+    const sent = broker.sessions[0].packets;
+    const pubrels = sent.filter(packet => packet.cmd === 'pubrel');
     assert.equal(pubrels.length, 1, 'PUBREL only for the PUBREC that succeeded');
+    for (const topic of ['refuse/puback', 'refuse/pubrec'])
+      assert.equal(sent.filter(packet => packet.topic === topic).length, 1, `${topic} not sent again`);
   }));
 
-// A server's DISCONNECT with a reason code and string (3.14.2.1, 3.14.2.2.3).
-test('a server DISCONNECT: onDisconnect gets its reason code and reason string', () =>
+// A server's DISCONNECT with a reason code and string (3.14.2.1, 3.14.2.2.3):
+// the connection is closed [MQTT-4.13.2-1].
+test('a server DISCONNECT [MQTT-4.13.2-1]: onDisconnect gets its reason code and reason string', () =>
   withScripted({}, async broker => {
     const running = runScenario(MQTT5, { case: 'serverDisconnect', port: broker.port }, V5_HOST);
     await until(() => broker.sessions[0]?.packets.length, 'CONNECT');

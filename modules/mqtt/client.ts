@@ -77,7 +77,7 @@ export interface ClientOptions {
 	 * need manifest_mqtt5.json; its code is loaded at connect().
 	 */
 	protocolVersion?: 4 | 5 | "negotiate";
-	/** MQTT 5: CONNECT's properties. Checked at connect(), which rejects on a bad one before anything is sent. */
+	/** MQTT 5: CONNECT's properties (ignored under 3.1.1). Checked at connect(), which rejects on a bad one before anything is sent. */
 	properties?: ConnectProperties;
 }
 
@@ -167,8 +167,13 @@ export class MQTTClient {
 		if (!cleanSession && link.writer.emptyClientId(new Uint8Array(link.connectPacket)))
 			throw new TypeError("an empty client id needs a clean session (MQTT 3.1.1, 3.1.3-7)");
 		const mqtt5 = link.settings.mqtt5;
-		if (mqtt5 && !link.v5)
-			return withMQTT5(link, mqtt5).then(() => this.connect(cleanSession, timeout));
+		if (mqtt5 && !link.v5)	// loaded now; its protocol checks the CONNECT properties (connect() rejects on a bad one)
+			return import(MQTT5_MODULE).then(module => {
+				link.v5 ??= new module.Protocol5(link, mqtt5) as VersionHooks;
+				return this.connect(cleanSession, timeout);
+			}, () => {
+				throw new Error("MQTT 5 is not in this build: include manifest_mqtt5.json");
+			});
 		link.v5?.begin();
 		return link.connect(cleanSession, Math.max(1, Math.round(timeout * 1000)));
 	}
@@ -261,18 +266,6 @@ export class MQTTClient {
 // The facade's helpers are functions, not private methods: XS gives every
 // instance a slot of its own for each #method of its class.
 
-/** MQTT 5 for the link: mqtt/v5/protocol loaded, its protocol made (which checks the CONNECT properties). */
-async function withMQTT5(link: Link, options: object): Promise<void> {
-	let Protocol5: new (link: Link, options: object) => VersionHooks;
-	try {
-		Protocol5 = (await import(MQTT5_MODULE)).Protocol5;
-	}
-	catch {
-		throw new Error("MQTT 5 is not in this build: include the library's manifest_mqtt5.json");
-	}
-	link.v5 ??= new Protocol5(link, options);
-}
-
 /** subscribe() and unsubscribe() may go now, or be kept for the reconnect: the link is taking requests. Throws on no topic at all. */
 function accepting(link: Link, filters: Data[], name: string): boolean {
 	if (filters.length === 0)
@@ -333,7 +326,7 @@ function settingsOf(options: ClientOptions): Settings {
 		onDisconnect: optionalFunction(options.onDisconnect, "onDisconnect"),
 		TLS: options.TLS ?? undefined,
 		store: storeOf(options.store),
-		mqtt5: mqtt5Of(options.protocolVersion, options.properties)
+		mqtt5: mqtt5Of(options)
 	};
 	let settings: object | undefined;
 	for (const key in given)	// defined, not assigned: DEFAULTS is frozen, and assigning a name it has would throw (the override mistake)
@@ -342,21 +335,16 @@ function settingsOf(options: ClientOptions): Settings {
 	return settings ? Object.freeze(settings) as Settings : DEFAULTS;
 }
 
-/** `protocolVersion` and `properties`, checked: what mqtt/v5/protocol takes, or undefined for 3.1.1. */
-function mqtt5Of(version: unknown, properties: unknown): object | undefined {
-	if (version === undefined || version === null || version === 4) {
-		if (properties !== undefined && properties !== null)
-			throw new TypeError("properties are MQTT 5's: they need protocolVersion 5 or \"negotiate\"");
-		return undefined;
-	}
-	if (version !== 5 && version !== "negotiate")
+/**
+ * The options, when they ask for MQTT 5: mqtt/v5/protocol reads
+ * `protocolVersion` and checks `properties` at connect(). Only the version is
+ * checked here: a 3.1.1 app carries this.
+ */
+function mqtt5Of(options: ClientOptions): ClientOptions | undefined {
+	const version = options.protocolVersion ?? 4;
+	if (version !== 4 && version !== 5 && version !== "negotiate")
 		throw new RangeError(`protocolVersion must be 4, 5 or "negotiate", not ${describe(version)}`);
-	checkOptional(properties, isObject, "properties must be an object", true);
-	return Object.freeze({ version, properties: properties ?? undefined });
-}
-
-function isObject(value: unknown): boolean {
-	return typeof value === "object" && !Array.isArray(value);
+	return version === 4 ? undefined : options;
 }
 
 function storeOf(store: SessionStore | undefined | null): SessionStore | undefined {

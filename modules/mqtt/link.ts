@@ -36,7 +36,7 @@ export interface Settings {
 	readonly onDisconnect: ((reason: Error) => void) | undefined;
 	readonly TLS: SocketClass | undefined;
 	readonly store: SessionStore | undefined;
-	/** MQTT 5 asked for (`protocolVersion` 5 or "negotiate"): what mqtt/v5/protocol needs of the options. */
+	/** The client's options when they ask for MQTT 5 (`protocolVersion` 5 or "negotiate"): mqtt/v5/protocol reads them. */
 	readonly mqtt5: object | undefined;
 }
 

@@ -22,12 +22,13 @@ import { PacketWriter5, type SubscriptionOptions } from "mqtt/v5/writer";
 import { PacketParser5 } from "mqtt/v5/parser";
 import type { Properties, ReceivedProperties } from "mqtt/v5/properties";
 import { AUTH, reasonName, isFailure } from "mqtt/v5/reasons";
+import { describe } from "mqtt/validate";
 
-/** The client's MQTT 5 options, as the facade checked them (its `mqtt5` setting). */
+/** What this module reads of the client's options (the link's `mqtt5` setting): the facade checked the version. */
 export interface Options5 {
-	readonly version: 5 | "negotiate";
+	readonly protocolVersion: 5 | "negotiate";
 	/** CONNECT's properties (section 3.1.2.11) but Maximum Packet Size, which is the client's `maxPacketSize`. */
-	readonly properties: Properties | undefined;
+	readonly properties?: Properties | null;
 }
 
 // CONNACK reason codes after which another attempt may pass: the server is
@@ -134,8 +135,11 @@ export class Protocol5 implements VersionHooks {
 	/** Checks the options by writing a CONNECT with them: a bad property throws here, before anything is sent. */
 	constructor(link: Link, options: Options5) {
 		this.#link = link;
-		this.#negotiate = options.version === "negotiate";
-		this.#properties = { ...options.properties, maximumPacketSize: link.settings.maxPacketSize };
+		const properties = options.properties ?? {};
+		if (typeof properties !== "object" || Array.isArray(properties))
+			throw new TypeError(`properties must be an object, not ${describe(properties)}`);
+		this.#negotiate = options.protocolVersion === "negotiate";
+		this.#properties = { ...properties, maximumPacketSize: link.settings.maxPacketSize };
 		this.#writer = new Writer5(link.writer);
 		this.connectFrame(link.connectPacket);
 	}
