@@ -161,6 +161,37 @@ test('[MQTT-4.4.0-2] [MQTT-4.3.3-4] failure reason codes on PUBACK, PUBREC, PUBC
       assert.equal(sent.filter(packet => packet.topic === topic).length, 1, `${topic} not sent again`);
   }));
 
+// Receive Maximum 1: never more than one QoS 1 or 2 PUBLISH unacknowledged
+// [MQTT-3.3.4-7] [MQTT-4.9.0-2], the others wait in order; the SUBSCRIBE is
+// not held back [MQTT-3.3.4-8] [MQTT-4.9.0-3]. The broker answers each
+// PUBLISH and PUBREL 30 ms late.
+test('Receive Maximum 1 [MQTT-3.3.4-7] [MQTT-3.3.4-8] [MQTT-4.9.0-2] [MQTT-4.9.0-3]: one QoS 1/2 PUBLISH in flight at a time, in order; SUBSCRIBE not held', () => {
+  let unacknowledged = 0, most = 0;
+  const later = fn => setTimeout(fn, 30);
+  return withScripted({
+    connect(session) { session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false, properties: { receiveMaximum: 1 } }); },
+    publish(session, packet) {
+      most = Math.max(most, ++unacknowledged);
+      later(() => {
+        if (packet.qos === 1)
+          unacknowledged--;
+        session.send({ cmd: packet.qos === 1 ? 'puback' : 'pubrec', messageId: packet.messageId });
+      });
+    },
+    pubrel(session, packet) {
+      later(() => { unacknowledged--; session.send({ cmd: 'pubcomp', messageId: packet.messageId }); });
+    },
+  }, async broker => {
+    const result = await run('receiveMaximum', { port: broker.port });
+    assert.equal(most, 1, 'never two QoS 1/2 PUBLISH unacknowledged at the broker');
+    assert.deepEqual(result.settledIn.filter(step => step !== 'subscribed'), [0, 1, 2, 3]);
+    assert.equal(result.settledIn.indexOf('subscribed'), 0, 'SUBACK came before the first publish completed');
+    const order = broker.sessions[0].packets.map(packet => packet.cmd === 'publish' ? packet.topic : packet.cmd);
+    assert.deepEqual(order.filter(step => step.startsWith('quota/')), ['quota/0', 'quota/1', 'quota/2', 'quota/3']);
+    assert.ok(order.indexOf('subscribe') < order.indexOf('quota/1'), `SUBSCRIBE went before the held PUBLISH: ${order}`);
+  });
+});
+
 // A server's DISCONNECT with a reason code and string (3.14.2.1, 3.14.2.2.3):
 // the connection is closed [MQTT-4.13.2-1].
 test('a server DISCONNECT [MQTT-4.13.2-1]: onDisconnect gets its reason code and reason string', () =>

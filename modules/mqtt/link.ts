@@ -57,6 +57,8 @@ export interface VersionHooks {
 	readonly handlers: typeof HANDLERS;
 	/** The server's keep-alive from CONNACK, which overrides the client's [MQTT-3.2.2-21]. */
 	readonly keepalive: number | undefined;
+	/** A tracked operation's packet is held back (MQTT 5's Receive Maximum); the protocol sends it later. */
+	holds(frame: Frame, op: Sendable): boolean;
 	/** The app's connect(): version 5 first, again (negotiation). */
 	begin(): void;
 	/** The connection closed before CONNACK: true when the link is to try again under 3.1.1 at once (negotiation). */
@@ -398,7 +400,7 @@ export class Link implements ConnectionOwner, Receiver {
 
 	/** A tracked operation's packet: out when connected; otherwise the session sends it again at resume(). */
 	sendOp(frame: Frame, op: Sendable): void {
-		if (this.state !== CONNECTED)
+		if (this.state !== CONNECTED || this.v5?.holds(frame, op))
 			return;
 		this.queue.add(this.connection, frame, undefined, op, false);
 		if (this.#ackTimer === undefined && this.settings.ackTimeout)

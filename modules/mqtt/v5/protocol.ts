@@ -11,7 +11,8 @@
 // of wildcard, shared subscriptions and subscription identifiers, checked by
 // the writer before a packet is made.
 
-import { CONNACK, PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK, DISCONNECT, PACKET_NAMES } from "mqtt/constants";
+import { CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, DISCONNECT, PACKET_NAMES } from "mqtt/constants";
+import type { Sendable } from "mqtt/outbox";
 import type { Data } from "mqtt/bytes";
 import { MQTTException, ProtocolError } from "mqtt/errors";
 import { PacketWriter, connectFields, stringField, type Frame, type Will } from "mqtt/writer";
@@ -129,8 +130,14 @@ export class Protocol5 implements VersionHooks {
 	readonly #writer: Writer5;
 	#version: 4 | 5 = 5;		// of the attempt in progress, or of the connection that is up
 	#sent = false;			// this attempt's CONNECT of version 5 went out
-	#clientId: string | undefined;	// the server's Assigned Client Identifier, used from then on [MQTT-3.2.2-16]
+	#clientId: string | undefined;	// the server's Assigned Client Identifier, used from then on (3.2.2.3.7)
 	keepalive: number | undefined;
+	// The server's Receive Maximum (4.9): the ids of the QoS 1 and 2 PUBLISH
+	// it has and has not completely acknowledged, and the tracked packets
+	// that wait for one of them to complete, in order.
+	#receiveMaximum = 65535;
+	#inFlight: Set<number> | undefined;
+	#held: [Frame, Sendable][] | undefined;
 
 	/** Checks the options by writing a CONNECT with them: a bad property throws here, before anything is sent. */
 	constructor(link: Link, options: Options5) {
@@ -159,6 +166,8 @@ export class Protocol5 implements VersionHooks {
 	parser(maxPacketSize: number): PacketParser {
 		this.keepalive = undefined;
 		this.#sent = false;
+		this.#receiveMaximum = 65535;
+		this.#inFlight = this.#held = undefined;	// the session sends its operations again at CONNACK
 		const writer = this.#writer;
 		writer.reset();
 		if (this.#version === 4) {
@@ -202,8 +211,41 @@ export class Protocol5 implements VersionHooks {
 		return true;
 	}
 
+	/**
+	 * A QoS 1 or 2 PUBLISH (or the PUBREL resent for one) beyond the
+	 * server's Receive Maximum waits until one in flight completes
+	 * [MQTT-3.3.4-7] [MQTT-4.9.0-2]; other packets go on [MQTT-3.3.4-8]
+	 * [MQTT-4.9.0-3]. Under 3.1.1 nothing is held.
+	 */
+	holds(frame: Frame, op: Sendable): boolean {
+		const id = this.#version === 5 ? publicationId(frame.head) : undefined;
+		if (id === undefined)
+			return false;
+		const inFlight = this.#inFlight ??= new Set();
+		if (inFlight.has(id))
+			return false;
+		if (inFlight.size < this.#receiveMaximum && !this.#held?.length) {
+			inFlight.add(id);
+			return false;
+		}
+		(this.#held ??= []).push([frame, op]);
+		return true;
+	}
+
+	/** PUBACK, PUBCOMP, or a PUBREC of 0x80 or more: the message `id` no longer counts; the next held goes. */
+	completed(link: Link, id: number): void {
+		if (!this.#inFlight?.delete(id))
+			return;
+		const next = this.#held?.shift();
+		if (next) {
+			this.#inFlight.add(publicationId(next[0].head)!);
+			link.sendOp(next[0], next[1]);
+		}
+	}
+
 	/** CONNACK of version 5 accepting the connection: its properties bind it. */
 	accepted(properties: ReceivedProperties): void {
+		this.#receiveMaximum = properties.receiveMaximum ?? 65535;
 		this.#writer.apply(properties);
 		this.keepalive = properties.serverKeepAlive;
 		if (properties.assignedClientIdentifier !== undefined)
@@ -245,14 +287,31 @@ function connack5(receiver: Receiver, packet: Packet): boolean {
  * refused); one for a single filter rejects, as 3.1.1's 0x80 does.
  */
 function acknowledgement5(receiver: Receiver, packet: Packet): boolean {
-	const ack = packet as unknown as Parser5, type = ack.type;
+	const ack = packet as unknown as Parser5, type = ack.type, id = ack.id;
 	const codes = type === SUBACK || type === UNSUBACK ? ack.reasonCodes : undefined;
 	const code = codes === undefined ? ack.reasonCode : type === UNSUBACK || codes.length === 1 ? codes.find(isFailure) : undefined;
-	if (code === undefined || !isFailure(code))
-		return HANDLERS[type](receiver, packet);
-	receiver.session?.refuse(ack.id, reasonException(code, ack.properties, type, ` (${PACKET_NAMES[type]})`));
-	receiver.answer((type << 4) | ack.flags);
+	const failed = code !== undefined && isFailure(code);
+	if (!failed)
+		HANDLERS[type](receiver, packet);
+	else {
+		receiver.session?.refuse(id, reasonException(code, ack.properties, type, ` (${PACKET_NAMES[type]})`));
+		receiver.answer((type << 4) | ack.flags);
+	}
+	if (type === PUBACK || type === PUBCOMP || (type === PUBREC && failed))
+		((receiver as Link).v5 as Protocol5).completed(receiver as Link, id);
 	return true;
+}
+
+/** The packet id of a QoS 1 or 2 PUBLISH or of a PUBREL, from the head of its frame; else undefined. */
+function publicationId(head: Uint8Array): number | undefined {
+	const type = head[0] >> 4;
+	let at = 1;
+	while (head[at++] & 0x80);	// the remaining length
+	if (type === PUBLISH && (head[0] & 0x06))
+		at += 2 + ((head[at] << 8) | head[at + 1]);	// after the topic
+	else if (type !== PUBREL)
+		return undefined;
+	return (head[at] << 8) | head[at + 1];
 }
 
 /** The server's DISCONNECT: the connection ends, onDisconnect gets its reason code and string. */

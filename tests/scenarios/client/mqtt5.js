@@ -98,6 +98,19 @@ export default cases({
 		return result;
 	},
 
+	/** Four QoS 1 and 2 publishes at once and a subscribe behind them: all settle, in order. */
+	async receiveMaximum({ port }) {
+		const settledIn = [];
+		const client = new MQTTClient({ clientId: "quota", server, port, protocolVersion: 5, callback: () => {} });
+		await client.connect(true, 2);
+		const publishes = [1, 2, 1, 2].map((qos, i) => client.publish(`quota/${i}`, "x", false, qos).then(() => settledIn.push(i)));
+		const granted = await client.subscribe("quota/s", 1);
+		settledIn.push("subscribed");
+		await Promise.all(publishes);
+		await client.disconnect();
+		return { settledIn, granted };
+	},
+
 	/** A server's DISCONNECT: onDisconnect gets its reason code and string. */
 	async serverDisconnect({ port }) {
 		let reason;
