@@ -309,3 +309,56 @@ test('version 5 against mosquitto and an MQTT.js 5 peer: publish and subscribe b
     await broker.close();
   }
 });
+
+// PUBLISH properties (3.3.2.3) both ways through mosquitto, as sent (user
+// properties in their order, 3.3.2.3.7); request/response with Response
+// Topic and Correlation Data (4.10); No Local and Retain Handling 2
+// (3.8.3.1).
+test('version 5 against mosquitto and an MQTT.js 5 peer: PUBLISH properties both ways, request/response, subscription options', async () => {
+  const broker = await startMosquitto();
+  try {
+    await withPeer(broker.port, { protocolVersion: 5 }, async peer => {
+      const seen = [];
+      peer.on('message', (topic, message, packet) => {
+        seen.push({ topic, message: String(message), properties: packet.properties });
+        if (topic === 'svc/req')
+          peer.publish(packet.properties.responseTopic, 'pong', { qos: 1, properties: { correlationData: packet.properties.correlationData } });
+      });
+      await peer.subscribeAsync(['props/out', 'svc/req'], { qos: 1 });
+      await peer.publishAsync('kept/t', 'retained', { qos: 1, retain: true });
+      const { result } = await runScenario(MQTT5, { case: 'properties', port: broker.port }, { ...V5_HOST, onReport: async () => {
+        await peer.publishAsync('props/in', 'hello', { qos: 1, properties: { contentType: 'text/plain', userProperties: { from: 'peer' }, messageExpiryInterval: 30 } });
+        await peer.publishAsync('nl/t', 'theirs', { qos: 1 });
+      } });
+      await until(() => seen.length >= 2, 'the XS publishes at the peer');
+      const out = seen.find(message => message.topic === 'props/out');
+      assert.equal(out.message, '{"t":21}');
+      assert.equal(out.properties.payloadFormatIndicator, true);
+      assert.ok(out.properties.messageExpiryInterval > 0 && out.properties.messageExpiryInterval <= 60);
+      assert.equal(out.properties.contentType, 'application/json');
+      assert.equal(out.properties.responseTopic, 'props/back');
+      assert.deepEqual([...out.properties.correlationData], [1, 2, 3]);
+      assert.deepEqual({ ...out.properties.userProperties }, { unit: ['C', 'F'] });
+      const byTopic = Object.fromEntries(result.map(message => [message.topic, message]));
+      assert.deepEqual(Object.keys(byTopic).toSorted(), ['nl/t', 'props/in', 'svc/reply/xs'], 'No Local: "mine" did not come back; Retain Handling 2: no retained message');
+      assert.equal(byTopic['nl/t'].msg, 'theirs');
+      assert.equal(byTopic['props/in'].properties.contentType, 'text/plain');
+      assert.deepEqual(byTopic['props/in'].properties.userProperties, [['from', 'peer']]);
+      assert.ok(byTopic['props/in'].properties.messageExpiryInterval <= 30);
+      assert.equal(byTopic['svc/reply/xs'].msg, 'pong');
+      assert.equal(byTopic['svc/reply/xs'].properties.correlationData, 'req-42', 'the answer carries the request\'s Correlation Data');
+      await peer.publishAsync('kept/t', '', { qos: 1, retain: true });	// the retained message goes
+    });
+  }
+  finally {
+    await broker.close();
+  }
+});
+
+test('publish properties and subscription options under 3.1.1: properties ignored, an options object refused', () =>
+  withScripted({}, async broker => {
+    const result = await runCase(MQTT5, 'v4Extras', { port: broker.port });
+    assert.equal(result.published, 'ok');
+    assert.match(result.options, /^RangeError: QoS must be 0, 1 or 2/);
+    assert.equal(broker.sessions[0].packets.find(packet => packet.cmd === 'publish').topic, 'v4/t');
+  }));

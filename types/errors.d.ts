@@ -2,8 +2,10 @@
 export declare class MQTTException extends Error {
     /** The broker's return code: a CONNACK code (1..5) or 0x80 for a refused subscription. */
     readonly code: number;
-    /** `detail`: said after the code's meaning (what the refusal did to a message, say). */
-    constructor(code: number, detail?: string);
+    /** MQTT 5: the server's reason string, when it gave one (set by mqtt/v5/protocol). */
+    readonly reason?: string;
+    /** `detail`: said after the code's meaning (what the refusal did to a message, say); `meaning`: MQTT 5's name of the code. */
+    constructor(code: number, detail?: string, meaning?: string);
 }
 /** A broker broke MQTT 3.1.1; the message names the fault. */
 export declare class ProtocolError extends Error {

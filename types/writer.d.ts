@@ -20,6 +20,13 @@ export interface ConnectFields {
 }
 export declare const DEFAULT_INLINE_LIMIT = 256;
 export declare const CLEAN_SESSION = 2;
+/**
+ * What a CONNECT `packet` of this writer carries, read back from it: the
+ * client keeps its CONNECT as its only copy of them (the will's payload is
+ * a view of the packet). MQTT 5 (mqtt/v5/protocol) writes its own CONNECT
+ * from them.
+ */
+export declare function connectFields(packet: Uint8Array): ConnectFields;
 /** Where a CONNECT packet's flags byte is: after the fixed header (its length bytes end without bit 7) and the protocol name and level. */
 export declare function flagsAt(packet: Uint8Array): number;
 export declare class PacketWriter {

@@ -81,6 +81,43 @@ export interface ClientOptions {
 	properties?: ConnectProperties;
 }
 
+/** PUBLISH's MQTT 5 properties (section 3.3.2.3), given to publish(). */
+export interface PublishProperties {
+	/** 0: unspecified bytes; 1: UTF-8 text. */
+	payloadFormatIndicator?: number;
+	/** Seconds the server keeps the message for subscribers. */
+	messageExpiryInterval?: number;
+	contentType?: Data;
+	/** Request/response: the topic to answer on, and what the answer carries back. */
+	responseTopic?: Data;
+	correlationData?: Data;
+	/** [name, value] pairs, in order. */
+	userProperties?: readonly (readonly [Data, Data])[];
+}
+
+/** A received PUBLISH's MQTT 5 properties: the callback's third argument (undefined under 3.1.1). */
+export interface ReceivedPublishProperties {
+	readonly payloadFormatIndicator?: number;
+	readonly messageExpiryInterval?: number;
+	readonly contentType?: string;
+	readonly responseTopic?: string;
+	readonly correlationData?: ArrayBuffer;
+	/** The identifiers of the subscriptions the message matched. */
+	readonly subscriptionIdentifiers?: readonly number[];
+	readonly userProperties?: readonly (readonly [string, string])[];
+}
+
+/** MQTT 5: a subscription's options (3.8.3.1), instead of a QoS; under 3.1.1 a QoS only. */
+export interface SubscriptionOptions {
+	qos: number;
+	/** Not the messages this client publishes itself. */
+	noLocal?: boolean;
+	/** The RETAIN flag as published, not cleared. */
+	retainAsPublished?: boolean;
+	/** 0: retained messages at subscribe; 1: only for a new subscription; 2: none. */
+	retainHandling?: number;
+}
+
 /** CONNECT's MQTT 5 properties (section 3.1.2.11); Maximum Packet Size is `maxPacketSize`. */
 export interface ConnectProperties {
 	/** Seconds the session outlives the connection (0: it ends with it; 0xFFFFFFFF: never). */
@@ -192,12 +229,14 @@ export class MQTTClient {
 	/**
 	 * QoS 0 resolves once the packet is handed to the socket, QoS 1 on PUBACK,
 	 * QoS 2 on PUBCOMP. The payload's memory is sent as it is: do not change it
-	 * before the Promise settles.
+	 * before the Promise settles. `properties`: MQTT 5's (ignored under 3.1.1).
 	 */
-	publish(topic: Data, msg: Data, retain = false, qos = 0): Promise<void> {
+	publish(topic: Data, msg: Data, retain = false, qos = 0, properties?: PublishProperties): Promise<void> {
 		if (retain !== false && retain !== true)
 			checkBoolean(retain, "retain");
 		const link = this.#link;
+		if (properties !== undefined)
+			link.v5?.publishing(properties);
 		if (qos === 0 && link.state === CONNECTED)
 			return link.publish(topic, msg, retain);	// the hot path: the link checks the limit when the packet must wait
 		if (qos !== 0 && link.settings.store)
@@ -215,18 +254,20 @@ export class MQTTClient {
 	 * Resolves the granted QoS, or rejects MQTTException(0x80) when the broker
 	 * refuses. Throws when no callback is set.
 	 */
-	subscribe(topic: Data, qos?: number): Promise<number>;
+	subscribe(topic: Data, qos?: number | SubscriptionOptions): Promise<number>;
 	/**
 	 * One SUBSCRIBE for several topics (`qos`: one for all, or one per topic):
 	 * resolves the broker's return codes, in order (0x80 where refused).
 	 */
-	subscribe(topics: Data[], qos?: number | number[]): Promise<number[]>;
-	subscribe(topic: Data | Data[], qos: number | number[] = 0): Promise<number | number[]> {
+	subscribe(topics: Data[], qos?: number | SubscriptionOptions | (number | SubscriptionOptions)[]): Promise<number[]>;
+	subscribe(topic: Data | Data[], qos: number | SubscriptionOptions | (number | SubscriptionOptions)[] = 0): Promise<number | number[]> {
 		if (!this.#link.callback)
 			throw new Error("subscribe needs a callback: pass one to the constructor or call setCallback() first");
 		const single = !Array.isArray(topic);
 		const filters = single ? [topic as Data] : (topic as Data[]).slice();
-		const grants = Array.isArray(qos) ? qos.slice() : Array.from(filters, () => qos as number);
+		// Typed as QoS numbers: MQTT 5's options objects go through to mqtt/v5's
+		// writer as they are; 3.1.1's refuses them (its QoS is a number).
+		const grants = (Array.isArray(qos) ? qos.slice() : Array.from(filters, () => qos)) as number[];
 		const link = this.#link;
 		if (!accepting(link, filters, "SUBSCRIBE")) {
 			link.writer.subscribe(1, filters, grants);	// argument errors first

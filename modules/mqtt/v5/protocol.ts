@@ -62,13 +62,25 @@ class Writer5 extends PacketWriter5 {
 	subscriptionIdentifiers = true;
 	shared = true;
 
+	/** publish()'s properties, for the next PUBLISH written. */
+	pending: Properties | undefined;
+	// The properties of QoS 1 and 2 messages in flight, by packet id: the
+	// session writes a resend (DUP) without them, as under 3.1.1.
+	#sent: Map<number, Properties> | undefined;
+
 	constructor(legacy: PacketWriter) {
 		super();
 		this.legacy = legacy;
 	}
 
+	/** The message `id` is complete (or refused): its properties go. */
+	release(id: number): void {
+		this.#sent?.delete(id);
+	}
+
 	/** A new connection: nothing of the last one's CONNACK holds. */
 	reset(): void {
+		this.pending = undefined;
 		this.setServerLimits(undefined, undefined);
 		this.maximumQoS = 2;
 		this.retainAvailable = this.wildcards = this.subscriptionIdentifiers = this.shared = true;
@@ -93,7 +105,14 @@ class Writer5 extends PacketWriter5 {
 			throw new RangeError(`QoS ${qos} is above the server's Maximum QoS of ${this.maximumQoS} (MQTT-3.2.2-11)`);
 		if (retain && !this.retainAvailable)
 			throw new TypeError("the server does not support retained messages: Retain Available is 0 in its CONNACK (MQTT-3.2.2-14)");
-		return super.publish(topic, payload, qos, retain, dup, id, properties);
+		properties ??= this.pending;
+		this.pending = undefined;
+		if (properties === undefined && dup)
+			properties = this.#sent?.get(id);
+		const frame = super.publish(topic, payload, qos, retain, dup, id, properties);
+		if (properties !== undefined && qos)
+			(this.#sent ??= new Map()).set(id, properties);
+		return frame;
 	}
 
 	override subscribe(id: number, filters: readonly Data[], options: readonly (number | SubscriptionOptions)[], properties?: Properties): Frame {
@@ -232,8 +251,15 @@ export class Protocol5 implements VersionHooks {
 		return true;
 	}
 
+	/** publish() with properties: the PUBLISH it writes next carries them (3.3.2.3). */
+	publishing(properties: object): void {
+		if (this.#version === 5)
+			this.#writer.pending = properties as Properties;
+	}
+
 	/** PUBACK, PUBCOMP, or a PUBREC of 0x80 or more: the message `id` no longer counts; the next held goes. */
 	completed(link: Link, id: number): void {
+		this.#writer.release(id);
 		if (!this.#inFlight?.delete(id))
 			return;
 		const next = this.#held?.shift();

@@ -148,6 +148,50 @@ export default cases({
 		return { granted, received };
 	},
 
+	/**
+	 * PUBLISH properties both ways, request/response and subscription
+	 * options, through a real broker; the test's peer answers requests on
+	 * "svc/req" and publishes to "props/in" and "nl/t" when told (report).
+	 */
+	async properties({ port }) {
+		const received = [];
+		const client = new MQTTClient({
+			clientId: "mqtt5-props", server, port, protocolVersion: 5, push: true,
+			callback: (topic, msg, properties) => received.push({
+				topic: text(topic), msg: text(msg),
+				properties: properties && { ...properties, correlationData: properties.correlationData && text(properties.correlationData) }
+			})
+		});
+		await client.connect(true, 2);
+		await client.subscribe(["props/in", "svc/reply/xs"], 1);
+		await client.subscribe("nl/t", { qos: 1, noLocal: true });
+		await client.subscribe("kept/t", { qos: 0, retainHandling: 2 });	// a retained message waits there: not sent
+		await client.publish("props/out", "{\"t\":21}", false, 1, {
+			payloadFormatIndicator: 1, messageExpiryInterval: 60, contentType: "application/json",
+			responseTopic: "props/back", correlationData: Uint8Array.of(1, 2, 3), userProperties: [["unit", "C"], ["unit", "F"]]
+		});
+		await client.publish("svc/req", "ping", false, 1, { responseTopic: "svc/reply/xs", correlationData: "req-42" });
+		await client.publish("nl/t", "mine", false, 1);	// No Local: not back to this client
+		report({ ready: true });
+		for (let i = 0; i < 300 && received.length < 3; i++)
+			await delay(10);
+		await delay(100);	// anything more would come now
+		await client.disconnect();
+		return received;
+	},
+
+	/** protocolVersion 4 (manifest.json): publish's properties are ignored; a subscription options object is not a QoS. */
+	async v4Extras({ port }) {
+		const client = new MQTTClient({ clientId: "v4", server, port, callback: () => {} });
+		await client.connect(true, 2);
+		const result = {
+			published: await settled(client.publish("v4/t", "x", false, 1, { contentType: "text/plain" })),
+			options: outcome(() => client.subscribe("v4/s", { qos: 1, noLocal: true }))
+		};
+		await client.disconnect();
+		return result;
+	},
+
 	/** negotiate: connect, then one QoS 1 publish and a subscribe under whichever version was agreed. */
 	async negotiate({ port, protocolVersion = "negotiate" }) {
 		const client = new MQTTClient({ clientId: "negotiator", server, port, protocolVersion, callback: () => {} });
