@@ -51,12 +51,19 @@ test('version 5 [MQTT-3.1.0-1] [MQTT-3.14.2-1] [MQTT-3.14.4-1]: CONNECT carries 
       sessionExpiryInterval: 300, receiveMaximum: 10, topicAliasMaximum: 4, requestProblemInformation: 0,
       requestResponseInformation: 1, userProperties: [['site', 'lab'], ['site', 'attic']]
     };
-    const result = await run('connect', { port: broker.port, properties, maxPacketSize: 4096 });
+    const will = { topic: 'wills/mqtt5', msg: 'gone', retain: true, qos: 1 };
+    const result = await run('connect', { port: broker.port, properties, maxPacketSize: 4096, keepalive: 30, user: 'u', password: 'p', will });
     assert.deepEqual(result, { present: 0 });
     await until(() => broker.sessions[0].socket.destroyed || broker.sessions[0].socket.readableEnded, 'the client closing the connection');
     assert.equal(broker.sessions[0].packets.length, 2, 'CONNECT, DISCONNECT, nothing after');
     const [connect, disconnect] = broker.sessions[0].packets;
     assert.equal(connect.protocolVersion, 5);
+    assert.equal(connect.clientId, 'mqtt5');
+    assert.equal(connect.clean, true);
+    assert.equal(connect.keepalive, 30);
+    assert.equal(connect.username, 'u');
+    assert.equal(String(connect.password), 'p');
+    assert.deepEqual({ topic: connect.will.topic, payload: String(connect.will.payload), qos: connect.will.qos, retain: connect.will.retain }, { topic: 'wills/mqtt5', payload: 'gone', qos: 1, retain: true });
     assert.deepEqual({ ...connect.properties, userProperties: { ...connect.properties.userProperties } }, {
       sessionExpiryInterval: 300, receiveMaximum: 10, topicAliasMaximum: 4, requestProblemInformation: false,
       requestResponseInformation: true, maximumPacketSize: 4096, userProperties: { site: ['lab', 'attic'] }

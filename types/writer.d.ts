@@ -21,12 +21,12 @@ export interface ConnectFields {
 export declare const DEFAULT_INLINE_LIMIT = 256;
 export declare const CLEAN_SESSION = 2;
 /**
- * What a CONNECT `packet` of this writer carries, read back from it: the
- * client keeps its CONNECT as its only copy of them (the will's payload is
- * a view of the packet). MQTT 5 (mqtt/v5/protocol) writes its own CONNECT
- * from them.
+ * The length-prefixed fields of a CONNECT `packet` of this writer (client
+ * id, will topic and message, user name, password, as its flags say), as
+ * views of it: the client keeps its CONNECT as its only copy of them.
+ * withWill and MQTT 5's CONNECT (mqtt/v5/protocol) read them back.
  */
-export declare function connectFields(packet: Uint8Array): ConnectFields;
+export declare function connectFields(packet: Uint8Array): Uint8Array[];
 /** Where a CONNECT packet's flags byte is: after the fixed header (its length bytes end without bit 7) and the protocol name and level. */
 export declare function flagsAt(packet: Uint8Array): number;
 export declare class PacketWriter {

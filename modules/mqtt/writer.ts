@@ -49,29 +49,19 @@ const PROTOCOL: readonly number[] = Object.freeze([0, 4, 0x4D, 0x51, 0x54, 0x54,
 export const CLEAN_SESSION = 0x02;
 
 /**
- * What a CONNECT `packet` of this writer carries, read back from it: the
- * client keeps its CONNECT as its only copy of them (the will's payload is
- * a view of the packet). MQTT 5 (mqtt/v5/protocol) writes its own CONNECT
- * from them.
+ * The length-prefixed fields of a CONNECT `packet` of this writer (client
+ * id, will topic and message, user name, password, as its flags say), as
+ * views of it: the client keeps its CONNECT as its only copy of them.
+ * withWill and MQTT 5's CONNECT (mqtt/v5/protocol) read them back.
  */
-export function connectFields(packet: Uint8Array): ConnectFields {
-	const at = flagsAt(packet);
-	const flags = packet[at];
+export function connectFields(packet: Uint8Array): Uint8Array[] {
 	const fields: Uint8Array[] = [];
-	for (let position = at + 3; position < packet.length;) {
+	for (let position = flagsAt(packet) + 3; position < packet.length;) {
 		const length = (packet[position] << 8) | packet[position + 1];
 		fields.push(packet.subarray(position + 2, position + 2 + length));
 		position += 2 + length;
 	}
-	const hadWill = (flags & 0x04) !== 0;
-	return {
-		clientId: fields[0],
-		cleanSession: (flags & CLEAN_SESSION) !== 0,
-		keepalive: (packet[at + 1] << 8) | packet[at + 2],
-		will: hadWill ? { topic: fields[1], message: fields[2], qos: (flags >> 3) & 3, retain: (flags & 0x20) !== 0 } : undefined,
-		user: flags & 0x80 ? fields[hadWill ? 3 : 1] : undefined,
-		password: flags & 0x40 ? fields[(hadWill ? 3 : 1) + (flags & 0x80 ? 1 : 0)] : undefined
-	};
+	return fields;
 }
 
 /** Where a CONNECT packet's flags byte is: after the fixed header (its length bytes end without bit 7) and the protocol name and level. */
@@ -153,9 +143,19 @@ export class PacketWriter {
 	 * so that a client keeps its CONNECT as its only copy of them.
 	 */
 	withWill(packet: Uint8Array, will: Will | undefined): Frame {
+		const at = flagsAt(packet);
+		const flags = packet[at];
+		const keepalive = (packet[at + 1] << 8) | packet[at + 2];
 		const fields = connectFields(packet);
-		fields.will = will;
-		return this.connect(fields);
+		const hadWill = (flags & 0x04) !== 0;
+		return this.connect({
+			clientId: fields[0],
+			cleanSession: (flags & CLEAN_SESSION) !== 0,
+			keepalive,
+			will,
+			user: flags & 0x80 ? fields[hadWill ? 3 : 1] : undefined,
+			password: flags & 0x40 ? fields[(hadWill ? 3 : 1) + (flags & 0x80 ? 1 : 0)] : undefined
+		});
 	}
 
 	/** The CONNECT `packet` carries an empty client id. */

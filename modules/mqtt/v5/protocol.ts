@@ -15,7 +15,7 @@ import { CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, DI
 import type { Sendable } from "mqtt/outbox";
 import type { Data } from "mqtt/bytes";
 import { MQTTException, ProtocolError } from "mqtt/errors";
-import { PacketWriter, connectFields, stringField, type Frame, type Will } from "mqtt/writer";
+import { PacketWriter, connectFields, flagsAt, stringField, CLEAN_SESSION, type Frame, type Will } from "mqtt/writer";
 import { PacketParser, type Packet } from "mqtt/parser";
 import { HANDLERS, connackAccepts, type Receiver } from "mqtt/handlers";
 import type { Link, VersionHooks } from "mqtt/link";
@@ -206,11 +206,18 @@ export class Protocol5 implements VersionHooks {
 		return this.connectFrame(packet).head;
 	}
 
-	private connectFrame(packet: ArrayBuffer): Frame {
-		const fields = connectFields(new Uint8Array(packet));
+	/** CONNECT of version 5 with what the client's 3.1.1 CONNECT carries (its layout: 3.1.2, 3.1.3), and the properties. */
+	private connectFrame(buffer: ArrayBuffer): Frame {
+		const packet = new Uint8Array(buffer), at = flagsAt(packet), flags = packet[at];
+		const fields = connectFields(packet), will = (flags & 0x04) !== 0, credentials = will ? 3 : 1;
 		return this.#writer.connect({
-			clientId: this.#clientId ?? fields.clientId, cleanStart: fields.cleanSession, keepalive: fields.keepalive,
-			will: fields.will, user: fields.user, password: fields.password, properties: this.#properties
+			clientId: this.#clientId ?? fields[0],
+			cleanStart: (flags & CLEAN_SESSION) !== 0,
+			keepalive: (packet[at + 1] << 8) | packet[at + 2],
+			will: will ? { topic: fields[1], message: fields[2], qos: (flags >> 3) & 3, retain: (flags & 0x20) !== 0 } : undefined,
+			user: flags & 0x80 ? fields[credentials] : undefined,
+			password: flags & 0x40 ? fields[credentials + (flags & 0x80 ? 1 : 0)] : undefined,
+			properties: this.#properties
 		});
 	}
 

@@ -40,8 +40,10 @@ export default cases({
 	},
 
 	/** connect() settles: the session-present flag, or the error as data. */
-	async connect({ port, protocolVersion = 5, properties, clientId = "mqtt5", keepalive = 0, maxPacketSize, user, password }) {
+	async connect({ port, protocolVersion = 5, properties, clientId = "mqtt5", keepalive = 0, maxPacketSize, user, password, will }) {
 		const client = new MQTTClient({ clientId, server, port, protocolVersion, properties, keepalive, maxPacketSize, user, password });
+		if (will)
+			client.setLastWill(will.topic, will.msg, will.retain, will.qos);
 		try {
 			const present = await client.connect(true, 2);
 			await client.disconnect();
