@@ -385,3 +385,26 @@ export function v4Extras(host) {
     assert.equal(broker.sessions[0].packets.find(packet => packet.cmd === 'publish').topic, 'v4/t');
   });
 }
+
+// A QoS 1 PUBLISH sent again in the session after a reconnect: DUP, its id
+// and its properties (4.4, 3.3.1.1).
+export function resend(host) {
+  return withScripted({
+    connect(session) { session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: session.index > 0 }); },
+    publish(session, packet) {
+      if (session.index === 0)
+        session.close();	// no PUBACK: the connection ends
+      else
+        polite.publish(session, packet);
+    },
+  }, async broker => {
+    assert.equal(await run(host, 'resend', { port: broker.port }), 'ok');
+    const [first, again] = broker.sessions.map(session => session.packets.find(packet => packet.cmd === 'publish'));
+    assert.equal(again.dup, true);
+    assert.equal(again.messageId, first.messageId);
+    for (const publish of [first, again]) {
+      assert.equal(publish.properties.contentType, 'text/plain');
+      assert.deepEqual({ ...publish.properties.userProperties }, { k: 'v' });
+    }
+  });
+}

@@ -110,8 +110,12 @@ class Writer5 extends PacketWriter5 {
 		if (properties === undefined && dup)
 			properties = this.#sent?.get(id);
 		const frame = super.publish(topic, payload, qos, retain, dup, id, properties);
-		if (properties !== undefined && qos)
-			(this.#sent ??= new Map()).set(id, properties);
+		if (qos && !dup) {	// a new message under this id: its properties, or none
+			if (properties === undefined)
+				this.#sent?.delete(id);
+			else
+				(this.#sent ??= new Map()).set(id, properties);
+		}
 		return frame;
 	}
 

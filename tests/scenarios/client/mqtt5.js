@@ -182,6 +182,15 @@ export default cases({
 		return received;
 	},
 
+	/** A QoS 1 publish with properties, its connection lost before PUBACK: it goes again after the reconnect. */
+	async resend({ port }) {
+		const client = new MQTTClient({ clientId: "resender", server, port, protocolVersion: 5, reconnect: { minDelay: 50, maxDelay: 100 } });
+		await client.connect(false, 2);
+		const result = await settled(client.publish("r/t", "x", false, 1, { contentType: "text/plain", userProperties: [["k", "v"]] }));
+		await client.disconnect();
+		return result;
+	},
+
 	/** protocolVersion 4 (manifest.json): publish's properties are ignored; a subscription options object is not a QoS. */
 	async v4Extras({ port }) {
 		const client = new MQTTClient({ clientId: "v4", server, port, callback: () => {} });
