@@ -45,4 +45,6 @@ if (mcsimEnabled) describe('in mcsim: MQTT 5.0', () => {
   test('version 5 against mosquitto and an MQTT.js 5 peer: PUBLISH properties both ways, request/response, subscription options', () => mqtt5.properties(mcsim));
 
   test('a QoS 1 PUBLISH sent again after a reconnect keeps its properties (DUP, same id)', () => mqtt5.resend(mcsim));
+
+  test('incoming topic aliases: a PUBLISH by alias reaches the callback with its topic', () => mqtt5.incomingAliases(mcsim));
 });

@@ -44,4 +44,6 @@ test('version 5 against mosquitto and an MQTT.js 5 peer: PUBLISH properties both
 
 test('a QoS 1 PUBLISH sent again after a reconnect keeps its properties (DUP, same id)', () => mqtt5.resend(xsnap));
 
+test('incoming topic aliases: a PUBLISH by alias reaches the callback with its topic', () => mqtt5.incomingAliases(xsnap));
+
 test('publish properties and subscription options under 3.1.1: properties ignored, an options object refused', () => mqtt5.v4Extras(xsnap));

@@ -408,3 +408,23 @@ export function resend(host) {
     }
   });
 }
+
+// Incoming topic aliases (3.3.2.3.4): the client's Topic Alias Maximum goes
+// in CONNECT; a PUBLISH with an empty topic and an alias the server mapped
+// before on this connection reaches the callback with that topic.
+export function incomingAliases(host) {
+  return withScripted({
+    subscribe(session, packet) {
+      polite.subscribe(session, packet);
+      const publish = (topic, payload, topicAlias) => session.send({ cmd: 'publish', topic, payload, qos: 0, properties: { topicAlias } });
+      publish('alias/one', 'a', 1);
+      publish('alias/two', 'b', 2);
+      publish('', 'c', 1);
+      publish('', 'd', 2);
+    },
+  }, async broker => {
+    const received = await run(host, 'incomingAliases', { port: broker.port });
+    assert.deepEqual(received.map(([topic, msg]) => `${topic} ${msg}`), ['alias/one a', 'alias/two b', 'alias/one c', 'alias/two d']);
+    assert.equal(broker.sessions[0].packets[0].properties.topicAliasMaximum, 2);
+  });
+}

@@ -191,6 +191,21 @@ export default cases({
 		return result;
 	},
 
+	/** Topic Alias Maximum 2 in CONNECT: the broker's PUBLISH by alias reach the callback with their topics. */
+	async incomingAliases({ port }) {
+		const received = [];
+		const client = new MQTTClient({
+			clientId: "aliases", server, port, protocolVersion: 5, push: true, properties: { topicAliasMaximum: 2 },
+			callback: (topic, msg, properties) => received.push([text(topic), text(msg), properties.topicAlias ?? 0])
+		});
+		await client.connect(true, 2);
+		await client.subscribe("alias/#", 0);
+		for (let i = 0; i < 100 && received.length < 4; i++)
+			await delay(10);
+		await client.disconnect();
+		return received;
+	},
+
 	/** protocolVersion 4 (manifest.json): publish's properties are ignored; a subscription options object is not a QoS. */
 	async v4Extras({ port }) {
 		const client = new MQTTClient({ clientId: "v4", server, port, callback: () => {} });
