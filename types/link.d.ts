@@ -64,7 +64,10 @@ export declare class Link implements ConnectionOwner, Receiver {
     readonly settings: Settings;
     /** The writer of the connection's version: MQTT 5's while one is tried or up (mqtt/v5/protocol sets it). */
     writer: PacketWriter;
-    /** MQTT 5, when the app asked for it (loaded by the facade at connect()). */
+    /**
+     * MQTT 5, when the app asked for it (set by the facade at connect()).
+     * Declared, not a field: a 3.1.1 client's link has no slot for it.
+     */
     v5: VersionHooks | undefined;
     /**
      * CONNECT, encoded and checked when the client was made (and at

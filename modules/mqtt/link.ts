@@ -95,8 +95,11 @@ export class Link implements ConnectionOwner, Receiver {
 	readonly settings: Settings;
 	/** The writer of the connection's version: MQTT 5's while one is tried or up (mqtt/v5/protocol sets it). */
 	writer = new PacketWriter();
-	/** MQTT 5, when the app asked for it (loaded by the facade at connect()). */
-	v5: VersionHooks | undefined;
+	/**
+	 * MQTT 5, when the app asked for it (set by the facade at connect()).
+	 * Declared, not a field: a 3.1.1 client's link has no slot for it.
+	 */
+	declare v5: VersionHooks | undefined;
 	/**
 	 * CONNECT, encoded and checked when the client was made (and at
 	 * setLastWill): the client's only copy of its id, keep-alive, will and
