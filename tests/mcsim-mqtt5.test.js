@@ -47,4 +47,6 @@ if (mcsimEnabled) describe('in mcsim: MQTT 5.0', () => {
   test('a QoS 1 PUBLISH sent again after a reconnect keeps its properties (DUP, same id)', () => mqtt5.resend(mcsim));
 
   test('incoming topic aliases: a PUBLISH by alias reaches the callback with its topic', () => mqtt5.incomingAliases(mcsim));
+
+  test('CONNACK 0x9D with a Server Reference: connect() rejects with the code and the reference', () => mqtt5.serverMoved(mcsim));
 });

@@ -46,4 +46,6 @@ test('a QoS 1 PUBLISH sent again after a reconnect keeps its properties (DUP, sa
 
 test('incoming topic aliases: a PUBLISH by alias reaches the callback with its topic', () => mqtt5.incomingAliases(xsnap));
 
+test('CONNACK 0x9D with a Server Reference: connect() rejects with the code and the reference', () => mqtt5.serverMoved(xsnap));
+
 test('publish properties and subscription options under 3.1.1: properties ignored, an options object refused', () => mqtt5.v4Extras(xsnap));

@@ -11,6 +11,8 @@ export class MQTTException extends Error {
 	readonly code: number;
 	/** MQTT 5: the server's reason string, when it gave one (set by mqtt/v5/protocol). */
 	declare readonly reason?: string;
+	/** MQTT 5: the server's Server Reference, with 0x9C (use another server) or 0x9D (server moved). */
+	declare readonly serverReference?: string;
 
 	/** `detail`: said after the code's meaning (what the refusal did to a message, say); `meaning`: MQTT 5's name of the code. */
 	constructor(code: number, detail = "", meaning = returnCodeText(code)) {

@@ -428,3 +428,17 @@ export function incomingAliases(host) {
     assert.equal(broker.sessions[0].packets[0].properties.topicAliasMaximum, 2);
   });
 }
+
+// A CONNACK 0x9D (Server moved) with a Server Reference (4.11): connect()
+// rejects with the code and the reference for the app.
+export function serverMoved(host) {
+  return withScripted({
+    connect(session) { session.send({ cmd: 'connack', reasonCode: 0x9D, sessionPresent: false, properties: { serverReference: 'broker2.example.com:1884' } }); },
+  }, async broker => {
+    const result = await run(host, 'connect', { port: broker.port });
+    assert.deepEqual(result.error, {
+      name: 'MQTTException', code: 0x9D, serverReference: 'broker2.example.com:1884',
+      message: 'MQTT error 157: Server moved; server reference: broker2.example.com:1884',
+    });
+  });
+}

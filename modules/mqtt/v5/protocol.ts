@@ -137,12 +137,19 @@ class Writer5 extends PacketWriter5 {
 	}
 }
 
-/** MQTTException for a reason code of version 5, its message naming it, with the server's reason string if any (`reason`). */
+/**
+ * MQTTException for a reason code of version 5, its message naming it, with
+ * the server's reason string if any (`reason`), and the Server Reference of
+ * a CONNACK or DISCONNECT 0x9C or 0x9D (`serverReference`, 4.11): the app
+ * may connect there.
+ */
 export function reasonException(code: number, properties: ReceivedProperties, type: number, detail = ""): MQTTException {
-	const reason = properties.reasonString;
-	const error = new MQTTException(code, `${detail}${reason === undefined ? "" : ` (${reason})`}`, reasonName(code, type));
+	const reason = properties.reasonString, reference = properties.serverReference;
+	const error = new MQTTException(code, `${detail}${reason === undefined ? "" : ` (${reason})`}${reference === undefined ? "" : `; server reference: ${reference}`}`, reasonName(code, type));
 	if (reason !== undefined)
 		Object.defineProperty(error, "reason", { value: reason, enumerable: true });
+	if (reference !== undefined)
+		Object.defineProperty(error, "serverReference", { value: reference, enumerable: true });
 	return error;
 }
 

@@ -9,7 +9,7 @@ const server = "127.0.0.1";
 
 /** An MQTTException as plain data, to compare whole. */
 function refusal(error) {
-	return { name: error.name, code: error.code, message: error.message, reason: error.reason };
+	return { name: error.name, code: error.code, message: error.message, reason: error.reason, serverReference: error.serverReference };
 }
 
 async function rejection(promise) {
