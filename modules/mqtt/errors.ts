@@ -14,9 +14,9 @@ export class MQTTException extends Error {
 	/** MQTT 5: the server's Server Reference, with 0x9C (use another server) or 0x9D (server moved). */
 	declare readonly serverReference?: string;
 
-	/** `detail`: said after the code's meaning (what the refusal did to a message, say); `meaning`: MQTT 5's name of the code. */
-	constructor(code: number, detail = "", meaning = returnCodeText(code)) {
-		super(`MQTT error ${code}: ${meaning}${detail}`);
+	/** `detail`: said after the code's meaning (what the refusal did to a message, say). */
+	constructor(code: number, detail = "") {
+		super(`MQTT error ${code}: ${returnCodeText(code)}${detail}`);
 		this.code = code;
 	}
 }

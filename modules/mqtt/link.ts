@@ -183,11 +183,8 @@ export class Link implements ConnectionOwner, Receiver {
 
 	/** The keep-alive interval in seconds, as CONNECT carries it (after the flags). */
 	private get keepalive(): number {
-		const server = this.v5?.keepalive;
-		if (server !== undefined)
-			return server;
 		const packet = new Uint8Array(this.connectPacket), at = flagsAt(packet);
-		return (packet[at + 1] << 8) | packet[at + 2];
+		return this.v5?.keepalive ?? ((packet[at + 1] << 8) | packet[at + 2]);
 	}
 
 	/** Resolves the name, opens the socket; CONNECT goes out in onOpen. Bounded by the connect timeout. */
@@ -287,14 +284,6 @@ export class Link implements ConnectionOwner, Receiver {
 			return;
 		}
 		this.attemptFailed(error, final);
-	}
-
-	/** The same server again at once, in a turn of its own: MQTT 5 negotiation falls back to 3.1.1. */
-	retryNow(): void {
-		Timer.clear(this.#timer);
-		this.connection?.close();
-		this.connection = undefined;
-		this.scheduleReconnect(true);
 	}
 
 	/**

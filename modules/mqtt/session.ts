@@ -232,16 +232,13 @@ export class Session {
 		return false;
 	}
 
-	/** MQTT 5: the server refused the operation `id` with a failure reason code; it ends, rejecting `error`. */
+	/** MQTT 5: the server refused the operation `id` with a failure reason code; it ends, rejecting `error` (a resubscription has nobody to tell). */
 	refuse(id: number, error: Error): void {
 		const operation = this.#operations?.get(id);
-		if (operation === undefined)
-			return;
-		this.#operations!.delete(id);
-		if (operation.kind === PUBLICATION)
+		if (operation?.kind === PUBLICATION)
 			this.#publications--;
-		if (operation.kind !== RESUBSCRIPTION)
-			operation.reject?.(error);
+		if (this.#operations?.delete(id))
+			(operation as Publication).reject?.(error);
 	}
 
 	/** Granted subscriptions, for a resubscription after a reconnect that found no session. */

@@ -15,7 +15,7 @@ import { CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, DI
 import type { Sendable } from "mqtt/outbox";
 import type { Data } from "mqtt/bytes";
 import { MQTTException, ProtocolError } from "mqtt/errors";
-import { PacketWriter, connectFields, flagsAt, stringField, CLEAN_SESSION, type Frame, type Will } from "mqtt/writer";
+import { PacketWriter, flagsAt, stringField, CLEAN_SESSION, type Frame, type Will } from "mqtt/writer";
 import { PacketParser, type Packet } from "mqtt/parser";
 import { HANDLERS, connackAccepts, type Receiver } from "mqtt/handlers";
 import type { Link, VersionHooks } from "mqtt/link";
@@ -37,6 +37,22 @@ export interface Options5 {
 // list tries its next server).
 const PASSING: readonly number[] = Object.freeze([0x88, 0x89, 0x9C, 0x9D, 0x9F]);
 const UNSUPPORTED_VERSION = 0x84;
+
+/**
+ * The length-prefixed fields of the client's 3.1.1 CONNECT `packet` (client
+ * id, will topic and message, user name, password, as its flags say, 3.1.3),
+ * as views of it. The walk of the 3.1.1 writer's withWill, kept here so that
+ * a 3.1.1 app carries nothing of MQTT 5.
+ */
+function connectFields(packet: Uint8Array): Uint8Array[] {
+	const fields: Uint8Array[] = [];
+	for (let position = flagsAt(packet) + 3; position < packet.length;) {
+		const length = (packet[position] << 8) | packet[position + 1];
+		fields.push(packet.subarray(position + 2, position + 2 + length));
+		position += 2 + length;
+	}
+	return fields;
+}
 
 /** The parser of version 5, read by the link and the session as the 3.1.1 packet record they know. */
 class Parser5 extends PacketParser5 {
@@ -145,7 +161,9 @@ class Writer5 extends PacketWriter5 {
  */
 export function reasonException(code: number, properties: ReceivedProperties, type: number, detail = ""): MQTTException {
 	const reason = properties.reasonString, reference = properties.serverReference;
-	const error = new MQTTException(code, `${detail}${reason === undefined ? "" : ` (${reason})`}${reference === undefined ? "" : `; server reference: ${reference}`}`, reasonName(code, type));
+	const error = new MQTTException(code);
+	// MQTT 5's name of the code, where 3.1.1's constructor says its return code's.
+	error.message = `MQTT error ${code}: ${reasonName(code, type)}${detail}${reason === undefined ? "" : ` (${reason})`}${reference === undefined ? "" : `; server reference: ${reference}`}`;
 	if (reason !== undefined)
 		Object.defineProperty(error, "reason", { value: reason, enumerable: true });
 	if (reference !== undefined)
@@ -236,7 +254,7 @@ export class Protocol5 implements VersionHooks {
 	closedEarly(link: Link): boolean {
 		if (!this.fallsBack())
 			return false;
-		link.retryNow();
+		retryNow(link);
 		return true;
 	}
 
@@ -308,7 +326,7 @@ function connack5(receiver: Receiver, packet: Packet): boolean {
 	const connack = packet as unknown as Parser5, link = receiver as Link, protocol = link.v5 as Protocol5;
 	const code = connack.reasonCode;
 	if ((connack.legacy || code === UNSUPPORTED_VERSION) && protocol.fallsBack()) {
-		link.retryNow();
+		retryNow(link);
 		return false;
 	}
 	if (connack.legacy) {	// a 3.1.1 server's return code, with its 3.1.1 meaning
@@ -344,6 +362,18 @@ function acknowledgement5(receiver: Receiver, packet: Packet): boolean {
 	if (type === PUBACK || type === PUBCOMP || (type === PUBREC && failed))
 		((receiver as Link).v5 as Protocol5).completed(receiver as Link, id);
 	return true;
+}
+
+/** What this module calls of the link beyond its public members (TypeScript's `private`: the 3.1.1 link carries no method for MQTT 5's sake). */
+interface LinkInternals {
+	scheduleReconnect(walking: boolean): void;
+}
+
+/** The same server again at once, in a turn of its own (a walk's next attempt): negotiation falls back to 3.1.1. */
+function retryNow(link: Link): void {
+	link.connection?.close();
+	link.connection = undefined;
+	(link as unknown as LinkInternals).scheduleReconnect(true);
 }
 
 /** The packet id of a QoS 1 or 2 PUBLISH or of a PUBREL, from the head of its frame; else undefined. */
