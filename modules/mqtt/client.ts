@@ -10,7 +10,7 @@ import { type Data, isData, isEmptyData } from "mqtt/bytes";
 import { PacketWriter, type Will } from "mqtt/writer";
 import type { SocketClass } from "mqtt/connection";
 import type { Callback } from "mqtt/delivery";
-import { Link, IDLE, CONNECTED, type Settings, type SessionStore, type VersionHooks } from "mqtt/link";
+import { Link, IDLE, CONNECTED, type Settings, type SessionStore } from "mqtt/link";
 import { reconnectOption, type ReconnectOptions } from "mqtt/backoff";
 import { checkQoS, describe } from "mqtt/validate";
 import type { TLSOptions } from "mqtt/tls-options";
@@ -139,7 +139,7 @@ export interface ConnectProperties {
 // The settings of every client that keeps the defaults: one frozen object for all.
 const DEFAULTS: Settings = Object.freeze({
 	push: false, maxPacketSize: 65536, outgoingLimit: 32, queueLength: 8, ackTimeout: 30_000,
-	reconnect: undefined, onConnect: undefined, onDisconnect: undefined, TLS: undefined, store: undefined, mqtt5: undefined
+	reconnect: undefined, onConnect: undefined, onDisconnect: undefined, TLS: undefined, store: undefined
 });
 
 // Loaded at the first connect() of a client that asks for MQTT 5, so that an
@@ -203,14 +203,8 @@ export class MQTTClient {
 		const link = this.#link;
 		if (!cleanSession && link.writer.emptyClientId(new Uint8Array(link.connectPacket)))
 			throw new TypeError("an empty client id needs a clean session (MQTT 3.1.1, 3.1.3-7)");
-		const mqtt5 = link.settings.mqtt5;
-		if (mqtt5 && !link.v5)	// loaded now; its protocol checks the CONNECT properties (connect() rejects on a bad one)
-			return import(MQTT5_MODULE).then(module => {
-				link.v5 ??= new module.Protocol5(link, mqtt5) as VersionHooks;
-				return this.connect(cleanSession, timeout);
-			}, () => {
-				throw new Error("MQTT 5 is not in this build: include manifest_mqtt5.json");
-			});
+		if (link.settings.mqtt5 && !link.v5)	// MQTT 5's code, loaded now: it checks CONNECT's properties (connect() rejects on a bad one), then connects
+			return import(MQTT5_MODULE).then(module => module.connect(this, link, cleanSession, timeout), absent5);
 		link.v5?.begin();
 		return link.connect(cleanSession, Math.max(1, Math.round(timeout * 1000)));
 	}
@@ -353,8 +347,10 @@ function serversOf(options: ClientOptions): ServerList {
  * slot only when it is given.
  */
 function settingsOf(options: ClientOptions): Settings {
-	const push = options.push ?? false;
+	const push = options.push ?? false, version = options.protocolVersion ?? 4;
 	checkBoolean(push, "push");
+	if (version !== 4 && version !== 5 && version !== "negotiate")
+		throw new RangeError(`protocolVersion must be 4, 5 or "negotiate", not ${describe(version)}`);
 	const given: Record<string, unknown> = {
 		push,
 		// A CONNACK is 4 bytes; MQTT's largest packet is 268,435,460.
@@ -367,7 +363,8 @@ function settingsOf(options: ClientOptions): Settings {
 		onDisconnect: optionalFunction(options.onDisconnect, "onDisconnect"),
 		TLS: options.TLS ?? undefined,
 		store: storeOf(options.store),
-		mqtt5: mqtt5Of(options)
+		// The options, when they ask for MQTT 5: mqtt/v5/protocol reads them at connect().
+		mqtt5: version === 4 ? undefined : options
 	};
 	let settings: object | undefined;
 	for (const key in given)	// defined, not assigned: DEFAULTS is frozen, and assigning a name it has would throw (the override mistake)
@@ -376,16 +373,8 @@ function settingsOf(options: ClientOptions): Settings {
 	return settings ? Object.freeze(settings) as Settings : DEFAULTS;
 }
 
-/**
- * The options, when they ask for MQTT 5: mqtt/v5/protocol reads
- * `protocolVersion` and checks `properties` at connect(). Only the version is
- * checked here: a 3.1.1 app carries this.
- */
-function mqtt5Of(options: ClientOptions): ClientOptions | undefined {
-	const version = options.protocolVersion ?? 4;
-	if (version !== 4 && version !== 5 && version !== "negotiate")
-		throw new RangeError(`protocolVersion must be 4, 5 or "negotiate", not ${describe(version)}`);
-	return version === 4 ? undefined : options;
+function absent5(): never {
+	throw new Error("MQTT 5 is not in this build: include manifest_mqtt5.json");
 }
 
 function storeOf(store: SessionStore | undefined | null): SessionStore | undefined {

@@ -37,7 +37,7 @@ export interface Settings {
 	readonly TLS: SocketClass | undefined;
 	readonly store: SessionStore | undefined;
 	/** The client's options when they ask for MQTT 5 (`protocolVersion` 5 or "negotiate"): mqtt/v5/protocol reads them. */
-	readonly mqtt5: object | undefined;
+	readonly mqtt5?: object;
 }
 
 /**

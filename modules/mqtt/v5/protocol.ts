@@ -19,11 +19,22 @@ import { PacketWriter, flagsAt, stringField, CLEAN_SESSION, type Frame, type Wil
 import { PacketParser, type Packet } from "mqtt/parser";
 import { HANDLERS, connackAccepts, type Receiver } from "mqtt/handlers";
 import type { Link, VersionHooks } from "mqtt/link";
+import type { MQTTClient } from "mqtt/client";
 import { PacketWriter5, type SubscriptionOptions } from "mqtt/v5/writer";
 import { PacketParser5 } from "mqtt/v5/parser";
 import type { Properties, ReceivedProperties } from "mqtt/v5/properties";
 import { AUTH, reasonName, isFailure } from "mqtt/v5/reasons";
 import { describe } from "mqtt/validate";
+
+/**
+ * The app's first connect() under MQTT 5 (the facade loaded this module for
+ * it): the link gets its Protocol5, which checks the options; then the
+ * facade's connect() goes on, now with it.
+ */
+export function connect(client: MQTTClient, link: Link, cleanSession: boolean, timeout: number): Promise<number> {
+	link.v5 ??= new Protocol5(link, link.settings.mqtt5 as Options5);
+	return client.connect(cleanSession, timeout);
+}
 
 /** What this module reads of the client's options (the link's `mqtt5` setting): the facade checked the version. */
 export interface Options5 {
