@@ -127,8 +127,9 @@ class Writer5 extends PacketWriter5 {
 	emptyClientId(packet: Uint8Array): boolean { return this.legacy.emptyClientId(packet); }
 	forget(): void { this.legacy.forget(); }
 
-	override publish(topic: Data, payload: Data, qos: number, retain: boolean, dup: boolean, id: number, properties?: Properties): Frame {
-		if (qos > this.maximumQoS && Number.isInteger(qos) && qos <= 2)
+	/** publish()'s checks against the CONNACK, its pending properties, or those kept for a resend (DUP) of `id`. */
+	protected override prepare(qos: number, retain: boolean, dup: boolean, id: number, properties: Properties | undefined): Properties | undefined {
+		if (qos > this.maximumQoS)
 			throw new RangeError(`QoS ${qos} is above the server's Maximum QoS of ${this.maximumQoS} (MQTT-3.2.2-11)`);
 		if (retain && !this.retainAvailable)
 			throw new TypeError("the server does not support retained messages: Retain Available is 0 in its CONNACK (MQTT-3.2.2-14)");
@@ -136,14 +137,13 @@ class Writer5 extends PacketWriter5 {
 		this.pending = undefined;
 		if (properties === undefined && dup)
 			properties = this.#sent?.get(id);
-		const frame = super.publish(topic, payload, qos, retain, dup, id, properties);
 		if (qos && !dup) {	// a new message under this id: its properties, or none
 			if (properties === undefined)
 				this.#sent?.delete(id);
 			else
 				(this.#sent ??= new Map()).set(id, properties);
 		}
-		return frame;
+		return properties;
 	}
 
 	override subscribe(id: number, filters: readonly Data[], options: readonly (number | SubscriptionOptions)[], properties?: Properties): Frame {
