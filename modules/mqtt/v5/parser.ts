@@ -131,7 +131,10 @@ export class PacketParser5 extends Packet5 {
 			if (end - i < remaining)
 				return this.parsePieces(bytes, start, end);
 			this.checkLength(remaining, count);
-			this.decodeBody(bytes, i, remaining);
+			if (this.type === PUBLISH)	// straight to publish: a frame less on the receive path (ESP8266 stack)
+				this.publish(bytes, i, i + remaining);
+			else
+				this.decodeBody(bytes, i, remaining);
 			this.ready = true;
 			return i + remaining;
 		}
@@ -174,7 +177,10 @@ export class PacketParser5 extends Packet5 {
 
 	private complete(body: Uint8Array, offset: number): number {
 		this.#pieces = undefined;
-		this.decodeBody(body, 0, body.length);
+		if (this.type === PUBLISH)
+			this.publish(body, 0, body.length);
+		else
+			this.decodeBody(body, 0, body.length);
 		this.ready = true;
 		return offset;
 	}
@@ -237,9 +243,6 @@ export class PacketParser5 extends Packet5 {
 			this.properties = decodeProperties(bytes, offset + 2, end, CONNACK, true);
 			return;
 		}
-		case PUBLISH:
-			this.publish(bytes, offset, end);
-			return;
 		case PINGRESP:
 			return;
 		case DISCONNECT:
@@ -272,7 +275,7 @@ export class PacketParser5 extends Packet5 {
 		if (length > 2)
 			this.reasonCode = checkReason(bytes[offset + 2], type);
 		if (length > 3)
-			this.properties = decodeProperties(bytes, offset + 3, end, type, true);
+			this.properties = propertiesAt(bytes, offset + 3, end, type, true);
 	}
 
 	private publish(bytes: Uint8Array, offset: number, end: number): void {
@@ -291,7 +294,7 @@ export class PacketParser5 extends Packet5 {
 			at += 2;
 		}
 		const size = blockSize(bytes, at, end, PUBLISH);
-		const properties = decodeProperties(bytes, at, end, PUBLISH, false);
+		const properties = propertiesAt(bytes, at, end, PUBLISH, false);
 		if (properties.topicAlias !== undefined && properties.topicAlias > this.topicAliasMaximum)
 			throw new ProtocolError(`PUBLISH topic alias ${properties.topicAlias} exceeds the client's Topic Alias Maximum of ${this.topicAliasMaximum} (MQTT-3.1.2-29)`);
 		let topic: ArrayBuffer;
@@ -355,6 +358,16 @@ function checkReason(code: number, type: number): number {
 function blockSize(bytes: Uint8Array, at: number, end: number, type: number): number {
 	const length = readVariable(bytes, at, end, `${NAMES[type]} property length`);
 	return variableSize(length) + length;
+}
+
+/**
+ * decodeProperties, but an empty block (Property Length 0, what most
+ * PUBLISH and acknowledgements carry) is known here: decodeProperties'
+ * frame, the parser's largest, is not stacked for it (an ESP8266 has 256
+ * slots of stack).
+ */
+function propertiesAt(bytes: Uint8Array, at: number, end: number, type: number, last: boolean): ReceivedProperties {
+	return at < end && bytes[at] === 0 && (!last || at + 1 === end) ? NO_PROPERTIES : decodeProperties(bytes, at, end, type, last);
 }
 
 /** One ArrayBuffer holding `bytes[start..start+length)`. */
