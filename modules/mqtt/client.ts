@@ -229,8 +229,7 @@ export class MQTTClient {
 		if (retain !== false && retain !== true)
 			checkBoolean(retain, "retain");
 		const link = this.#link;
-		if (properties !== undefined)
-			link.v5?.publishing(properties);
+		link.v5?.publishing(properties);	// MQTT 5: for the PUBLISH written next (none: none)
 		if (qos === 0 && link.state === CONNECTED)
 			return link.publish(topic, msg, retain);	// the hot path: the link checks the limit when the packet must wait
 		if (qos !== 0 && link.settings.store)

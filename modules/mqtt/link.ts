@@ -60,7 +60,7 @@ export interface VersionHooks {
 	/** A tracked operation's packet is held back (MQTT 5's Receive Maximum); the protocol sends it later. */
 	holds(frame: Frame, op: Sendable): boolean;
 	/** publish() with MQTT 5 properties: the next PUBLISH written carries them (ignored under 3.1.1). */
-	publishing(properties: object): void;
+	publishing(properties: object | undefined): void;
 	/** The app's connect(): version 5 first, again (negotiation). */
 	begin(): void;
 	/** The connection closed before CONNACK: true when the link is to try again under 3.1.1 at once (negotiation). */

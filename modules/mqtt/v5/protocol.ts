@@ -299,9 +299,9 @@ export class Protocol5 implements VersionHooks {
 	}
 
 	/** publish() with properties: the PUBLISH it writes next carries them (3.3.2.3). */
-	publishing(properties: object): void {
+	publishing(properties: object | undefined): void {
 		if (this.#version === 5)
-			this.#writer.pending = properties as Properties;
+			this.#writer.pending = properties as Properties | undefined;
 	}
 
 	/** PUBACK, PUBCOMP, or a PUBREC of 0x80 or more: the message `id` no longer counts; the next held goes. */
