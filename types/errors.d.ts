@@ -6,8 +6,8 @@ export declare class MQTTException extends Error {
     readonly reason?: string;
     /** MQTT 5: the server's Server Reference, with 0x9C (use another server) or 0x9D (server moved). */
     readonly serverReference?: string;
-    /** `detail`: said after the code's meaning (what the refusal did to a message, say); `meaning`: MQTT 5's name of the code. */
-    constructor(code: number, detail?: string, meaning?: string);
+    /** `detail`: said after the code's meaning (what the refusal did to a message, say). */
+    constructor(code: number, detail?: string);
 }
 /** A broker broke MQTT 3.1.1; the message names the fault. */
 export declare class ProtocolError extends Error {

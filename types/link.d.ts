@@ -22,7 +22,7 @@ export interface Settings {
     readonly TLS: SocketClass | undefined;
     readonly store: SessionStore | undefined;
     /** The client's options when they ask for MQTT 5 (`protocolVersion` 5 or "negotiate"): mqtt/v5/protocol reads them. */
-    readonly mqtt5: object | undefined;
+    readonly mqtt5?: object;
 }
 /**
  * MQTT 5 as the link sees it: mqtt/v5/protocol's Protocol5, set by the facade
@@ -44,7 +44,7 @@ export interface VersionHooks {
     /** A tracked operation's packet is held back (MQTT 5's Receive Maximum); the protocol sends it later. */
     holds(frame: Frame, op: Sendable): boolean;
     /** publish() with MQTT 5 properties: the next PUBLISH written carries them (ignored under 3.1.1). */
-    publishing(properties: object): void;
+    publishing(properties: object | undefined): void;
     /** The app's connect(): version 5 first, again (negotiation). */
     begin(): void;
     /** The connection closed before CONNACK: true when the link is to try again under 3.1.1 at once (negotiation). */
@@ -114,8 +114,6 @@ export declare class Link implements ConnectionOwner, Receiver {
      * cluster's, not one node's).
      */
     refused(code: number, error?: MQTTException, final?: boolean): void;
-    /** The same server again at once, in a turn of its own: MQTT 5 negotiation falls back to 3.1.1. */
-    retryNow(): void;
     /**
      * A connection attempt failed: the next server of the failover list is
      * tried (unless `final`), else the app's connect() rejects, or the next

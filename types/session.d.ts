@@ -34,7 +34,7 @@ export declare class Session {
      * PUBREC (the caller sends it; the session sends it again at resume()).
      */
     acknowledged(type: number, id: number, granted: number[]): boolean;
-    /** MQTT 5: the server refused the operation `id` with a failure reason code; it ends, rejecting `error`. */
+    /** MQTT 5: the server refused the operation `id` with a failure reason code; it ends, rejecting `error` (a resubscription has nobody to tell). */
     refuse(id: number, error: Error): void;
     /** Granted subscriptions, for a resubscription after a reconnect that found no session. */
     protected remember(filters: Data[], qos: number[], granted: number[]): void;
