@@ -204,7 +204,9 @@ export class MQTTClient {
 		if (!cleanSession && link.writer.emptyClientId(new Uint8Array(link.connectPacket)))
 			throw new TypeError("an empty client id needs a clean session (MQTT 3.1.1, 3.1.3-7)");
 		if (link.settings.mqtt5 && !link.v5)	// MQTT 5's code, loaded now: it checks CONNECT's properties (connect() rejects on a bad one), then connects
-			return import(MQTT5_MODULE).then(module => module.connect(this, link, cleanSession, timeout), absent5);
+			return import(MQTT5_MODULE).then(module => module.connect(this, link, cleanSession, timeout), () => {
+				throw new Error("MQTT 5 is not in this build: include manifest_mqtt5.json");
+			});
 		link.v5?.begin();
 		return link.connect(cleanSession, Math.max(1, Math.round(timeout * 1000)));
 	}
@@ -370,10 +372,6 @@ function settingsOf(options: ClientOptions): Settings {
 		if (given[key] !== DEFAULTS[key as keyof Settings])
 			Object.defineProperty(settings ??= Object.create(DEFAULTS), key, { value: given[key], enumerable: true });
 	return settings ? Object.freeze(settings) as Settings : DEFAULTS;
-}
-
-function absent5(): never {
-	throw new Error("MQTT 5 is not in this build: include manifest_mqtt5.json");
 }
 
 function storeOf(store: SessionStore | undefined | null): SessionStore | undefined {
