@@ -38,11 +38,11 @@ if (mcsimEnabled) describe('in mcsim, on an ESP8266\'s budget (creation block of
     }
   }));
 
-  /** The device scenario (tests/scenarios/client/device.js) in the one-case app, with this creation block. */
-  async function device(block) {
+  /** The device scenario (tests/scenarios/client/device.js) in the one-case app (`app`), with this creation block. */
+  async function device(block, app = 'one-case', config = {}) {
     const restartable = await startMosquitto();
     try {
-      const so = await build('one-case', { config: { scenario: 'client/device', port: restartable.port }, creation: block });
+      const so = await build(app, { config: { scenario: 'client/device', port: restartable.port, ...config }, creation: block });
       const { result } = await runTraced(so, { timeout: 30_000, onReport: value => value.restartBroker && restartable.restart() });
       return result;
     }
@@ -56,6 +56,13 @@ if (mcsimEnabled) describe('in mcsim, on an ESP8266\'s budget (creation block of
 
   test(`the library leaves the app at least 64 of the ${creation.stack} stack slots: the same work runs with a stack of ${creation.stack - 64}`, async () => {
     checkDevice(await device({ ...creation, stack: creation.stack - 64 }));
+  });
+
+  // The same margin under 5: the version 5 code's deepest paths (parsing a
+  // PUBLISH and its properties, writing a PUBLISH) are kept as flat as
+  // 3.1.1's (README, "MQTT 5.0").
+  test(`under MQTT 5 (protocolVersion 5, manifest_mqtt5.json): the same work runs with a stack of ${creation.stack - 64}`, async () => {
+    checkDevice(await device({ ...creation, stack: creation.stack - 64 }, 'one-case-mqtt5', { protocolVersion: 5 }));
   });
 
   test(`failover on a stack of ${creation.stack - 64}: the same work with two servers (\`servers\`), the first killed where the test above restarts it; the client goes on with the second`, async () => {

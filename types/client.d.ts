@@ -57,6 +57,66 @@ export interface ClientOptions {
     TLS?: SocketClass;
     /** Where the session lives: a `Store` of mqtt/stored-session (manifest_store.json). Default: RAM. */
     store?: SessionStore;
+    /**
+     * The MQTT version: 4 (3.1.1, the default), 5, or "negotiate": 5, and
+     * 3.1.1 when the server refuses 5 (a 3.1.1 CONNACK, Unsupported Protocol
+     * Version, or the connection closed before CONNACK). 5 and "negotiate"
+     * need manifest_mqtt5.json; its code is loaded at connect().
+     */
+    protocolVersion?: 4 | 5 | "negotiate";
+    /** MQTT 5: CONNECT's properties (ignored under 3.1.1). Checked at connect(), which rejects on a bad one before anything is sent. */
+    properties?: ConnectProperties;
+}
+/** PUBLISH's MQTT 5 properties (section 3.3.2.3), given to publish(). */
+export interface PublishProperties {
+    /** 0: unspecified bytes; 1: UTF-8 text. */
+    payloadFormatIndicator?: number;
+    /** Seconds the server keeps the message for subscribers. */
+    messageExpiryInterval?: number;
+    contentType?: Data;
+    /** Request/response: the topic to answer on, and what the answer carries back. */
+    responseTopic?: Data;
+    correlationData?: Data;
+    /** [name, value] pairs, in order. */
+    userProperties?: readonly (readonly [Data, Data])[];
+}
+/** A received PUBLISH's MQTT 5 properties: the callback's third argument (undefined under 3.1.1). */
+export interface ReceivedPublishProperties {
+    readonly payloadFormatIndicator?: number;
+    readonly messageExpiryInterval?: number;
+    readonly contentType?: string;
+    readonly responseTopic?: string;
+    readonly correlationData?: ArrayBuffer;
+    /** The identifiers of the subscriptions the message matched. */
+    readonly subscriptionIdentifiers?: readonly number[];
+    readonly userProperties?: readonly (readonly [string, string])[];
+}
+/** MQTT 5: a subscription's options (3.8.3.1), instead of a QoS; under 3.1.1 a QoS only. */
+export interface SubscriptionOptions {
+    qos: number;
+    /** Not the messages this client publishes itself. */
+    noLocal?: boolean;
+    /** The RETAIN flag as published, not cleared. */
+    retainAsPublished?: boolean;
+    /** 0: retained messages at subscribe; 1: only for a new subscription; 2: none. */
+    retainHandling?: number;
+}
+/** CONNECT's MQTT 5 properties (section 3.1.2.11); Maximum Packet Size is `maxPacketSize`. */
+export interface ConnectProperties {
+    /** Seconds the session outlives the connection (0: it ends with it; 0xFFFFFFFF: never). */
+    sessionExpiryInterval?: number;
+    /** QoS 1/2 messages the client takes in flight at once (1..65535). */
+    receiveMaximum?: number;
+    /** Topic aliases the client accepts from the server (0: none). */
+    topicAliasMaximum?: number;
+    /** 1: ask the server for Response Information in CONNACK. */
+    requestResponseInformation?: number;
+    /** 0: the server sends reason strings and user properties only on PUBLISH, CONNACK and DISCONNECT. */
+    requestProblemInformation?: number;
+    /** [name, value] pairs, in order. */
+    userProperties?: readonly (readonly [Data, Data])[];
+    authenticationMethod?: Data;
+    authenticationData?: Data;
 }
 export declare class MQTTClient {
     #private;
@@ -79,19 +139,19 @@ export declare class MQTTClient {
     /**
      * QoS 0 resolves once the packet is handed to the socket, QoS 1 on PUBACK,
      * QoS 2 on PUBCOMP. The payload's memory is sent as it is: do not change it
-     * before the Promise settles.
+     * before the Promise settles. `properties`: MQTT 5's (ignored under 3.1.1).
      */
-    publish(topic: Data, msg: Data, retain?: boolean, qos?: number): Promise<void>;
+    publish(topic: Data, msg: Data, retain?: boolean, qos?: number, properties?: PublishProperties): Promise<void>;
     /**
      * Resolves the granted QoS, or rejects MQTTException(0x80) when the broker
      * refuses. Throws when no callback is set.
      */
-    subscribe(topic: Data, qos?: number): Promise<number>;
+    subscribe(topic: Data, qos?: number | SubscriptionOptions): Promise<number>;
     /**
      * One SUBSCRIBE for several topics (`qos`: one for all, or one per topic):
      * resolves the broker's return codes, in order (0x80 where refused).
      */
-    subscribe(topics: Data[], qos?: number | number[]): Promise<number[]>;
+    subscribe(topics: Data[], qos?: number | SubscriptionOptions | (number | SubscriptionOptions)[]): Promise<number[]>;
     /** Resolves on UNSUBACK. An array unsubscribes from several topics in one packet. */
     unsubscribe(topic: Data | Data[]): Promise<void>;
     /**

@@ -1,5 +1,7 @@
 import type { Packet } from "mqtt/parser";
-export type Callback = (topic: ArrayBuffer, msg: ArrayBuffer) => void;
+import type { ReceivedPublishProperties } from "mqtt/client";
+/** `properties`: under MQTT 5, the PUBLISH's. */
+export type Callback = (topic: ArrayBuffer, msg: ArrayBuffer, properties?: ReceivedPublishProperties) => void;
 /** What delivery needs from the link it rides on. */
 export interface DeliveryLink {
     readonly callback: Callback | undefined;

@@ -5,8 +5,8 @@ import type { Delivery } from "mqtt/delivery";
 export interface Receiver {
     readonly session: Session | undefined;
     readonly delivery: Delivery;
-    /** CONNACK with a refusal. */
-    refused(code: number): void;
+    /** CONNACK with a refusal (`final`: trying again cannot pass). */
+    refused(code: number, error?: Error, final?: boolean): void;
     /** Sends an acknowledgement now if connected. */
     acknowledge(type: number, id: number): boolean;
     /** A packet other than PUBLISH: a waiting waitMsg/checkMsg resolves its first byte (PINGRESP: undefined). */

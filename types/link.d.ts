@@ -1,13 +1,14 @@
 import type { Data } from "mqtt/bytes";
 import { PacketWriter, type Frame } from "mqtt/writer";
-import { type Packet } from "mqtt/parser";
+import { PacketParser, type Packet } from "mqtt/parser";
 import { Connection, type ConnectionOwner, type SocketClass } from "mqtt/connection";
 import { type Sendable } from "mqtt/outbox";
 import { Session } from "mqtt/session";
 import { Delivery, type Callback } from "mqtt/delivery";
-import { type Receiver } from "mqtt/handlers";
+import { HANDLERS, connackAccepts, type Receiver } from "mqtt/handlers";
 import { type Reconnect } from "mqtt/backoff";
 import { type Failover } from "mqtt/endpoints";
+import { MQTTException } from "mqtt/errors";
 /** The options beyond the seed, checked; one frozen object, shared by every client that keeps the defaults. */
 export interface Settings {
     readonly push: boolean;
@@ -19,6 +20,34 @@ export interface Settings {
     readonly onConnect: ((sessionPresent: boolean) => void) | undefined;
     readonly onDisconnect: ((reason: Error) => void) | undefined;
     readonly TLS: SocketClass | undefined;
+    /** The client's options when they ask for MQTT 5 (`protocolVersion` 5 or "negotiate"): mqtt/v5/protocol reads them. */
+    readonly mqtt5?: object;
+}
+/**
+ * MQTT 5 as the link sees it: mqtt/v5/protocol's Protocol5, set by the facade
+ * once loaded. Declared here, not imported: a 3.1.1 build has no typings of
+ * mqtt/v5 (as with TLS_MODULE). Each member answers for the attempt in
+ * progress, which negotiation may make a 3.1.1 one.
+ */
+export interface VersionHooks {
+    /** CONNECT for this attempt, made from the 3.1.1 CONNECT the client keeps; undefined under 3.1.1. */
+    connect(packet: ArrayBuffer): Uint8Array | undefined;
+    /** A parser for a new connection. */
+    parser(maxPacketSize: number): PacketParser;
+    /** The first packet of a connection (connackAccepts' part). */
+    readonly connack: typeof connackAccepts;
+    /** The packet handlers of a connection that is up. */
+    readonly handlers: typeof HANDLERS;
+    /** The server's keep-alive from CONNACK, which overrides the client's [MQTT-3.2.2-21]. */
+    readonly keepalive: number | undefined;
+    /** A tracked operation's packet is held back (MQTT 5's Receive Maximum); the protocol sends it later. */
+    holds(frame: Frame, op: Sendable): boolean;
+    /** publish() with MQTT 5 properties: the next PUBLISH written carries them (ignored under 3.1.1). */
+    publishing(properties: object | undefined): void;
+    /** The app's connect(): version 5 first, again (negotiation). */
+    begin(): void;
+    /** The connection closed before CONNACK: true when the link is to try again under 3.1.1 at once (negotiation). */
+    closedEarly(link: Link): boolean;
 }
 /** The `store` option (mqtt/stored-session's Store, over a medium): it makes the session that lives there. */
 export interface SessionStore {
@@ -32,7 +61,13 @@ export declare class Link implements ConnectionOwner, Receiver {
     /** The `servers` list, when it names more than one (endpoints.ts). */
     failover: Failover | undefined;
     readonly settings: Settings;
-    readonly writer: PacketWriter;
+    /** The writer of the connection's version: MQTT 5's while one is tried or up (mqtt/v5/protocol sets it). */
+    writer: PacketWriter;
+    /**
+     * MQTT 5, when the app asked for it (set by the facade at connect()).
+     * Declared, not a field: a 3.1.1 client's link has no slot for it.
+     */
+    v5: VersionHooks | undefined;
     /**
      * CONNECT, encoded and checked when the client was made (and at
      * setLastWill): the client's only copy of its id, keep-alive, will and
@@ -79,7 +114,7 @@ export declare class Link implements ConnectionOwner, Receiver {
      * list, the next server is tried: a refusal of this client would be the
      * cluster's, not one node's).
      */
-    refused(code: number): void;
+    refused(code: number, error?: MQTTException, final?: boolean): void;
     /**
      * A connection attempt failed: the next server of the failover list is
      * tried (unless `final`), else the app's connect() rejects, or the next

@@ -36,6 +36,8 @@ export declare class Session {
      * PUBREC (the caller sends it; the session sends it again at resume()).
      */
     acknowledged(type: number, id: number, granted: number[]): boolean;
+    /** MQTT 5: the server refused the operation `id` with a failure reason code; it ends, rejecting `error` (a resubscription has nobody to tell). */
+    refuse(id: number, error: Error): void;
     /** Granted subscriptions, for a resubscription after a reconnect that found no session. */
     protected remember(filters: Data[], qos: number[], granted: number[]): void;
     /** A QoS 2 id accepted (delivered, PUBREC sent): until PUBREL, a PUBLISH with it is a duplicate. */

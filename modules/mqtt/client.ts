@@ -70,6 +70,70 @@ export interface ClientOptions {
 	TLS?: SocketClass;
 	/** Where the session lives: a `Store` of mqtt/stored-session (manifest_store.json). Default: RAM. */
 	store?: SessionStore;
+	/**
+	 * The MQTT version: 4 (3.1.1, the default), 5, or "negotiate": 5, and
+	 * 3.1.1 when the server refuses 5 (a 3.1.1 CONNACK, Unsupported Protocol
+	 * Version, or the connection closed before CONNACK). 5 and "negotiate"
+	 * need manifest_mqtt5.json; its code is loaded at connect().
+	 */
+	protocolVersion?: 4 | 5 | "negotiate";
+	/** MQTT 5: CONNECT's properties (ignored under 3.1.1). Checked at connect(), which rejects on a bad one before anything is sent. */
+	properties?: ConnectProperties;
+}
+
+/** PUBLISH's MQTT 5 properties (section 3.3.2.3), given to publish(). */
+export interface PublishProperties {
+	/** 0: unspecified bytes; 1: UTF-8 text. */
+	payloadFormatIndicator?: number;
+	/** Seconds the server keeps the message for subscribers. */
+	messageExpiryInterval?: number;
+	contentType?: Data;
+	/** Request/response: the topic to answer on, and what the answer carries back. */
+	responseTopic?: Data;
+	correlationData?: Data;
+	/** [name, value] pairs, in order. */
+	userProperties?: readonly (readonly [Data, Data])[];
+}
+
+/** A received PUBLISH's MQTT 5 properties: the callback's third argument (undefined under 3.1.1). */
+export interface ReceivedPublishProperties {
+	readonly payloadFormatIndicator?: number;
+	readonly messageExpiryInterval?: number;
+	readonly contentType?: string;
+	readonly responseTopic?: string;
+	readonly correlationData?: ArrayBuffer;
+	/** The identifiers of the subscriptions the message matched. */
+	readonly subscriptionIdentifiers?: readonly number[];
+	readonly userProperties?: readonly (readonly [string, string])[];
+}
+
+/** MQTT 5: a subscription's options (3.8.3.1), instead of a QoS; under 3.1.1 a QoS only. */
+export interface SubscriptionOptions {
+	qos: number;
+	/** Not the messages this client publishes itself. */
+	noLocal?: boolean;
+	/** The RETAIN flag as published, not cleared. */
+	retainAsPublished?: boolean;
+	/** 0: retained messages at subscribe; 1: only for a new subscription; 2: none. */
+	retainHandling?: number;
+}
+
+/** CONNECT's MQTT 5 properties (section 3.1.2.11); Maximum Packet Size is `maxPacketSize`. */
+export interface ConnectProperties {
+	/** Seconds the session outlives the connection (0: it ends with it; 0xFFFFFFFF: never). */
+	sessionExpiryInterval?: number;
+	/** QoS 1/2 messages the client takes in flight at once (1..65535). */
+	receiveMaximum?: number;
+	/** Topic aliases the client accepts from the server (0: none). */
+	topicAliasMaximum?: number;
+	/** 1: ask the server for Response Information in CONNACK. */
+	requestResponseInformation?: number;
+	/** 0: the server sends reason strings and user properties only on PUBLISH, CONNACK and DISCONNECT. */
+	requestProblemInformation?: number;
+	/** [name, value] pairs, in order. */
+	userProperties?: readonly (readonly [Data, Data])[];
+	authenticationMethod?: Data;
+	authenticationData?: Data;
 }
 
 // The settings of every client that keeps the defaults: one frozen object for all.
@@ -77,6 +141,10 @@ const DEFAULTS: Settings = Object.freeze({
 	push: false, maxPacketSize: 65536, outgoingLimit: 32, queueLength: 8, ackTimeout: 30_000,
 	reconnect: undefined, onConnect: undefined, onDisconnect: undefined, TLS: undefined
 });
+
+// Loaded at the first connect() of a client that asks for MQTT 5, so that an
+// app of 3.1.1 carries none of it; typed `string` as link.ts's TLS_MODULE.
+const MQTT5_MODULE: string = "mqtt/v5/protocol";
 
 export class MQTTClient {
 	readonly #link: Link;
@@ -139,9 +207,15 @@ export class MQTTClient {
 		checkBoolean(cleanSession, "cleanSession");
 		if (typeof timeout !== "number" || !(timeout > 0) || timeout > 2_000_000)
 			throw new RangeError(`timeout must be a number of seconds > 0, not ${describe(timeout)}`);
-		if (!cleanSession && this.#link.writer.emptyClientId(new Uint8Array(this.#link.connectPacket)))
+		const link = this.#link;
+		if (!cleanSession && link.writer.emptyClientId(new Uint8Array(link.connectPacket)))
 			throw new TypeError("an empty client id needs a clean session (MQTT 3.1.1, 3.1.3-7)");
-		return this.#link.connect(cleanSession, Math.max(1, Math.round(timeout * 1000)));
+		if (link.settings.mqtt5 && !link.v5)	// MQTT 5's code, loaded now: it checks CONNECT's properties (connect() rejects on a bad one), then connects
+			return import(MQTT5_MODULE).then(module => module.connect(this, link, cleanSession, timeout), () => {
+				throw new Error("MQTT 5 is not in this build: include manifest_mqtt5.json");
+			});
+		link.v5?.begin();
+		return link.connect(cleanSession, Math.max(1, Math.round(timeout * 1000)));
 	}
 
 	/** Writes DISCONNECT after what is already queued, closes the socket; what waited for the broker rejects. */
@@ -158,12 +232,13 @@ export class MQTTClient {
 	/**
 	 * QoS 0 resolves once the packet is handed to the socket, QoS 1 on PUBACK,
 	 * QoS 2 on PUBCOMP. The payload's memory is sent as it is: do not change it
-	 * before the Promise settles.
+	 * before the Promise settles. `properties`: MQTT 5's (ignored under 3.1.1).
 	 */
-	publish(topic: Data, msg: Data, retain = false, qos = 0): Promise<void> {
+	publish(topic: Data, msg: Data, retain = false, qos = 0, properties?: PublishProperties): Promise<void> {
 		if (retain !== false && retain !== true)
 			checkBoolean(retain, "retain");
 		const link = this.#link;
+		link.v5?.publishing(properties);	// MQTT 5: for the PUBLISH written next (none: none)
 		if (qos === 0 && link.state === CONNECTED)
 			return link.publish(topic, msg, retain);	// the hot path: the link checks the limit when the packet must wait
 		// A store's session takes QoS 1/2 messages in any state: the store bounds them, not outgoingLimit.
@@ -180,18 +255,20 @@ export class MQTTClient {
 	 * Resolves the granted QoS, or rejects MQTTException(0x80) when the broker
 	 * refuses. Throws when no callback is set.
 	 */
-	subscribe(topic: Data, qos?: number): Promise<number>;
+	subscribe(topic: Data, qos?: number | SubscriptionOptions): Promise<number>;
 	/**
 	 * One SUBSCRIBE for several topics (`qos`: one for all, or one per topic):
 	 * resolves the broker's return codes, in order (0x80 where refused).
 	 */
-	subscribe(topics: Data[], qos?: number | number[]): Promise<number[]>;
-	subscribe(topic: Data | Data[], qos: number | number[] = 0): Promise<number | number[]> {
+	subscribe(topics: Data[], qos?: number | SubscriptionOptions | (number | SubscriptionOptions)[]): Promise<number[]>;
+	subscribe(topic: Data | Data[], qos: number | SubscriptionOptions | (number | SubscriptionOptions)[] = 0): Promise<number | number[]> {
 		if (!this.#link.callback)
 			throw new Error("subscribe needs a callback: pass one to the constructor or call setCallback() first");
 		const single = !Array.isArray(topic);
 		const filters = single ? [topic as Data] : (topic as Data[]).slice();
-		const grants = Array.isArray(qos) ? qos.slice() : Array.from(filters, () => qos as number);
+		// Typed as QoS numbers: MQTT 5's options objects go through to mqtt/v5's
+		// writer as they are; 3.1.1's refuses them (its QoS is a number).
+		const grants = (Array.isArray(qos) ? qos.slice() : Array.from(filters, () => qos)) as number[];
 		const link = this.#link;
 		if (!accepting(link, filters, "SUBSCRIBE")) {
 			link.writer.subscribe(1, filters, grants);	// argument errors first
@@ -277,8 +354,10 @@ function serversOf(options: ClientOptions): ServerList {
  * slot only when it is given.
  */
 function settingsOf(options: ClientOptions): Settings {
-	const push = options.push ?? false;
+	const push = options.push ?? false, version = options.protocolVersion ?? 4;
 	checkBoolean(push, "push");
+	if (version !== 4 && version !== 5 && version !== "negotiate")
+		throw new RangeError(`protocolVersion must be 4, 5 or "negotiate", not ${describe(version)}`);
 	const given: Record<string, unknown> = {
 		push,
 		// A CONNACK is 4 bytes; MQTT's largest packet is 268,435,460.
@@ -289,7 +368,9 @@ function settingsOf(options: ClientOptions): Settings {
 		reconnect: reconnectOption(options.reconnect),
 		onConnect: optionalFunction(options.onConnect, "onConnect"),
 		onDisconnect: optionalFunction(options.onDisconnect, "onDisconnect"),
-		TLS: options.TLS ?? undefined
+		TLS: options.TLS ?? undefined,
+		// The options, when they ask for MQTT 5: mqtt/v5/protocol reads them at connect().
+		mqtt5: version === 4 ? undefined : options
 	};
 	let settings: object | undefined;
 	for (const key in given)	// defined, not assigned: DEFAULTS is frozen, and assigning a name it has would throw (the override mistake)

@@ -11,8 +11,10 @@ import { PUBLISH, PUBACK, PUBREC } from "mqtt/constants";
 import type { Packet } from "mqtt/parser";
 import type { Settle } from "mqtt/outbox";
 import { fromApp } from "mqtt/errors";
+import type { ReceivedPublishProperties } from "mqtt/client";
 
-export type Callback = (topic: ArrayBuffer, msg: ArrayBuffer) => void;
+/** `properties`: under MQTT 5, the PUBLISH's. */
+export type Callback = (topic: ArrayBuffer, msg: ArrayBuffer, properties?: ReceivedPublishProperties) => void;
 
 /** What delivery needs from the link it rides on. */
 export interface DeliveryLink {
@@ -40,6 +42,8 @@ interface Message {
 	readonly flags: number;	// the QoS is read from them
 	id: number;
 	carried?: boolean;
+	/** MQTT 5: the PUBLISH's properties (the 3.1.1 parser has none). */
+	readonly properties?: ReceivedPublishProperties;
 }
 
 interface Waiter extends Settle {
@@ -94,7 +98,7 @@ export class Delivery {
 			return true;
 		}
 		const queue = this.#queue ??= [];
-		queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, id: packet.id });
+		queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, id: packet.id, properties: (packet as Message).properties });
 		if (queue.length < this.#capacity)
 			return true;
 		if (!this.#link.appWaiting)
@@ -213,7 +217,7 @@ export class Delivery {
 		let thrown: unknown = NOTHING;
 		if (callback) {
 			try {
-				callback(message.topic, message.payload);
+				callback(message.topic, message.payload, message.properties);
 			}
 			catch (error) {
 				thrown = error;

@@ -35,6 +35,35 @@ export interface Settings {
 	readonly onConnect: ((sessionPresent: boolean) => void) | undefined;
 	readonly onDisconnect: ((reason: Error) => void) | undefined;
 	readonly TLS: SocketClass | undefined;
+	/** The client's options when they ask for MQTT 5 (`protocolVersion` 5 or "negotiate"): mqtt/v5/protocol reads them. */
+	readonly mqtt5?: object;
+}
+
+/**
+ * MQTT 5 as the link sees it: mqtt/v5/protocol's Protocol5, set by the facade
+ * once loaded. Declared here, not imported: a 3.1.1 build has no typings of
+ * mqtt/v5 (as with TLS_MODULE). Each member answers for the attempt in
+ * progress, which negotiation may make a 3.1.1 one.
+ */
+export interface VersionHooks {
+	/** CONNECT for this attempt, made from the 3.1.1 CONNECT the client keeps; undefined under 3.1.1. */
+	connect(packet: ArrayBuffer): Uint8Array | undefined;
+	/** A parser for a new connection. */
+	parser(maxPacketSize: number): PacketParser;
+	/** The first packet of a connection (connackAccepts' part). */
+	readonly connack: typeof connackAccepts;
+	/** The packet handlers of a connection that is up. */
+	readonly handlers: typeof HANDLERS;
+	/** The server's keep-alive from CONNACK, which overrides the client's [MQTT-3.2.2-21]. */
+	readonly keepalive: number | undefined;
+	/** A tracked operation's packet is held back (MQTT 5's Receive Maximum); the protocol sends it later. */
+	holds(frame: Frame, op: Sendable): boolean;
+	/** publish() with MQTT 5 properties: the next PUBLISH written carries them (ignored under 3.1.1). */
+	publishing(properties: object | undefined): void;
+	/** The app's connect(): version 5 first, again (negotiation). */
+	begin(): void;
+	/** The connection closed before CONNACK: true when the link is to try again under 3.1.1 at once (negotiation). */
+	closedEarly(link: Link): boolean;
 }
 
 /** The `store` option (mqtt/stored-session's Store, over a medium): it makes the session that lives there. */
@@ -63,7 +92,13 @@ export class Link implements ConnectionOwner, Receiver {
 	/** The `servers` list, when it names more than one (endpoints.ts). */
 	failover: Failover | undefined;
 	readonly settings: Settings;
-	readonly writer = new PacketWriter();
+	/** The writer of the connection's version: MQTT 5's while one is tried or up (mqtt/v5/protocol sets it). */
+	writer = new PacketWriter();
+	/**
+	 * MQTT 5, when the app asked for it (set by the facade at connect()).
+	 * Declared, not a field: a 3.1.1 client's link has no slot for it.
+	 */
+	declare v5: VersionHooks | undefined;
 	/**
 	 * CONNECT, encoded and checked when the client was made (and at
 	 * setLastWill): the client's only copy of its id, keep-alive, will and
@@ -150,7 +185,7 @@ export class Link implements ConnectionOwner, Receiver {
 	/** The keep-alive interval in seconds, as CONNECT carries it (after the flags). */
 	private get keepalive(): number {
 		const packet = new Uint8Array(this.connectPacket), at = flagsAt(packet);
-		return (packet[at + 1] << 8) | packet[at + 2];
+		return this.v5?.keepalive ?? ((packet[at + 1] << 8) | packet[at + 2]);
 	}
 
 	/** Resolves the name, opens the socket; CONNECT goes out in onOpen. Bounded by the connect timeout. */
@@ -200,7 +235,7 @@ export class Link implements ConnectionOwner, Receiver {
 
 	private dial(endpoint: Endpoint): void {
 		try {
-			this.connection = new Connection(this, endpoint, new PacketParser(this.settings.maxPacketSize), this.keepalive > 0);
+			this.connection = new Connection(this, endpoint, this.v5?.parser(this.settings.maxPacketSize) ?? new PacketParser(this.settings.maxPacketSize), this.keepalive > 0);
 		}
 		catch (error) {
 			this.attemptFailed(error as Error);
@@ -209,7 +244,7 @@ export class Link implements ConnectionOwner, Receiver {
 
 	onOpen(connection: Connection): void {
 		if (connection === this.connection)
-			connection.send({ head: new Uint8Array(this.connectPacket), body: undefined });
+			connection.send({ head: this.v5?.connect(this.connectPacket) ?? new Uint8Array(this.connectPacket), body: undefined });
 	}
 
 	/** CONNACK 0: the session is up. What the session holds goes out again; then what waited. False: the queue is full, reading waits. */
@@ -243,14 +278,13 @@ export class Link implements ConnectionOwner, Receiver {
 	 * list, the next server is tried: a refusal of this client would be the
 	 * cluster's, not one node's).
 	 */
-	refused(code: number): void {
-		const error = new MQTTException(code);
-		if (this.state === RECONNECTING && code !== RETRY_REFUSED) {
+	refused(code: number, error = new MQTTException(code), final = code !== RETRY_REFUSED): void {
+		if (this.state === RECONNECTING && final) {
 			this.shutdown(error);
 			this.hook(this.settings.onDisconnect, error);
 			return;
 		}
-		this.attemptFailed(error, code !== RETRY_REFUSED);
+		this.attemptFailed(error, final);
 	}
 
 	/**
@@ -328,10 +362,10 @@ export class Link implements ConnectionOwner, Receiver {
 			return false;
 		const state = this.state;
 		if (state === CONNECTED)	// a PUBLISH straight to delivery (not through its getter, once made): calls less on the receive path
-			return packet.type === PUBLISH ? (this.#delivery ?? this.delivery).received(packet) : HANDLERS[packet.type](this, packet);
+			return packet.type === PUBLISH ? (this.#delivery ?? this.delivery).received(packet) : (this.v5?.handlers ?? HANDLERS)[packet.type](this, packet);
 		if (state === DISCONNECTING)
 			return true;	// nothing waits for the broker any more
-		return connackAccepts(this, packet) && this.established(packet.sessionPresent);
+		return (this.v5?.connack ?? connackAccepts)(this, packet) && this.established(packet.sessionPresent);
 	}
 
 	onDrain(connection: Connection): void {
@@ -361,7 +395,7 @@ export class Link implements ConnectionOwner, Receiver {
 
 	/** A tracked operation's packet: out when connected; otherwise the session sends it again at resume(). */
 	sendOp(frame: Frame, op: Sendable): void {
-		if (this.state !== CONNECTED)
+		if (this.state !== CONNECTED || this.v5?.holds(frame, op))
 			return;
 		this.queue.add(this.connection, frame, undefined, op, false);
 		if (this.#ackTimer === undefined && this.settings.ackTimeout)
@@ -472,7 +506,7 @@ export class Link implements ConnectionOwner, Receiver {
 			this.lost(error);
 		else if (this.state === DISCONNECTING)
 			this.shutdown(error);
-		else
+		else if (!this.v5?.closedEarly(this))
 			this.attemptFailed(error);
 	}
 

@@ -236,6 +236,15 @@ export class Session {
 		return false;
 	}
 
+	/** MQTT 5: the server refused the operation `id` with a failure reason code; it ends, rejecting `error` (a resubscription has nobody to tell). */
+	refuse(id: number, error: Error): void {
+		const operation = this.#operations?.get(id);
+		if (operation?.kind === PUBLICATION)
+			this.#publications--;
+		if (this.#operations?.delete(id))
+			(operation as Publication).reject?.(error);
+	}
+
 	/** Granted subscriptions, for a resubscription after a reconnect that found no session. */
 	protected remember(filters: Data[], qos: number[], granted: number[]): void {
 		if (!this.link.resubscribes && !this.durable)

@@ -13,7 +13,7 @@ import { LOOPBACK } from './brokers.js';
 
 /** The usual answers, which a script overrides packet type by packet type. */
 export const polite = {
-  connect(session) { session.send({ cmd: 'connack', returnCode: 0, sessionPresent: false }); },
+  connect(session) { session.send({ cmd: 'connack', returnCode: 0, reasonCode: 0, sessionPresent: false }); },
   publish(session, packet) {
     if (packet.qos === 1)
       session.send({ cmd: 'puback', messageId: packet.messageId });
@@ -24,7 +24,7 @@ export const polite = {
   subscribe(session, packet) {
     session.send({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map(s => s.qos) });
   },
-  unsubscribe(session, packet) { session.send({ cmd: 'unsuback', messageId: packet.messageId }); },
+  unsubscribe(session, packet) { session.send({ cmd: 'unsuback', messageId: packet.messageId, granted: packet.unsubscriptions.map(() => 0) }); },
   pingreq(session) { session.send({ cmd: 'pingresp' }); },
 };
 
@@ -33,12 +33,14 @@ export async function startScripted(script = {}) {
   const sessions = [];
   const received = [];	// every packet from every client, in order
   const server = net.createServer(socket => {
-    const parser = mqttPacket.parser({ protocolVersion: 4 });
+    let parser;
     const session = {
       socket, index: sessions.length, packets: [],
+      /** The MQTT version of the client's CONNECT (its protocol level: 4 or 5), which the session then speaks. */
+      version: 4,
       send(packet) {
         if (!socket.destroyed)
-          socket.write(mqttPacket.generate(packet, { protocolVersion: 4 }));
+          socket.write(mqttPacket.generate(packet, { protocolVersion: session.version }));
       },
       /** Raw bytes, for what mqtt-packet would refuse to generate. */
       sendRaw(bytes) {
@@ -51,14 +53,25 @@ export async function startScripted(script = {}) {
     sessions.push(session);
     socket.setNoDelay(true);	// each answer leaves at once, as a test expects
     socket.on('error', () => {});
-    parser.on('packet', packet => {
-      packet.at = Date.now();	// when it arrived, for tests of timing (keep-alive)
-      session.packets.push(packet);
-      received.push(packet);
-      handlers[packet.cmd]?.(session, packet);
+    socket.on('data', data => {
+      // mqtt-packet parses one version: the one the first CONNECT names.
+      // Its level byte follows the fixed header and the protocol name (6 bytes).
+      if (!parser) {
+        let at = 1;
+        while (data[at] & 0x80)
+          at++;
+        session.version = data[at + 7] === 5 ? 5 : 4;
+        parser = mqttPacket.parser({ protocolVersion: session.version });
+        parser.on('packet', packet => {
+          packet.at = Date.now();	// when it arrived, for tests of timing (keep-alive)
+          session.packets.push(packet);
+          received.push(packet);
+          handlers[packet.cmd]?.(session, packet);
+        });
+        parser.on('error', error => { session.parseError = error; socket.destroy(); });
+      }
+      parser.parse(data);
     });
-    parser.on('error', error => { session.parseError = error; socket.destroy(); });
-    socket.on('data', data => parser.parse(data));
     handlers.connection?.(session);
   });
   await new Promise(resolve => server.listen(0, LOOPBACK, resolve));

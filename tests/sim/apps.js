@@ -24,6 +24,8 @@ export const APPS = {
   'runner-client-tls': 'tests/mcsim/runner-client-tls/manifest.json',
   // one scenario case, named by the build's config, results traced (no TLS): for device budgets
   'one-case': 'tests/mcsim/one-case/manifest.json',
+  // the one-case app with MQTT 5 (manifest_mqtt5.json): the device's work under protocolVersion 5
+  'one-case-mqtt5': 'tests/mcsim/one-case-mqtt5/manifest.json',
   // the one-case app with the session on flash (a file of embedded:storage/files): for the device's budget
   'stored-device': 'tests/mcsim/stored-device/manifest.json',
   // the README's example, as a user builds it

@@ -17,12 +17,11 @@
 import { CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGRESP, DISCONNECT, MAX_REMAINING_LENGTH } from "mqtt/constants";
 import { ProtocolError } from "mqtt/errors";
 import { utf8Fault } from "mqtt/validate";
-import { type ReceivedProperties, decodeProperties, readVariable, variableSize, packetName } from "mqtt/v5/properties";
+import { type ReceivedProperties, NO_PROPERTIES, decodeProperties, readVariable, variableSize, packetName } from "mqtt/v5/properties";
 import { AUTH, serverMaySend, reasonName } from "mqtt/v5/reasons";
 
 const EMPTY = new ArrayBuffer(0);
 const NO_CODES: readonly number[] = Object.freeze([]);
-const NO_PROPERTIES: ReceivedProperties = Object.freeze({});
 
 /** The packet just parsed. Reused: read it before parsing on. */
 export class Packet5 {
@@ -132,7 +131,10 @@ export class PacketParser5 extends Packet5 {
 			if (end - i < remaining)
 				return this.parsePieces(bytes, start, end);
 			this.checkLength(remaining, count);
-			this.decodeBody(bytes, i, remaining);
+			if (this.type === PUBLISH)	// straight to publish: a frame less on the receive path (ESP8266 stack)
+				this.publish(bytes, i, i + remaining);
+			else
+				this.decodeBody(bytes, i, remaining);
 			this.ready = true;
 			return i + remaining;
 		}
@@ -175,7 +177,10 @@ export class PacketParser5 extends Packet5 {
 
 	private complete(body: Uint8Array, offset: number): number {
 		this.#pieces = undefined;
-		this.decodeBody(body, 0, body.length);
+		if (this.type === PUBLISH)
+			this.publish(body, 0, body.length);
+		else
+			this.decodeBody(body, 0, body.length);
 		this.ready = true;
 		return offset;
 	}
@@ -218,12 +223,26 @@ export class PacketParser5 extends Packet5 {
 	private decodeBody(bytes: Uint8Array, offset: number, length: number): void {
 		const type = this.type, end = offset + length;
 		switch (type) {
-		case CONNACK:
-			this.connack(bytes, offset, end);
+		case CONNACK: {	// here, not in a method of its own: a frame less under the socket's callback (ESP8266 stack)
+			const flags = bytes[offset], code = bytes[offset + 1];
+			if (end - offset === 2) {
+				// A 3.1.1 server refusing protocol level 5 answers as 3.1.1 does.
+				if (code < 1 || code > 5 || flags !== 0)
+					throw new ProtocolError(`CONNACK of remaining length 2 is neither MQTT 5 nor a 3.1.1 refusal (flags 0x${flags.toString(16)}, code 0x${code.toString(16)})`);
+				this.reasonCode = code;
+				this.legacy = true;
+				this.sessionPresent = false;
+				return;
+			}
+			if (flags & 0xFE)
+				throw new ProtocolError(`CONNACK acknowledge flags 0x${flags.toString(16)} have reserved bits set (MQTT-3.2.2-1)`);
+			this.sessionPresent = (flags & 1) === 1;
+			this.reasonCode = checkReason(code, CONNACK);
+			if (code !== 0 && this.sessionPresent)
+				throw new ProtocolError(`CONNACK refuses (${reasonName(code, CONNACK)}) with session present 1 (MQTT-3.2.2-6)`);
+			this.properties = decodeProperties(bytes, offset + 2, end, CONNACK, true);
 			return;
-		case PUBLISH:
-			this.publish(bytes, offset, end);
-			return;
+		}
 		case PINGRESP:
 			return;
 		case DISCONNECT:
@@ -233,14 +252,14 @@ export class PacketParser5 extends Packet5 {
 				return;
 			this.reasonCode = checkReason(bytes[offset], type);
 			if (length > 1)
-				this.properties = propertiesAt(bytes, offset + 1, end, type, true);
+				this.properties = decodeProperties(bytes, offset + 1, end, type, true);
 			if (type === AUTH && this.properties.authenticationMethod === undefined)
 				throw new ProtocolError("AUTH without the property authenticationMethod (3.15.2.2.2)");
 			return;
 		}
 		this.id = packetId(bytes, offset, type);
 		if (type === SUBACK || type === UNSUBACK) {
-			const properties = propertiesAt(bytes, offset + 2, end, type, false);
+			const properties = decodeProperties(bytes, offset + 2, end, type, false);
 			let at = offset + 2 + blockSize(bytes, offset + 2, end, type);
 			if (at >= end)
 				throw new ProtocolError(`${NAMES[type]} without a reason code`);
@@ -257,26 +276,6 @@ export class PacketParser5 extends Packet5 {
 			this.reasonCode = checkReason(bytes[offset + 2], type);
 		if (length > 3)
 			this.properties = propertiesAt(bytes, offset + 3, end, type, true);
-	}
-
-	private connack(bytes: Uint8Array, offset: number, end: number): void {
-		const flags = bytes[offset], code = bytes[offset + 1];
-		if (end - offset === 2) {
-			// A 3.1.1 server refusing protocol level 5 answers as 3.1.1 does.
-			if (code < 1 || code > 5 || flags !== 0)
-				throw new ProtocolError(`CONNACK of remaining length 2 is neither MQTT 5 nor a 3.1.1 refusal (flags 0x${flags.toString(16)}, code 0x${code.toString(16)})`);
-			this.reasonCode = code;
-			this.legacy = true;
-			this.sessionPresent = false;
-			return;
-		}
-		if (flags & 0xFE)
-			throw new ProtocolError(`CONNACK acknowledge flags 0x${flags.toString(16)} have reserved bits set (MQTT-3.2.2-1)`);
-		this.sessionPresent = (flags & 1) === 1;
-		this.reasonCode = checkReason(code, CONNACK);
-		if (code !== 0 && this.sessionPresent)
-			throw new ProtocolError(`CONNACK refuses (${reasonName(code, CONNACK)}) with session present 1 (MQTT-3.2.2-6)`);
-		this.properties = propertiesAt(bytes, offset + 2, end, CONNACK, true);
 	}
 
 	private publish(bytes: Uint8Array, offset: number, end: number): void {
@@ -361,15 +360,14 @@ function blockSize(bytes: Uint8Array, at: number, end: number, type: number): nu
 	return variableSize(length) + length;
 }
 
-/** The property block at `bytes[at]`; `last`: it must end the packet. */
+/**
+ * decodeProperties, but an empty block (Property Length 0, what most
+ * PUBLISH and acknowledgements carry) is known here: decodeProperties'
+ * frame, the parser's largest, is not stacked for it (an ESP8266 has 256
+ * slots of stack).
+ */
 function propertiesAt(bytes: Uint8Array, at: number, end: number, type: number, last: boolean): ReceivedProperties {
-	const length = readVariable(bytes, at, end, `${NAMES[type]} property length`);
-	const start = at + variableSize(length);
-	if (start + length > end)
-		throw new ProtocolError(`${NAMES[type]} property length ${length} runs past the packet`);
-	if (last && start + length !== end)
-		throw new ProtocolError(`${NAMES[type]} has ${end - start - length} bytes after its properties`);
-	return length === 0 ? NO_PROPERTIES : decodeProperties(bytes, start, start + length, type);
+	return at < end && bytes[at] === 0 && (!last || at + 1 === end) ? NO_PROPERTIES : decodeProperties(bytes, at, end, type, last);
 }
 
 /** One ArrayBuffer holding `bytes[start..start+length)`. */

@@ -294,17 +294,28 @@ export function readVariable(bytes: Uint8Array, at: number, end: number, what: s
 	return value;
 }
 
+/** A packet without properties: one frozen object for all. */
+export const NO_PROPERTIES: ReceivedProperties = Object.freeze({});
+
 /**
- * The properties in `bytes[start..end)` (the block after its Property
- * Length) of a packet of `type` a server sent. Throws ProtocolError on an
- * unknown identifier, a property the packet may not carry, one given twice
- * where the standard refuses it, a value out of its range, a string that is
- * not UTF-8, or a field running past the block.
+ * The property block at `bytes[at]` (its Property Length, then the
+ * properties) of a packet of `type` ending at `end`; `last`: the block must
+ * end the packet. One frame for the block: the length, each property and
+ * each string are read here, not by a call each (an ESP8266 has 256 slots
+ * of stack, and this runs under the socket's callback).
  */
-export function decodeProperties(bytes: Uint8Array, start: number, end: number, type: number): ReceivedProperties {
+export function decodeProperties(bytes: Uint8Array, at: number, end: number, type: number, last: boolean): ReceivedProperties {
 	const where = packetName(type);
+	const length = readVariable(bytes, at, end, `${where} property length`);
+	at += variableSize(length);
+	if (at + length > end)
+		throw new ProtocolError(`${where} property length ${length} runs past the packet`);
+	if (last && at + length !== end)
+		throw new ProtocolError(`${where} has ${end - at - length} bytes after its properties`);
+	if (length === 0)
+		return NO_PROPERTIES;
+	end = at + length;
 	const result: Record<string, unknown> = {};
-	let at = start;
 	while (at < end) {
 		const id = bytes[at++];
 		const property = id < BY_ID.length ? BY_ID[id] : undefined;
@@ -312,17 +323,7 @@ export function decodeProperties(bytes: Uint8Array, start: number, end: number, 
 			throw new ProtocolError(`${where} carries unknown property 0x${id.toString(16)}`);
 		if (!(property.received & bit(type)))
 			throw new ProtocolError(`${where} carries property ${property.name}, which a server may not send in ${where}`);
-		const name = property.name;
-		if (property.type === PAIR) {
-			const pairs = (result[name] ??= []) as [string, string][];
-			// Both strings are UTF-8 strings [MQTT-1.5.7-1].
-			const first = readText(bytes, at, end, `${where} user property name`);
-			at += 2 + first.length;
-			const second = readText(bytes, at, end, `${where} user property value`);
-			at += 2 + second.length;
-			pairs.push([String.fromArrayBuffer(first.buffer), String.fromArrayBuffer(second.buffer)]);
-			continue;
-		}
+		const name = property.name, kind = property.type;
 		if (property.id === 0x0B) {	// several in a PUBLISH [MQTT-3.3.4-4]
 			const value = readVariable(bytes, at, end, `${where} property subscriptionIdentifier`);
 			at += variableSize(value);
@@ -330,34 +331,41 @@ export function decodeProperties(bytes: Uint8Array, start: number, end: number, 
 			((result.subscriptionIdentifiers ??= []) as number[]).push(value);
 			continue;
 		}
-		if (result[name] !== undefined)
+		if (kind !== PAIR && result[name] !== undefined)
 			throw new ProtocolError(`${where} carries property ${name} more than once`);
-		switch (property.type) {
-		case UTF8:
-		case BINARY: {
-			const what = `${where} property ${name}`;
-			const field = property.type === UTF8 ? readText(bytes, at, end, what) : readString(bytes, at, end, what);
-			at += 2 + field.length;
-			if (property.type === UTF8) {
-				if (property.id === 0x08 && (field.bytes.indexOf(0x2B) >= 0 || field.bytes.indexOf(0x23) >= 0))
-					throw new ProtocolError(`${where} property responseTopic contains a wildcard (MQTT-3.3.2-14)`);
-				result[name] = String.fromArrayBuffer(field.buffer);
-			}
+		if (kind === PAIR || kind === UTF8 || kind === BINARY) {
+			// A length-prefixed string, two for a user property; UTF-8 ones
+			// well-formed, without U+0000 [MQTT-1.5.4-1] [MQTT-1.5.4-2] [MQTT-1.5.7-1].
+			const fields: (string | ArrayBuffer)[] = [];
+			do {
+				const what = kind === PAIR ? `${where} user property ${fields.length ? "value" : "name"}` : `${where} property ${name}`;
+				const size = at + 2 > end ? end : (bytes[at] << 8) | bytes[at + 1];
+				at += 2;
+				if (at + size > end)
+					throw new ProtocolError(`${what} runs past the properties`);
+				const fault = kind === BINARY ? undefined : utf8Fault(bytes, at, at + size);
+				if (fault)
+					throw new ProtocolError(`${what} ${fault}`);
+				const offset = bytes.byteOffset + at, buffer = (bytes.buffer as ArrayBuffer).slice(offset, offset + size);	// a copy, whatever view `bytes` is
+				at += size;
+				fields.push(kind === BINARY ? buffer : String.fromArrayBuffer(buffer));
+			} while (kind === PAIR && fields.length < 2);
+			if (property.id === 0x08 && /[+#]/.test(fields[0] as string))
+				throw new ProtocolError(`${where} property responseTopic contains a wildcard (MQTT-3.3.2-14)`);
+			if (kind === PAIR)
+				((result[name] ??= []) as (string | ArrayBuffer)[][]).push(fields);
 			else
-				result[name] = field.buffer;
-			break;
+				result[name] = fields[0];
+			continue;
 		}
-		default: {
-			const size = property.type === BYTE ? 1 : property.type === TWO ? 2 : 4;
-			if (at + size > end)
-				throw new ProtocolError(`${where} property ${name} runs past the properties`);
-			let value = 0;
-			for (let i = 0; i < size; i++)
-				value = value * 256 + bytes[at++];
-			checkRange(property, value, where);
-			result[name] = value;
-		}
-		}
+		const size = kind === BYTE ? 1 : kind === TWO ? 2 : 4;
+		if (at + size > end)
+			throw new ProtocolError(`${where} property ${name} runs past the properties`);
+		let value = 0;
+		for (let i = 0; i < size; i++)
+			value = value * 256 + bytes[at++];
+		checkRange(property, value, where);
+		result[name] = value;
 	}
 	return result as ReceivedProperties;
 }
@@ -367,30 +375,3 @@ function checkRange(property: Property, value: number, where: string): void {
 		throw new ProtocolError(`${where} property ${property.name} is ${value}; it must be ${property.min}..${property.max}`);
 }
 
-/** readString, for a UTF-8 string: well-formed, without U+0000 [MQTT-1.5.4-1] [MQTT-1.5.4-2]. */
-function readText(bytes: Uint8Array, at: number, end: number, what: string): Field {
-	const field = readString(bytes, at, end, what);
-	const fault = utf8Fault(field.bytes, 0, field.length);
-	if (fault)
-		throw new ProtocolError(`${what} ${fault}`);
-	return field;
-}
-
-interface Field {
-	readonly length: number;
-	readonly bytes: Uint8Array;
-	readonly buffer: ArrayBuffer;
-}
-
-/** A length-prefixed field at `bytes[at]` before `end`: its bytes, copied into an ArrayBuffer of its own. */
-function readString(bytes: Uint8Array, at: number, end: number, what: string): Field {
-	if (at + 2 > end)
-		throw new ProtocolError(`${what} runs past the properties`);
-	const length = (bytes[at] << 8) | bytes[at + 1];
-	if (at + 2 + length > end)
-		throw new ProtocolError(`${what} runs past the properties`);
-	const view = bytes.subarray(at + 2, at + 2 + length);
-	const offset = view.byteOffset;
-	const buffer = (view.buffer as ArrayBuffer).slice(offset, offset + length);	// a copy, whatever view `bytes` is
-	return { length, bytes: view, buffer };
-}

@@ -12,8 +12,8 @@ import {
 	MAX_REMAINING_LENGTH
 } from "mqtt/constants";
 import { type Data, asUint8Array, isBytes } from "mqtt/bytes";
-import { checkQoS, checkPacketId, checkTopicFilter, checkKeepalive, describe } from "mqtt/validate";
-import type { Frame } from "mqtt/writer";
+import { checkQoS, checkPacketId, checkTopicFilter, checkKeepalive, describe, utf8Fault } from "mqtt/validate";
+import { type Frame, stringField as stringField311 } from "mqtt/writer";
 import { type Properties, WILL, encodeProperties, stringField, checkTopicName, variableSize, writeVariable, packetName } from "mqtt/v5/properties";
 import { AUTH, clientMaySend, reasonName } from "mqtt/v5/reasons";
 
@@ -125,10 +125,19 @@ export class PacketWriter5 {
 			checkPacketId(id);
 		if (!qos && dup)
 			throw new TypeError("dup must be false for QoS 0 (MQTT-3.3.1-2)");
+		properties = this.prepare(qos, retain, dup, id, properties);
 		const alias = properties?.topicAlias;
 		if (alias !== undefined && Number.isInteger(alias) && alias > this.#topicAliasMaximum && alias <= 0xFFFF)
 			throw new RangeError(`PUBLISH property topicAlias ${alias} exceeds the server's Topic Alias Maximum of ${this.#topicAliasMaximum} (MQTT-3.3.2-9)`);
-		const field = topicNameField(topic, "topic", alias !== undefined);
+		// The topic's field, checked here rather than by topicNameField: two
+		// frames less under the app's call (an ESP8266 has 256 slots of stack).
+		const field = stringField311(topic, "topic");
+		const fault = utf8Fault(field, 2, field.length);
+		if (fault)
+			throw new TypeError(`topic ${fault}`);
+		if (field.length === 2 && alias === undefined)
+			throw new TypeError("topic is empty");
+		checkTopicName(field, "topic");
 		const block = encodeProperties(properties, PUBLISH);
 		let body: Uint8Array;
 		if (payload instanceof Uint8Array)
@@ -147,6 +156,16 @@ export class PacketWriter5 {
 			parts.push(Uint8Array.of(id >> 8, id & 0xFF));
 		parts.push(block);
 		return this.assemble((PUBLISH << 4) | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0), parts, body);
+	}
+
+	/**
+	 * The properties a PUBLISH (`qos`, `retain`, `dup`, `id`, checked) is to
+	 * carry: `properties` here. A subclass checks or supplies them; called
+	 * before the packet is made, not around it, so that its frame is not under
+	 * the encoding's (an ESP8266 has 256 slots of stack).
+	 */
+	protected prepare(qos: number, retain: boolean, dup: boolean, id: number, properties: Properties | undefined): Properties | undefined {
+		return properties;
 	}
 
 	/**

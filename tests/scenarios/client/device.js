@@ -12,11 +12,13 @@ import { text } from "./common";
 const server = "127.0.0.1";
 
 // No more locals than before port2 came: the test of the ESP8266's stack runs this frame.
-export default async function device({ port, port2, clientId = "device" }) {
+// `protocolVersion` (5: the one-case-mqtt5 app) is read from the parameters, not made a local of its own.
+export default async function device(params) {
+	const { port, port2, clientId = "device" } = params;
 	const received = [];
 	let connects = 0, disconnects = 0, reconnected;
 	const client = new MQTTClient({
-		clientId, port, reconnect: { minDelay: 100, maxDelay: 400 },
+		clientId, port, reconnect: { minDelay: 100, maxDelay: 400 }, protocolVersion: params.protocolVersion,
 		server: port2 ? undefined : server, servers: port2 ? [{ server }, { server, port: port2 }] : undefined,
 		callback(topic, msg) { received.push(`${text(topic)} ${text(msg)}`); },
 		onConnect() { connects++; reconnected?.(); },

@@ -1,0 +1,415 @@
+// MQTT 5.0 for the client: what the link (link.ts) asks of a version
+// (VersionHooks), over the version 5 codec. The facade loads this module by
+// dynamic import at connect() when the app asked for `protocolVersion` 5 or
+// "negotiate" (manifest_mqtt5.json), so that a 3.1.1 app carries none of it.
+//
+// The client keeps its CONNECT as a 3.1.1 packet (its only copy of the
+// client id, keep-alive, will and credentials); each attempt under 5 writes
+// its CONNECT from it with the app's properties. The CONNACK's properties
+// bind this connection alone: the server's keep-alive, Maximum Packet Size,
+// Topic Alias Maximum, Maximum QoS, Retain Available and the availability
+// of wildcard, shared subscriptions and subscription identifiers, checked by
+// the writer before a packet is made.
+
+import { CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, DISCONNECT, PACKET_NAMES } from "mqtt/constants";
+import type { Sendable } from "mqtt/outbox";
+import type { Data } from "mqtt/bytes";
+import { MQTTException, ProtocolError } from "mqtt/errors";
+import { PacketWriter, flagsAt, stringField, CLEAN_SESSION, type Frame, type Will } from "mqtt/writer";
+import { PacketParser, type Packet } from "mqtt/parser";
+import { HANDLERS, connackAccepts, type Receiver } from "mqtt/handlers";
+import type { Link, VersionHooks } from "mqtt/link";
+import type { MQTTClient } from "mqtt/client";
+import { PacketWriter5, type SubscriptionOptions } from "mqtt/v5/writer";
+import { PacketParser5 } from "mqtt/v5/parser";
+import type { Properties, ReceivedProperties } from "mqtt/v5/properties";
+import { AUTH, reasonName, isFailure } from "mqtt/v5/reasons";
+import { describe } from "mqtt/validate";
+
+/**
+ * The app's first connect() under MQTT 5 (the facade loaded this module for
+ * it): the link gets its Protocol5, which checks the options; then the
+ * facade's connect() goes on, now with it.
+ */
+export function connect(client: MQTTClient, link: Link, cleanSession: boolean, timeout: number): Promise<number> {
+	link.v5 ??= new Protocol5(link, link.settings.mqtt5 as Options5);
+	return client.connect(cleanSession, timeout);
+}
+
+/** What this module reads of the client's options (the link's `mqtt5` setting): the facade checked the version. */
+export interface Options5 {
+	readonly protocolVersion: 5 | "negotiate";
+	/** CONNECT's properties (section 3.1.2.11) but Maximum Packet Size, which is the client's `maxPacketSize`. */
+	readonly properties?: Properties | null;
+}
+
+// CONNACK reason codes after which another attempt may pass: the server is
+// unavailable or busy for now, or sends the client elsewhere (a failover
+// list tries its next server).
+const PASSING: readonly number[] = Object.freeze([0x88, 0x89, 0x9C, 0x9D, 0x9F]);
+const UNSUPPORTED_VERSION = 0x84;
+
+/**
+ * The length-prefixed fields of the client's 3.1.1 CONNECT `packet` (client
+ * id, will topic and message, user name, password, as its flags say, 3.1.3),
+ * as views of it. The walk of the 3.1.1 writer's withWill, kept here so that
+ * a 3.1.1 app carries nothing of MQTT 5.
+ */
+function connectFields(packet: Uint8Array): Uint8Array[] {
+	const fields: Uint8Array[] = [];
+	for (let position = flagsAt(packet) + 3; position < packet.length;) {
+		const length = (packet[position] << 8) | packet[position + 1];
+		fields.push(packet.subarray(position + 2, position + 2 + length));
+		position += 2 + length;
+	}
+	return fields;
+}
+
+/** The parser of version 5, read by the link and the session as the 3.1.1 packet record they know. */
+class Parser5 extends PacketParser5 {
+	/** CONNACK's code, as connackAccepts reads it. */
+	get returnCode(): number { return this.reasonCode; }
+	/** SUBACK's and UNSUBACK's reason codes, as the session reads SUBACK's return codes. */
+	get granted(): number[] { return this.reasonCodes as number[]; }
+	/** The 3.1.1 parser's view release: this parser keeps no view of the input. */
+	release(): void {}
+}
+
+/**
+ * The writer of version 5 where the link and the session use a 3.1.1
+ * writer: the same calls, with the server's CONNACK limits checked first,
+ * so that nothing the server said it refuses is sent.
+ */
+class Writer5 extends PacketWriter5 {
+	readonly legacy: PacketWriter;
+	/** From CONNACK; absent: 2, true, and available [MQTT-3.2.2-9] [MQTT-3.2.2-13] (3.2.2.3.11..13). */
+	maximumQoS = 2;
+	retainAvailable = true;
+	wildcards = true;
+	subscriptionIdentifiers = true;
+	shared = true;
+
+	/** publish()'s properties, for the next PUBLISH written. */
+	pending: Properties | undefined;
+	// The properties of QoS 1 and 2 messages in flight, by packet id: the
+	// session writes a resend (DUP) without them, as under 3.1.1.
+	#sent: Map<number, Properties> | undefined;
+
+	constructor(legacy: PacketWriter) {
+		super();
+		this.legacy = legacy;
+	}
+
+	/** The message `id` is complete (or refused): its properties go. */
+	release(id: number): void {
+		this.#sent?.delete(id);
+	}
+
+	/** A new connection: nothing of the last one's CONNACK holds. */
+	reset(): void {
+		this.pending = undefined;
+		this.setServerLimits(undefined, undefined);
+		this.maximumQoS = 2;
+		this.retainAvailable = this.wildcards = this.subscriptionIdentifiers = this.shared = true;
+	}
+
+	apply(properties: ReceivedProperties): void {
+		this.setServerLimits(properties.maximumPacketSize, properties.topicAliasMaximum);
+		this.maximumQoS = properties.maximumQoS ?? 2;
+		this.retainAvailable = properties.retainAvailable !== 0;
+		this.wildcards = properties.wildcardSubscriptionAvailable !== 0;
+		this.subscriptionIdentifiers = properties.subscriptionIdentifiersAvailable !== 0;
+		this.shared = properties.sharedSubscriptionAvailable !== 0;
+	}
+
+	// What the facade asks of the link's writer about the CONNECT it keeps: a 3.1.1 packet.
+	withWill(packet: Uint8Array, will: Will | undefined): Frame { return this.legacy.withWill(packet, will); }
+	emptyClientId(packet: Uint8Array): boolean { return this.legacy.emptyClientId(packet); }
+	forget(): void { this.legacy.forget(); }
+
+	/** publish()'s checks against the CONNACK, its pending properties, or those kept for a resend (DUP) of `id`. */
+	protected override prepare(qos: number, retain: boolean, dup: boolean, id: number, properties: Properties | undefined): Properties | undefined {
+		if (qos > this.maximumQoS)
+			throw new RangeError(`QoS ${qos} is above the server's Maximum QoS of ${this.maximumQoS} (MQTT-3.2.2-11)`);
+		if (retain && !this.retainAvailable)
+			throw new TypeError("the server does not support retained messages: Retain Available is 0 in its CONNACK (MQTT-3.2.2-14)");
+		properties ??= this.pending;
+		this.pending = undefined;
+		if (properties === undefined && dup)
+			properties = this.#sent?.get(id);
+		if (qos && !dup) {	// a new message under this id: its properties, or none
+			if (properties === undefined)
+				this.#sent?.delete(id);
+			else
+				(this.#sent ??= new Map()).set(id, properties);
+		}
+		return properties;
+	}
+
+	override subscribe(id: number, filters: readonly Data[], options: readonly (number | SubscriptionOptions)[], properties?: Properties): Frame {
+		if (properties?.subscriptionIdentifier !== undefined && !this.subscriptionIdentifiers)
+			throw new TypeError("the server does not support subscription identifiers: Subscription Identifiers Available is 0 in its CONNACK (3.2.2.3.12)");
+		if (!this.wildcards || !this.shared)
+			for (const filter of filters)
+				this.checkAvailable(filter);
+		return super.subscribe(id, filters, options, properties);
+	}
+
+	private checkAvailable(filter: Data): void {
+		const text = typeof filter === "string" ? filter : String.fromArrayBuffer(stringField(filter, "topic filter").slice(2).buffer);
+		if (!this.wildcards && (text.includes("+") || text.includes("#")))
+			throw new TypeError(`the server does not support wildcard subscriptions (Wildcard Subscription Available is 0 in its CONNACK, 3.2.2.3.11): ${text}`);
+		if (!this.shared && text.startsWith("$share/"))
+			throw new TypeError(`the server does not support shared subscriptions (Shared Subscription Available is 0 in its CONNACK, 3.2.2.3.13): ${text}`);
+	}
+}
+
+/**
+ * MQTTException for a reason code of version 5, its message naming it, with
+ * the server's reason string if any (`reason`), and the Server Reference of
+ * a CONNACK or DISCONNECT 0x9C or 0x9D (`serverReference`, 4.11): the app
+ * may connect there.
+ */
+export function reasonException(code: number, properties: ReceivedProperties, type: number, detail = ""): MQTTException {
+	const reason = properties.reasonString, reference = properties.serverReference;
+	const error = new MQTTException(code);
+	// MQTT 5's name of the code, where 3.1.1's constructor says its return code's.
+	error.message = `MQTT error ${code}: ${reasonName(code, type)}${detail}${reason === undefined ? "" : ` (${reason})`}${reference === undefined ? "" : `; server reference: ${reference}`}`;
+	if (reason !== undefined)
+		Object.defineProperty(error, "reason", { value: reason, enumerable: true });
+	if (reference !== undefined)
+		Object.defineProperty(error, "serverReference", { value: reference, enumerable: true });
+	return error;
+}
+
+export class Protocol5 implements VersionHooks {
+	readonly #link: Link;
+	readonly #negotiate: boolean;
+	readonly #properties: Properties;
+	readonly #writer: Writer5;
+	#version: 4 | 5 = 5;		// of the attempt in progress, or of the connection that is up
+	#sent = false;			// this attempt's CONNECT of version 5 went out
+	#clientId: string | undefined;	// the server's Assigned Client Identifier, used from then on (3.2.2.3.7)
+	keepalive: number | undefined;
+	// The server's Receive Maximum (4.9): the ids of the QoS 1 and 2 PUBLISH
+	// it has and has not completely acknowledged, and the tracked packets
+	// that wait for one of them to complete, in order.
+	#receiveMaximum = 65535;
+	#inFlight: Set<number> | undefined;
+	#held: [Frame, Sendable][] | undefined;
+
+	/** Checks the options by writing a CONNECT with them: a bad property throws here, before anything is sent. */
+	constructor(link: Link, options: Options5) {
+		this.#link = link;
+		const properties = options.properties ?? {};
+		if (typeof properties !== "object" || Array.isArray(properties))
+			throw new TypeError(`properties must be an object, not ${describe(properties)}`);
+		this.#negotiate = options.protocolVersion === "negotiate";
+		this.#properties = { ...properties, maximumPacketSize: link.settings.maxPacketSize };
+		this.#writer = new Writer5(link.writer);
+		this.connectFrame(link.connectPacket);
+	}
+
+	/** The app's connect(): version 5 first, again. */
+	begin(): void {
+		this.#version = 5;
+	}
+
+	get version(): 4 | 5 { return this.#version; }
+
+	get connack(): typeof connackAccepts { return this.#version === 5 ? connack5 : connackAccepts; }
+
+	get handlers(): typeof HANDLERS { return this.#version === 5 ? HANDLERS5 : HANDLERS; }
+
+	/** A new connection: the writer and parser of its version, and nothing of the last CONNACK. */
+	parser(maxPacketSize: number): PacketParser {
+		this.keepalive = undefined;
+		this.#sent = false;
+		this.#receiveMaximum = 65535;
+		this.#inFlight = this.#held = undefined;	// the session sends its operations again at CONNACK
+		const writer = this.#writer;
+		writer.reset();
+		if (this.#version === 4) {
+			this.#link.writer = writer.legacy;
+			return new PacketParser(maxPacketSize);
+		}
+		// Cast: the link's writer and parser are typed as 3.1.1's classes; these
+		// answer the same calls (their #private fields make the types nominal).
+		this.#link.writer = writer as unknown as PacketWriter;
+		return new Parser5(maxPacketSize, this.#properties.topicAliasMaximum ?? 0) as unknown as PacketParser;
+	}
+
+	connect(packet: ArrayBuffer): Uint8Array | undefined {
+		if (this.#version === 4)
+			return undefined;
+		this.#sent = true;
+		return this.connectFrame(packet).head;
+	}
+
+	/** CONNECT of version 5 with what the client's 3.1.1 CONNECT carries (its layout: 3.1.2, 3.1.3), and the properties. */
+	private connectFrame(buffer: ArrayBuffer): Frame {
+		const packet = new Uint8Array(buffer), at = flagsAt(packet), flags = packet[at];
+		const fields = connectFields(packet), will = (flags & 0x04) !== 0, credentials = will ? 3 : 1;
+		return this.#writer.connect({
+			clientId: this.#clientId ?? fields[0],
+			cleanStart: (flags & CLEAN_SESSION) !== 0,
+			keepalive: (packet[at + 1] << 8) | packet[at + 2],
+			will: will ? { topic: fields[1], message: fields[2], qos: (flags >> 3) & 3, retain: (flags & 0x20) !== 0 } : undefined,
+			user: flags & 0x80 ? fields[credentials] : undefined,
+			password: flags & 0x40 ? fields[credentials + (flags & 0x80 ? 1 : 0)] : undefined,
+			properties: this.#properties
+		});
+	}
+
+	/** Negotiation: a server that closes the connection after CONNECT of version 5, before CONNACK, is tried again under 3.1.1. */
+	closedEarly(link: Link): boolean {
+		if (!this.fallsBack())
+			return false;
+		retryNow(link);
+		return true;
+	}
+
+	/** Under "negotiate", an attempt of version 5 refused: the next is of 3.1.1. */
+	fallsBack(): boolean {
+		if (!this.#negotiate || this.#version !== 5 || !this.#sent)
+			return false;
+		this.#version = 4;
+		return true;
+	}
+
+	/**
+	 * A QoS 1 or 2 PUBLISH (or the PUBREL resent for one) beyond the
+	 * server's Receive Maximum waits until one in flight completes
+	 * [MQTT-3.3.4-7] [MQTT-4.9.0-2]; other packets go on [MQTT-3.3.4-8]
+	 * [MQTT-4.9.0-3]. Under 3.1.1 nothing is held.
+	 */
+	holds(frame: Frame, op: Sendable): boolean {
+		const id = this.#version === 5 ? publicationId(frame.head) : undefined;
+		if (id === undefined)
+			return false;
+		const inFlight = this.#inFlight ??= new Set();
+		if (inFlight.has(id))
+			return false;
+		if (inFlight.size < this.#receiveMaximum && !this.#held?.length) {
+			inFlight.add(id);
+			return false;
+		}
+		(this.#held ??= []).push([frame, op]);
+		return true;
+	}
+
+	/** publish() with properties: the PUBLISH it writes next carries them (3.3.2.3). */
+	publishing(properties: object | undefined): void {
+		if (this.#version === 5)
+			this.#writer.pending = properties as Properties | undefined;
+	}
+
+	/** PUBACK, PUBCOMP, or a PUBREC of 0x80 or more: the message `id` no longer counts; the next held goes. */
+	completed(link: Link, id: number): void {
+		this.#writer.release(id);
+		if (!this.#inFlight?.delete(id))
+			return;
+		const next = this.#held?.shift();
+		if (next) {
+			this.#inFlight.add(publicationId(next[0].head)!);
+			link.sendOp(next[0], next[1]);
+		}
+	}
+
+	/** CONNACK of version 5 accepting the connection: its properties bind it. */
+	accepted(properties: ReceivedProperties): void {
+		this.#receiveMaximum = properties.receiveMaximum ?? 65535;
+		this.#writer.apply(properties);
+		this.keepalive = properties.serverKeepAlive;
+		if (properties.assignedClientIdentifier !== undefined)
+			this.#clientId = properties.assignedClientIdentifier;
+	}
+}
+
+/**
+ * CONNACK of version 5. A 3.1.1 server's refusal (its short CONNACK) or
+ * Unsupported Protocol Version: under "negotiate" the link tries 3.1.1 at
+ * once; else the refusal rejects connect() with the code and the reason.
+ */
+function connack5(receiver: Receiver, packet: Packet): boolean {
+	if (packet.type !== CONNACK)
+		throw new ProtocolError(`expected CONNACK, received ${PACKET_NAMES[packet.type] ?? "AUTH"}`);
+	const connack = packet as unknown as Parser5, link = receiver as Link, protocol = link.v5 as Protocol5;
+	const code = connack.reasonCode;
+	if ((connack.legacy || code === UNSUPPORTED_VERSION) && protocol.fallsBack()) {
+		retryNow(link);
+		return false;
+	}
+	if (connack.legacy) {	// a 3.1.1 server's return code, with its 3.1.1 meaning
+		link.refused(code, new MQTTException(code, ": the server speaks MQTT 3.1.1 (use protocolVersion 4 or \"negotiate\")"), true);
+		return false;
+	}
+	if (code === 0) {
+		protocol.accepted(connack.properties);
+		return true;
+	}
+	link.refused(code, reasonException(code, connack.properties, CONNACK), !PASSING.includes(code));
+	return false;
+}
+
+/**
+ * PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK of version 5: a failure reason
+ * code ends the operation, whose Promise rejects with it (a PUBREC failure
+ * ends the QoS 2 exchange: no PUBREL follows, 4.3.3). A SUBACK for several
+ * filters resolves the codes, as 3.1.1's return codes (0x80 and above where
+ * refused); one for a single filter rejects, as 3.1.1's 0x80 does.
+ */
+function acknowledgement5(receiver: Receiver, packet: Packet): boolean {
+	const ack = packet as unknown as Parser5, type = ack.type, id = ack.id;
+	const codes = type === SUBACK || type === UNSUBACK ? ack.reasonCodes : undefined;
+	const code = codes === undefined ? ack.reasonCode : type === UNSUBACK || codes.length === 1 ? codes.find(isFailure) : undefined;
+	const failed = code !== undefined && isFailure(code);
+	if (!failed)
+		HANDLERS[type](receiver, packet);
+	else {
+		receiver.session?.refuse(id, reasonException(code, ack.properties, type, ` (${PACKET_NAMES[type]})`));
+		receiver.answer((type << 4) | ack.flags);
+	}
+	if (type === PUBACK || type === PUBCOMP || (type === PUBREC && failed))
+		((receiver as Link).v5 as Protocol5).completed(receiver as Link, id);
+	return true;
+}
+
+/** What this module calls of the link beyond its public members (TypeScript's `private`: the 3.1.1 link carries no method for MQTT 5's sake). */
+interface LinkInternals {
+	scheduleReconnect(walking: boolean): void;
+}
+
+/** The same server again at once, in a turn of its own (a walk's next attempt): negotiation falls back to 3.1.1. */
+function retryNow(link: Link): void {
+	link.connection?.close();
+	link.connection = undefined;
+	(link as unknown as LinkInternals).scheduleReconnect(true);
+}
+
+/** The packet id of a QoS 1 or 2 PUBLISH or of a PUBREL, from the head of its frame; else undefined. */
+function publicationId(head: Uint8Array): number | undefined {
+	const type = head[0] >> 4;
+	let at = 1;
+	while (head[at++] & 0x80);	// the remaining length
+	if (type === PUBLISH && (head[0] & 0x06))
+		at += 2 + ((head[at] << 8) | head[at + 1]);	// after the topic
+	else if (type !== PUBREL)
+		return undefined;
+	return (head[at] << 8) | head[at + 1];
+}
+
+/** The server's DISCONNECT: the connection ends, onDisconnect gets its reason code and string. */
+function disconnect5(receiver: Receiver, packet: Packet): boolean {
+	const disconnect = packet as unknown as Parser5;
+	(receiver as Link).failed(reasonException(disconnect.reasonCode, disconnect.properties, DISCONNECT, ", in the server's DISCONNECT"));
+	return false;
+}
+
+function auth5(): boolean {
+	throw new ProtocolError("unexpected AUTH: the client asked for no enhanced authentication");
+}
+
+const HANDLERS5: typeof HANDLERS = Object.freeze(HANDLERS.map((handler, type) =>
+	type === DISCONNECT ? disconnect5 : type === AUTH ? auth5 :
+	type === PUBACK || type === PUBREC || type === PUBCOMP || type === SUBACK || type === UNSUBACK ? acknowledgement5 : handler));

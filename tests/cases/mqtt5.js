@@ -1,0 +1,444 @@
+// The cases of tests/scenarios/client/mqtt5.js (MQTT 5.0 in the client),
+// each run and checked once here, for both hosts: tests/mqtt5.test.js runs
+// them on xsnap (the app built with manifest_mqtt5.json), tests/mcsim-mqtt5.test.js
+// in mcsim (the runner app includes it). Each takes the host (`xsnap` of
+// tests/helpers/xs.js, or useMcsim() of tests/sim/suite.js). The brokers are
+// scripted (tests/harness/scripted-broker.js) for what real ones will not do
+// on demand, or real: mosquitto with an MQTT.js 5 peer, aedes (3.1.1 only)
+// for the fallback. Statement ids are MQTT 5.0's (tests/conformance.md).
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startAedes, startMosquitto, LOOPBACK } from '../harness/brokers.js';
+import { withScripted, polite } from '../harness/scripted-broker.js';
+import { withPeer } from '../helpers/peer.js';
+import { until } from '../helpers/xs.js';
+
+const MQTT5 = 'tests/scenarios/client/mqtt5.js';
+const V5_HOST = { host: { manifest: 'manifest_mqtt5.json' } };	// xsnap's build; mcsim's runner includes it
+const run = (host, name, params = {}) => host.runCase(MQTT5, name, params, V5_HOST);
+/** A case in a build of 3.1.1 alone (manifest.json): xsnap only. */
+const runCase311 = (host, name, params = {}) => host.runCase(MQTT5, name, params);
+const runScenario = async (host, params, options) => ({ result: await host.run(MQTT5, params, options) });
+
+export async function construct(host) {
+  const result = await run(host, 'construct');
+  for (const name of ['five', 'negotiate', 'four', 'propertiesUnder4'])
+    assert.equal(result[name], 'ok', name);
+  assert.equal(result.versionThree, 'RangeError: protocolVersion must be 4, 5 or "negotiate", not 3');
+  assert.equal(result.versionString, 'RangeError: protocolVersion must be 4, 5 or "negotiate", not "5"');
+}
+
+export function notInBuild(host) {
+  return withScripted({}, async broker => {
+    const result = await runCase311(host, 'connect', { port: broker.port });
+    assert.equal(result.text, "Error: MQTT 5 is not in this build: include manifest_mqtt5.json");
+    assert.equal(broker.sessions.length, 0);
+  });
+}
+
+export function badProperty(host) {
+  return withScripted({}, async broker => {
+    const result = await run(host, 'connect', { port: broker.port, properties: { receiveMaximum: 0 } });
+    assert.match(result.text, /^RangeError: .*receiveMaximum/);
+    assert.match((await run(host, 'connect', { port: broker.port, properties: 60 })).text, /^TypeError: properties must be an object, not 60/);
+    assert.equal(broker.sessions.length, 0);
+  });
+}
+
+// The first packet is CONNECT [MQTT-3.1.0-1], of protocol level 5 (3.1.2.2),
+// with its properties and the client's Maximum Packet Size (3.1.2.11.4); the
+// DISCONNECT after it well-formed (the scripted broker parses all of it as
+// version 5, else the test fails) [MQTT-3.14.2-1], and nothing after it
+// [MQTT-3.14.4-1].
+export function connectPacket(host) {
+  return withScripted({}, async broker => {
+    const properties = {
+      sessionExpiryInterval: 300, receiveMaximum: 10, topicAliasMaximum: 4, requestProblemInformation: 0,
+      requestResponseInformation: 1, userProperties: [['site', 'lab'], ['site', 'attic']]
+    };
+    const will = { topic: 'wills/mqtt5', msg: 'gone', retain: true, qos: 1 };
+    const result = await run(host, 'connect', { port: broker.port, properties, maxPacketSize: 4096, keepalive: 30, user: 'u', password: 'p', will });
+    assert.deepEqual(result, { present: 0 });
+    await until(() => broker.sessions[0].socket.destroyed || broker.sessions[0].socket.readableEnded, 'the client closing the connection');
+    assert.equal(broker.sessions[0].packets.length, 2, 'CONNECT, DISCONNECT, nothing after');
+    const [connect, disconnect] = broker.sessions[0].packets;
+    assert.equal(connect.protocolVersion, 5);
+    assert.equal(connect.clientId, 'mqtt5');
+    assert.equal(connect.clean, true);
+    assert.equal(connect.keepalive, 30);
+    assert.equal(connect.username, 'u');
+    assert.equal(String(connect.password), 'p');
+    assert.deepEqual({ topic: connect.will.topic, payload: String(connect.will.payload), qos: connect.will.qos, retain: connect.will.retain }, { topic: 'wills/mqtt5', payload: 'gone', qos: 1, retain: true });
+    assert.deepEqual({ ...connect.properties, userProperties: { ...connect.properties.userProperties } }, {
+      sessionExpiryInterval: 300, receiveMaximum: 10, topicAliasMaximum: 4, requestProblemInformation: false,
+      requestResponseInformation: true, maximumPacketSize: 4096, userProperties: { site: ['lab', 'attic'] }
+    });
+    assert.equal(disconnect.cmd, 'disconnect');
+    assert.equal(disconnect.reasonCode ?? 0, 0);
+  });
+}
+
+// CONNACK with a failure reason code: the connection is closed
+// [MQTT-4.13.2-1], connect() rejects with the code, its name and the
+// server's reason string (3.2.2.3.9).
+export function connackRefusal(host) {
+  return withScripted({
+    connect(session) { session.send({ cmd: 'connack', reasonCode: 0x87, sessionPresent: false, properties: { reasonString: 'not on my watch' } }); },
+  }, async broker => {
+    const result = await run(host, 'connect', { port: broker.port });
+    assert.deepEqual(result.error, { name: 'MQTTException', code: 0x87, message: 'MQTT error 135: Not authorized (not on my watch)', reason: 'not on my watch' });
+  });
+}
+
+// Assigned Client Identifier (3.2.2.3.7): the client uses it from then on.
+export function assignedId(host) {
+  return withScripted({
+    connect(session) { session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false, properties: { assignedClientIdentifier: 'srv-7' } }); },
+  }, async broker => {
+    assert.equal(await run(host, 'assignedId', { port: broker.port }), 'ok');
+    assert.equal(broker.sessions[0].packets[0].clientId, '');
+    assert.equal(broker.sessions[1].packets[0].clientId, 'srv-7');
+  });
+}
+
+// Server Keep Alive [MQTT-3.1.2-23] [MQTT-3.2.2-21]: the client's 60 s give way to the server's 1 s.
+export function serverKeepAlive(host) {
+  return withScripted({
+    connect(session) { session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false, properties: { serverKeepAlive: 1 } }); },
+  }, async broker => {
+    assert.equal(await run(host, 'serverKeepAlive', { port: broker.port }), 'ok');
+    assert.ok(broker.sessions[0].packets.some(packet => packet.cmd === 'pingreq'), 'a PINGREQ within 1.5 s');
+  });
+}
+
+// Maximum QoS [MQTT-3.2.2-11], Retain Available [MQTT-3.2.2-14], the
+// server's Maximum Packet Size [MQTT-3.2.2-15], Wildcard and Shared
+// Subscription Available (3.2.2.3.11, 3.2.2.3.13): named errors, thrown
+// before anything is sent.
+export function limits(host) {
+  return withScripted({
+    connect(session) {
+      session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false, properties: {
+        maximumQoS: 1, retainAvailable: false, maximumPacketSize: 100, wildcardSubscriptionAvailable: false, sharedSubscriptionAvailable: false,
+      } });
+    },
+  }, async broker => {
+    const result = await run(host, 'limits', { port: broker.port });
+    assert.match(result.qos2, /^RangeError: QoS 2 is above the server's Maximum QoS of 1 \(MQTT-3\.2\.2-11\)/);
+    assert.match(result.retain, /^TypeError: the server does not support retained messages/);
+    assert.match(result.tooLarge, /^RangeError: PUBLISH of \d+ bytes exceeds the server's Maximum Packet Size of 100/);
+    assert.match(result.wildcard, /^TypeError: the server does not support wildcard subscriptions/);
+    assert.match(result.shared, /^TypeError: the server does not support shared subscriptions/);
+    assert.equal(result.qos1, 'ok');
+    assert.equal(result.plainSubscribe, 1);
+    const publishes = broker.sessions[0].packets.filter(packet => packet.cmd === 'publish');
+    assert.deepEqual(publishes.map(packet => packet.qos), [1], 'only the allowed publish went out');
+  });
+}
+
+// Failure reason codes on acknowledgements (2.4): a PUBACK or PUBREC of 0x80
+// or more acknowledges the PUBLISH, which is not sent again [MQTT-4.4.0-2];
+// PUBREL only on a PUBREC below 0x80 [MQTT-4.3.3-4]; PUBCOMP, SUBACK and
+// UNSUBACK codes (3.7.2.1, 3.9.3, 3.11.3).
+export function ackFailures(host) {
+  return withScripted({
+    publish(session, packet) {
+      const reasonString = `no ${packet.topic}`;
+      if (packet.topic === 'refuse/puback')
+        session.send({ cmd: 'puback', messageId: packet.messageId, reasonCode: 0x87, properties: { reasonString } });
+      else if (packet.topic === 'refuse/pubrec')
+        session.send({ cmd: 'pubrec', messageId: packet.messageId, reasonCode: 0x80, properties: { reasonString } });
+      else
+        polite.publish(session, packet);
+    },
+    pubrel(session, packet) {
+      session.send({ cmd: 'pubcomp', messageId: packet.messageId, reasonCode: 0x92 });
+    },
+    subscribe(session, packet) {
+      session.send({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map(s => s.topic.startsWith('refuse/') ? 0x87 : s.qos), properties: { reasonString: 'filter refused' } });
+    },
+    unsubscribe(session, packet) {
+      session.send({ cmd: 'unsuback', messageId: packet.messageId, granted: packet.unsubscriptions.map(topic => topic.startsWith('refuse/') ? 0x87 : 0x11) });
+    },
+  }, async broker => {
+    const result = await run(host, 'ackFailures', { port: broker.port });
+    assert.deepEqual(result.puback, { name: 'MQTTException', code: 0x87, message: 'MQTT error 135: Not authorized (PUBACK) (no refuse/puback)', reason: 'no refuse/puback' });
+    assert.deepEqual(result.pubrec, { name: 'MQTTException', code: 0x80, message: 'MQTT error 128: Unspecified error (PUBREC) (no refuse/pubrec)', reason: 'no refuse/pubrec' });
+    assert.deepEqual(result.pubcomp, { name: 'MQTTException', code: 0x92, message: 'MQTT error 146: Packet Identifier not found (PUBCOMP)' });
+    assert.deepEqual(result.suback, { name: 'MQTTException', code: 0x87, message: 'MQTT error 135: Not authorized (SUBACK) (filter refused)', reason: 'filter refused' });
+    assert.deepEqual(result.subackMany, [1, 0x87]);
+    assert.deepEqual(result.unsuback, { name: 'MQTTException', code: 0x87, message: 'MQTT error 135: Not authorized (UNSUBACK)' });
+    assert.equal(result.unsubackNone, 'ok', 'No subscription existed (0x11) is not a failure');
+    assert.equal(result.after, 'ok');
+    assert.equal(result.connected, true);
+    const sent = broker.sessions[0].packets;
+    const pubrels = sent.filter(packet => packet.cmd === 'pubrel');
+    assert.equal(pubrels.length, 1, 'PUBREL only for the PUBREC that succeeded');
+    for (const topic of ['refuse/puback', 'refuse/pubrec'])
+      assert.equal(sent.filter(packet => packet.topic === topic).length, 1, `${topic} not sent again`);
+  });
+}
+
+// Receive Maximum 1: never more than one QoS 1 or 2 PUBLISH unacknowledged
+// [MQTT-3.3.4-7] [MQTT-4.9.0-2], the others wait in order; the SUBSCRIBE is
+// not held back [MQTT-3.3.4-8] [MQTT-4.9.0-3]. The broker answers each
+// PUBLISH and PUBREL 30 ms late.
+export async function receiveMaximum(host) {
+  let unacknowledged = 0, most = 0;
+  const later = fn => setTimeout(fn, 30);
+  return withScripted({
+    connect(session) { session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false, properties: { receiveMaximum: 1 } }); },
+    publish(session, packet) {
+      most = Math.max(most, ++unacknowledged);
+      later(() => {
+        if (packet.qos === 1)
+          unacknowledged--;
+        session.send({ cmd: packet.qos === 1 ? 'puback' : 'pubrec', messageId: packet.messageId });
+      });
+    },
+    pubrel(session, packet) {
+      later(() => { unacknowledged--; session.send({ cmd: 'pubcomp', messageId: packet.messageId }); });
+    },
+  }, async broker => {
+    const result = await run(host, 'receiveMaximum', { port: broker.port });
+    assert.equal(most, 1, 'never two QoS 1/2 PUBLISH unacknowledged at the broker');
+    assert.deepEqual(result.settledIn.filter(step => step !== 'subscribed'), [0, 1, 2, 3]);
+    assert.equal(result.settledIn.indexOf('subscribed'), 0, 'SUBACK came before the first publish completed');
+    const order = broker.sessions[0].packets.map(packet => packet.cmd === 'publish' ? packet.topic : packet.cmd);
+    assert.deepEqual(order.filter(step => step.startsWith('quota/')), ['quota/0', 'quota/1', 'quota/2', 'quota/3']);
+    assert.ok(order.indexOf('subscribe') < order.indexOf('quota/1'), `SUBSCRIBE went before the held PUBLISH: ${order}`);
+  });
+}
+
+// A server's DISCONNECT with a reason code and string (3.14.2.1, 3.14.2.2.3):
+// the connection is closed [MQTT-4.13.2-1].
+export function serverDisconnect(host) {
+  return withScripted({}, async broker => {
+    const running = runScenario(host, { case: 'serverDisconnect', port: broker.port }, V5_HOST);
+    await until(() => broker.sessions[0]?.packets.length, 'CONNECT');
+    await new Promise(resolve => setTimeout(resolve, 100));
+    broker.sessions[0].send({ cmd: 'disconnect', reasonCode: 0x8E, properties: { reasonString: 'another one took it' } });
+    const { result } = await running;
+    assert.deepEqual(result.reason, {
+      name: 'MQTTException', code: 0x8E, reason: 'another one took it',
+      message: "MQTT error 142: Session taken over, in the server's DISCONNECT (another one took it)",
+    });
+    assert.equal(result.connected, false);
+  });
+}
+
+// negotiate: a 3.1.1 server answers CONNECT of level 5 with its CONNACK of
+// return code 1 (MQTT 3.1.1 [MQTT-3.1.2-2]); the client tries 3.1.1 at once.
+export function negotiateLegacy(host) {
+  return withScripted({
+    connect(session) {
+      if (session.version === 5)
+        session.sendRaw([0x20, 0x02, 0x00, 0x01]);
+      else
+        polite.connect(session);
+    },
+  }, async broker => {
+    const result = await run(host, 'negotiate', { port: broker.port });
+    assert.deepEqual(result, { present: 0, granted: 1 });
+    assert.deepEqual(broker.sessions.map(session => session.version), [5, 4]);
+    assert.deepEqual(broker.sessions[1].packets.map(packet => packet.cmd), ['connect', 'subscribe', 'publish', 'disconnect']);
+  });
+}
+
+export function negotiate84(host) {
+  return withScripted({
+    connect(session) {
+      if (session.version === 5)
+        session.send({ cmd: 'connack', reasonCode: 0x84, sessionPresent: false });
+      else
+        polite.connect(session);
+    },
+  }, async broker => {
+    assert.deepEqual(await run(host, 'negotiate', { port: broker.port }), { present: 0, granted: 1 });
+    assert.deepEqual(broker.sessions.map(session => session.version), [5, 4]);
+  });
+}
+
+export function strictLegacy(host) {
+  return withScripted({
+    connect(session) { session.sendRaw([0x20, 0x02, 0x00, 0x01]); },
+  }, async broker => {
+    const result = await run(host, 'negotiate', { port: broker.port, protocolVersion: 5 });
+    assert.match(result.error, /^MQTTException: MQTT error 1: .*the server speaks MQTT 3\.1\.1/);
+    assert.equal(broker.sessions.length, 1);
+  });
+}
+
+// aedes speaks 3.1.1 only: it closes the connection on a CONNECT of level 5.
+export async function negotiateAedes(host) {
+  const broker = await startAedes();
+  try {
+    assert.deepEqual(await run(host, 'negotiate', { port: broker.port }), { present: 0, granted: 1 });
+  }
+  finally {
+    await broker.close();
+  }
+}
+
+export async function negotiateMosquitto(host) {
+  const broker = await startMosquitto();
+  const connections = [];	// per connection: its first bytes each way
+  const sniffer = net.createServer(client => {
+    const seen = { up: undefined, down: undefined };
+    connections.push(seen);
+    const upstream = net.connect({ host: LOOPBACK, port: broker.port });
+    client.on('data', data => { seen.up ??= data; upstream.write(data); });
+    upstream.on('data', data => { seen.down ??= data; client.write(data); });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('error', () => {});
+    upstream.on('error', () => {});
+  });
+  await new Promise(resolve => sniffer.listen(0, LOOPBACK, resolve));
+  try {
+    assert.deepEqual(await run(host, 'negotiate', { port: sniffer.address().port }), { present: 0, granted: 1 });
+    assert.equal(connections.length, 1);
+    assert.equal(connections[0].up[8], 5, 'CONNECT of protocol level 5');
+    assert.equal(connections[0].down[0], 0x20);
+    assert.ok(connections[0].down[1] > 2, 'a CONNACK of version 5 (with its properties)');
+  }
+  finally {
+    await new Promise(resolve => sniffer.close(resolve));
+    await broker.close();
+  }
+}
+
+// Round trips through mosquitto with an MQTT.js 5 peer: QoS 0, 1, 2 both
+// ways [MQTT-4.3.2-1] [MQTT-4.3.3-1], SUBACK's granted QoS (3.9.3), UNSUBACK.
+export async function roundTrip(host) {
+  const broker = await startMosquitto();
+  try {
+    await withPeer(broker.port, { protocolVersion: 5 }, async peer => {
+      const seen = [];
+      peer.on('message', (topic, message) => seen.push(`${topic} ${message}`));
+      await peer.subscribeAsync('v5/out', { qos: 1 });
+      const running = runScenario(host, { case: 'roundTrip', port: broker.port }, { ...V5_HOST, onReport: async () => {
+        await peer.publishAsync('v5/in', 'from peer', { qos: 1 });
+      } });
+      const { result } = await running;
+      assert.deepEqual(result.granted, [2, 1]);
+      assert.deepEqual(result.received.toSorted(), ['v5/in from peer', 'v5/self/0 q0', 'v5/self/1 q1', 'v5/self/2 q2']);
+      await until(() => seen.length === 1, 'the peer\'s message');
+      assert.deepEqual(seen, ['v5/out from XS']);
+    });
+  }
+  finally {
+    await broker.close();
+  }
+}
+
+// PUBLISH properties (3.3.2.3) both ways through mosquitto, as sent (user
+// properties in their order, 3.3.2.3.7); request/response with Response
+// Topic and Correlation Data (4.10); No Local and Retain Handling 2
+// (3.8.3.1).
+export async function properties(host) {
+  const broker = await startMosquitto();
+  try {
+    await withPeer(broker.port, { protocolVersion: 5 }, async peer => {
+      const seen = [];
+      peer.on('message', (topic, message, packet) => {
+        seen.push({ topic, message: String(message), properties: packet.properties });
+        if (topic === 'svc/req')
+          peer.publish(packet.properties.responseTopic, 'pong', { qos: 1, properties: { correlationData: packet.properties.correlationData } });
+      });
+      await peer.subscribeAsync(['props/out', 'svc/req'], { qos: 1 });
+      await peer.publishAsync('kept/t', 'retained', { qos: 1, retain: true });
+      const { result } = await runScenario(host, { case: 'properties', port: broker.port }, { ...V5_HOST, onReport: async () => {
+        await peer.publishAsync('props/in', 'hello', { qos: 1, properties: { contentType: 'text/plain', userProperties: { from: 'peer' }, messageExpiryInterval: 30 } });
+        await peer.publishAsync('nl/t', 'theirs', { qos: 1 });
+      } });
+      await until(() => seen.length >= 2, 'the XS publishes at the peer');
+      const out = seen.find(message => message.topic === 'props/out');
+      assert.equal(out.message, '{"t":21}');
+      assert.equal(out.properties.payloadFormatIndicator, true);
+      assert.ok(out.properties.messageExpiryInterval > 0 && out.properties.messageExpiryInterval <= 60);
+      assert.equal(out.properties.contentType, 'application/json');
+      assert.equal(out.properties.responseTopic, 'props/back');
+      assert.deepEqual([...out.properties.correlationData], [1, 2, 3]);
+      assert.deepEqual({ ...out.properties.userProperties }, { unit: ['C', 'F'] });
+      const byTopic = Object.fromEntries(result.map(message => [message.topic, message]));
+      assert.deepEqual(Object.keys(byTopic).toSorted(), ['nl/t', 'props/in', 'svc/reply/xs'], 'No Local: "mine" did not come back; Retain Handling 2: no retained message');
+      assert.equal(byTopic['nl/t'].msg, 'theirs');
+      assert.equal(byTopic['props/in'].properties.contentType, 'text/plain');
+      assert.deepEqual(byTopic['props/in'].properties.userProperties, [['from', 'peer']]);
+      assert.ok(byTopic['props/in'].properties.messageExpiryInterval <= 30);
+      assert.equal(byTopic['svc/reply/xs'].msg, 'pong');
+      assert.equal(byTopic['svc/reply/xs'].properties.correlationData, 'req-42', 'the answer carries the request\'s Correlation Data');
+      await peer.publishAsync('kept/t', '', { qos: 1, retain: true });	// the retained message goes
+    });
+  }
+  finally {
+    await broker.close();
+  }
+}
+
+export function v4Extras(host) {
+  return withScripted({}, async broker => {
+    const result = await runCase311(host, 'v4Extras', { port: broker.port });
+    assert.equal(result.published, 'ok');
+    assert.match(result.options, /^RangeError: QoS must be 0, 1 or 2/);
+    assert.equal(broker.sessions[0].packets.find(packet => packet.cmd === 'publish').topic, 'v4/t');
+  });
+}
+
+// A QoS 1 PUBLISH sent again in the session after a reconnect: DUP, its id
+// and its properties (4.4, 3.3.1.1).
+export function resend(host) {
+  return withScripted({
+    connect(session) { session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: session.index > 0 }); },
+    publish(session, packet) {
+      if (session.index === 0)
+        session.close();	// no PUBACK: the connection ends
+      else
+        polite.publish(session, packet);
+    },
+  }, async broker => {
+    assert.equal(await run(host, 'resend', { port: broker.port }), 'ok');
+    const [first, again] = broker.sessions.map(session => session.packets.find(packet => packet.cmd === 'publish'));
+    assert.equal(again.dup, true);
+    assert.equal(again.messageId, first.messageId);
+    for (const publish of [first, again]) {
+      assert.equal(publish.properties.contentType, 'text/plain');
+      assert.deepEqual({ ...publish.properties.userProperties }, { k: 'v' });
+    }
+  });
+}
+
+// Incoming topic aliases (3.3.2.3.4): the client's Topic Alias Maximum goes
+// in CONNECT; a PUBLISH with an empty topic and an alias the server mapped
+// before on this connection reaches the callback with that topic.
+export function incomingAliases(host) {
+  return withScripted({
+    subscribe(session, packet) {
+      polite.subscribe(session, packet);
+      const publish = (topic, payload, topicAlias) => session.send({ cmd: 'publish', topic, payload, qos: 0, properties: { topicAlias } });
+      publish('alias/one', 'a', 1);
+      publish('alias/two', 'b', 2);
+      publish('', 'c', 1);
+      publish('', 'd', 2);
+    },
+  }, async broker => {
+    const received = await run(host, 'incomingAliases', { port: broker.port });
+    assert.deepEqual(received.map(([topic, msg]) => `${topic} ${msg}`), ['alias/one a', 'alias/two b', 'alias/one c', 'alias/two d']);
+    assert.equal(broker.sessions[0].packets[0].properties.topicAliasMaximum, 2);
+  });
+}
+
+// A CONNACK 0x9D (Server moved) with a Server Reference (4.11): connect()
+// rejects with the code and the reference for the app.
+export function serverMoved(host) {
+  return withScripted({
+    connect(session) { session.send({ cmd: 'connack', reasonCode: 0x9D, sessionPresent: false, properties: { serverReference: 'broker2.example.com:1884' } }); },
+  }, async broker => {
+    const result = await run(host, 'connect', { port: broker.port });
+    assert.deepEqual(result.error, {
+      name: 'MQTTException', code: 0x9D, serverReference: 'broker2.example.com:1884',
+      message: 'MQTT error 157: Server moved; server reference: broker2.example.com:1884',
+    });
+  });
+}

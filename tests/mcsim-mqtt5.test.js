@@ -1,0 +1,52 @@
+// MQTT 5.0 in the client on the real Moddable runtime: the cases of
+// tests/cases/mqtt5.js in the SDK's mcsim (the runner app includes
+// manifest_mqtt5.json; one machine for the whole file, case after case), as
+// tests/mqtt5.test.js runs them on xsnap. The two cases that need a build of
+// 3.1.1 alone stay on xsnap.
+import { test, describe } from 'node:test';
+import { mcsimEnabled, useMcsim } from './sim/suite.js';
+import * as mqtt5 from './cases/mqtt5.js';
+
+if (mcsimEnabled) describe('in mcsim: MQTT 5.0', () => {
+  const mcsim = useMcsim();
+
+  test('protocolVersion: 4, 5 or "negotiate", checked in the constructor', () => mqtt5.construct(mcsim));
+
+  test('a bad CONNECT property rejects connect() before any connection is made', () => mqtt5.badProperty(mcsim));
+
+  test('version 5 [MQTT-3.1.0-1] [MQTT-3.14.2-1] [MQTT-3.14.4-1]: CONNECT carries level 5 and the properties; DISCONNECT is well-formed and last', () => mqtt5.connectPacket(mcsim));
+
+  test('CONNACK refusal [MQTT-4.13.2-1]: MQTTException with the reason code, its name and the reason string', () => mqtt5.connackRefusal(mcsim));
+
+  test('an empty client id: the server assigns one, and the next CONNECT carries it', () => mqtt5.assignedId(mcsim));
+
+  test('Server Keep Alive overrides the client\'s keep-alive [MQTT-3.1.2-23] [MQTT-3.2.2-21]', () => mqtt5.serverKeepAlive(mcsim));
+
+  test('CONNACK limits [MQTT-3.2.2-11] [MQTT-3.2.2-14] [MQTT-3.2.2-15]: Maximum QoS, Retain Available, Maximum Packet Size, wildcard and shared subscriptions', () => mqtt5.limits(mcsim));
+
+  test('[MQTT-4.4.0-2] [MQTT-4.3.3-4] failure reason codes on PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK reject with code and reason string', () => mqtt5.ackFailures(mcsim));
+
+  test('Receive Maximum 1 [MQTT-3.3.4-7] [MQTT-3.3.4-8] [MQTT-4.9.0-2] [MQTT-4.9.0-3]: one QoS 1/2 PUBLISH in flight at a time, in order; SUBSCRIBE not held', () => mqtt5.receiveMaximum(mcsim));
+
+  test('a server DISCONNECT [MQTT-4.13.2-1]: onDisconnect gets its reason code and reason string', () => mqtt5.serverDisconnect(mcsim));
+
+  test('negotiate: a 3.1.1 CONNACK refusing version 5, then a 3.1.1 connection', () => mqtt5.negotiateLegacy(mcsim));
+
+  test('negotiate: Unsupported Protocol Version (0x84) also falls back to 3.1.1', () => mqtt5.negotiate84(mcsim));
+
+  test('protocolVersion 5 against a 3.1.1 CONNACK: connect() rejects, no fallback', () => mqtt5.strictLegacy(mcsim));
+
+  test('negotiate against aedes (3.1.1 only): the connection closed before CONNACK, then 3.1.1', () => mqtt5.negotiateAedes(mcsim));
+
+  test('negotiate against mosquitto: version 5 is agreed, on the first connection', () => mqtt5.negotiateMosquitto(mcsim));
+
+  test('version 5 against mosquitto and an MQTT.js 5 peer: publish and subscribe both ways', () => mqtt5.roundTrip(mcsim));
+
+  test('version 5 against mosquitto and an MQTT.js 5 peer: PUBLISH properties both ways, request/response, subscription options', () => mqtt5.properties(mcsim));
+
+  test('a QoS 1 PUBLISH sent again after a reconnect keeps its properties (DUP, same id)', () => mqtt5.resend(mcsim));
+
+  test('incoming topic aliases: a PUBLISH by alias reaches the callback with its topic', () => mqtt5.incomingAliases(mcsim));
+
+  test('CONNACK 0x9D with a Server Reference: connect() rejects with the code and the reference', () => mqtt5.serverMoved(mcsim));
+});

@@ -1,0 +1,51 @@
+// MQTT 5.0 in the client, on XS through the simulator host (the app built
+// with manifest_mqtt5.json). Each case is run and checked by
+// tests/cases/mqtt5.js, as tests/mcsim-mqtt5.test.js does in mcsim; the
+// statements each covers are cited there.
+import { test } from 'node:test';
+import { xsnap } from './helpers/xs.js';
+import * as mqtt5 from './cases/mqtt5.js';
+
+test('protocolVersion: 4, 5 or "negotiate", checked in the constructor', () => mqtt5.construct(xsnap));
+
+test('a 3.1.1 build (manifest.json) asked for version 5: connect() rejects naming the manifest, nothing is sent', () => mqtt5.notInBuild(xsnap));
+
+test('a bad CONNECT property rejects connect() before any connection is made', () => mqtt5.badProperty(xsnap));
+
+test('version 5 [MQTT-3.1.0-1] [MQTT-3.14.2-1] [MQTT-3.14.4-1]: CONNECT carries level 5 and the properties; DISCONNECT is well-formed and last', () => mqtt5.connectPacket(xsnap));
+
+test('CONNACK refusal [MQTT-4.13.2-1]: MQTTException with the reason code, its name and the reason string', () => mqtt5.connackRefusal(xsnap));
+
+test('an empty client id: the server assigns one, and the next CONNECT carries it', () => mqtt5.assignedId(xsnap));
+
+test('Server Keep Alive overrides the client\'s keep-alive [MQTT-3.1.2-23] [MQTT-3.2.2-21]', () => mqtt5.serverKeepAlive(xsnap));
+
+test('CONNACK limits [MQTT-3.2.2-11] [MQTT-3.2.2-14] [MQTT-3.2.2-15]: Maximum QoS, Retain Available, Maximum Packet Size, wildcard and shared subscriptions', () => mqtt5.limits(xsnap));
+
+test('[MQTT-4.4.0-2] [MQTT-4.3.3-4] failure reason codes on PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK reject with code and reason string', () => mqtt5.ackFailures(xsnap));
+
+test('Receive Maximum 1 [MQTT-3.3.4-7] [MQTT-3.3.4-8] [MQTT-4.9.0-2] [MQTT-4.9.0-3]: one QoS 1/2 PUBLISH in flight at a time, in order; SUBSCRIBE not held', () => mqtt5.receiveMaximum(xsnap));
+
+test('a server DISCONNECT [MQTT-4.13.2-1]: onDisconnect gets its reason code and reason string', () => mqtt5.serverDisconnect(xsnap));
+
+test('negotiate: a 3.1.1 CONNACK refusing version 5, then a 3.1.1 connection', () => mqtt5.negotiateLegacy(xsnap));
+
+test('negotiate: Unsupported Protocol Version (0x84) also falls back to 3.1.1', () => mqtt5.negotiate84(xsnap));
+
+test('protocolVersion 5 against a 3.1.1 CONNACK: connect() rejects, no fallback', () => mqtt5.strictLegacy(xsnap));
+
+test('negotiate against aedes (3.1.1 only): the connection closed before CONNACK, then 3.1.1', () => mqtt5.negotiateAedes(xsnap));
+
+test('negotiate against mosquitto: version 5 is agreed, on the first connection', () => mqtt5.negotiateMosquitto(xsnap));
+
+test('version 5 against mosquitto and an MQTT.js 5 peer: publish and subscribe both ways', () => mqtt5.roundTrip(xsnap));
+
+test('version 5 against mosquitto and an MQTT.js 5 peer: PUBLISH properties both ways, request/response, subscription options', () => mqtt5.properties(xsnap));
+
+test('a QoS 1 PUBLISH sent again after a reconnect keeps its properties (DUP, same id)', () => mqtt5.resend(xsnap));
+
+test('incoming topic aliases: a PUBLISH by alias reaches the callback with its topic', () => mqtt5.incomingAliases(xsnap));
+
+test('CONNACK 0x9D with a Server Reference: connect() rejects with the code and the reference', () => mqtt5.serverMoved(xsnap));
+
+test('publish properties and subscription options under 3.1.1: properties ignored, an options object refused', () => mqtt5.v4Extras(xsnap));

@@ -1,0 +1,235 @@
+// MQTT 5.0 in the client (protocolVersion 5 or "negotiate"), on XS: the
+// cases of tests/mqtt5.test.js, which scripts the broker or starts
+// mosquitto and checks what went over the wire.
+import { MQTTClient } from "mqtt";
+import { report } from "harness";
+import { text, outcome, settled, delay, cases } from "./common";
+
+const server = "127.0.0.1";
+
+/** An MQTTException as plain data, to compare whole. */
+function refusal(error) {
+	return { name: error.name, code: error.code, message: error.message, reason: error.reason, serverReference: error.serverReference };
+}
+
+async function rejection(promise) {
+	try {
+		await promise;
+		return "resolved";
+	}
+	catch (error) {
+		return refusal(error);
+	}
+}
+
+export default cases({
+	/** The version's checks throw at once; the properties' are connect()'s (connect case). */
+	construct() {
+		const table = {
+			five: () => new MQTTClient({ clientId: "id", server, protocolVersion: 5 }),
+			negotiate: () => new MQTTClient({ clientId: "id", server, protocolVersion: "negotiate", properties: { sessionExpiryInterval: 60 } }),
+			four: () => new MQTTClient({ clientId: "id", server, protocolVersion: 4 }),
+			versionThree: () => new MQTTClient({ clientId: "id", server, protocolVersion: 3 }),
+			versionString: () => new MQTTClient({ clientId: "id", server, protocolVersion: "5" }),
+			propertiesUnder4: () => new MQTTClient({ clientId: "id", server, properties: { sessionExpiryInterval: 60 } })
+		};
+		const result = {};
+		for (const [name, make] of Object.entries(table))
+			result[name] = outcome(make);
+		return result;
+	},
+
+	/** connect() settles: the session-present flag, or the error as data. */
+	async connect({ port, protocolVersion = 5, properties, clientId = "mqtt5", keepalive = 0, maxPacketSize, user, password, will }) {
+		const client = new MQTTClient({ clientId, server, port, protocolVersion, properties, keepalive, maxPacketSize, user, password });
+		if (will)
+			client.setLastWill(will.topic, will.msg, will.retain, will.qos);
+		try {
+			const present = await client.connect(true, 2);
+			await client.disconnect();
+			return { present };
+		}
+		catch (error) {
+			return { error: refusal(error), name: error.name, text: `${error.name}: ${error.message}` };
+		}
+	},
+
+	/** After CONNACK, the client takes its properties: Assigned Client Identifier on the next CONNECT. */
+	async assignedId({ port }) {
+		const client = new MQTTClient({ clientId: "", server, port, protocolVersion: 5 });
+		await client.connect(true, 2);
+		await client.disconnect();
+		await client.connect(true, 2);
+		await client.disconnect();
+		return "ok";
+	},
+
+	/** The CONNACK's limits, checked before anything is sent. */
+	async limits({ port }) {
+		const client = new MQTTClient({ clientId: "limits", server, port, protocolVersion: 5, callback: () => {} });
+		await client.connect(true, 2);
+		const result = {
+			qos2: outcome(() => client.publish("t", "x", false, 2)),
+			retain: outcome(() => client.publish("t", "x", true, 0)),
+			tooLarge: outcome(() => client.publish("t", "x".repeat(200), false, 0)),
+			wildcard: outcome(() => client.subscribe("a/+")),
+			shared: outcome(() => client.subscribe("$share/g/a")),
+			qos1: await settled(client.publish("t", "x", false, 1)),
+			plainSubscribe: await settled(client.subscribe("a/b", 1))
+		};
+		await client.disconnect();
+		return result;
+	},
+
+	/** Each acknowledgement with a failure reason code rejects its operation; the connection stays. */
+	async ackFailures({ port }) {
+		const client = new MQTTClient({ clientId: "acks", server, port, protocolVersion: 5, callback: () => {} });
+		await client.connect(true, 2);
+		const result = {
+			puback: await rejection(client.publish("refuse/puback", "x", false, 1)),
+			pubrec: await rejection(client.publish("refuse/pubrec", "x", false, 2)),
+			pubcomp: await rejection(client.publish("refuse/pubcomp", "x", false, 2)),
+			suback: await rejection(client.subscribe("refuse/suback", 1)),
+			subackMany: await settled(client.subscribe(["ok/a", "refuse/suback"], 1)),
+			unsuback: await rejection(client.unsubscribe("refuse/unsuback")),
+			unsubackNone: await settled(client.unsubscribe("none/unsuback")),
+			after: await settled(client.publish("ok/after", "x", false, 1)),
+			connected: client.connected
+		};
+		await client.disconnect();
+		return result;
+	},
+
+	/** Four QoS 1 and 2 publishes at once and a subscribe behind them: all settle, in order. */
+	async receiveMaximum({ port }) {
+		const settledIn = [];
+		const client = new MQTTClient({ clientId: "quota", server, port, protocolVersion: 5, callback: () => {} });
+		await client.connect(true, 2);
+		const publishes = [1, 2, 1, 2].map((qos, i) => client.publish(`quota/${i}`, "x", false, qos).then(() => settledIn.push(i)));
+		const granted = await client.subscribe("quota/s", 1);
+		settledIn.push("subscribed");
+		await Promise.all(publishes);
+		await client.disconnect();
+		return { settledIn, granted };
+	},
+
+	/** A server's DISCONNECT: onDisconnect gets its reason code and string. */
+	async serverDisconnect({ port }) {
+		let reason;
+		const client = new MQTTClient({ clientId: "dropped", server, port, protocolVersion: 5, onDisconnect: error => { reason = error; } });
+		await client.connect(true, 2);
+		report({ ready: true });
+		for (let i = 0; i < 100 && !reason; i++)
+			await delay(20);
+		return { reason: reason && refusal(reason), connected: client.connected };
+	},
+
+	/** Under the server's Keep Alive: the client pings at its interval, not its own [MQTT-3.2.2-21]. */
+	async serverKeepAlive({ port }) {
+		const client = new MQTTClient({ clientId: "keepalive", server, port, protocolVersion: 5, keepalive: 60 });
+		await client.connect(true, 2);
+		await delay(1500);
+		await client.disconnect();
+		return "ok";
+	},
+
+	/** Round trips through a real broker: QoS 0, 1 and 2 to itself, and what a peer sends. */
+	async roundTrip({ port }) {
+		const received = [];
+		const client = new MQTTClient({ clientId: "mqtt5-trip", server, port, protocolVersion: 5, push: true, callback: (topic, msg) => received.push(`${text(topic)} ${text(msg)}`) });
+		await client.connect(true, 2);
+		const granted = await client.subscribe(["v5/self/#", "v5/in"], [2, 1]);
+		for (const qos of [0, 1, 2])
+			await client.publish(`v5/self/${qos}`, `q${qos}`, false, qos);
+		report({ ready: true });
+		for (let i = 0; i < 200 && received.length < 4; i++)
+			await delay(10);
+		await client.publish("v5/out", "from XS", false, 1);
+		await client.unsubscribe("v5/in");
+		await client.disconnect();
+		return { granted, received };
+	},
+
+	/**
+	 * PUBLISH properties both ways, request/response and subscription
+	 * options, through a real broker; the test's peer answers requests on
+	 * "svc/req" and publishes to "props/in" and "nl/t" when told (report).
+	 */
+	async properties({ port }) {
+		const received = [];
+		const client = new MQTTClient({
+			clientId: "mqtt5-props", server, port, protocolVersion: 5, push: true,
+			callback: (topic, msg, properties) => received.push({
+				topic: text(topic), msg: text(msg),
+				properties: properties && { ...properties, correlationData: properties.correlationData && text(properties.correlationData) }
+			})
+		});
+		await client.connect(true, 2);
+		await client.subscribe(["props/in", "svc/reply/xs"], 1);
+		await client.subscribe("nl/t", { qos: 1, noLocal: true });
+		await client.subscribe("kept/t", { qos: 0, retainHandling: 2 });	// a retained message waits there: not sent
+		await client.publish("props/out", "{\"t\":21}", false, 1, {
+			payloadFormatIndicator: 1, messageExpiryInterval: 60, contentType: "application/json",
+			responseTopic: "props/back", correlationData: Uint8Array.of(1, 2, 3), userProperties: [["unit", "C"], ["unit", "F"]]
+		});
+		await client.publish("svc/req", "ping", false, 1, { responseTopic: "svc/reply/xs", correlationData: "req-42" });
+		await client.publish("nl/t", "mine", false, 1);	// No Local: not back to this client
+		report({ ready: true });
+		for (let i = 0; i < 300 && received.length < 3; i++)
+			await delay(10);
+		await delay(100);	// anything more would come now
+		await client.disconnect();
+		return received;
+	},
+
+	/** A QoS 1 publish with properties, its connection lost before PUBACK: it goes again after the reconnect. */
+	async resend({ port }) {
+		const client = new MQTTClient({ clientId: "resender", server, port, protocolVersion: 5, reconnect: { minDelay: 50, maxDelay: 100 } });
+		await client.connect(false, 2);
+		const result = await settled(client.publish("r/t", "x", false, 1, { contentType: "text/plain", userProperties: [["k", "v"]] }));
+		await client.disconnect();
+		return result;
+	},
+
+	/** Topic Alias Maximum 2 in CONNECT: the broker's PUBLISH by alias reach the callback with their topics. */
+	async incomingAliases({ port }) {
+		const received = [];
+		const client = new MQTTClient({
+			clientId: "aliases", server, port, protocolVersion: 5, push: true, properties: { topicAliasMaximum: 2 },
+			callback: (topic, msg, properties) => received.push([text(topic), text(msg), properties.topicAlias ?? 0])
+		});
+		await client.connect(true, 2);
+		await client.subscribe("alias/#", 0);
+		for (let i = 0; i < 100 && received.length < 4; i++)
+			await delay(10);
+		await client.disconnect();
+		return received;
+	},
+
+	/** protocolVersion 4 (manifest.json): publish's properties are ignored; a subscription options object is not a QoS. */
+	async v4Extras({ port }) {
+		const client = new MQTTClient({ clientId: "v4", server, port, callback: () => {} });
+		await client.connect(true, 2);
+		const result = {
+			published: await settled(client.publish("v4/t", "x", false, 1, { contentType: "text/plain" })),
+			options: outcome(() => client.subscribe("v4/s", { qos: 1, noLocal: true }))
+		};
+		await client.disconnect();
+		return result;
+	},
+
+	/** negotiate: connect, then one QoS 1 publish and a subscribe under whichever version was agreed. */
+	async negotiate({ port, protocolVersion = "negotiate" }) {
+		const client = new MQTTClient({ clientId: "negotiator", server, port, protocolVersion, callback: () => {} });
+		try {
+			const present = await client.connect(true, 2);
+			const granted = await client.subscribe("n/t", 1);
+			await client.publish("n/t", "x", false, 1);
+			await client.disconnect();
+			return { present, granted };
+		}
+		catch (error) {
+			return { error: `${error.name}: ${error.message}` };
+		}
+	}
+});
