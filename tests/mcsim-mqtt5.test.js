@@ -44,6 +44,12 @@ if (mcsimEnabled) describe('in mcsim: MQTT 5.0', () => {
 
   test('version 5 against mosquitto and an MQTT.js 5 peer: PUBLISH properties both ways, request/response, subscription options', () => mqtt5.properties(mcsim));
 
+  test('Subscription Identifiers through mosquitto [MQTT-3.3.4-3] [MQTT-3.3.4-4] [MQTT-3.3.4-5]: overlapping subscriptions, each message carries the identifiers of those it matched, handed to the callback', () => mqtt5.subscriptionIds(mcsim));
+
+  test('a Subscription Identifier (3.8.2.1.2): 1..268,435,455, one per SUBSCRIBE, refused under Subscription Identifiers Available 0, each before anything is sent; sent in SUBSCRIBE\'s properties', () => mqtt5.subscriptionIdChecks(mcsim));
+
+  test('after a reconnect without a session, the subscriptions are made again with their identifiers, one SUBSCRIBE per identifier (3.8.2.1.2) [MQTT-3.3.4-3]', () => mqtt5.resubscribeIds(mcsim));
+
   test('a QoS 1 PUBLISH sent again after a reconnect keeps its properties (DUP, same id)', () => mqtt5.resend(mcsim));
 
   test('incoming topic aliases: a PUBLISH by alias reaches the callback with its topic', () => mqtt5.incomingAliases(mcsim));

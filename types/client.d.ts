@@ -100,6 +100,12 @@ export interface SubscriptionOptions {
     retainAsPublished?: boolean;
     /** 0: retained messages at subscribe; 1: only for a new subscription; 2: none. */
     retainHandling?: number;
+    /**
+     * 1..268,435,455: the messages this subscription brings carry it (the
+     * callback's `subscriptionIdentifiers`). One per SUBSCRIBE: the filters
+     * of one subscribe() give the same one, or none.
+     */
+    subscriptionIdentifier?: number;
 }
 /** CONNECT's MQTT 5 properties (section 3.1.2.11); Maximum Packet Size is `maxPacketSize`. */
 export interface ConnectProperties {

@@ -292,15 +292,24 @@ export class Session {
 		if (!sessionPresent)
 			this.#awaitingRelease = undefined;
 		if (reconnected && (!sessionPresent || this.#resubscribeLost) && this.#subscriptions?.size) {
-			const filters: Data[] = [], qos: number[] = [];
-			for (const subscription of this.#subscriptions.values()) {
-				filters.push(subscription.filter);
-				qos.push(subscription.qos);
+			// One SUBSCRIBE per Subscription Identifier, which MQTT 5 gives a
+			// SUBSCRIBE for all its filters (3.8.2.1.2); a QoS (a number, 3.1.1's)
+			// has none: one SUBSCRIBE for all.
+			const groups = new Map<number | undefined, Resubscription>();
+			for (const { filter, qos } of this.#subscriptions.values()) {
+				const key = (qos as { subscriptionIdentifier?: number }).subscriptionIdentifier;
+				let group = groups.get(key);
+				if (!group)
+					groups.set(key, group = new Resubscription([], []));
+				group.filters.push(filter);
+				group.qos.push(qos);
 			}
-			const id = this.nextId(), resubscription = new Resubscription(filters, qos);
-			const frame = link.writer.subscribe(id, filters, qos);
-			(this.#operations = new Map()).set(id, resubscription);
-			link.sendOp(frame, resubscription);
+			const operations = this.#operations = new Map();
+			for (const resubscription of groups.values()) {
+				const id = this.nextId(), frame = link.writer.subscribe(id, resubscription.filters, resubscription.qos);
+				operations.set(id, resubscription);
+				link.sendOp(frame, resubscription);
+			}
 		}
 		this.#resubscribeLost = false;
 		if (!previous)

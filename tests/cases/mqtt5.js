@@ -377,6 +377,83 @@ export async function properties(host) {
   }
 }
 
+// Subscription Identifiers (3.8.2.1.2) through mosquitto: overlapping
+// subscriptions "sid/+" (7), "sid/#" (268,435,455) and "sid/a" (none); a
+// PUBLISH to "sid/a" matches the three. The server sends the identifiers of
+// the matching subscriptions [MQTT-3.3.4-3]: in one copy, all of them
+// [MQTT-3.3.4-4]; or one copy per subscription, each with its own
+// subscription's identifier, none for "sid/a" [MQTT-3.3.4-5]. Either way the
+// callback's third argument hands them to the app. mosquitto 2.0.11 sends
+// one copy per matching subscription (as measured here: three copies, [7],
+// [268435455] and none).
+export async function subscriptionIds(host) {
+  const broker = await startMosquitto();
+  try {
+    const { result } = await runScenario(host, { case: 'subscriptionIds', port: broker.port }, V5_HOST);
+    assert.deepEqual(result.granted, [1, 1, 1]);
+    const both = result.received.filter(message => message.topic === 'sid/a');
+    assert.ok(both.every(message => message.msg === 'both'));
+    if (both.length === 1)
+      assert.deepEqual(both[0].ids.toSorted((a, b) => a - b), [7, 268435455], 'one copy carries every matching subscription\'s identifier [MQTT-3.3.4-4]');
+    else
+      assert.deepEqual(both.map(message => message.ids).toSorted((a, b) => a.length - b.length || a[0] - b[0]), [[], [7], [268435455]],
+        'one copy per subscription, each with its identifier [MQTT-3.3.4-5]');
+    assert.deepEqual(result.received.filter(message => message.topic === 'sid/b/c').map(message => message.ids), [[268435455]], '"sid/#" alone matches');
+  }
+  finally {
+    await broker.close();
+  }
+}
+
+// subscribe()'s Subscription Identifier: 1..268,435,455 (3.8.2.1.2), one
+// per SUBSCRIBE for all its filters, refused when CONNACK says Subscription
+// Identifiers Available 0 (3.2.2.3.12): each a named error before anything
+// is sent; a valid one goes in the SUBSCRIBE's properties.
+export async function subscriptionIdChecks(host) {
+  await withScripted({}, broker => withScripted({
+    connect(session) { session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false, properties: { subscriptionIdentifiersAvailable: false } }); },
+  }, async refusing => {
+    const result = await run(host, 'subscriptionIdChecks', { port: broker.port, port2: refusing.port });
+    const range = /^RangeError: SUBSCRIBE property subscriptionIdentifier must be an integer 1\.\.268435455, not /;
+    for (const name of ['zero', 'tooLarge', 'fraction', 'string'])
+      assert.match(result[name], range, name);
+    assert.match(result.mixed, /^TypeError: one SUBSCRIBE carries one Subscription Identifier for all its topic filters/);
+    assert.match(result.oneAndNone, /^TypeError: one SUBSCRIBE carries one Subscription Identifier for all its topic filters/);
+    assert.deepEqual(result.shared, [1, 1]);
+    assert.match(result.unavailable, /^TypeError: the server does not support subscription identifiers: Subscription Identifiers Available is 0 in its CONNACK/);
+    assert.equal(result.plain, 1);
+    const subscribes = broker.sessions[0].packets.filter(packet => packet.cmd === 'subscribe');
+    assert.equal(subscribes.length, 1, 'only the valid SUBSCRIBE went out');
+    assert.deepEqual(subscribes[0].properties, { subscriptionIdentifier: 3 });
+    assert.deepEqual(subscribes[0].subscriptions.map(s => s.topic), ['c/a', 'c/b']);
+    const refused = refusing.sessions[0].packets.filter(packet => packet.cmd === 'subscribe');
+    assert.equal(refused.length, 1, 'only the plain SUBSCRIBE went out');
+    assert.equal(refused[0].properties, undefined);
+  }));
+}
+
+// After a reconnect that found no session, the client subscribes again
+// with each subscription's identifier: one SUBSCRIBE per identifier, which a
+// SUBSCRIBE gives all its filters (3.8.2.1.2), so that the messages carry
+// the identifiers the app asked for [MQTT-3.3.4-3].
+export function resubscribeIds(host) {
+  return withScripted({
+    publish(session, packet) {
+      if (session.index === 0)
+        session.close();	// no PUBACK: the connection ends
+      else
+        polite.publish(session, packet);
+    },
+  }, async broker => {
+    assert.equal(await run(host, 'resubscribeIds', { port: broker.port }), 'ok');
+    const subscribes = broker.sessions[1].packets.filter(packet => packet.cmd === 'subscribe');
+    const byIdentifier = Object.fromEntries(subscribes.map(packet => [packet.properties?.subscriptionIdentifier ?? 'none',
+      packet.subscriptions.map(s => `${s.topic} ${s.qos}`)]));
+    assert.deepEqual(byIdentifier, { 1: ['r/a 1', 'r/d 1'], 2: ['r/b 0'], none: ['r/c 1'] });
+    assert.equal(subscribes.length, 3);
+  });
+}
+
 export function v4Extras(host) {
   return withScripted({}, async broker => {
     const result = await runCase311(host, 'v4Extras', { port: broker.port });

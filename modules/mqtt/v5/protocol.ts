@@ -146,7 +146,9 @@ class Writer5 extends PacketWriter5 {
 		return properties;
 	}
 
-	override subscribe(id: number, filters: readonly Data[], options: readonly (number | SubscriptionOptions)[], properties?: Properties): Frame {
+	/** SUBSCRIBE with the Subscription Identifier its options give (when no properties are), checked against the CONNACK. */
+	override subscribe(id: number, filters: readonly Data[], options: readonly (number | SubscribeOptions)[], properties?: Properties): Frame {
+		properties ??= identified(options);
 		if (properties?.subscriptionIdentifier !== undefined && !this.subscriptionIdentifiers)
 			throw new TypeError("the server does not support subscription identifiers: Subscription Identifiers Available is 0 in its CONNACK (3.2.2.3.12)");
 		if (!this.wildcards || !this.shared)
@@ -162,6 +164,27 @@ class Writer5 extends PacketWriter5 {
 		if (!this.shared && text.startsWith("$share/"))
 			throw new TypeError(`the server does not support shared subscriptions (Shared Subscription Available is 0 in its CONNACK, 3.2.2.3.13): ${text}`);
 	}
+}
+
+/** subscribe()'s options under 5: those of the codec, and the subscription's identifier (3.8.2.1.2). */
+type SubscribeOptions = SubscriptionOptions & { readonly subscriptionIdentifier?: number };
+
+/**
+ * The SUBSCRIBE properties of the Subscription Identifier the filters'
+ * options give, or undefined when none does. A SUBSCRIBE carries one, for
+ * all its filters (3.8.2.1.2): filters given different ones (or one
+ * and none) throw, so that no subscription is made under another's
+ * identifier. The value's range is the codec's check (1..268,435,455).
+ */
+function identified(options: readonly (number | SubscribeOptions)[]): Properties | undefined {
+	let identifier: number | undefined;
+	for (let i = 0; i < options.length; i++) {
+		const given = options[i], own = typeof given === "object" && given !== null ? given.subscriptionIdentifier : undefined;
+		if (i > 0 && own !== identifier)
+			throw new TypeError("one SUBSCRIBE carries one Subscription Identifier for all its topic filters (3.8.2.1.2): give each filter the same subscriptionIdentifier, or subscribe to them apart");
+		identifier = own;
+	}
+	return identifier === undefined ? undefined : { subscriptionIdentifier: identifier };
 }
 
 /**

@@ -206,6 +206,75 @@ export default cases({
 		return received;
 	},
 
+	/**
+	 * Subscription Identifiers through a real broker: "sid/+" (7), "sid/#"
+	 * (268,435,455, the largest) and "sid/a" (none) overlap on "sid/a";
+	 * "sid/b/c" matches "sid/#" alone. Each message, as it came, with the
+	 * identifiers the callback got.
+	 */
+	async subscriptionIds({ port }) {
+		const received = [];
+		const client = new MQTTClient({
+			clientId: "mqtt5-sid", server, port, protocolVersion: 5, push: true,
+			callback: (topic, msg, properties) => received.push({ topic: text(topic), msg: text(msg), ids: properties.subscriptionIdentifiers ?? [] })
+		});
+		await client.connect(true, 2);
+		const granted = [
+			await client.subscribe("sid/+", { qos: 1, subscriptionIdentifier: 7 }),
+			await client.subscribe("sid/#", { qos: 1, subscriptionIdentifier: 268435455 }),
+			await client.subscribe("sid/a", 1)
+		];
+		await client.publish("sid/a", "both", false, 1);
+		await client.publish("sid/b/c", "one", false, 1);
+		for (let i = 0; i < 200 && received.length < 4; i++)
+			await delay(10);
+		await delay(100);	// anything more would come now
+		await client.disconnect();
+		return { granted, received };
+	},
+
+	/**
+	 * subscribe()'s Subscription Identifier checks, each before anything is
+	 * sent; then, against a CONNACK of Subscription Identifiers Available 0,
+	 * its named error, and a plain subscribe that goes.
+	 */
+	async subscriptionIdChecks({ port, port2 }) {
+		const client = new MQTTClient({ clientId: "sid-checks", server, port, protocolVersion: 5, callback: () => {} });
+		await client.connect(true, 2);
+		const result = {
+			zero: outcome(() => client.subscribe("c/t", { qos: 1, subscriptionIdentifier: 0 })),
+			tooLarge: outcome(() => client.subscribe("c/t", { qos: 1, subscriptionIdentifier: 268435456 })),
+			fraction: outcome(() => client.subscribe("c/t", { qos: 1, subscriptionIdentifier: 1.5 })),
+			string: outcome(() => client.subscribe("c/t", { qos: 1, subscriptionIdentifier: "7" })),
+			mixed: outcome(() => client.subscribe(["c/a", "c/b"], [{ qos: 1, subscriptionIdentifier: 1 }, { qos: 1, subscriptionIdentifier: 2 }])),
+			oneAndNone: outcome(() => client.subscribe(["c/a", "c/b"], [{ qos: 1, subscriptionIdentifier: 1 }, 1])),
+			shared: await settled(client.subscribe(["c/a", "c/b"], { qos: 1, subscriptionIdentifier: 3 }))
+		};
+		await client.disconnect();
+		const refusing = new MQTTClient({ clientId: "sid-unavailable", server, port: port2, protocolVersion: 5, callback: () => {} });
+		await refusing.connect(true, 2);
+		result.unavailable = outcome(() => refusing.subscribe("c/t", { qos: 1, subscriptionIdentifier: 7 }));
+		result.plain = await settled(refusing.subscribe("c/t", 1));
+		await refusing.disconnect();
+		return result;
+	},
+
+	/**
+	 * Subscriptions of identifiers 1, 2 and none; a QoS 1 publish whose
+	 * connection the broker ends: after the reconnect (no session) the
+	 * client subscribes again, and the publish settles behind it.
+	 */
+	async resubscribeIds({ port }) {
+		const client = new MQTTClient({ clientId: "sid-again", server, port, protocolVersion: 5, callback: () => {}, reconnect: { minDelay: 50, maxDelay: 100 } });
+		await client.connect(true, 2);
+		await client.subscribe(["r/a", "r/d"], { qos: 1, subscriptionIdentifier: 1 });
+		await client.subscribe("r/b", { qos: 0, subscriptionIdentifier: 2 });
+		await client.subscribe("r/c", 1);
+		const result = await settled(client.publish("r/go", "x", false, 1));
+		await client.disconnect();
+		return result;
+	},
+
 	/** protocolVersion 4 (manifest.json): publish's properties are ignored; a subscription options object is not a QoS. */
 	async v4Extras({ port }) {
 		const client = new MQTTClient({ clientId: "v4", server, port, callback: () => {} });
