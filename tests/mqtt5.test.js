@@ -54,4 +54,12 @@ test('incoming topic aliases: a PUBLISH by alias reaches the callback with its t
 
 test('CONNACK 0x9D with a Server Reference: connect() rejects with the code and the reference', () => mqtt5.serverMoved(xsnap));
 
+test('Server Reference (4.11) in the walk of `servers`: CONNACK 0x9D sends the next attempt to the referenced server, where the client connects', () => mqtt5.referenceInWalk(xsnap));
+
+test('Server Reference (4.11) to a server that fails: the walk goes on with the server it was going to', () => mqtt5.referenceFails(xsnap));
+
+test('Server Reference (4.11) followed once: the referenced server\'s own reference is not followed, the walk goes on', () => mqtt5.referenceChain(xsnap));
+
+test('Server Reference (4.11) in a server DISCONNECT 0x9C, with `reconnect`: the reconnection goes to the first referenced server', () => mqtt5.referenceReconnect(xsnap));
+
 test('publish properties and subscription options under 3.1.1: properties ignored, an options object refused', () => mqtt5.v4Extras(xsnap));

@@ -454,6 +454,73 @@ export function resubscribeIds(host) {
   });
 }
 
+// A Server Reference (4.11) followed into failover: CONNACK 0x9C/0x9D or
+// the server's DISCONNECT carrying one sends the client's next attempt (the
+// walk of its `servers`, or a reconnection) to the referenced server, once;
+// if that fails, the walk goes on from the server it was going to.
+
+/** A port where nothing listens. */
+async function deadPort() {
+  const probe = net.createServer();
+  await new Promise(resolve => probe.listen(0, LOOPBACK, resolve));
+  const { port } = probe.address();
+  await new Promise(resolve => probe.close(resolve));
+  return port;
+}
+
+const moved = reference => ({
+  connect(session) { session.send({ cmd: 'connack', reasonCode: 0x9D, sessionPresent: false, properties: { serverReference: reference } }); },
+});
+
+export async function referenceInWalk(host) {
+  await withScripted({}, target => withScripted({}, second => withScripted(moved(`127.0.0.1:${target.port}`), async first => {
+    const result = await run(host, 'serverReference', { ports: [first.port, second.port] });
+    assert.deepEqual(result, { present: 0, connects: 1, losses: [] }, 'connect() resolves: the referenced server accepted');
+    assert.equal(first.sessions.length, 1);
+    assert.equal(target.sessions.length, 1, 'the next attempt went to the referenced server');
+    assert.equal(target.sessions[0].packets[0].cmd, 'connect');
+    assert.equal(second.sessions.length, 0, 'the walk\'s next server was not needed');
+  })));
+}
+
+export async function referenceFails(host) {
+  const dead = await deadPort();
+  await withScripted({}, second => withScripted(moved(`127.0.0.1:${dead}`), async first => {
+    const result = await run(host, 'serverReference', { ports: [first.port, second.port] });
+    assert.deepEqual(result, { present: 0, connects: 1, losses: [] }, 'the walk went on after the referenced server failed');
+    assert.equal(first.sessions.length, 1, 'the referring server was not tried again within the walk');
+    assert.equal(second.sessions.length, 1);
+  }));
+}
+
+export async function referenceChain(host) {
+  await withScripted({}, last => withScripted({}, second => withScripted(moved(`127.0.0.1:${last.port}`), target => withScripted(moved(`127.0.0.1:${target.port}`), async first => {
+    const result = await run(host, 'serverReference', { ports: [first.port, second.port] });
+    assert.deepEqual(result, { present: 0, connects: 1, losses: [] });
+    assert.equal(target.sessions.length, 1, 'the first reference followed');
+    assert.equal(last.sessions.length, 0, 'the referenced server\'s own reference not followed: once');
+    assert.equal(second.sessions.length, 1, 'the walk went on');
+  }))));
+}
+
+export async function referenceReconnect(host) {
+  await withScripted({}, target => withScripted({
+    connect(session) {
+      session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false });
+      setTimeout(() => session.send({ cmd: 'disconnect', reasonCode: 0x9C, properties: { serverReference: `127.0.0.1:${target.port} elsewhere.example:1883` } }), 100);
+    },
+  }, async first => {
+    const result = await run(host, 'serverReference', { ports: [first.port], reconnect: true });
+    assert.equal(result.present, 0);
+    assert.equal(result.connects, 2, 'connected again, at the referenced server');
+    assert.equal(result.losses.length, 1);
+    assert.equal(result.losses[0].code, 0x9C);
+    assert.equal(result.losses[0].serverReference, `127.0.0.1:${target.port} elsewhere.example:1883`);
+    assert.equal(first.sessions.length, 1, 'no attempt at the referring server');
+    assert.equal(target.sessions.length, 1, 'the first of the references');
+  }));
+}
+
 export function v4Extras(host) {
   return withScripted({}, async broker => {
     const result = await runCase311(host, 'v4Extras', { port: broker.port });

@@ -9,7 +9,9 @@
 // bind this connection alone: the server's keep-alive, Maximum Packet Size,
 // Topic Alias Maximum, Maximum QoS, Retain Available and the availability
 // of wildcard, shared subscriptions and subscription identifiers, checked by
-// the writer before a packet is made.
+// the writer before a packet is made. A Server Reference (CONNACK 0x9C or
+// 0x9D, or the server's DISCONNECT) sends the link's next attempt to the
+// referenced server, once, through the link's failover list (Referral).
 
 import { CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, DISCONNECT, PACKET_NAMES } from "mqtt/constants";
 import type { Sendable } from "mqtt/outbox";
@@ -18,7 +20,8 @@ import { MQTTException, ProtocolError } from "mqtt/errors";
 import { PacketWriter, flagsAt, stringField, CLEAN_SESSION, type Frame, type Will } from "mqtt/writer";
 import { PacketParser, type Packet } from "mqtt/parser";
 import { HANDLERS, connackAccepts, type Receiver } from "mqtt/handlers";
-import type { Link, VersionHooks } from "mqtt/link";
+import { IDLE, CONNECTING, RECONNECTING, type Link, type VersionHooks } from "mqtt/link";
+import { STRIDE, type Failover, type ServerList } from "mqtt/endpoints";
 import type { MQTTClient } from "mqtt/client";
 import { PacketWriter5, type SubscriptionOptions } from "mqtt/v5/writer";
 import { PacketParser5 } from "mqtt/v5/parser";
@@ -233,9 +236,12 @@ export class Protocol5 implements VersionHooks {
 		this.connectFrame(link.connectPacket);
 	}
 
-	/** The app's connect(): version 5 first, again. */
+	/** The app's connect(): version 5 first, again; a Server Reference followed before no longer stands in for the app's servers. */
 	begin(): void {
 		this.#version = 5;
+		const link = this.#link, failover = link.failover;
+		if (link.state === IDLE && failover instanceof Referral)
+			failover.restore();
 	}
 
 	get version(): 4 | 5 { return this.#version; }
@@ -346,6 +352,9 @@ export class Protocol5 implements VersionHooks {
 		this.keepalive = properties.serverKeepAlive;
 		if (properties.assignedClientIdentifier !== undefined)
 			this.#clientId = properties.assignedClientIdentifier;
+		const failover = this.#link.failover;
+		if (failover instanceof Referral)
+			failover.accept();
 	}
 }
 
@@ -371,7 +380,9 @@ function connack5(receiver: Receiver, packet: Packet): boolean {
 		protocol.accepted(connack.properties);
 		return true;
 	}
-	link.refused(code, reasonException(code, connack.properties, CONNACK), !PASSING.includes(code));
+	const error = reasonException(code, connack.properties, CONNACK), from = referring(link);
+	link.refused(code, error, !PASSING.includes(code));
+	follow(link, error, from);
 	return false;
 }
 
@@ -401,6 +412,158 @@ function acknowledgement5(receiver: Receiver, packet: Packet): boolean {
 /** What this module calls of the link beyond its public members (TypeScript's `private`: the 3.1.1 link carries no method for MQTT 5's sake). */
 interface LinkInternals {
 	scheduleReconnect(walking: boolean): void;
+	useServer(index: number): void;
+}
+
+// ---- Server Reference (4.11) ----
+
+/** Where a refusal or a server's DISCONNECT came from: the servers of the walk (the app's list, or its one server); that server's port and TLS options. */
+interface Referring {
+	readonly home: ServerList;
+	readonly kept: Failover | undefined;
+	readonly port: number;
+	readonly ssl: ServerList[number];
+	/** It is an attempt at a referenced server: its own reference is not followed (once). */
+	readonly referred: boolean;
+}
+
+/** Read before the link handles the refusal or the loss (which moves it on to its next server). */
+function referring(link: Link): Referring {
+	const failover = link.failover, port = link.port;
+	if (failover instanceof Referral)
+		return { home: failover.home, kept: failover.kept, port, ssl: failover.list[failover.index * STRIDE + 2], referred: failover.attempting };
+	if (failover)
+		return { home: failover.list, kept: failover, port, ssl: failover.list[failover.index * STRIDE + 2], referred: false };
+	const ssl = (link.settings.mqtt5 as { ssl?: Record<string, unknown> | null }).ssl ?? undefined;
+	return { home: Object.freeze([link.server, port, ssl]), kept: undefined, port, ssl, referred: false };
+}
+
+/**
+ * The server, and port if any, of a Server Reference: its first entry
+ * ("host" or "host:port", entries space-separated, 4.11); undefined when it
+ * names none this client can reach (an IPv6 literal, a bad port).
+ */
+function parseReference(reference: string): [string, number | undefined] | undefined {
+	const first = reference.split(" ").find(entry => entry.length > 0);
+	if (first === undefined || first.includes("["))
+		return undefined;
+	const colon = first.indexOf(":");
+	if (colon < 0)
+		return [first, undefined];
+	const host = first.slice(0, colon), digits = first.slice(colon + 1), port = Number(digits);
+	if (!host || !/^[0-9]{1,5}$/.test(digits) || port < 1 || port > 65535)
+		return undefined;
+	return [host, port];
+}
+
+/**
+ * CONNACK 0x9C/0x9D or the server's DISCONNECT with a Server Reference: when
+ * the link makes another attempt (a reconnection, or the walk of its list),
+ * that attempt goes to the referenced server, once, with the referring
+ * server's TLS options (and its port, when the reference gives none); then
+ * the walk goes on from the server the link had chosen. Without a next
+ * attempt, the reference stays the error's `serverReference` alone.
+ */
+function follow(link: Link, error: MQTTException, from: Referring): void {
+	const reference = (error as { serverReference?: string }).serverReference;
+	if (reference === undefined || from.referred || (link.state !== CONNECTING && link.state !== RECONNECTING))
+		return;
+	const target = parseReference(reference);
+	if (target === undefined)
+		return;
+	const chosen = link.failover;
+	const referral = new Referral(link, Object.freeze([target[0], target[1] ?? from.port, from.ssl]), from.home, from.kept, chosen?.index ?? 0);
+	referral.failures = chosen?.failures;
+	link.failover = referral as unknown as Failover;
+	(link as unknown as LinkInternals).useServer(0);
+}
+
+/**
+ * The link's failover list while a Server Reference is followed (the
+ * members of endpoints' Failover): first the referenced server, alone
+ * (`pending`); after its attempt, the walk's servers (`home`) from where the
+ * link was going (`resume`). The next walk from the first server puts the
+ * app's list back (begin); a client of one server keeps this one, of its
+ * server alone, until the app's next connect() (restore).
+ */
+class Referral {
+	list: ServerList;
+	index = 0;
+	failures: string | undefined;
+	readonly home: ServerList;
+	readonly kept: Failover | undefined;
+	readonly #link: Link;
+	readonly #resume: number;
+	#tried: number;
+	#accepted = false;	// the referenced server accepted the connection
+
+	constructor(link: Link, referred: ServerList, home: ServerList, kept: Failover | undefined, resume: number) {
+		this.#link = link;
+		this.list = referred;
+		this.home = home;
+		this.kept = kept;
+		this.#resume = resume;
+		this.#tried = resume;	// during connect(): the servers before it were tried
+	}
+
+	get pending(): boolean { return this.list !== this.home; }
+
+	/** The attempt at the referenced server is in progress: a refusal there is not followed further. */
+	get attempting(): boolean { return this.pending && !this.#accepted; }
+
+	/** CONNACK 0 from the referenced server: a later reference of its own is a new one. */
+	accept(): void {
+		this.#accepted = this.pending;
+	}
+
+	/** A walk from the first server: the app's list again (the link reads it next), or the one server. */
+	begin(): void {
+		const kept = this.kept;
+		if (kept) {
+			this.#link.failover = kept;
+			kept.begin();
+			return;
+		}
+		this.list = this.home;
+		this.index = 0;
+		this.failures = undefined;
+		this.#accepted = false;
+	}
+
+	/** As Failover's: for connect()'s rejection. */
+	record(where: string, message: string): void {
+		const said = message.includes(where) ? message : `${where}: ${message}`;
+		this.failures = this.failures === undefined ? said : `${this.failures}; ${said}`;
+		this.#tried++;
+	}
+
+	/** After a failed attempt: the referenced server's, the walk goes on at once where the link was going; else as Failover's. */
+	next(): boolean {
+		if (this.pending) {
+			this.#accepted = false;
+			this.list = this.home;
+			this.index = this.#resume;
+			return true;
+		}
+		if (++this.index < this.list.length / STRIDE)
+			return true;
+		this.index = 0;
+		return false;
+	}
+
+	error(): Error {
+		return new Error(`no server accepted the connection (${this.#tried} tried, in order): ${this.failures}`);
+	}
+
+	/** The app's connect(): its own servers again. */
+	restore(): void {
+		const link = this.#link;
+		link.failover = this.kept;
+		if (!this.kept) {
+			link.server = this.home[0] as string;
+			link.port = this.home[1] as number;
+		}
+	}
 }
 
 /** The same server again at once, in a turn of its own (a walk's next attempt): negotiation falls back to 3.1.1. */
@@ -424,8 +587,10 @@ function publicationId(head: Uint8Array): number | undefined {
 
 /** The server's DISCONNECT: the connection ends, onDisconnect gets its reason code and string. */
 function disconnect5(receiver: Receiver, packet: Packet): boolean {
-	const disconnect = packet as unknown as Parser5;
-	(receiver as Link).failed(reasonException(disconnect.reasonCode, disconnect.properties, DISCONNECT, ", in the server's DISCONNECT"));
+	const disconnect = packet as unknown as Parser5, link = receiver as Link;
+	const error = reasonException(disconnect.reasonCode, disconnect.properties, DISCONNECT, ", in the server's DISCONNECT"), from = referring(link);
+	link.failed(error);
+	follow(link, error, from);
 	return false;
 }
 

@@ -275,6 +275,29 @@ export default cases({
 		return result;
 	},
 
+	/**
+	 * A Server Reference followed: connect() to `ports` (one server, or a
+	 * `servers` list), with `reconnect` or not; with it, waits for a second
+	 * connection. What settled, the connections made and the losses seen.
+	 */
+	async serverReference({ ports, reconnect = false }) {
+		let connects = 0;
+		const losses = [];
+		const options = { clientId: "referred", protocolVersion: 5, onConnect: () => connects++, onDisconnect: error => losses.push(refusal(error)) };
+		if (ports.length > 1)
+			options.servers = ports.map(port => ({ server, port }));
+		else
+			Object.assign(options, { server, port: ports[0] });
+		if (reconnect)
+			options.reconnect = { minDelay: 50, maxDelay: 100 };
+		const client = new MQTTClient(options);
+		const present = await settled(client.connect(true, 2));
+		for (let i = 0; reconnect && i < 150 && connects < 2; i++)
+			await delay(20);
+		await client.disconnect();
+		return { present, connects, losses };
+	},
+
 	/** protocolVersion 4 (manifest.json): publish's properties are ignored; a subscription options object is not a QoS. */
 	async v4Extras({ port }) {
 		const client = new MQTTClient({ clientId: "v4", server, port, callback: () => {} });
