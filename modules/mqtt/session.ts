@@ -115,6 +115,24 @@ class Resubscription implements Sendable {
 	}
 }
 
+/**
+ * The granted subscriptions as the SUBSCRIBEs that make them again: one per
+ * Subscription Identifier, which MQTT 5 gives a SUBSCRIBE for all its
+ * filters (3.8.2.1.2); a QoS (a number, 3.1.1's) has none: one for all.
+ */
+function resubscriptions(subscriptions: Map<string, { filter: Data; qos: number }>): IterableIterator<Resubscription> {
+	const groups = new Map<number | undefined, Resubscription>();
+	for (const { filter, qos } of subscriptions.values()) {
+		const key = (qos as { subscriptionIdentifier?: number }).subscriptionIdentifier;
+		let group = groups.get(key);
+		if (!group)
+			groups.set(key, group = new Resubscription([], []));
+		group.filters.push(filter);
+		group.qos.push(qos);
+	}
+	return groups.values();
+}
+
 type Operation = Publication | Subscription | Unsubscription | Resubscription;
 
 for (const [Kind, kind] of [[Publication, PUBLICATION], [Subscription, SUBSCRIPTION], [Unsubscription, UNSUBSCRIPTION], [Resubscription, RESUBSCRIPTION]] as const)
@@ -292,22 +310,11 @@ export class Session {
 		if (!sessionPresent)
 			this.#awaitingRelease = undefined;
 		if (reconnected && (!sessionPresent || this.#resubscribeLost) && this.#subscriptions?.size) {
-			// One SUBSCRIBE per Subscription Identifier, which MQTT 5 gives a
-			// SUBSCRIBE for all its filters (3.8.2.1.2); a QoS (a number, 3.1.1's)
-			// has none: one SUBSCRIBE for all.
-			const groups = new Map<number | undefined, Resubscription>();
-			for (const { filter, qos } of this.#subscriptions.values()) {
-				const key = (qos as { subscriptionIdentifier?: number }).subscriptionIdentifier;
-				let group = groups.get(key);
-				if (!group)
-					groups.set(key, group = new Resubscription([], []));
-				group.filters.push(filter);
-				group.qos.push(qos);
-			}
-			const operations = this.#operations = new Map();
-			for (const resubscription of groups.values()) {
+			// Grouped in a call of its own, done before any frame is made: this
+			// frame keeps no more locals than with one SUBSCRIBE.
+			for (const resubscription of resubscriptions(this.#subscriptions)) {
 				const id = this.nextId(), frame = link.writer.subscribe(id, resubscription.filters, resubscription.qos);
-				operations.set(id, resubscription);
+				(this.#operations ??= new Map()).set(id, resubscription);
 				link.sendOp(frame, resubscription);
 			}
 		}
