@@ -63,4 +63,6 @@ if (mcsimEnabled) describe('in mcsim: MQTT 5.0', () => {
   test('Server Reference (4.11) followed once: the referenced server\'s own reference is not followed, the walk goes on', () => mqtt5.referenceChain(mcsim));
 
   test('Server Reference (4.11) in a server DISCONNECT 0x9C, with `reconnect`: the reconnection goes to the first referenced server', () => mqtt5.referenceReconnect(mcsim));
+
+  test('Server Reference (4.11) followed by a client of one server: at its next loss, the reconnection goes back to its own server', () => mqtt5.referenceHome(mcsim));
 });

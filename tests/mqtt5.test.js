@@ -62,4 +62,6 @@ test('Server Reference (4.11) followed once: the referenced server\'s own refere
 
 test('Server Reference (4.11) in a server DISCONNECT 0x9C, with `reconnect`: the reconnection goes to the first referenced server', () => mqtt5.referenceReconnect(xsnap));
 
+test('Server Reference (4.11) followed by a client of one server: at its next loss, the reconnection goes back to its own server', () => mqtt5.referenceHome(xsnap));
+
 test('publish properties and subscription options under 3.1.1: properties ignored, an options object refused', () => mqtt5.v4Extras(xsnap));

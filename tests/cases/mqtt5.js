@@ -521,6 +521,30 @@ export async function referenceReconnect(host) {
   }));
 }
 
+// A client of one server, at the referenced server after a reconnection:
+// at its next loss it goes back to its own server (the next walk begins at
+// the first server, as the README's "Failover" says).
+export async function referenceHome(host) {
+  await withScripted({
+    connect(session) {
+      polite.connect(session);
+      setTimeout(() => session.close(), 100);	// the connection at the referenced server is lost
+    },
+  }, target => withScripted({
+    connect(session) {
+      polite.connect(session);
+      if (session.index === 0)
+        setTimeout(() => session.send({ cmd: 'disconnect', reasonCode: 0x9C, properties: { serverReference: `127.0.0.1:${target.port}` } }), 100);
+    },
+  }, async first => {
+    const result = await run(host, 'serverReference', { ports: [first.port], reconnect: true, connections: 3 });
+    assert.equal(result.connects, 3);
+    assert.deepEqual(result.losses.map(loss => loss.code), [0x9C, undefined]);
+    assert.equal(target.sessions.length, 1, 'the referenced server, once');
+    assert.equal(first.sessions.length, 2, 'back at the client\'s own server');
+  }));
+}
+
 export function v4Extras(host) {
   return withScripted({}, async broker => {
     const result = await runCase311(host, 'v4Extras', { port: broker.port });

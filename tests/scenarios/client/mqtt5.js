@@ -277,10 +277,10 @@ export default cases({
 
 	/**
 	 * A Server Reference followed: connect() to `ports` (one server, or a
-	 * `servers` list), with `reconnect` or not; with it, waits for a second
-	 * connection. What settled, the connections made and the losses seen.
+	 * `servers` list), with `reconnect` or not; with it, waits for
+	 * `connections` in all. What settled, the connections made and the losses seen.
 	 */
-	async serverReference({ ports, reconnect = false }) {
+	async serverReference({ ports, reconnect = false, connections = 2 }) {
 		let connects = 0;
 		const losses = [];
 		const options = { clientId: "referred", protocolVersion: 5, onConnect: () => connects++, onDisconnect: error => losses.push(refusal(error)) };
@@ -292,7 +292,7 @@ export default cases({
 			options.reconnect = { minDelay: 50, maxDelay: 100 };
 		const client = new MQTTClient(options);
 		const present = await settled(client.connect(true, 2));
-		for (let i = 0; reconnect && i < 150 && connects < 2; i++)
+		for (let i = 0; reconnect && i < 150 && connects < connections; i++)
 			await delay(20);
 		await client.disconnect();
 		return { present, connects, losses };
