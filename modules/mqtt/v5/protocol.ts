@@ -451,7 +451,7 @@ function parseReference(reference: string): [string, number | undefined] | undef
 	if (colon < 0)
 		return [first, undefined];
 	const host = first.slice(0, colon), digits = first.slice(colon + 1), port = Number(digits);
-	if (!host || !/^[0-9]{1,5}$/.test(digits) || port < 1 || port > 65535)
+	if (!host || String(port) !== digits || !Number.isInteger(port) || port < 1 || port > 65535)	// decimal digits alone, no RegExp (a device build may leave it out)
 		return undefined;
 	return [host, port];
 }
