@@ -60,6 +60,8 @@ export async function killedAtRandom(host, { peer, port, qos, kills, file, clien
         await until(() => [...accepted].every(message => arrived.has(message)), `every accepted message at the peer (${accepted.size})`, 30_000);
       else
         await sleep(30 + Math.floor(random() * 400));
+      if (failed)	// while it worked, before the kill: a death other than SIGPIPE, an abort, the case's own failure
+        throw failed;
       await host.kill();
       kills_.push(Date.now());
     }
@@ -187,8 +189,9 @@ export async function killedBothWays(host, { port, proxy, log, subscriber, subsc
       // (aedes does when its store lacks an outgoing message: "no such packet")
       // and the device's next write killed the process, where a device's write
       // fails and the client goes on (simulator.js). Any other death fails the row.
-      let died;
-      running.catch(error => { if (SIGPIPE.test(error.message)) died = error; });
+      let died, failed;
+      running.then(() => { failed = new Error(`boot ${boot} ended by itself`); },
+        error => { if (SIGPIPE.test(error.message)) died = error; else if (!KILLED.test(error.message)) failed = error; });
       await Promise.race([working, running.then(() => { throw new Error(`boot ${boot} ended by itself`); })]).catch(error => {
         if (last || !SIGPIPE.test(error.message))
           throw error;
@@ -209,6 +212,8 @@ export async function killedBothWays(host, { port, proxy, log, subscriber, subsc
       }
       else
         await sleep(30 + Math.floor(random() * 400));
+      if (failed)	// while it worked, before the kill: a death other than SIGPIPE, an abort, the case's own failure
+        throw failed;
       await host.kill();
       killedAt.push(performance.now());
       if (died)
@@ -248,6 +253,8 @@ export async function killedBothWays(host, { port, proxy, log, subscriber, subsc
 
 /** The one death of mcsim counted as a kill (tests/sim/simulator.js names it). */
 const SIGPIPE = /mcsim killed by SIGPIPE/;
+/** host.kill()'s rejection of the run it ends. */
+const KILLED = /the machine was killed before the case ended/;
 
 /**
  * What the device sent again on a later connection of its session: PUBLISH
