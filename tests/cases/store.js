@@ -60,8 +60,6 @@ export async function killedAtRandom(host, { peer, port, qos, kills, file, clien
         await until(() => [...accepted].every(message => arrived.has(message)), `every accepted message at the peer (${accepted.size})`, 30_000);
       else
         await sleep(30 + Math.floor(random() * 400));
-      if (failed)	// while it worked, before the kill: a death other than SIGPIPE, an abort, the case's own failure
-        throw failed;
       await host.kill();
       kills_.push(Date.now());
     }
