@@ -6,7 +6,7 @@
 // - publish() at QoS 1/2: the PUBLISH packet (its id in it), before it is
 //   handed to a socket; PUBREC marks it in place (PUBREL due), PUBACK or
 //   PUBCOMP marks it dead.
-// - a received QoS 2 id, before the app has the message (4.3.3, Method B); dead at PUBREL.
+// - a received QoS 2 id, before its PUBREC goes (4.3.3, Method B); dead at PUBREL.
 // - the subscriptions granted, as one record, again at each change.
 // - the client id the store belongs to, once.
 // The packet-id position derives from the newest stored PUBLISH.
@@ -452,7 +452,7 @@ export class StoredSession extends Session {
 		return pending === undefined ? error : new Error(`${error.message}, while ${pending} awaited PUBREC${QOS2_REFUSED}`);
 	}
 
-	/** A received QoS 2 id, on flash before the app has the message (delivery.ts). */
+	/** A received QoS 2 id, on flash before its PUBREC goes. */
 	override accept(id: number): void {
 		super.accept(id);
 		this.#log.append(RECEIVED_RECORD, id, []);
