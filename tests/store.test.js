@@ -223,39 +223,6 @@ describe('restore after a reboot', () => {
     });
   });
 
-  test('power lost at the write of a received QoS 2 id: the app was not given the message, and the resend after the reboot is delivered once (Method B: the id stored, then onward delivery) [MQTT-4.3.3-2]', async () => {
-    const storage = flashStorage();
-    const message = { cmd: 'publish', topic: 'in/x', payload: Buffer.from('once'), qos: 2, messageId: 9, retain: false, dup: false };
-    const delivered = [];
-    await withScripted({
-      connect(session) {
-        session.send({ cmd: 'connack', returnCode: 0, sessionPresent: session.index > 0 });
-        if (session.index > 0)
-          session.send({ ...message, dup: true });
-      },
-      subscribe(session, packet) {
-        polite.subscribe(session, packet);
-        // The subscription is on flash by then: the next write is the one for the message.
-        setTimeout(() => {
-          storage.power.cutAfter(0);
-          session.send(message);
-        }, 300);
-      },
-      pubrec(session, packet) {
-        if (session.index > 0)
-          session.send({ cmd: 'pubrel', messageId: packet.messageId });
-      },
-    }, async broker => {
-      const onReport = value => value.received && delivered.push(value.msg);
-      const first = await boot(storage, { case: 'firstBoot', port: broker.port, count: 0, subscribe: 'in/#' }, { onReport });
-      assert.deepEqual(first, { lost: true }, 'the power went at the write for the message');
-      assert.ok(!broker.sessions[0].packets.some(packet => packet.cmd === 'pubrec'), 'no PUBREC before the power went');
-      storage.power.restore();
-      await boot(storage, { case: 'laterBoot', port: broker.port, linger: 300 }, { onReport });
-      assert.deepEqual(delivered, ['once'], 'delivered once across the power loss');
-    });
-  });
-
   test('connect(true) empties the store [MQTT-3.1.2-6]: nothing stored goes out, and nothing is found after; the session ended clean, the store still keeps what is published next', async () => {
     const storage = flashStorage();
     await boot(storage, { case: 'publishOffline', count: 3 });

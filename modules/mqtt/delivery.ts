@@ -201,8 +201,8 @@ export class Delivery {
 	}
 
 	/**
-	 * Calls the callback, then acknowledges (QoS 1: PUBACK; QoS 2: PUBREC, the
-	 * id accepted before the callback, until PUBREL), then settles a waiter with the first
+	 * Calls the callback, then acknowledges (QoS 1: PUBACK; QoS 2: PUBREC, and
+	 * the id is accepted until PUBREL), then settles a waiter with the first
 	 * byte. The message is acknowledged even when the callback throws: the
 	 * app had it, and a client acknowledges whatever it does with a message
 	 * [MQTT-4.5.0-2]. The exception then rejects the waiter, or without a
@@ -210,11 +210,6 @@ export class Delivery {
 	 */
 	private deliver(message: Message, waiter: Settle | undefined): void {
 		const link = this.#link, callback = link.callback, id = message.id;
-		const qos2 = id !== 0 && (message.flags & 0x06) === 0x04;	// QoS 2, from the flags: the parser's qos is a getter, a call
-		// QoS 2: the id is stored before the app has the message (Method B): the
-		// power lost between the two, the resend is not delivered again [MQTT-4.3.3-2].
-		if (qos2)
-			link.accept(id);
 		let thrown: unknown = NOTHING;
 		if (callback) {
 			try {
@@ -225,8 +220,10 @@ export class Delivery {
 			}
 		}
 		if (id) {
-			if (qos2)
+			if ((message.flags & 0x06) === 0x04) {	// QoS 2, from the flags: the parser's qos is a getter, a call
+				link.accept(id);
 				link.acknowledge(PUBREC, id);
+			}
 			else if (message.carried || !link.acknowledge(PUBACK, id))
 				(this.#unacknowledged ??= new Set()).add(id);
 		}
