@@ -212,7 +212,9 @@ export class XSHost {
   }
 
   // The power went in this turn: nothing the turn asked for is done (no byte
-  // leaves, no timer is set); the sockets drop as a device's link does.
+  // leaves, no timer is set), but the app's reports before the cut stand (what
+  // its callbacks did before a device's power went happened); the sockets
+  // drop as a device's link does.
   #powerLost() {
     for (const socket of this.#sockets.values())
       socket.stream.destroy();
@@ -354,6 +356,8 @@ export class XSHost {
           continue;
         }
         if (this.#options.storage?.power?.lost) {
+          // What the app was told before the cut happened, as on a device (the outbox ends at the cut).
+          this.#handleOutbox(reply.result, [OP.REPORT]);
           this.#powerLost();
           waiter?.reject(this.#stopped());
           break;
@@ -389,7 +393,8 @@ export class XSHost {
     return new Promise(resolve => this.#idleWaiters.push(resolve));
   }
 
-  #handleOutbox(buffer) {
+  /** What the turn asked for, in order; only the `only` ops when given. */
+  #handleOutbox(buffer, only) {
     let position = 0;
     while (position < buffer.length) {
       const op = buffer.readUInt8(position);
@@ -398,6 +403,8 @@ export class XSHost {
       const length = buffer.readUInt32BE(position + 9);
       const bytes = buffer.subarray(position + 13, position + 13 + length);
       position += 13 + length;
+      if (only && !only.includes(op))
+        continue;
       switch (op) {
       case OP.CONNECT: this.#connect(id, arg, JSON.parse(bytes.toString())); break;
       case OP.WRITE: this.#socketWrite(id, bytes, arg); break;

@@ -4,6 +4,7 @@
 // and mcsim. Every line the app traces goes to `onLine`; the run ends with a reason:
 //   { kind: 'abort', line }   XS aborted (an unhandled exception, a stack overflow, memory)
 //   { kind: 'dead', line }    the app's machine is gone (a crash, memory exhausted) or mcsim exited
+//                             (mcsim-exit.js says how: "mcsim killed by SIGPIPE", "mcsim ended (signal SIGSEGV)")
 //   { kind: 'killed' }        stop() ended it
 // Every process started here ends with stop() or this process, and
 // Xvfb is ended with SIGTERM so that it removes its lock file and socket.
@@ -11,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, rmSync, rmdirSync } from 'node:fs';
 import readline from 'node:readline';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sdk } from './sdk.js';
 import { atExit } from '../harness/cleanup.js';
 import { freePort } from '../harness/net.js';
@@ -53,6 +55,13 @@ function guardProcess() {
   });
 }
 
+const MCSIM_EXIT = fileURLToPath(new URL('./mcsim-exit.js', import.meta.url));
+/** mcsim-exit.js's line: how mcsim ended. */
+const MCSIM_ENDED = /^#mcsim ended: (.*)$/;
+/** How long after the debug connection closed mcsim-exit.js has to say mcsim ended. */
+const ENDED_WAIT = 2000;
+const SIGPIPE_WHY = 'a write to a socket its peer had closed: the SDK\'s Linux tcp.c writes without MSG_NOSIGNAL and SIGPIPE is at its default once the debugger is connected; a device\'s write fails instead';
+
 /** Traced lines that mean the machine aborted. */
 const ABORT = /^XS abort|^# Break: /;
 /** The debugger's own notes ("path (line) # Exception: throw!"): not the app's traces. */
@@ -85,6 +94,7 @@ export class Simulator {
   #display;
   #debugger;		// xsbug-log, leader of a process group with mcsim
   #ending;
+  #disconnected;	// the timer started when the debug connection closed
   #end;			// resolves `ended`
   /** Resolves with the reason the run ended. */
   ended;
@@ -105,7 +115,8 @@ export class Simulator {
       throw new Error(`${this.#so} is missing: build the app first`);
     this.#display = await this.#startXvfb();
     const port = await freePort();
-    this.#debugger = spawn(process.execPath, [tools.xsbugLog, tools.mcsim, this.#so], {
+    // mcsim through tests/sim/mcsim-exit.js, which says how it ended (see #line).
+    this.#debugger = spawn(process.execPath, [tools.xsbugLog, process.execPath, MCSIM_EXIT, tools.mcsim, this.#so], {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
@@ -144,8 +155,15 @@ export class Simulator {
     this.lines.push(line);
     if (ABORT.test(line))
       return void this.#finish({ kind: 'abort', line });
+    const ended = MCSIM_ENDED.exec(line);
+    if (ended)
+      return void this.#finish(ended[1] === 'signal SIGPIPE'
+        ? { kind: 'dead', line: `mcsim killed by SIGPIPE (${SIGPIPE_WHY})` }
+        : { kind: 'dead', line: `mcsim ended (${ended[1]})` });
+    // The debug connection closes before mcsim-exit.js can say how mcsim ended: wait for its line.
     if (/^#xsbug-log disconnected/.test(line))
-      return void this.#finish({ kind: 'dead', line: 'the app\'s machine is gone (a crash, or memory exhausted)' });
+      return void (this.#disconnected ??= setTimeout(() => this.#finish({ kind: 'dead',
+        line: `the app's machine is gone (a crash, or memory exhausted), mcsim still running ${ENDED_WAIT} ms later` }), ENDED_WAIT));
     if (!DEBUGGER_NOTE.test(line))	// kept in `lines` as context, not the app's traces
       this.#onLine?.(line);
   }
@@ -154,6 +172,7 @@ export class Simulator {
     if (this.#ending)
       return;
     this.#ending = true;
+    clearTimeout(this.#disconnected);
     this.#end(reason);
     this.#stopProcesses();
   }

@@ -26,7 +26,10 @@
 	// XS -> Node records: [u8 op][u32 id][u32 arg][u32 length][bytes]
 	const outbox = [];
 	let outboxBytes = 0;
+	let powerLost = false;	// the power went in a storage request: nothing asked after it counts
 	function send(op, id, arg, bytes) {
+		if (powerLost)
+			return;
 		outbox.push(op, id, arg, bytes);
 		outboxBytes += 13 + (bytes ? bytes.byteLength : 0);
 	}
@@ -115,7 +118,7 @@
 				request.set(bytes, 10);
 			const answer = new Uint8Array(issueCommand(request.buffer));
 			if (answer[0] === 0x50) {	// 'P'
-				aborted = true;
+				aborted = powerLost = true;
 				throw new Error("power lost");
 			}
 			if (answer[0] === 0x21)
