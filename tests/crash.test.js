@@ -46,7 +46,7 @@ import { startAedesProcess, startMosquitto } from './harness/brokers.js';
 import { XSHost } from './harness/host.js';
 import { until } from './helpers/xs.js';
 import { PacketLog } from './helpers/packet-log.js';
-import { countOutgoing, countIncoming, inFlightAt, RULES } from './helpers/delivery-count.js';
+import { countOutgoing, countIncoming, inFlightAt, publisherRecord, RULES } from './helpers/delivery-count.js';
 
 const CRASH = 'tests/scenarios/client/crash.js';
 const COUNT = 100;	// messages per direction and QoS
@@ -132,21 +132,8 @@ for (const broker of BROKERS) {
           await subscriber.subscribeAsync('out/#', { qos: 2 });
           const atSubscriber = new Map();
           subscriber.on('message', topic => atSubscriber.set(topic, (atSubscriber.get(topic) ?? 0) + 1));
-          // When the publisher's broker first acknowledged each message (PUBACK or PUBREC, by the
-          // id of the PUBLISH it answers: MQTT.js uses an id again only once its message is complete).
-          // And when it wrote each PUBLISH (the broker took a message between the write and the acknowledgement).
-          const idToTopic = new Map(), acknowledged = new Map(), writes = new Map();
-          publisher.on('packetsend', packet => {
-            if (packet.cmd !== 'publish')
-              return;
-            idToTopic.set(packet.messageId, packet.topic);
-            writes.set(packet.topic, [...writes.get(packet.topic) ?? [], performance.now()]);
-          });
-          publisher.on('packetreceive', packet => {
-            const topic = idToTopic.get(packet.messageId);
-            if ((packet.cmd === 'puback' || packet.cmd === 'pubrec') && !acknowledged.has(topic))
-              acknowledged.set(topic, performance.now());
-          });
+          // When the publisher's broker first acknowledged each message, and when it wrote each PUBLISH.
+          const { acknowledged, writes } = publisherRecord(publisher);
 
           let ready = false, published;
           const done = xs.run(CRASH, { port: running.port, count: COUNT, clientId: `crash-xs-${tag}`, reconnect }, {
