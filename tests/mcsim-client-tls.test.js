@@ -8,9 +8,8 @@
 // cases tls.test.js runs on xsnap.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMosquitto } from './harness/brokers.js';
 import { makeCertificates } from './harness/certs.js';
-import { startTLSFront, AWS_ALPN, ALERT_NAMES } from './harness/tls-front.js';
+import { AWS_ALPN, ALERT_NAMES } from './harness/tls-front.js';
 import { mcsimEnabled, useMcsim } from './sim/suite.js';
 import * as tls from './cases/tls.js';
 
@@ -21,17 +20,12 @@ if (mcsimEnabled) describe('in mcsim, built with manifest_tls_client.json: clien
   const certs = makeCertificates();
   const caHex = certs.ca.der.toString('hex');
   const device = { clientCertHex: certs.device.der.toString('hex'), clientKeyHex: certs.device.keyDer.toString('hex') };
-  let broker, plain, front;
+  let brokers, broker, front;
   before(async () => {
-    broker = await startMosquitto({ tls: { ca: certs.ca.file, cert: certs.localhost.certFile, key: certs.localhost.keyFile, requireCertificate: true } });
-    plain = await startMosquitto();
-    front = await startTLSFront({ upstreamPort: plain.port, key: certs.localhost.key, cert: certs.localhost.cert, ca: certs.ca.pem });
+    brokers = await tls.clientCertificateBrokers(certs);
+    ({ broker, front } = brokers);
   });
-  after(async () => {
-    await front?.close();
-    await plain?.close();
-    await broker?.close();
-  });
+  after(() => brokers?.close());
 
   test('with clientCertificates and clientKey, mosquitto (require_certificate) accepts the device: connect, subscribe, publish QoS 0/1/2 and receive', () =>
     tls.roundTrip(mcsim, { host: 'localhost', port: broker.port, caHex, ...device }));

@@ -16,6 +16,7 @@ import { killedAtRandom, deepSleep } from './cases/store.js';
 import { NorFlash, FileStorage, Power } from './harness/storage.js';
 import { withScripted, polite } from './harness/scripted-broker.js';
 import { startMosquitto } from './harness/brokers.js';
+import { REFUSES_QOS2, REFUSED_QOS2, lostAwaitingPubrec } from './cases/faults.js';
 
 const STORE = 'tests/scenarios/client/store.js';
 const MANIFEST = 'manifest_store_files.json';
@@ -238,20 +239,12 @@ describe('restore after a reboot', () => {
 // ---- a broker that refuses QoS 2 ----
 
 test('a broker closing the connection on a stored QoS 2 PUBLISH (Azure IoT Hub), with reconnect: each loss names it, it is given up after three connections as in RAM, dead on flash, and onComplete tells the app with the error; a QoS 1 message goes through', async () => {
-  const REFUSED_QOS2 = ' (a broker that refuses QoS 2, as Azure IoT Hub does, closes the connection on a QoS 2 PUBLISH: publish at QoS 1 there)';
   const storage = flashStorage();
-  await withScripted({
-    publish(session, packet) {
-      if (packet.qos === 2)
-        session.close();
-      else
-        polite.publish(session, packet);
-    },
-  }, async broker => {
+  await withScripted(REFUSES_QOS2, async broker => {
     const result = await boot(storage, { case: 'qos2Refused', port: broker.port });
     const ids = broker.received.filter(packet => packet.cmd === 'publish' && packet.qos === 2).map(packet => packet.messageId);
     assert.equal(ids.length, 3, 'sent on three connections, then given up');
-    const lost = id => `connection to 127.0.0.1:${broker.port} closed by the broker or lost, while PUBLISH to "refused/t" at QoS 2 (packet id ${id}) awaited PUBREC${REFUSED_QOS2}`;
+    const lost = id => lostAwaitingPubrec(broker.port, id);
     assert.deepEqual(result.reasons, ids.map(lost));
     assert.deepEqual(result.fates, [
       { msg: 'two', error: `Error: PUBLISH to "refused/t" at QoS 2 (packet id ${ids[2]}) given up: 3 connections ended while it awaited PUBREC${REFUSED_QOS2}` },

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { startAedes, startMosquitto, LOOPBACK } from './harness/brokers.js';
 import { makeCertificates } from './harness/certs.js';
-import { startTLSFront, AWS_ALPN, ALERT_NAMES } from './harness/tls-front.js';
+import { AWS_ALPN, ALERT_NAMES } from './harness/tls-front.js';
 import { runScenario, xsnap } from './helpers/xs.js';
 import * as tls from './cases/tls.js';
 import * as interop from './cases/interop.js';
@@ -125,17 +125,12 @@ for (const [name, start] of Object.entries(brokers)) {
 describe('client certificates (the host handshaking as the SDK does)', () => {
   const device = { clientCertHex: certs.device.der.toString('hex'), clientKeyHex: certs.device.keyDer.toString('hex') };
   const clientHost = { host: { ...host, manifest: 'manifest_tls_client.json' } };
-  let broker, plain, front;
+  let brokers, broker, front;
   before(async () => {
-    broker = await startMosquitto({ tls: { ca: certs.ca.file, cert: certs.localhost.certFile, key: certs.localhost.keyFile, requireCertificate: true } });
-    plain = await startMosquitto();
-    front = await startTLSFront({ upstreamPort: plain.port, key: certs.localhost.key, cert: certs.localhost.cert, ca: certs.ca.pem });
+    brokers = await tls.clientCertificateBrokers(certs);
+    ({ broker, front } = brokers);
   });
-  after(async () => {
-    await front?.close();
-    await plain?.close();
-    await broker?.close();
-  });
+  after(() => brokers?.close());
 
   test('built with manifest_tls_client.json, clientCertificates and clientKey: mosquitto (require_certificate) accepts the device; connect, subscribe, publish QoS 0/1/2 and receive', () =>
     tls.roundTrip(xsnap, { host: 'localhost', port: broker.port, ca: 'ca.der', ...device }, clientHost));

@@ -212,21 +212,28 @@ export function unacknowledgedKept(host, ackTimeout = 300) {
   });
 }
 
-const REFUSED_QOS2 = ' (a broker that refuses QoS 2, as Azure IoT Hub does, closes the connection on a QoS 2 PUBLISH: publish at QoS 1 there)';
+/** The hint the client's errors end with when a connection ends while a QoS 2 PUBLISH awaits PUBREC. */
+export const REFUSED_QOS2 = ' (a broker that refuses QoS 2, as Azure IoT Hub does, closes the connection on a QoS 2 PUBLISH: publish at QoS 1 there)';
+
+/** A scripted broker as Azure IoT Hub: it closes the connection on a QoS 2 PUBLISH, answers the others. */
+export const REFUSES_QOS2 = {
+  publish(session, packet) {
+    if (packet.qos === 2)
+      session.close();
+    else
+      polite.publish(session, packet);
+  },
+};
+
+/** The reason a connection to the scripted broker gives when it ends while that PUBLISH awaits PUBREC. */
+export const lostAwaitingPubrec = (port, id) => `connection to 127.0.0.1:${port} closed by the broker or lost, while PUBLISH to "refused/t" at QoS 2 (packet id ${id}) awaited PUBREC${REFUSED_QOS2}`;
 
 /** Azure IoT Hub closes the connection on a QoS 2 PUBLISH: the rejection and onDisconnect say so; with reconnect the message is given up after three connections. */
 export function qos2Refused(host, { reconnect }) {
-  return withScripted({
-    publish(session, packet) {
-      if (packet.qos === 2)
-        session.close();
-      else
-        polite.publish(session, packet);
-    },
-  }, async broker => {
+  return withScripted(REFUSES_QOS2, async broker => {
     const result = await host.runCase(FAULTS, 'qos2Refused', { port: broker.port, reconnect });
     const ids = broker.received.filter(packet => packet.cmd === 'publish' && packet.qos === 2).map(packet => packet.messageId);
-    const lost = id => `connection to 127.0.0.1:${broker.port} closed by the broker or lost, while PUBLISH to "refused/t" at QoS 2 (packet id ${id}) awaited PUBREC${REFUSED_QOS2}`;
+    const lost = id => lostAwaitingPubrec(broker.port, id);
     if (!reconnect) {
       assert.deepEqual(ids.length, 1);
       assert.deepEqual(result, { published: `Error: ${lost(ids[0])}`, reasons: [lost(ids[0])], after: { timers: 0, sockets: 0 } });
