@@ -37,6 +37,9 @@ if (mcsimEnabled) describe('in mcsim: QoS, sessions, keep-alive, reconnect', () 
   test('a half-open connection (no PINGRESP, socket open) is declared dead within 1.5 x keepalive of the last arrival, then reconnect recovers', () =>
     resilience.halfOpen(mcsim, { late: 300 }));
 
+  test('the broker resets the connection while the client writes, keep-alive 0: the loss is noticed from the writes (no onError comes in mcsim after a failed write), reconnect recovers', () =>
+    resilience.resetWhileWriting(mcsim));
+
   test('reconnect after mosquitto is stopped and started: connect, subscribe, QoS 0/1/2 both ways before and after', async () => {
     const restartable = await startMosquitto();
     try {

@@ -46,6 +46,8 @@ test('keep-alive across the roll-over of a device\'s 32-bit Time.ticks: PINGREQ 
 // A timer fired late on a loaded machine: 100 ms.
 test('a half-open connection (no answer, socket open) is declared dead within 1.5 x keepalive of the last arrival, then reconnect recovers', () => resilience.halfOpen(xsnap, { late: 100 }));
 
+test('the broker resets the connection while the client writes, keep-alive 0: the loss is noticed from the writes, reconnect recovers', () => resilience.resetWhileWriting(xsnap));
+
 for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto]]) {
   describe(`beyond the seed, against ${name}`, () => {
     let broker;

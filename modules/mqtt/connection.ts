@@ -61,6 +61,12 @@ const MAX_WRITE = 16384;
 // window says it fits: 2 x 56 + 32 >= 2 x 69.
 const TLS_RECORD_RESERVE = 56;
 
+// A socket's write() returns its room, and nothing when the write failed: a
+// reset connection (EPIPE), or a socket already failed. The SDK's Linux
+// socket (mcsim) then never calls onError (its polling stops at the error),
+// so a write's result is the only word the client gets that the link is gone.
+const WRITE_FAILED = "write failed";
+
 // The alerts a broker refuses a handshake with (RFC 5246 7.2, RFC 7301 3.2;
 // 116, RFC 8446): the SDK reports only their numbers.
 const ALERTS: Readonly<Record<string, string>> = Object.freeze({
@@ -160,10 +166,14 @@ export class Connection {
 			const socket = this.#socket;
 			try {
 				let left = socket.write(head);
-				this.#writable = typeof left === "number" ? left - reserve : this.#writable - head.length - reserve;
+				if (typeof left !== "number")
+					throw new Error(WRITE_FAILED);
+				this.#writable = left - reserve;
 				if (body && body.length) {
 					left = socket.write(body);
-					this.#writable = typeof left === "number" ? left - reserve : this.#writable - body.length - reserve;
+					if (typeof left !== "number")
+						throw new Error(WRITE_FAILED);
+					this.#writable = left - reserve;
 				}
 			}
 			catch (error) {
@@ -198,7 +208,9 @@ export class Connection {
 		ack[3] = id & 0xFF;
 		try {
 			const left = this.#socket.write(ack);
-			this.#writable = typeof left === "number" ? left - reserve : this.#writable - 4 - reserve;
+			if (typeof left !== "number")
+				throw new Error(WRITE_FAILED);
+			this.#writable = left - reserve;
 		}
 		catch (error) {
 			this.writeFailed(error);
@@ -250,7 +262,9 @@ export class Connection {
 				return;
 			try {
 				const left = this.#socket.write(start === 0 && count === part.length ? part : part.subarray(start, start + count));
-				this.#writable = typeof left === "number" ? left - reserve : this.#writable - count - reserve;
+				if (typeof left !== "number")
+					throw new Error(WRITE_FAILED);
+				this.#writable = left - reserve;
 			}
 			catch (error) {
 				return this.writeFailed(error);
@@ -414,10 +428,15 @@ function guardedTCP(onFault: (error: unknown) => void, handshaking: () => boolea
 		}
 		held = undefined;
 		heldBytes = 0;
-		written(tcp.write(bytes as unknown as ArrayBuffer) as unknown, bytes.length);
+		written(tcp.write(bytes as unknown as ArrayBuffer) as unknown);
 	};
-	// The TCP socket returns its room after a write (the SDK's, on Linux and lwIP); else count it down.
-	const written = (left: unknown, length: number): number => room = typeof left === "number" ? left : room - length;
+	// The TCP socket returns its room after a write; nothing when the write
+	// failed, and the TLS socket would go on with NaN: fail it here.
+	const written = (left: unknown): number => {
+		if (typeof left !== "number")
+			throw new Error(WRITE_FAILED);
+		return room = left;
+	};
 	const guard = (callback: unknown, isWritable?: boolean) => typeof callback !== "function" ? callback : function (this: unknown, ...args: unknown[]) {
 		if (isWritable)
 			room = args[0] as number;
@@ -452,7 +471,7 @@ function guardedTCP(onFault: (error: unknown) => void, handshaking: () => boolea
 			read: (buffer?: unknown) => (tcp.read as (buffer?: unknown) => unknown)(buffer),
 			write(buffer: ArrayBufferLike | ArrayBufferView): number {
 				if (!depth || !(held || handshaking()))
-					return written(tcp.write(buffer as ArrayBuffer) as unknown, buffer.byteLength);
+					return written(tcp.write(buffer as ArrayBuffer) as unknown);
 				const bytes = ArrayBuffer.isView(buffer)
 					? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength).slice()
 					: new Uint8Array(buffer).slice();

@@ -89,6 +89,41 @@ export function halfOpen(host, { late }) {
   });
 }
 
+/**
+ * The broker resets the connection (RST) at the client's first PUBLISH while
+ * the client writes every millisecond, keep-alive 0: the client learns of the
+ * loss from its writes (a write the socket refuses returns nothing; mcsim's
+ * Linux socket gives no onError after it), then reconnects and publishes.
+ * Without that, it would write into the dead socket for ever: the case's
+ * `timeout` fails it.
+ */
+export function resetWhileWriting(host, { timeout = 15_000 } = {}) {
+  let reset = false;
+  return withScripted({
+    publish(session, packet) {
+      if (session.index === 0 && !reset) {
+        reset = true;
+        session.reset();
+      }
+      else
+        polite.publish(session, packet);
+    },
+  }, async broker => {
+    // On xsnap, socket events wait for a 20 ms polling tick, as mcsim's
+    // (lin/tcp.c, kTaskInterval): the reset is read only at the next tick,
+    // while a write meets it at once.
+    const result = await host.runCase(RESILIENCE, 'resetWhileWriting', { port: broker.port, pace: 1 }, { timeout, host: { tick: 20 } });
+    assert.equal(result.failed, undefined, 'connect() succeeded');
+    const [connected, lost, again] = result.events;
+    assert.equal(connected?.event, 'connected');
+    assert.equal(lost?.event, 'disconnected', `the reset was noticed: ${JSON.stringify(result.events)}`);
+    assert.equal(again?.event, 'connected', 'reconnected');
+    assert.equal(result.events.length, 3, `one loss, one reconnection, the QoS 1 PUBLISH on it acknowledged: ${JSON.stringify(result.events)}`);
+    assert.ok(broker.sessions.length >= 2 && broker.sessions[1].packets.some(packet => packet.cmd === 'publish' && packet.topic === 'after/reset'), 'the new connection carried the PUBLISH');
+    assert.deepEqual(result.after, { timers: 0, sockets: 0 });
+  });
+}
+
 // What the broker does after UNSUBACK is its own part [MQTT-3.10.4-2]; exercised here.
 /** Several topics in one SUBSCRIBE and one UNSUBSCRIBE, through the broker at `port` (granting at most `maxQoS`); nothing comes after UNSUBACK. */
 export async function unsubscribe(host, { port, maxQoS = 2 }) {

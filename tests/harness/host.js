@@ -45,7 +45,7 @@ const SDK_SUITES = {
   ECDHE_RSA: ['ECDHE-RSA-AES128-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES128-GCM-SHA256'],
 };
 const OP = { CONNECT: 1, WRITE: 2, CLOSE: 3, ROOM: 4, TIMER_SET: 5, TIMER_CLEAR: 6, RESOLVE: 7, TRACE: 8, REPORT: 9, DONE: 10, FAIL: 11, PEER_FAILS: 12 };
-const EVENT = { TIMER: 1, CONNECTED: 2, WRITABLE: 3, DATA: 4, ERROR: 5, RESOLVED: 6, START: 7, MESSAGE: 8 };
+const EVENT = { TIMER: 1, CONNECTED: 2, WRITABLE: 3, DATA: 4, ERROR: 5, RESOLVED: 6, START: 7, MESSAGE: 8, PEER_ENDED: 9 };
 
 /** An exception raised in XS, with its XS stack. */
 export class XSError extends Error {
@@ -478,7 +478,7 @@ export class XSHost {
     const socket = {
       stream: undefined, window, writable: 0, pendingWrites: 0,
       inbound: [], inboundBytes: 0, room: 0, deliveryQueued: false,
-      ended: false, errorMessage: '', errorSent: false, connected: false,
+      ended: false, errorMessage: '', errorSent: false, connected: false, peerEnded: 0,
     };
     this.#sockets.set(id, socket);
     let stream;
@@ -529,11 +529,24 @@ export class XSHost {
     });
     stream.on('error', error => {
       socket.errorMessage ||= describeSocketError(error, secure, socket.connected);
+      this.#peerEnded(id, socket, 1);
     });
+    stream.on('end', () => this.#peerEnded(id, socket, 0));
     stream.on('close', () => {
       socket.ended = true;
       this.#scheduleDelivery(id, socket);
     });
+  }
+
+  // The peer ended the connection (reset: 1, a reset or a failed write;
+  // else its FIN): XS hears it at once, ahead of what is still to be read,
+  // so that its socket's writes fail from then as the kernel's do (tcp.js).
+  #peerEnded(id, socket, reset) {
+    if (!socket.connected || socket.peerEnded > reset)
+      return;
+    socket.peerEnded = reset + 1;
+    // Not through a polling tick: it is the kernel's state, which a write meets at once.
+    this.#enqueue(() => this.#sockets.get(id) === socket ? event(EVENT.PEER_ENDED, id, reset) : undefined);
   }
 
   #scheduleDelivery(id, socket) {

@@ -104,6 +104,18 @@ export const MUTATIONS = [
     edits: [['modules/mqtt/writer.ts', 'Uint8Array.of(DISCONNECT << 4, 0)', 'Uint8Array.of((DISCONNECT << 4) | 1, 0)']],
     tests: [['tests/conformance.test.js', 'MQTT-3.3.4-1', 60_000]],
   },
+  {
+    name: 'write-result-ignored',
+    what: 'a write the socket refused (it returned nothing) taken as written: the bytes counted off the window (connection.ts), as before the fix',
+    edits: [
+      ['modules/mqtt/connection.ts', 'let left = socket.write(head);', 'let left = socket.write(head) ?? this.#writable - head.length;'],
+      ['modules/mqtt/connection.ts', 'left = socket.write(body);', 'left = socket.write(body) ?? this.#writable - body.length;'],
+      ['modules/mqtt/connection.ts', 'const left = this.#socket.write(ack);', 'const left = this.#socket.write(ack) ?? this.#writable - 4;'],
+      ['modules/mqtt/connection.ts', 'part.subarray(start, start + count));', 'part.subarray(start, start + count)) ?? this.#writable - count;'],
+    ],
+    // The reset met by a write, keep-alive 0: mcsim's socket falls silent (no onError), as the xsnap host's with a 20 ms tick.
+    tests: [['tests/resilience.test.js', 'resets the connection while the client writes', 60_000], ['tests/mcsim-session.test.js', 'resets the connection while the client writes', 120_000]],
+  },
 ];
 
 /** Copies the project (what git tracks or would, without node_modules) to `dir`, linking node_modules. */

@@ -8,6 +8,12 @@
 //    the peer back.
 //  - read(), read(n), read(buffer) and format "number" behave as the SDK's,
 //    "invalid" included; onError() carries no argument for TCP.
+//  - A write after the peer ended the connection fails as the SDK's Linux
+//    socket does (mcsim): after a reset (or after the one write a FIN still
+//    takes, which the peer answers with a reset) write() traces "write
+//    failed" and returns nothing, and the socket falls silent: tcp.c's
+//    failed write sets the error that stops its polling task, so neither
+//    onError nor onReadable comes again (lwIP does report it; not the host).
 //  - Under the host's TLS socket (options.hostTLS), each write() is one TLS
 //    record: what it costs the window is the record's size, not the data's.
 const host = __xsHost;
@@ -26,6 +32,8 @@ class Socket {
 	#reported = -1;				// last room reported to Node
 	#eof = false;
 	#closed = false;
+	#peer = 0;				// 1: the peer's FIN came; 2: reset, a write fails
+	#silent = false;			// a write failed: no callback comes again
 	#record;				// bytes -> what its TLS record costs the window (under the host's TLS socket)
 	#report = () => this.#reportRoom();
 
@@ -46,6 +54,7 @@ class Socket {
 		host.on(EVENT.WRITABLE, id, count => this.#onWritable(count));
 		host.on(EVENT.DATA, id, (_, bytes) => this.#onData(bytes));
 		host.on(EVENT.ERROR, id, (_, message) => this.#onError(host.decode(message)));
+		host.on(EVENT.PEER_ENDED, id, reset => { this.#peer = reset ? 2 : Math.max(this.#peer, 1); });
 		// hostTLS: set by the host's TLS socket, whose TLS runs on the Node side.
 		const link = options.hostTLS;
 		let tls;
@@ -124,6 +133,13 @@ class Socket {
 		if (cost > this.#writable)
 			throw new Error("would block");
 		this.#writable -= cost;
+		if (this.#peer === 2) {
+			trace("write failed");
+			this.#silent = true;
+			return;
+		}
+		if (this.#peer === 1)
+			this.#peer = 2;
 		host.send(OP.WRITE, this.#id, cost, bytes.slice());	// the SDK copies at write()
 		return this.#writable;
 	}
@@ -137,7 +153,7 @@ class Socket {
 
 	#release() {
 		this.#closed = true;
-		for (const kind of [EVENT.CONNECTED, EVENT.WRITABLE, EVENT.DATA, EVENT.ERROR])
+		for (const kind of [EVENT.CONNECTED, EVENT.WRITABLE, EVENT.DATA, EVENT.ERROR, EVENT.PEER_ENDED])
 			host.off(kind, this.#id);
 	}
 
@@ -157,11 +173,15 @@ class Socket {
 	}
 
 	#onWritable(count) {
+		if (this.#silent)
+			return;
 		this.#writable = count;
 		this.#callbacks.onWritable?.call(this, count);
 	}
 
 	#onData(bytes) {
+		if (this.#silent)
+			return;
 		const readable = this.#buffer.length - this.#position;
 		if (readable) {
 			const joined = new Uint8Array(readable + bytes.length);
@@ -180,6 +200,8 @@ class Socket {
 	// Node sends ERROR only once everything received has been read here, as
 	// the SDK reports an error after the last buffered byte is read.
 	#onError(message) {
+		if (this.#silent)
+			return;
 		this.#release();
 		this.#eof = true;
 		// A TCP socket's onError gets no argument, as the SDK's; a TLS failure's reason goes to the host's TLS socket.

@@ -2,6 +2,7 @@
 // reconnect that keeps what is in flight, connection-state hooks.
 import { MQTTClient } from "mqtt";
 import Time from "time";
+import Timer from "timer";
 import { report, resources, onMessage } from "harness";
 import { text, settled, delay, cases } from "./common";
 
@@ -111,6 +112,41 @@ export default cases({
 				}
 			});
 			await client.connect();
+		});
+	},
+
+	/**
+	 * The broker resets the connection at the first PUBLISH while the client
+	 * writes a QoS 0 message every `pace` ms, keep-alive off: nothing but the
+	 * writes can tell the client the link is gone (mcsim's socket never calls
+	 * onError after a failed write). It must notice, reconnect, and publish
+	 * on the new connection; each connection and loss is reported.
+	 */
+	async resetWhileWriting({ port, pace }) {
+		const events = [];
+		let sent = 0;
+		return new Promise(resolve => {
+			const client = new MQTTClient({
+				clientId: "reset-writer", server, port, keepalive: 0, reconnect: { minDelay: 50, maxDelay: 100 },
+				onConnect() {
+					events.push({ event: "connected", at: Time.ticks });
+					if (events.length > 1) {
+						Timer.clear(writer);
+						client.publish("after/reset", "again", false, 1).then(
+							() => client.disconnect(),
+							error => { events.push({ event: "failed", reason: error.message }); return client.disconnect(); }
+						).then(() => resolve({ events, sent, after: resources() }));
+					}
+				},
+				onDisconnect(reason) {
+					events.push({ event: "disconnected", at: Time.ticks, reason: reason.message });
+				}
+			});
+			const writer = Timer.repeat(() => {
+				if (client.connected)
+					client.publish(`w/${sent++}`, "x", false, 0).catch(() => {});
+			}, pace);
+			client.connect().catch(error => { Timer.clear(writer); resolve({ failed: error.message }); });
 		});
 	},
 
