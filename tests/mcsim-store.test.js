@@ -80,7 +80,7 @@ if (mcsimEnabled) describe('in mcsim: the session on flash, the simulator killed
             return [];
           }
         };
-        const { table, premise, resent, publishErrors, crashes, overlaps, sent } = await killedBothWays(mcsim, {
+        const { table, premise, resent, publishErrors, overlaps, sent } = await killedBothWays(mcsim, {
           proxy, log, subscriber, subscriberLog, publisher, readInbox, kills: KILLS, file, inbox: inboxFile, clientId: `device-${id}`,
         });
         for (const [direction, qos, c] of table) {
@@ -95,10 +95,6 @@ if (mcsimEnabled) describe('in mcsim: the session on flash, the simulator killed
             proofs.push(...c.faults.filter(fault => /delivered \d+ times/.test(fault)).map(fault => `${broker.tag} ${direction} QoS 2, duplicated: ${fault}`));
         }
         t.diagnostic(`accepted ${sent.out}, sent to the device ${sent.in}; ${premise.resentByDevice} PUBLISH (DUP 1) or PUBREL sent again by the device after a kill, ${premise.inInFlight} PUBLISH to it unacknowledged at a kill`);
-        if (crashes.length)
-          proofs.push(`${broker.tag}: mcsim killed by SIGPIPE ${crashes.length} times, a write after the broker closed the connection (counted as kills; a device's write fails instead): ${crashes.join('; ')}`);
-        t.diagnostic(`mcsim killed by SIGPIPE ${crashes.length} times${crashes.length ? `: ${crashes.join('; ')}` : ''}`);
-        assert.ok(crashes.length <= KILLS / 2, `mcsim killed by SIGPIPE in ${crashes.length} of ${KILLS} boots: ${crashes.join('; ')}`);
         assert.deepEqual(overlaps, [], 'one device process at a time');
         // The premise: the kills came amid traffic both ways.
         assert.ok(premise.resentByDevice > 0, 'the restored session sent again something a killed boot had not completed');

@@ -132,12 +132,12 @@ export async function deepSleep(host, { peer, broker, cycles, file, clientId, ra
  * after the first says session present 1) and owes every message it
  * acknowledged [MQTT-4.5.0-1] [MQTT-4.4.0-1].
  *
- * Returns { table: [[direction, qos, count]], premise, resent, crashes }:
- * `count` as countOutgoing/countIncoming give it; `crashes`, the boots whose
- * mcsim a SIGPIPE killed (any other death rejects). The caller asserts.
+ * Returns { table: [[direction, qos, count]], premise, resent }: `count` as
+ * countOutgoing/countIncoming give it; any death of mcsim but the kills
+ * rejects (SIGPIPE cannot kill it: tests/sim/mcsim-exit.js). The caller asserts.
  */
 export async function killedBothWays(host, { port, proxy, log, subscriber, subscriberLog, publisher, readInbox, kills, file, inbox, clientId, random = Math.random }) {
-  const accepted = new Set(), arrived = new Map(), completed = new Map(), killedAt = [], resent = [], crashes = [], overlaps = [];
+  const accepted = new Set(), arrived = new Map(), completed = new Map(), killedAt = [], resent = [], overlaps = [];
   const onMessage = topic => {
     if (topic.startsWith('out/'))
       arrived.set(topic, (arrived.get(topic) ?? 0) + 1);
@@ -182,24 +182,11 @@ export async function killedBothWays(host, { port, proxy, log, subscriber, subsc
           }
         },
       });
-      // Killed, its rejection says so. mcsim killed by SIGPIPE is one more
-      // kill at a random moment, counted: the broker closed the connection
-      // (aedes does when its store lacks an outgoing message: "no such packet")
-      // and the device's next write killed the process, where a device's write
-      // fails and the client goes on (simulator.js). Any other death fails the row.
-      let died, failed;
+      // Killed, its rejection says so; any other end fails the row.
+      let failed;
       running.then(() => { failed = new Error(`boot ${boot} ended by itself`); },
-        error => { if (SIGPIPE.test(error.message)) died = error; else if (!KILLED.test(error.message)) failed = error; });
-      await Promise.race([working, running.then(() => { throw new Error(`boot ${boot} ended by itself`); })]).catch(error => {
-        if (last || !SIGPIPE.test(error.message))
-          throw error;
-      });
-      if (died) {
-        crashes.push(`boot ${boot}: mcsim killed by SIGPIPE`);
-        await host.kill();
-        killedAt.push(performance.now());
-        continue;
-      }
+        error => { if (!KILLED.test(error.message)) failed = error; });
+      await Promise.race([working, running.then(() => { throw new Error(`boot ${boot} ended by itself`); })]);
       if (last) {
         publishing = false;
         await pacing;
@@ -210,12 +197,10 @@ export async function killedBothWays(host, { port, proxy, log, subscriber, subsc
       }
       else
         await sleep(30 + Math.floor(random() * 400));
-      if (failed)	// while it worked, before the kill: a death other than SIGPIPE, an abort, the case's own failure
+      if (failed)	// while it worked, before the kill: mcsim's death, an abort, the case's own failure
         throw failed;
       await host.kill();
       killedAt.push(performance.now());
-      if (died)
-        crashes.push(`boot ${boot}: mcsim killed by SIGPIPE`);
     }
   }
   finally {
@@ -246,11 +231,9 @@ export async function killedBothWays(host, { port, proxy, log, subscriber, subsc
   const premise = { resentByDevice: resentAfterKill(packets), inInFlight: 0 };
   for (const killed of killedAt.slice(0, kills))
     premise.inInFlight += unansweredAt(packets, killed);
-  return { table, premise, resent, publishErrors, crashes, overlaps, sent: { out: accepted.size, in: sentIn.length } };
+  return { table, premise, resent, publishErrors, overlaps, sent: { out: accepted.size, in: sentIn.length } };
 }
 
-/** The one death of mcsim counted as a kill (tests/sim/simulator.js names it). */
-const SIGPIPE = /mcsim killed by SIGPIPE/;
 /** host.kill()'s rejection of the run it ends. */
 const KILLED = /the machine was killed before the case ended/;
 
