@@ -20,10 +20,12 @@ import { REFUSES_QOS2, REFUSED_QOS2, lostAwaitingPubrec } from './cases/faults.j
 
 const STORE = 'tests/scenarios/client/store.js';
 const MANIFEST = 'manifest_store_files.json';
+/** The store and MQTT 5. */
+const MANIFEST_MQTT5 = 'tests/manifest_store_mqtt5.json';
 
 /** One boot: a new machine over `storage` runs one case; the power may go in it (then: {lost: true}). */
-async function boot(storage, params, { onReport, kill } = {}) {
-  return withXS({ manifest: MANIFEST, storage }, async xs => {
+async function boot(storage, params, { onReport, kill, manifest = MANIFEST } = {}) {
+  return withXS({ manifest, storage }, async xs => {
     const done = xs.run(STORE, params, { onReport: value => onReport?.(value, xs) });
     if (kill) {
       await kill(xs, done);
@@ -193,6 +195,32 @@ describe('restore after a reboot', () => {
       });
     });
   }
+
+  // [MQTT-3.8.3-1]..: the options byte (QoS, No Local, Retain As Published,
+  // Retain Handling) and the Subscription Identifier (3.8.2.1.2) are the
+  // subscription's: made again after a reboot, they must be the ones the app asked for.
+  test('MQTT 5: a subscription made with options (No Local, Retain As Published, Retain Handling, a Subscription Identifier) is made again after a reboot with the same options and identifier, the broker having no session; one refused (0x87) is not', async () => {
+    const storage = flashStorage();
+    await withScripted({
+      connect(session) { session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false }); },
+      // The second filter refused with 0x87, Not authorized (3.9.3): a failure, never made again.
+      subscribe(session, packet) { session.send({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map(s => s.topic === 'no/#' ? 0x87 : s.qos) }); },
+    }, async broker => {
+      const options = { qos: 1, noLocal: true, retainAsPublished: true, retainHandling: 2, subscriptionIdentifier: 70000 };
+      // The boot ends at a message sent once all is published (the subscriptions' record written before).
+      await boot(storage, { case: 'firstBoot', port: broker.port, count: 0, protocolVersion: 5, subscribe: ['in/#', 'no/#'], subscribeOptions: options }, {
+        manifest: MANIFEST_MQTT5, onReport: (value, xs) => value.published && xs.message({}),
+      });
+      const later = await boot(storage, { case: 'laterBoot', port: broker.port, protocolVersion: 5 }, { manifest: MANIFEST_MQTT5 });
+      assert.equal(later.present, 0);
+      const made = packet => ({ subscriptions: packet.subscriptions, identifier: packet.properties?.subscriptionIdentifier });
+      const first = broker.sessions[0].packets.filter(packet => packet.cmd === 'subscribe').map(made);
+      const granted = { topic: 'in/#', qos: 1, nl: true, rap: true, rh: 2 };
+      assert.deepEqual(first, [{ subscriptions: [granted, { ...granted, topic: 'no/#' }], identifier: 70000 }], 'the app\'s SUBSCRIBE');
+      assert.deepEqual(broker.sessions[1].packets.filter(packet => packet.cmd === 'subscribe').map(made), [{ subscriptions: [granted], identifier: 70000 }],
+        'the granted one made again with its options and identifier; the refused one (0x87) not');
+    });
+  });
 
   test('a received QoS 2 id awaiting PUBREL is recognised after a reboot: the resend is acknowledged, not delivered again [MQTT-4.3.3-2]', async () => {
     const storage = flashStorage();

@@ -268,7 +268,7 @@ export class Session {
 		if (!this.link.resubscribes && !this.durable)
 			return;		// a durable session's may be made again after a reboot
 		for (let i = 0; i < filters.length; i++)
-			if (granted[i] !== SUBACK_FAILURE)
+			if (granted[i] < SUBACK_FAILURE)	// 3.1.1's failure, and every MQTT 5 failure code (0x80 and up)
 				(this.#subscriptions ??= new Map()).set(keyOf(filters[i]), { filter: filters[i], qos: qos[i] });
 	}
 

@@ -25,6 +25,7 @@ import type { Sendable } from "mqtt/outbox";
 import Timer from "timer";
 import { fromApp, isFromApp, ProtocolError } from "mqtt/errors";
 import { CONNECTED } from "mqtt/link";
+import type { SubscriptionOptions } from "mqtt/client";
 
 /** The store's options. */
 export interface StoreOptions {
@@ -486,14 +487,17 @@ export class StoredSession extends Session {
 		super.remember(filters, qos, granted);
 		let changed = false;
 		for (let i = 0; i < filters.length; i++) {
-			if (granted[i] === 0x80)
+			if (granted[i] >= 0x80)	// refused (MQTT 5: any reason code from 0x80)
 				continue;
 			const filter = bytesOf(filters[i]), key = String.fromArrayBuffer(filter.slice().buffer);
-			const entry = new Uint8Array(3 + filter.length);
-			entry[0] = qos[i];
+			const options = qos[i] as number | SubscriptionOptions, id = typeof options === "number" ? 0 : options.subscriptionIdentifier ?? 0;
+			const entry = new Uint8Array(3 + filter.length + (id ? 4 : 0));
+			entry[0] = optionsByte(options) | (id ? WITH_IDENTIFIER : 0);
 			entry[1] = filter.length >> 8;
 			entry[2] = filter.length & 0xFF;
 			entry.set(filter, 3);
+			if (id)
+				new DataView(entry.buffer).setUint32(3 + filter.length, id);
 			const before = this.#subscriptions?.get(key);
 			if (!before || !sameBytes(before, entry)) {
 				(this.#subscriptions ??= new Map()).set(key, entry);
@@ -531,21 +535,45 @@ export class StoredSession extends Session {
 	 * under new MQTTClient(), and nothing to write).
 	 */
 	private restoreSubscriptions(record: Uint8Array): void {
-		const filters: Data[] = [], qos: number[] = [], entries = this.#subscriptions = new Map();
+		const filters: Data[] = [], qos: number[] = [], granted: number[] = [], entries = this.#subscriptions = new Map();
 		for (let at = 0; at + 3 <= record.length;) {
-			const end = at + 3 + ((record[at + 1] << 8) | record[at + 2]), filter = record.slice(at + 3, end).buffer;
-			qos.push(record[at]);
+			const first = record[at], filterEnd = at + 3 + ((record[at + 1] << 8) | record[at + 2]);
+			const end = filterEnd + (first & WITH_IDENTIFIER ? 4 : 0), filter = record.slice(at + 3, filterEnd).buffer;
+			qos.push(first > 3 ? subscriptionOptions(first, record, filterEnd) as unknown as number : first);
+			granted.push(first & 3);
 			filters.push(filter);
 			entries.set(String.fromArrayBuffer(filter), record.slice(at, end));
 			at = end;
 		}
-		super.remember(filters, qos, qos);
+		super.remember(filters, qos, granted);
 		this.#resubscribe = filters.length > 0;
 	}
 }
 
 // On the prototype: a session without a store carries no field for it.
 Object.defineProperty(StoredSession.prototype, "durable", { value: true });
+
+// A subscription's entry on flash starts with its options as MQTT 5's
+// SUBSCRIBE carries them (3.8.3.1: QoS in bits 0-1, No Local 2, Retain As
+// Published 3, Retain Handling 4-5); a QoS alone under 3.1.1. Bit 6, reserved
+// there, says a Subscription Identifier (4 bytes) follows the filter.
+const NO_LOCAL = 4, RETAIN_AS_PUBLISHED = 8, WITH_IDENTIFIER = 0x40;
+
+function optionsByte(options: number | SubscriptionOptions): number {
+	if (typeof options === "number")
+		return options;
+	return options.qos | (options.noLocal ? NO_LOCAL : 0) | (options.retainAsPublished ? RETAIN_AS_PUBLISHED : 0) | ((options.retainHandling ?? 0) << 4);
+}
+
+/** The options an entry's first byte (above a plain QoS) and its identifier, if any, give back. */
+function subscriptionOptions(first: number, record: Uint8Array, at: number): SubscriptionOptions {
+	const options: SubscriptionOptions = {
+		qos: first & 3, noLocal: (first & NO_LOCAL) !== 0, retainAsPublished: (first & RETAIN_AS_PUBLISHED) !== 0, retainHandling: (first >> 4) & 3
+	};
+	if (first & WITH_IDENTIFIER)
+		options.subscriptionIdentifier = new DataView(record.buffer, record.byteOffset).getUint32(at);
+	return options;
+}
 
 function bytesOf(data: Data): Uint8Array {
 	return typeof data === "string" ? new Uint8Array(ArrayBuffer.fromString(data)) : asUint8Array(data);

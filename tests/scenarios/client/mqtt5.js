@@ -270,6 +270,7 @@ export default cases({
 		await client.subscribe(["r/a", "r/d"], { qos: 1, subscriptionIdentifier: 1 });
 		await client.subscribe("r/b", { qos: 0, subscriptionIdentifier: 2 });
 		await client.subscribe("r/c", 1);
+		await client.subscribe(["r/e", "r/x"], 1);	// r/x refused
 		const result = await settled(client.publish("r/go", "x", false, 1));
 		await client.disconnect();
 		return result;

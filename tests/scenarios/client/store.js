@@ -34,7 +34,7 @@ export function payloadOf(i, size) {
 
 function client(params, store) {
 	return new MQTTClient({
-		clientId: params.clientId ?? "stored", server, port: params.port ?? 1, store,
+		clientId: params.clientId ?? "stored", server, port: params.port ?? 1, store, protocolVersion: params.protocolVersion,
 		reconnect: params.reconnect ? { minDelay: 50, maxDelay: 200 } : undefined,
 		callback: (topic, msg) => report({ received: text(topic), msg: text(msg) }),
 		push: true,
@@ -224,8 +224,10 @@ export default cases({
 		const { onComplete } = completions();
 		const c = client(params, new Store(await mediumOf(params), { onComplete }));
 		report({ connected: await c.connect(false) });
-		if (params.subscribe)
-			report({ granted: await c.subscribe(params.subscribe, 2) });
+		if (params.subscribe) {
+			report({ granted: await c.subscribe(params.subscribe, params.subscribeOptions ?? 2) });
+			await delay(0);		// the store writes the subscriptions in a turn after SUBACK's: this one comes after it
+		}
 		await publishAll(c, params);
 		await publishAll(c, { ...params, qos: 2, count: params.qos2 ?? 0, from: params.count });
 		report({ published: true });
