@@ -116,6 +116,26 @@ export const MUTATIONS = [
     // The reset met by a write, keep-alive 0: mcsim's socket falls silent (no onError), as the xsnap host's with a 20 ms tick.
     tests: [['tests/resilience.test.js', 'resets the connection while the client writes', 60_000], ['tests/mcsim-session.test.js', 'resets the connection while the client writes', 120_000]],
   },
+  {
+    name: 'alias-across-reconnect',
+    what: 'outgoing topic aliases kept from one connection to the next (v5/protocol.ts AliasWriter5.reset): the DUP resend goes by an alias the new connection never set [MQTT-3.3.2-7]',
+    edits: [['modules/mqtt/v5/protocol.ts', `		super.reset();
+		this.#aliases = undefined;`, `		super.reset();`]],
+    tests: [['tests/mqtt5.test.js', 'outgoing topic aliases \\[', 60_000]],
+  },
+  {
+    name: 'alias-on-queued-frame',
+    what: 'a PUBLISH that waits (made while reconnecting) given a topic alias all the same (v5/protocol.ts atOnce): it reaches a connection that never set it',
+    edits: [['modules/mqtt/v5/protocol.ts', `		if (link.state !== CONNECTED || !(link as unknown as LinkInternals).sendsNow())
+			return false;`, ``]],
+    tests: [['tests/mqtt5.test.js', 'outgoing topic aliases \\[', 60_000]],
+  },
+  {
+    name: 'alias-above-maximum',
+    what: 'outgoing topic aliases up to the option\'s count, not within the server\'s Topic Alias Maximum (v5/protocol.ts) [MQTT-3.3.2-9] [MQTT-3.2.2-18]',
+    edits: [['modules/mqtt/v5/protocol.ts', 'const limit = Math.min(this.#wanted, this.topicAliasMaximum);', 'const limit = this.#wanted;']],
+    tests: [['tests/mqtt5.test.js', 'outgoing topic aliases', 60_000]],
+  },
 ];
 
 /** Copies the project (what git tracks or would, without node_modules) to `dir`, linking node_modules. */

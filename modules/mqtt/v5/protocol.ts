@@ -20,7 +20,7 @@ import { MQTTException, ProtocolError } from "mqtt/errors";
 import { PacketWriter, flagsAt, stringField, CLEAN_SESSION, type Frame, type Will } from "mqtt/writer";
 import { PacketParser, type Packet } from "mqtt/parser";
 import { HANDLERS, connackAccepts, type Receiver } from "mqtt/handlers";
-import { IDLE, CONNECTING, RECONNECTING, type Link, type VersionHooks } from "mqtt/link";
+import { IDLE, CONNECTING, CONNECTED, RECONNECTING, type Link, type VersionHooks } from "mqtt/link";
 import { STRIDE, type Failover, type ServerList } from "mqtt/endpoints";
 import type { MQTTClient } from "mqtt/client";
 import { PacketWriter5, type SubscriptionOptions } from "mqtt/v5/writer";
@@ -44,6 +44,8 @@ export interface Options5 {
 	readonly protocolVersion: 5 | "negotiate";
 	/** CONNECT's properties (section 3.1.2.11) but Maximum Packet Size, which is the client's `maxPacketSize`. */
 	readonly properties?: Properties | null;
+	/** Outgoing topic aliases: at most this many, within the server's Topic Alias Maximum (0 or absent: none). */
+	readonly topicAliases?: number | null;
 }
 
 // CONNACK reason codes after which another attempt may pass: the server is
@@ -169,6 +171,82 @@ class Writer5 extends PacketWriter5 {
 	}
 }
 
+/**
+ * Outgoing topic aliases (the `topicAliases` option, 3.3.2.3.4): the first
+ * PUBLISH of a topic on a connection carries the topic and a new alias, the
+ * later ones an empty topic and that alias. The first topics published on
+ * the connection keep the aliases (at most the option's count, within the
+ * server's Topic Alias Maximum [MQTT-3.2.2-17] [MQTT-3.3.2-9], none when it
+ * is absent or 0 [MQTT-3.2.2-18]); later topics go by name. Nothing is
+ * replaced, so an alias always stands for one topic on a connection.
+ *
+ * A mapping lives as long as the connection [MQTT-3.3.2-7], and a PUBLISH
+ * by alias is valid only after the PUBLISH that set it, on the same
+ * connection. A frame is made at publish() and may wait (in the send queue,
+ * behind the server's Receive Maximum, in a store), be kept for the next
+ * connection or be dropped; so only a PUBLISH handed to the socket at once,
+ * on the connection whose CONNACK set the limits, carries an alias (set or
+ * used): it is on the wire before anything made after it, and it dies with
+ * its connection. Every other PUBLISH goes by name, without an alias. A
+ * resend (DUP) is made anew on its connection, so it carries only the
+ * aliases of that connection. Only topics given as strings are aliased (a
+ * Map keyed by the string; its check was made when the alias was set).
+ * Loaded only when the option asks for it: without it, the writer's path is
+ * Writer5's, no longer.
+ */
+class AliasWriter5 extends Writer5 {
+	readonly #wanted: number;
+	readonly #protocol: Protocol5;
+	// This connection's mappings: topic -> the property that carries its alias.
+	#aliases: Map<string, Properties> | undefined;
+	// The alias property of the PUBLISH being written, handed to prepare().
+	#next: Properties | undefined;
+
+	constructor(legacy: PacketWriter, wanted: number, protocol: Protocol5) {
+		super(legacy);
+		this.#wanted = wanted;
+		this.#protocol = protocol;
+	}
+
+	/** A new connection: no mapping of the last one carries over [MQTT-3.3.2-7]. */
+	override reset(): void {
+		super.reset();
+		this.#aliases = undefined;
+	}
+
+	override publish(topic: Data, payload: Data, qos: number, retain: boolean, dup: boolean, id: number, properties?: Properties): Frame {
+		this.#next = undefined;		// whatever a call that threw left
+		const limit = Math.min(this.#wanted, this.topicAliasMaximum);
+		if (limit === 0 || typeof topic !== "string" || !this.#protocol.atOnce(qos, dup))
+			return super.publish(topic, payload, qos, retain, dup, id, properties);
+		const aliases = this.#aliases ??= new Map();
+		const mapped = aliases.get(topic);
+		if (mapped) {	// set on this connection, by a PUBLISH already on the wire: the alias alone
+			this.#next = mapped;
+			return super.publish("", payload, qos, retain, dup, id, properties);
+		}
+		if (aliases.size >= limit)
+			return super.publish(topic, payload, qos, retain, dup, id, properties);
+		const set: Properties = Object.freeze({ topicAlias: aliases.size + 1 });
+		this.#next = set;
+		const frame = super.publish(topic, payload, qos, retain, dup, id, properties);
+		aliases.set(topic, set);	// only once made: a bad topic or payload threw, and sets nothing
+		return frame;
+	}
+
+	/** Writer5's properties, with the alias this PUBLISH carries; an app's own topicAlias is refused (the client chooses them). */
+	protected override prepare(qos: number, retain: boolean, dup: boolean, id: number, properties: Properties | undefined): Properties | undefined {
+		properties = super.prepare(qos, retain, dup, id, properties);
+		const alias = this.#next;
+		this.#next = undefined;
+		if (properties?.topicAlias !== undefined)
+			throw new TypeError("topicAlias is the client's to choose under the topicAliases option: publish without it");
+		if (alias === undefined)
+			return properties;
+		return properties === undefined ? alias : { ...properties, topicAlias: alias.topicAlias };
+	}
+}
+
 /** subscribe()'s options under 5: those of the codec, and the subscription's identifier (3.8.2.1.2). */
 type SubscribeOptions = SubscriptionOptions & { readonly subscriptionIdentifier?: number };
 
@@ -232,7 +310,10 @@ export class Protocol5 implements VersionHooks {
 			throw new TypeError(`properties must be an object, not ${describe(properties)}`);
 		this.#negotiate = options.protocolVersion === "negotiate";
 		this.#properties = { ...properties, maximumPacketSize: link.settings.maxPacketSize };
-		this.#writer = new Writer5(link.writer);
+		const aliases = options.topicAliases ?? 0;
+		if (!Number.isInteger(aliases) || aliases < 0 || aliases > 0xFFFF)
+			throw new RangeError(`topicAliases must be an integer 0..65535, not ${describe(aliases)}`);
+		this.#writer = aliases ? new AliasWriter5(link.writer, aliases, this) : new Writer5(link.writer);
 		this.connectFrame(link.connectPacket);
 	}
 
@@ -327,6 +408,26 @@ export class Protocol5 implements VersionHooks {
 		return true;
 	}
 
+	/**
+	 * The PUBLISH being made (`qos`, `dup`) is handed to the socket at once,
+	 * on this connection: the link is connected, its send queue empty and the
+	 * socket free (the link's sendsNow, which its publish and sendOp read
+	 * next), and a QoS 1 or 2 one is not held back by the Receive Maximum
+	 * (holds), nor kept by a store (its record is the packet), nor made only
+	 * for its argument checks (the facade's, over outgoingLimit). Then it may
+	 * carry a topic alias (AliasWriter5).
+	 */
+	atOnce(qos: number, dup: boolean): boolean {
+		const link = this.#link;
+		if (link.state !== CONNECTED || !(link as unknown as LinkInternals).sendsNow())
+			return false;
+		if (qos === 0)
+			return true;
+		if (link.session?.durable || (this.#inFlight?.size ?? 0) >= this.#receiveMaximum || this.#held?.length)
+			return false;
+		return dup || link.outgoing < link.settings.outgoingLimit;
+	}
+
 	/** publish() with properties: the PUBLISH it writes next carries them (3.3.2.3). */
 	publishing(properties: object | undefined): void {
 		if (this.#version === 5)
@@ -413,6 +514,7 @@ function acknowledgement5(receiver: Receiver, packet: Packet): boolean {
 interface LinkInternals {
 	scheduleReconnect(walking: boolean): void;
 	useServer(index: number): void;
+	sendsNow(): unknown;
 }
 
 // ---- Server Reference (4.11) ----
