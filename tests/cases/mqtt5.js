@@ -643,6 +643,31 @@ export function outgoingAliases(host) {
   });
 }
 
+// PUBLISH packets made while others wait carry no alias they cannot keep: a
+// QoS 1 PUBLISH held by the server's Receive Maximum 1 (written after the
+// packets made after it; first connection) and one refused over
+// outgoingLimit (made for its argument checks, never sent; second
+// connection, no Receive Maximum) go by name or not at all, so that the QoS 0
+// publishes of their topics, sent at once, set the aliases themselves
+// (3.3.2.3.4: a PUBLISH by alias needs its alias set before, on this
+// connection) [MQTT-3.3.4-7]. The server answers PUBLISH 50 ms late.
+export function aliasesWaiting(host) {
+  return withScripted({
+    connect(session) { session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false, properties: { topicAliasMaximum: 3, receiveMaximum: session.index === 0 ? 1 : undefined } }); },
+    publish(session, packet) { setTimeout(() => polite.publish(session, packet), 50); },
+  }, async broker => {
+    const result = await run(host, 'aliasesWaiting', { port: broker.port, topics: ALIASED });
+    assert.deepEqual(result, { first: 'ok', held: 'ok', refused: 'Error: outgoing queue full: 2 messages wait for the socket or the broker\'s acknowledgement (outgoingLimit 2)', both: ['ok', 'ok'] });
+    const [a, b, c] = ALIASED;
+    const publishes = broker.sessions.map(session => session.packets.filter(packet => packet.cmd === 'publish'));
+    assert.deepEqual(resolveAliases(publishes, 3), [
+      [[a, 1, a], [b, 2, b], ['', 1, a], [b, 0, b]],
+      [[a, 1, a], [b, 2, b], [c, 3, c], ['', 1, a]],
+    ]);
+    assert.deepEqual(publishes.map(packets => packets.map(packet => String(packet.payload))), [['1', '3', '4', '2'], ['5', '6', '8', '9']]);
+  });
+}
+
 // Without topicAliases (the default) no PUBLISH carries an alias, and a
 // server's Topic Alias Maximum of 0 (absent) leaves the option unused
 // [MQTT-3.2.2-18]; a bad option rejects connect() before anything is sent.

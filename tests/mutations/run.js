@@ -131,6 +131,18 @@ export const MUTATIONS = [
     tests: [['tests/mqtt5.test.js', 'outgoing topic aliases \\[', 60_000]],
   },
   {
+    name: 'alias-on-held-frame',
+    what: 'a QoS 1 PUBLISH held back by the server\'s Receive Maximum given a topic alias (v5/protocol.ts atOnce): a later PUBLISH by that alias goes out before it',
+    edits: [['modules/mqtt/v5/protocol.ts', 'if (link.session?.durable || (this.#inFlight?.size ?? 0) >= this.#receiveMaximum || this.#held?.length)', 'if (link.session?.durable)']],
+    tests: [['tests/mqtt5.test.js', 'outgoing topic aliases with', 60_000]],
+  },
+  {
+    name: 'alias-on-dropped-frame',
+    what: 'the PUBLISH made for the argument checks of a publish refused over outgoingLimit maps its topic to an alias (v5/protocol.ts atOnce): the next PUBLISH of it goes by an alias never set',
+    edits: [['modules/mqtt/v5/protocol.ts', 'return dup || link.outgoing < link.settings.outgoingLimit;', 'return true;']],
+    tests: [['tests/mqtt5.test.js', 'outgoing topic aliases with', 60_000]],
+  },
+  {
     name: 'alias-above-maximum',
     what: 'outgoing topic aliases up to the option\'s count, not within the server\'s Topic Alias Maximum (v5/protocol.ts) [MQTT-3.3.2-9] [MQTT-3.2.2-18]',
     edits: [['modules/mqtt/v5/protocol.ts', 'const limit = Math.min(this.#wanted, this.topicAliasMaximum);', 'const limit = this.#wanted;']],

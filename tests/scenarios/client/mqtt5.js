@@ -217,6 +217,34 @@ export default cases({
 		return result;
 	},
 
+	/**
+	 * Outgoing topic aliases (`topicAliases` 3, the server's maximum 3,
+	 * outgoingLimit 2) with PUBLISH packets that wait or are dropped: on a
+	 * first connection (the server's Receive Maximum 1) a QoS 1 one held by
+	 * the Receive Maximum, on a second one refused over outgoingLimit (its
+	 * packet made for the argument checks alone); each followed by a QoS 0
+	 * publish of its topic, which goes at once.
+	 */
+	async aliasesWaiting({ port, topics }) {
+		const client = new MQTTClient({ clientId: "aliases-waiting", server, port, protocolVersion: 5, topicAliases: 3, outgoingLimit: 2 });
+		const [a, b, c] = topics;
+		await client.connect(true, 2);	// the server's Receive Maximum 1
+		const first = settled(client.publish(a, "1", false, 1));	// in flight
+		const held = settled(client.publish(b, "2", false, 1));	// held by the Receive Maximum
+		await client.publish(b, "3", false, 0);
+		await client.publish(a, "4", false, 0);
+		const result = { first: await first, held: await held };
+		await client.disconnect();
+		await client.connect(true, 2);	// no Receive Maximum
+		const both = [settled(client.publish(a, "5", false, 1)), settled(client.publish(b, "6", false, 1))];
+		result.refused = await settled(client.publish(c, "7", false, 1));	// over outgoingLimit
+		await client.publish(c, "8", false, 0);
+		await client.publish(a, "9", false, 0);
+		result.both = await Promise.all(both);
+		await client.disconnect();
+		return result;
+	},
+
 	/** Outgoing topic aliases through a real broker: each publish, in order, at QoS 0, 1 and 2. */
 	async aliasesThroughBroker({ port, publishes, topicAliases }) {
 		const client = new MQTTClient({ clientId: "mqtt5-aliases", server, port, protocolVersion: 5, topicAliases });
