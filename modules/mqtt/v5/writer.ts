@@ -56,7 +56,7 @@ export class PacketWriter5 {
 	#maximumPacketSize = MAX_PACKET_SIZE;
 	#topicAliasMaximum = 0;
 	/**
-	 * Set by a subclass's prepare() for the PUBLISH being made: `bare`, its
+	 * Set by a subclass's alias() for the PUBLISH being made: `bare`, its
 	 * topic alias stands for the topic (the topic goes empty); `aliasBlock`,
 	 * the property block when the alias is its only property (4 bytes, made
 	 * once: encodeProperties' loop is the PUBLISH path's deepest, 36 slots of
