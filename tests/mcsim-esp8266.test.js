@@ -65,6 +65,13 @@ if (mcsimEnabled) describe('in mcsim, on an ESP8266\'s budget (creation block of
     checkDevice(await device({ ...creation, stack: creation.stack - 64 }, 'one-case-mqtt5', { protocolVersion: 5 }));
   });
 
+  // Outgoing topic aliases add a frame to the PUBLISH path (AliasWriter5's
+  // publish over Writer5's, and the link's sendsNow read once more): the
+  // same margin with them, each PUBLISH after the first of its topic by alias.
+  test(`under MQTT 5 with topicAliases 3: the same work runs with a stack of ${creation.stack - 64}`, async () => {
+    checkDevice(await device({ ...creation, stack: creation.stack - 64 }, 'one-case-mqtt5', { protocolVersion: 5, topicAliases: 3 }));
+  });
+
   test(`failover on a stack of ${creation.stack - 64}: the same work with two servers (\`servers\`), the first killed where the test above restarts it; the client goes on with the second`, async () => {
     const first = await startMosquitto(), second = await startMosquitto();
     try {

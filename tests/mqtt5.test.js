@@ -52,6 +52,14 @@ test('a QoS 1 PUBLISH sent again after a reconnect keeps its properties (DUP, sa
 
 test('incoming topic aliases: a PUBLISH by alias reaches the callback with its topic', () => mqtt5.incomingAliases(xsnap));
 
+test('outgoing topic aliases [MQTT-3.2.2-17] [MQTT-3.3.2-7] [MQTT-3.3.2-8] [MQTT-3.3.2-9]: set once then used alone, never above the server\'s maximum 2, mappings not carried to the next connection, the DUP resend setting its alias again, a publish made while reconnecting by name', () => mqtt5.outgoingAliases(xsnap));
+
+test('outgoing topic aliases with PUBLISH packets that wait or are dropped [MQTT-3.3.4-7]: one held by the Receive Maximum and one refused over outgoingLimit carry no alias, the QoS 0 publishes of their topics set it', () => mqtt5.aliasesWaiting(xsnap));
+
+test('outgoing topic aliases off by default and without the server\'s Topic Alias Maximum [MQTT-3.2.2-18]; a bad topicAliases rejects connect() before anything is sent', () => mqtt5.aliasesOff(xsnap));
+
+test('outgoing topic aliases through mosquitto: an MQTT.js 5 subscriber gets every message with its full topic, in order, at QoS 0, 1 and 2', () => mqtt5.aliasesThroughBroker(xsnap));
+
 test('CONNACK 0x9D with a Server Reference: connect() rejects with the code and the reference', () => mqtt5.serverMoved(xsnap));
 
 test('Server Reference (4.11) in the walk of `servers`: CONNACK 0x9D sends the next attempt to the referenced server, where the client connects', () => mqtt5.referenceInWalk(xsnap));

@@ -66,6 +66,16 @@ export interface ClientOptions {
     protocolVersion?: 4 | 5 | "negotiate";
     /** MQTT 5: CONNECT's properties (ignored under 3.1.1). Checked at connect(), which rejects on a bad one before anything is sent. */
     properties?: ConnectProperties;
+    /**
+     * MQTT 5: outgoing topic aliases, at most this many (0..65535; default 0:
+     * none), within the server's Topic Alias Maximum. The first PUBLISH of a
+     * topic on a connection carries the topic and an alias, the later ones the
+     * alias alone; the first topics published keep the aliases, others go by
+     * name; mappings end with the connection. Only a PUBLISH of a string topic
+     * handed to the socket at once carries one. Checked at connect();
+     * ignored under 3.1.1.
+     */
+    topicAliases?: number;
 }
 /** PUBLISH's MQTT 5 properties (section 3.3.2.3), given to publish(). */
 export interface PublishProperties {

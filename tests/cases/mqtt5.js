@@ -11,6 +11,8 @@ import net from 'node:net';
 import { startAedes, startMosquitto, LOOPBACK } from '../harness/brokers.js';
 import { withScripted, polite } from '../harness/scripted-broker.js';
 import { withPeer } from '../helpers/peer.js';
+import { startProxy } from '../harness/proxy.js';
+import mqttPacket from 'mqtt-packet';
 import { until } from '../helpers/xs.js';
 
 const MQTT5 = 'tests/scenarios/client/mqtt5.js';
@@ -579,6 +581,138 @@ export function resend(host) {
       assert.deepEqual({ ...publish.properties.userProperties }, { k: 'v' });
     }
   });
+}
+
+// Outgoing topic aliases (3.3.2.3.4), as a server sees them: each PUBLISH of
+// each connection resolved through that connection's mappings alone
+// [MQTT-3.3.2-7]: a topic with an alias sets it, an empty topic needs an
+// alias set before on the same connection (else the server would close it
+// with 0x82, Protocol Error); no alias 0 [MQTT-3.3.2-8] nor above the
+// server's Topic Alias Maximum [MQTT-3.2.2-17] [MQTT-3.3.2-9], none at all
+// when it is 0 or absent [MQTT-3.2.2-18]. Returns, per connection, each
+// PUBLISH as [topic as sent, alias or 0, topic it stands for].
+function resolveAliases(connections, maximum) {
+  return connections.map((publishes, index) => {
+    const mapped = new Map();
+    return publishes.map(packet => {
+      const alias = packet.properties?.topicAlias;
+      if (alias !== undefined) {
+        assert.ok(alias >= 1 && alias <= maximum, `connection ${index}: topic alias ${alias} outside 1..${maximum}`);
+        if (packet.topic !== '')
+          mapped.set(alias, packet.topic);
+      }
+      else
+        assert.notEqual(packet.topic, '', `connection ${index}: an empty topic without a topic alias`);
+      const topic = packet.topic === '' ? mapped.get(alias) : packet.topic;
+      assert.ok(topic !== undefined, `connection ${index}: PUBLISH by topic alias ${alias}, which this connection never set`);
+      return [packet.topic, alias ?? 0, topic];
+    });
+  });
+}
+
+const ALIASED = ['alias/a/0123456789012345678901234567', 'alias/b/0123456789012345678901234567', 'alias/c/0123456789012345678901234567'];
+
+// The client's outgoing topic aliases against a scripted server whose
+// CONNACK says Topic Alias Maximum 2 (the client would use 5): the first
+// PUBLISH of a topic on a connection sets an alias, later ones carry it
+// alone; the third topic goes by name (the first two keep theirs). The first
+// connection ends on a QoS 1 PUBLISH sent by alias; its resend on the next
+// connection (DUP, same id, its properties) sets the alias again there, as
+// the old mapping is gone [MQTT-3.3.2-7]; a QoS 0 publish made while the
+// client reconnected (its frame made for no connection) goes by name; the
+// second connection's first PUBLISH of each topic sets its alias anew. An
+// app's own topicAlias throws under the option.
+export function outgoingAliases(host) {
+  return withScripted({
+    connect(session) { session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: session.index > 0, properties: { topicAliasMaximum: 2 } }); },
+    publish(session, packet) {
+      if (session.index === 0 && packet.qos === 1)
+        session.close();	// no PUBACK: the connection ends
+      else
+        polite.publish(session, packet);
+    },
+  }, async broker => {
+    const result = await run(host, 'outgoingAliases', { port: broker.port, topics: ALIASED, topicAliases: 5 });
+    assert.deepEqual(result, { resent: 'ok', waited: 'ok', appAlias: "TypeError: topicAlias is the client's to choose under the topicAliases option: publish without it" });
+    const publishes = broker.sessions.map(session => session.packets.filter(packet => packet.cmd === 'publish'));
+    const [a, b, c] = ALIASED;
+    assert.deepEqual(resolveAliases(publishes, 2), [
+      [[a, 1, a], ['', 1, a], [b, 2, b], [c, 0, c], ['', 2, b], ['', 1, a], ['', 1, a]],
+      [[a, 1, a], [b, 0, b], ['', 1, a], [b, 2, b], ['', 2, b], [c, 0, c]],
+    ]);
+    const [first, again] = [publishes[0][6], publishes[1][0]];
+    assert.deepEqual([first.qos, first.dup, again.qos, again.dup, again.messageId], [1, false, 1, true, first.messageId]);
+    assert.equal(again.properties.contentType, 'text/plain', 'the resend keeps its properties beside its new alias');
+    assert.deepEqual(publishes[1].map(packet => String(packet.payload)), ['qos1', 'waited', 'second', 'second', 'second', 'second']);
+  });
+}
+
+// PUBLISH packets made while others wait carry no alias they cannot keep: a
+// QoS 1 PUBLISH held by the server's Receive Maximum 1 (written after the
+// packets made after it; first connection) and one refused over
+// outgoingLimit (made for its argument checks, never sent; second
+// connection, no Receive Maximum) go by name or not at all, so that the QoS 0
+// publishes of their topics, sent at once, set the aliases themselves
+// (3.3.2.3.4: a PUBLISH by alias needs its alias set before, on this
+// connection) [MQTT-3.3.4-7]. The server answers PUBLISH 50 ms late.
+export function aliasesWaiting(host) {
+  return withScripted({
+    connect(session) { session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false, properties: { topicAliasMaximum: 3, receiveMaximum: session.index === 0 ? 1 : undefined } }); },
+    publish(session, packet) { setTimeout(() => polite.publish(session, packet), 50); },
+  }, async broker => {
+    const result = await run(host, 'aliasesWaiting', { port: broker.port, topics: ALIASED });
+    assert.deepEqual(result, { first: 'ok', held: 'ok', refused: 'Error: outgoing queue full: 2 messages wait for the socket or the broker\'s acknowledgement (outgoingLimit 2)', both: ['ok', 'ok'] });
+    const [a, b, c] = ALIASED;
+    const publishes = broker.sessions.map(session => session.packets.filter(packet => packet.cmd === 'publish'));
+    assert.deepEqual(resolveAliases(publishes, 3), [
+      [[a, 1, a], [b, 2, b], ['', 1, a], [b, 0, b]],
+      [[a, 1, a], [b, 2, b], [c, 3, c], ['', 1, a]],
+    ]);
+    assert.deepEqual(publishes.map(packets => packets.map(packet => String(packet.payload))), [['1', '3', '4', '2'], ['5', '6', '8', '9']]);
+  });
+}
+
+// Without topicAliases (the default) no PUBLISH carries an alias, and a
+// server's Topic Alias Maximum of 0 (absent) leaves the option unused
+// [MQTT-3.2.2-18]; a bad option rejects connect() before anything is sent.
+export function aliasesOff(host) {
+  return withScripted({}, async broker => {
+    assert.match((await run(host, 'connect', { port: broker.port, topicAliases: 1.5 })).text, /^RangeError: topicAliases must be an integer 0\.\.65535, not 1\.5/);
+    assert.equal(broker.sessions.length, 0);
+    await run(host, 'aliasesThroughBroker', { port: broker.port, topicAliases: 4, publishes: [[ALIASED[0], 'x', 0], [ALIASED[0], 'y', 1]] });
+    await run(host, 'aliasesThroughBroker', { port: broker.port, publishes: [[ALIASED[0], 'x', 0], [ALIASED[0], 'y', 1]] });
+    for (const session of broker.sessions)
+      for (const packet of session.packets.filter(packet => packet.cmd === 'publish'))
+        assert.deepEqual([packet.topic, packet.properties?.topicAlias], [ALIASED[0], undefined]);
+  });
+}
+
+// Through mosquitto 2.0.11 (its Topic Alias Maximum is 10), to an MQTT.js 5
+// subscriber: the client's PUBLISH by alias (seen on the way, through a
+// proxy) arrive with their full topics, in order, at QoS 0, 1 and 2.
+export async function aliasesThroughBroker(host) {
+  const broker = await startMosquitto();
+  const parser = mqttPacket.parser({ protocolVersion: 5 });
+  const sent = [];
+  parser.on('packet', packet => packet.cmd === 'publish' && sent.push(packet));
+  const proxy = await startProxy(broker.port, { tap: (direction, socket, bytes) => direction === 'out' && parser.parse(bytes) });
+  try {
+    await withPeer(broker.port, { protocolVersion: 5 }, async peer => {
+      const seen = [];
+      peer.on('message', (topic, message) => seen.push(`${topic} ${message}`));
+      await peer.subscribeAsync('alias/#', { qos: 2 });
+      const [a, b, c] = ALIASED;
+      const publishes = [[a, '1', 0], [a, '2', 1], [b, '3', 2], [c, '4', 0], [b, '5', 0], [c, '6', 1], [a, '7', 2]];
+      assert.equal(await run(host, 'aliasesThroughBroker', { port: proxy.port, topicAliases: 2, publishes }), 'ok');
+      await until(() => seen.length === publishes.length, 'every message at the subscriber');
+      assert.deepEqual(seen, publishes.map(([topic, msg]) => `${topic} ${msg}`));
+      assert.deepEqual(resolveAliases([sent], 2)[0], [[a, 1, a], ['', 1, a], [b, 2, b], [c, 0, c], ['', 2, b], [c, 0, c], ['', 1, a]]);
+    });
+  }
+  finally {
+    await proxy.close();
+    await broker.close();
+  }
 }
 
 // Incoming topic aliases (3.3.2.3.4): the client's Topic Alias Maximum goes

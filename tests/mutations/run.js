@@ -116,6 +116,36 @@ export const MUTATIONS = [
     // The reset met by a write, keep-alive 0: mcsim's socket falls silent (no onError), as the xsnap host's with a 20 ms tick.
     tests: [['tests/resilience.test.js', 'resets the connection while the client writes', 60_000], ['tests/mcsim-session.test.js', 'resets the connection while the client writes', 120_000]],
   },
+  {
+    name: 'alias-across-reconnect',
+    what: 'outgoing topic aliases kept from one connection to the next (v5/protocol.ts Writer5.reset): the DUP resend goes by an alias the new connection never set [MQTT-3.3.2-7]',
+    edits: [['modules/mqtt/v5/protocol.ts', `		this.#aliases = undefined;	// no mapping of the last connection carries over [MQTT-3.3.2-7]`, ``]],
+    tests: [['tests/mqtt5.test.js', 'outgoing topic aliases \\[', 60_000]],
+  },
+  {
+    name: 'alias-on-queued-frame',
+    what: 'a PUBLISH that waits (made while reconnecting) given a topic alias all the same (v5/protocol.ts Writer5.alias): it reaches a connection that never set it',
+    edits: [['modules/mqtt/v5/protocol.ts', ` || !(link as unknown as LinkInternals).sendsNow()`, ``]],
+    tests: [['tests/mqtt5.test.js', 'outgoing topic aliases \\[', 60_000]],
+  },
+  {
+    name: 'alias-on-held-frame',
+    what: 'a QoS 1 PUBLISH held back by the server\'s Receive Maximum given a topic alias (v5/protocol.ts Writer5.alias): a later PUBLISH by that alias goes out before it',
+    edits: [['modules/mqtt/v5/protocol.ts', ' || this.#protocol.holdsNext', '']],
+    tests: [['tests/mqtt5.test.js', 'outgoing topic aliases with', 60_000]],
+  },
+  {
+    name: 'alias-on-dropped-frame',
+    what: 'the PUBLISH made for the argument checks of a publish refused over outgoingLimit maps its topic to an alias (v5/protocol.ts Writer5.alias): the next PUBLISH of it goes by an alias never set',
+    edits: [['modules/mqtt/v5/protocol.ts', ' || (!dup && link.outgoing >= link.settings.outgoingLimit)', '']],
+    tests: [['tests/mqtt5.test.js', 'outgoing topic aliases with', 60_000]],
+  },
+  {
+    name: 'alias-above-maximum',
+    what: 'outgoing topic aliases up to the option\'s count, not within the server\'s Topic Alias Maximum (v5/protocol.ts Writer5.assign) [MQTT-3.3.2-9] [MQTT-3.2.2-18]',
+    edits: [['modules/mqtt/v5/protocol.ts', 'aliases.size < this.#wanted && aliases.size < maximum', 'aliases.size < this.#wanted']],
+    tests: [['tests/mqtt5.test.js', 'outgoing topic aliases', 60_000]],
+  },
 ];
 
 /** Copies the project (what git tracks or would, without node_modules) to `dir`, linking node_modules. */

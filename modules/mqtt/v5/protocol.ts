@@ -44,6 +44,8 @@ export interface Options5 {
 	readonly protocolVersion: 5 | "negotiate";
 	/** CONNECT's properties (section 3.1.2.11) but Maximum Packet Size, which is the client's `maxPacketSize`. */
 	readonly properties?: Properties | null;
+	/** Outgoing topic aliases: at most this many, within the server's Topic Alias Maximum (0 or absent: none). */
+	readonly topicAliases?: number | null;
 }
 
 // CONNACK reason codes after which another attempt may pass: the server is
@@ -51,6 +53,7 @@ export interface Options5 {
 // list tries its next server).
 const PASSING: readonly number[] = Object.freeze([0x88, 0x89, 0x9C, 0x9D, 0x9F]);
 const UNSUPPORTED_VERSION = 0x84;
+const TOPIC_ALIAS = 0x23;	// the property's identifier (2.2.2.2)
 
 /**
  * The length-prefixed fields of the client's 3.1.1 CONNECT `packet` (client
@@ -82,6 +85,26 @@ class Parser5 extends PacketParser5 {
  * The writer of version 5 where the link and the session use a 3.1.1
  * writer: the same calls, with the server's CONNACK limits checked first,
  * so that nothing the server said it refuses is sent.
+ *
+ * Outgoing topic aliases (the `topicAliases` option, 3.3.2.3.4): the first
+ * PUBLISH of a topic on a connection carries the topic and a new alias, the
+ * later ones an empty topic and that alias. The first topics published on
+ * the connection keep the aliases (at most the option's count, within the
+ * server's Topic Alias Maximum [MQTT-3.2.2-17] [MQTT-3.3.2-9], none when it
+ * is absent or 0 [MQTT-3.2.2-18]); later topics go by name. Nothing is
+ * replaced, so an alias always stands for one topic on a connection.
+ *
+ * A mapping lives as long as the connection [MQTT-3.3.2-7], and a PUBLISH
+ * by alias is valid only after the PUBLISH that set it, on the same
+ * connection. A frame is made at publish() and may wait (in the send queue,
+ * behind the server's Receive Maximum, in a store), be kept for the next
+ * connection or be dropped; so only a PUBLISH handed to the socket at once,
+ * on the connection whose CONNACK set the limits, carries an alias (set or
+ * used): it is on the wire before anything made after it, and it dies with
+ * its connection. Every other PUBLISH goes by name, without an alias. A
+ * resend (DUP) is made anew on its connection, so it carries only the
+ * aliases of that connection. Only topics given as strings are aliased (a
+ * Map keyed by the string; its check was made when the alias was set).
  */
 class Writer5 extends PacketWriter5 {
 	readonly legacy: PacketWriter;
@@ -98,9 +121,22 @@ class Writer5 extends PacketWriter5 {
 	// session writes a resend (DUP) without them, as under 3.1.1.
 	#sent: Map<number, Properties> | undefined;
 
-	constructor(legacy: PacketWriter) {
+	// Outgoing topic aliases: the option's count (0: none), this connection's
+	// mappings (topic -> the property block of its alias alone), and the
+	// topic whose alias the PUBLISH being made sets.
+	readonly #wanted: number;
+	readonly #protocol: Protocol5;
+	readonly #link: Link;
+	#aliases: Map<string, Uint8Array> | undefined;
+	#aliased: string | undefined;
+
+	constructor(link: Link, wanted: number, protocol: Protocol5) {
 		super();
-		this.legacy = legacy;
+		this.legacy = link.writer;
+		this.#link = link;
+		this.#wanted = wanted;
+		this.#protocol = protocol;
+		this.aliasing = wanted > 0;
 	}
 
 	/** The message `id` is complete (or refused): its properties go. */
@@ -111,6 +147,7 @@ class Writer5 extends PacketWriter5 {
 	/** A new connection: nothing of the last one's CONNACK holds. */
 	reset(): void {
 		this.pending = undefined;
+		this.#aliases = undefined;	// no mapping of the last connection carries over [MQTT-3.3.2-7]
 		this.setServerLimits(undefined, undefined);
 		this.maximumQoS = 2;
 		this.retainAvailable = this.wildcards = this.subscriptionIdentifiers = this.shared = true;
@@ -147,6 +184,56 @@ class Writer5 extends PacketWriter5 {
 				(this.#sent ??= new Map()).set(id, properties);
 		}
 		return properties;
+	}
+
+	/**
+	 * Under `topicAliases`, the alias of `topic` this PUBLISH sets or uses, if
+	 * any. Only when it is handed to the socket at once, on this connection:
+	 * the link connected, its send queue empty and the socket free (its
+	 * sendsNow, which its publish and sendOp read next); a QoS 1 or 2 one not
+	 * held back by the Receive Maximum, nor kept by a store (its record is
+	 * the packet), nor made only for its argument checks (the facade's, over
+	 * outgoingLimit). Called by the codec's publish after prepare, not from
+	 * it, with the link's checks inline and few names (XS copies each one a
+	 * function uses into its frame): the frames under sendsNow stay small
+	 * (an ESP8266 has 256 slots of stack).
+	 */
+	protected override alias(topic: Data, qos: number, dup: boolean, properties: Properties | undefined): Properties | undefined {
+		this.bare = false;
+		this.aliasBlock = this.setting = undefined;
+		if (properties?.topicAlias !== undefined)
+			throw new TypeError("topicAlias is the client's to choose under the topicAliases option: publish without it");
+		// sendsNow passes DISCONNECTING too: a PUBLISH made then is never sent
+		// (the facade refuses it after its checks), and the mapping it might
+		// leave dies with the connection.
+		const link = this.#link;
+		if (typeof topic !== "string" || this.topicAliasMaximum === 0 || !(link as unknown as LinkInternals).sendsNow()
+			|| (qos && (link.session?.durable || this.#protocol.holdsNext || (!dup && link.outgoing >= link.settings.outgoingLimit))))
+			return properties;
+		return this.assign(topic, properties);
+	}
+
+	/** The alias `topic` uses on this connection, or a new one while there is room; a method of its own: alias()'s frame stays small under sendsNow. */
+	private assign(topic: string, properties: Properties | undefined): Properties | undefined {
+		const aliases = this.#aliases ??= new Map(), maximum = this.topicAliasMaximum;
+		let block = aliases.get(topic);
+		if (block)	// set on this connection, by a PUBLISH already on the wire: the alias alone
+			this.bare = true;
+		else if (aliases.size < this.#wanted && aliases.size < maximum) {	// recorded by aliasSet once the packet is made
+			const alias = aliases.size + 1;
+			this.setting = block = Uint8Array.of(3, TOPIC_ALIAS, alias >> 8, alias & 0xFF);
+			this.#aliased = topic;
+		}
+		else
+			return properties;	// full: the first topics keep theirs, this one goes by name
+		if (properties === undefined)
+			this.aliasBlock = block;
+		return properties && { ...properties, topicAlias: (block[2] << 8) | block[3] };
+	}
+
+	protected override aliasSet(): void {
+		this.#aliases!.set(this.#aliased!, this.setting!);
+		this.setting = undefined;
 	}
 
 	/** SUBSCRIBE with the Subscription Identifier its options give (when no properties are), checked against the CONNACK. */
@@ -232,7 +319,10 @@ export class Protocol5 implements VersionHooks {
 			throw new TypeError(`properties must be an object, not ${describe(properties)}`);
 		this.#negotiate = options.protocolVersion === "negotiate";
 		this.#properties = { ...properties, maximumPacketSize: link.settings.maxPacketSize };
-		this.#writer = new Writer5(link.writer);
+		const aliases = options.topicAliases ?? 0;
+		if (!Number.isInteger(aliases) || aliases < 0 || aliases > 0xFFFF)
+			throw new RangeError(`topicAliases must be an integer 0..65535, not ${describe(aliases)}`);
+		this.#writer = new Writer5(link, aliases, this);
 		this.connectFrame(link.connectPacket);
 	}
 
@@ -327,6 +417,11 @@ export class Protocol5 implements VersionHooks {
 		return true;
 	}
 
+	/** A QoS 1 or 2 PUBLISH made now would be held back by the server's Receive Maximum (holds). */
+	get holdsNext(): boolean {
+		return (this.#inFlight?.size ?? 0) >= this.#receiveMaximum || (this.#held?.length ?? 0) > 0;
+	}
+
 	/** publish() with properties: the PUBLISH it writes next carries them (3.3.2.3). */
 	publishing(properties: object | undefined): void {
 		if (this.#version === 5)
@@ -413,6 +508,7 @@ function acknowledgement5(receiver: Receiver, packet: Packet): boolean {
 interface LinkInternals {
 	scheduleReconnect(walking: boolean): void;
 	useServer(index: number): void;
+	sendsNow(): unknown;
 }
 
 // ---- Server Reference (4.11) ----

@@ -55,6 +55,20 @@ export class PacketWriter5 {
 	readonly #inlineLimit: number;
 	#maximumPacketSize = MAX_PACKET_SIZE;
 	#topicAliasMaximum = 0;
+	/**
+	 * Set by a subclass's alias() for the PUBLISH being made: `bare`, its
+	 * topic alias stands for the topic (the topic goes empty); `aliasBlock`,
+	 * the property block when the alias is its only property (4 bytes, made
+	 * once: encodeProperties' loop is the PUBLISH path's deepest, 36 slots of
+	 * stack more); `setting`, it sets that alias (aliasSet() is called once
+	 * the packet is made, so that a PUBLISH that threw sets nothing). Fields
+	 * read inline, not calls: the PUBLISH path nests no deeper (an ESP8266
+	 * has 256 slots of stack).
+	 */
+	protected aliasing = false;	// a subclass chooses topic aliases: alias() is called for each PUBLISH
+	protected bare = false;
+	protected aliasBlock: Uint8Array | undefined;
+	protected setting: Uint8Array | undefined;
 
 	/** `inlineLimit`: packets whose remaining length is up to this are assembled whole. */
 	constructor(inlineLimit = DEFAULT_INLINE_LIMIT) {
@@ -126,19 +140,21 @@ export class PacketWriter5 {
 		if (!qos && dup)
 			throw new TypeError("dup must be false for QoS 0 (MQTT-3.3.1-2)");
 		properties = this.prepare(qos, retain, dup, id, properties);
+		if (this.aliasing)
+			properties = this.alias(topic, qos, dup, properties);
 		const alias = properties?.topicAlias;
 		if (alias !== undefined && Number.isInteger(alias) && alias > this.#topicAliasMaximum && alias <= 0xFFFF)
 			throw new RangeError(`PUBLISH property topicAlias ${alias} exceeds the server's Topic Alias Maximum of ${this.#topicAliasMaximum} (MQTT-3.3.2-9)`);
 		// The topic's field, checked here rather than by topicNameField: two
 		// frames less under the app's call (an ESP8266 has 256 slots of stack).
-		const field = stringField311(topic, "topic");
+		const field = stringField311(this.bare ? "" : topic, "topic");
 		const fault = utf8Fault(field, 2, field.length);
 		if (fault)
 			throw new TypeError(`topic ${fault}`);
-		if (field.length === 2 && alias === undefined)
+		if (field.length === 2 && alias === undefined && !this.bare)
 			throw new TypeError("topic is empty");
 		checkTopicName(field, "topic");
-		const block = encodeProperties(properties, PUBLISH);
+		const block = this.aliasBlock ?? encodeProperties(properties, PUBLISH);
 		let body: Uint8Array;
 		if (payload instanceof Uint8Array)
 			body = payload;
@@ -155,7 +171,10 @@ export class PacketWriter5 {
 		if (qos)
 			parts.push(Uint8Array.of(id >> 8, id & 0xFF));
 		parts.push(block);
-		return this.assemble((PUBLISH << 4) | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0), parts, body);
+		const frame = this.assemble((PUBLISH << 4) | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0), parts, body);
+		if (this.setting !== undefined)
+			this.aliasSet();
+		return frame;
 	}
 
 	/**
@@ -166,6 +185,20 @@ export class PacketWriter5 {
 	 */
 	protected prepare(qos: number, retain: boolean, dup: boolean, id: number, properties: Properties | undefined): Properties | undefined {
 		return properties;
+	}
+
+	/**
+	 * With `aliasing`, after prepare: the properties with the topic alias
+	 * this PUBLISH of `topic` (not yet checked) sets or uses, if any, telling
+	 * it by `bare`, `aliasBlock` and `setting`. None here.
+	 */
+	protected alias(topic: Data, qos: number, dup: boolean, properties: Properties | undefined): Properties | undefined {
+		return properties;
+	}
+
+	/** The PUBLISH that sets the alias `setting` is made: a subclass records the mapping. */
+	protected aliasSet(): void {
+		this.setting = undefined;
 	}
 
 	/**

@@ -214,9 +214,10 @@ export default function bench() {
 
 		prepare({ size, kind }, done) { payloads.set(`${kind} ${size}`, payloadOf(size, kind)); },
 
-		async connect({ port, push = true, subscribe }, done) {
+		/** `protocolVersion` 5 and `topicAliases` in a build with manifest_mqtt5.json (tests/bench/mqtt5.js). */
+		async connect({ port, push = true, subscribe, protocolVersion, topicAliases }, done) {
 			client = new MQTTClient({
-				clientId: `bench-${Time.ticks}`, server: address, port, push, maxPacketSize: 1 << 20, outgoingLimit: 65535,
+				clientId: `bench-${Time.ticks}`, server: address, port, push, maxPacketSize: 1 << 20, outgoingLimit: 65535, protocolVersion, topicAliases,
 				callback() {
 					if (++received === expect)
 						finished?.();
@@ -235,6 +236,14 @@ export default function bench() {
 			for (let i = 0; i < count; i++)
 				last = client.publish(topic, payload);
 			last.then(() => done(), error => report({ error: error.message }));
+		},
+
+		/** `count` QoS 0 publishes, each awaited (handed to the socket) before the next: the way an app that awaits writes them. */
+		async publishEach({ count, size, kind, topic }, done) {
+			const payload = payloads.get(`${kind} ${size}`);
+			for (let i = 0; i < count; i++)
+				await client.publish(topic, payload);
+			done();
 		},
 
 		async qos1({ count, topic }, done) {

@@ -18,7 +18,7 @@ export default async function device(params) {
 	const received = [];
 	let connects = 0, disconnects = 0, reconnected;
 	const client = new MQTTClient({
-		clientId, port, reconnect: { minDelay: 100, maxDelay: 400 }, protocolVersion: params.protocolVersion,
+		clientId, port, reconnect: { minDelay: 100, maxDelay: 400 }, protocolVersion: params.protocolVersion, topicAliases: params.topicAliases,
 		server: port2 ? undefined : server, servers: port2 ? [{ server }, { server, port: port2 }] : undefined,
 		callback(topic, msg) { received.push(`${text(topic)} ${text(msg)}`); },
 		onConnect() { connects++; reconnected?.(); },

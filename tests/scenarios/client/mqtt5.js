@@ -40,8 +40,8 @@ export default cases({
 	},
 
 	/** connect() settles: the session-present flag, or the error as data. */
-	async connect({ port, protocolVersion = 5, properties, clientId = "mqtt5", keepalive = 0, maxPacketSize, user, password, will }) {
-		const client = new MQTTClient({ clientId, server, port, protocolVersion, properties, keepalive, maxPacketSize, user, password });
+	async connect({ port, protocolVersion = 5, properties, clientId = "mqtt5", keepalive = 0, maxPacketSize, user, password, will, topicAliases }) {
+		const client = new MQTTClient({ clientId, server, port, protocolVersion, properties, keepalive, maxPacketSize, user, password, topicAliases });
 		if (will)
 			client.setLastWill(will.topic, will.msg, will.retain, will.qos);
 		try {
@@ -189,6 +189,70 @@ export default cases({
 		const result = await settled(client.publish("r/t", "x", false, 1, { contentType: "text/plain", userProperties: [["k", "v"]] }));
 		await client.disconnect();
 		return result;
+	},
+
+	/**
+	 * Outgoing topic aliases (`topicAliases`, the scripted server's maximum
+	 * 2): QoS 0 publishes to three topics, then a QoS 1 one on which the
+	 * server ends the connection; a QoS 0 publish made while reconnecting;
+	 * the resend (DUP) and more publishes on the next connection. An app's own
+	 * topicAlias is refused.
+	 */
+	async outgoingAliases({ port, topics, topicAliases }) {
+		let lost;
+		const connectionLost = new Promise(resolve => { lost = resolve; });
+		const client = new MQTTClient({ clientId: "aliaser", server, port, protocolVersion: 5, topicAliases, reconnect: { minDelay: 50, maxDelay: 100 }, onDisconnect: () => lost() });
+		await client.connect(false, 2);
+		const [a, b, c] = topics;
+		for (const topic of [a, a, b, c, b, a])
+			await client.publish(topic, "first", false, 0);
+		const resent = settled(client.publish(a, "qos1", false, 1, { contentType: "text/plain" }));	// no PUBACK: the connection ends
+		await connectionLost;
+		const waited = client.publish(b, "waited", false, 0);	// made while reconnecting: kept for the next connection
+		const result = { resent: await resent, waited: await settled(waited) };
+		for (const topic of [a, b, b, c])
+			await client.publish(topic, "second", false, 0);
+		result.appAlias = outcome(() => client.publish(a, "x", false, 0, { topicAlias: 1 }));
+		await client.disconnect();
+		return result;
+	},
+
+	/**
+	 * Outgoing topic aliases (`topicAliases` 3, the server's maximum 3,
+	 * outgoingLimit 2) with PUBLISH packets that wait or are dropped: on a
+	 * first connection (the server's Receive Maximum 1) a QoS 1 one held by
+	 * the Receive Maximum, on a second one refused over outgoingLimit (its
+	 * packet made for the argument checks alone); each followed by a QoS 0
+	 * publish of its topic, which goes at once.
+	 */
+	async aliasesWaiting({ port, topics }) {
+		const client = new MQTTClient({ clientId: "aliases-waiting", server, port, protocolVersion: 5, topicAliases: 3, outgoingLimit: 2 });
+		const [a, b, c] = topics;
+		await client.connect(true, 2);	// the server's Receive Maximum 1
+		const first = settled(client.publish(a, "1", false, 1));	// in flight
+		const held = settled(client.publish(b, "2", false, 1));	// held by the Receive Maximum
+		await client.publish(b, "3", false, 0);
+		await client.publish(a, "4", false, 0);
+		const result = { first: await first, held: await held };
+		await client.disconnect();
+		await client.connect(true, 2);	// no Receive Maximum
+		const both = [settled(client.publish(a, "5", false, 1)), settled(client.publish(b, "6", false, 1))];
+		result.refused = await settled(client.publish(c, "7", false, 1));	// over outgoingLimit
+		await client.publish(c, "8", false, 0);
+		await client.publish(a, "9", false, 0);
+		result.both = await Promise.all(both);
+		await client.disconnect();
+		return result;
+	},
+
+	/** Outgoing topic aliases through a real broker: each publish, in order, at QoS 0, 1 and 2. */
+	async aliasesThroughBroker({ port, publishes, topicAliases }) {
+		const client = new MQTTClient({ clientId: "mqtt5-aliases", server, port, protocolVersion: 5, topicAliases });
+		await client.connect(true, 2);
+		for (const [topic, msg, qos] of publishes)
+			await client.publish(topic, msg, false, qos);
+		await client.disconnect();
+		return "ok";
 	},
 
 	/** Topic Alias Maximum 2 in CONNECT: the broker's PUBLISH by alias reach the callback with their topics. */
