@@ -40,6 +40,8 @@ test('negotiate against mosquitto: version 5 is agreed, on the first connection'
 
 test('version 5 against mosquitto and an MQTT.js 5 peer: publish and subscribe both ways', () => mqtt5.roundTrip(xsnap));
 
+test('connect(false) under 5 keeps the session past the connection, as under 3.1.1: Session Expiry Interval 0xFFFFFFFF unless the app gives one [MQTT-3.1.2-25]; a message sent while away arrives, session present 1 [MQTT-3.2.2-2] (mosquitto); the app\'s 0 ends it', () => mqtt5.keptSession(xsnap));
+
 test('version 5 against mosquitto and an MQTT.js 5 peer: PUBLISH properties both ways, request/response, subscription options', () => mqtt5.properties(xsnap));
 
 test('Subscription Identifiers through mosquitto [MQTT-3.3.4-3] [MQTT-3.3.4-4] [MQTT-3.3.4-5]: overlapping subscriptions, each message carries the identifiers of those it matched, handed to the callback', () => mqtt5.subscriptionIds(xsnap));

@@ -334,6 +334,35 @@ export async function roundTrip(host) {
   }
 }
 
+// connect(false) under 5 means what it means under 3.1.1 (the seed's
+// clean_session=False): the session outlives the connection. Under 5 that
+// takes a Session Expiry Interval above 0 (3.1.2.11.2, [MQTT-3.1.2-25]); an
+// absent one is 0, and mosquitto then ends the session at the disconnect.
+// Without the app's own, the client sends 0xFFFFFFFF; the app's own is kept
+// (here 0: the session ends, as the app asked). Through mosquitto 2.0.11: a
+// QoS 1 message published while the client is away reaches it at its next
+// connect(false), session present 1 [MQTT-3.2.2-2].
+export async function keptSession(host) {
+  const broker = await startMosquitto();
+  try {
+    await withPeer(broker.port, { protocolVersion: 5 }, async peer => {
+      const away = async (properties, n) => {
+        const first = await run(host, 'keptSession', { port: broker.port, phase: 'first', properties });
+        await peer.publishAsync('sleep/reading', `while away ${n}`, { qos: 1 });
+        return { first, second: await run(host, 'keptSession', { port: broker.port, phase: 'second', properties, wait: properties ? 300 : 3000 }) };
+      };
+      const kept = await away(undefined, 1);
+      assert.deepEqual(kept.second, { present: 1, received: ['sleep/reading while away 1'] }, 'the session kept: the message sent while away arrives');
+      const ended = await away({ sessionExpiryInterval: 0 }, 2);
+      assert.equal(ended.first.present, 1, 'the session of before, still there');
+      assert.deepEqual(ended.second, { present: 0, received: [] }, 'the app\'s Session Expiry Interval 0 kept: the session ended with the connection');
+    });
+  }
+  finally {
+    await broker.close();
+  }
+}
+
 // PUBLISH properties (3.3.2.3) both ways through mosquitto, as sent (user
 // properties in their order, 3.3.2.3.7); request/response with Response
 // Topic and Correlation Data (4.10); No Local and Retain Handling 2

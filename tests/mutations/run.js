@@ -146,6 +146,12 @@ export const MUTATIONS = [
     edits: [['modules/mqtt/v5/protocol.ts', 'aliases.size < this.#wanted && aliases.size < maximum', 'aliases.size < this.#wanted']],
     tests: [['tests/mqtt5.test.js', 'outgoing topic aliases', 60_000]],
   },
+  {
+    name: 'v5-session-ends',
+    what: 'connect(false) under MQTT 5 sends no Session Expiry Interval: the broker ends the session with the connection (v5/protocol.ts connectFrame)',
+    edits: [['modules/mqtt/v5/protocol.ts', 'if (!cleanStart && properties.sessionExpiryInterval === undefined)', 'if (false)']],
+    tests: [['tests/mqtt5.test.js', 'keeps the session past the connection', 60_000]],
+  },
 ];
 
 /** Copies the project (what git tracks or would, without node_modules) to `dir`, linking node_modules. */

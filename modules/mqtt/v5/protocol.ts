@@ -54,6 +54,7 @@ export interface Options5 {
 const PASSING: readonly number[] = Object.freeze([0x88, 0x89, 0x9C, 0x9D, 0x9F]);
 const UNSUPPORTED_VERSION = 0x84;
 const TOPIC_ALIAS = 0x23;	// the property's identifier (2.2.2.2)
+const NEVER_EXPIRES = 0xFFFFFFFF;	// a Session Expiry Interval that never ends (3.1.2.11.2)
 
 /**
  * The length-prefixed fields of the client's 3.1.1 CONNECT `packet` (client
@@ -368,15 +369,22 @@ export class Protocol5 implements VersionHooks {
 	/** CONNECT of version 5 with what the client's 3.1.1 CONNECT carries (its layout: 3.1.2, 3.1.3), and the properties. */
 	private connectFrame(buffer: ArrayBuffer): Frame {
 		const packet = new Uint8Array(buffer), at = flagsAt(packet), flags = packet[at];
-		const fields = connectFields(packet), will = (flags & 0x04) !== 0, credentials = will ? 3 : 1;
+		const fields = connectFields(packet), will = (flags & 0x04) !== 0, credentials = will ? 3 : 1, cleanStart = (flags & CLEAN_SESSION) !== 0;
+		// connect(false) keeps the seed's meaning: a session that outlives the
+		// connection, as 3.1.1's clean session 0. Under 5 an absent Session
+		// Expiry Interval is 0, the session ending with the connection
+		// (3.1.2.11.2): without the app's own, it never expires (0xFFFFFFFF).
+		let properties = this.#properties;
+		if (!cleanStart && properties.sessionExpiryInterval === undefined)
+			properties = { ...properties, sessionExpiryInterval: NEVER_EXPIRES };
 		return this.#writer.connect({
 			clientId: this.#clientId ?? fields[0],
-			cleanStart: (flags & CLEAN_SESSION) !== 0,
+			cleanStart,
 			keepalive: (packet[at + 1] << 8) | packet[at + 2],
 			will: will ? { topic: fields[1], message: fields[2], qos: (flags >> 3) & 3, retain: (flags & 0x20) !== 0 } : undefined,
 			user: flags & 0x80 ? fields[credentials] : undefined,
 			password: flags & 0x40 ? fields[credentials + (flags & 0x80 ? 1 : 0)] : undefined,
-			properties: this.#properties
+			properties
 		});
 	}
 

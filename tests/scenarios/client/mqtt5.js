@@ -151,6 +151,31 @@ export default cases({
 	},
 
 	/**
+	 * connect(false) under 5 keeps the session past the connection, as
+	 * under 3.1.1: `phase` "first" subscribes at QoS 1 and disconnects (or,
+	 * `lose`, ends without DISCONNECT, as a device losing power); "second"
+	 * connects again and collects what arrives within `wait` ms.
+	 */
+	async keptSession({ port, phase, properties, wait = 1000 }) {
+		const received = [];
+		const client = new MQTTClient({
+			clientId: "mqtt5-sleeper", server, port, protocolVersion: 5, push: true, properties,
+			callback: (topic, msg) => received.push(`${text(topic)} ${text(msg)}`)
+		});
+		const present = await client.connect(false, 2);
+		if (phase === "first") {
+			await client.subscribe("sleep/#", 1);
+			await client.disconnect();
+			return { present };
+		}
+		for (let waited = 0; waited < wait && !received.length; waited += 20)
+			await delay(20);
+		await delay(100);
+		await client.disconnect();
+		return { present, received };
+	},
+
+	/**
 	 * PUBLISH properties both ways, request/response and subscription
 	 * options, through a real broker; the test's peer answers requests on
 	 * "svc/req" and publishes to "props/in" and "nl/t" when told (report).
