@@ -70,8 +70,8 @@ export class PacketParser extends Packet {
 	readonly maxPacketSize: number;
 
 	#pieces: Pieces | undefined;		// a packet split across calls, until it is whole
-	#lastTopic: DataView | undefined;	// the previous topic, to hand out again when it repeats
-	#view: DataView | undefined;		// over the buffer of the input last compared with it
+	lastTopic: DataView | undefined;	// topicOf's: the previous topic, to hand out again when it repeats
+	topicView: DataView | undefined;	// topicOf's: over the buffer of the input last compared with it
 
 	constructor(maxPacketSize = MAX_REMAINING_LENGTH + 5) {
 		if (!Number.isInteger(maxPacketSize) || maxPacketSize < 2)
@@ -94,7 +94,7 @@ export class PacketParser extends Packet {
 
 	/** The caller is done with the bytes it gave: nothing here holds on to them. */
 	release(): void {
-		this.#view = undefined;
+		this.topicView = undefined;
 	}
 
 	/**
@@ -119,7 +119,7 @@ export class PacketParser extends Packet {
 				this.type = PUBLISH;
 				this.flags = flags;
 				this.id = flags < 2 ? 0 : (bytes[after] << 8) | bytes[after + 1];
-				this.topic = this.topicOf(bytes, at + 2, topicLength);
+				this.topic = topicOf(this, bytes, at + 2, topicLength);
 				const offset = bytes.byteOffset;
 				this.payload = (bytes.buffer as ArrayBuffer).slice(offset + (flags < 2 ? after : after + 2), offset + at + length);
 				this.ready = true;
@@ -164,7 +164,7 @@ export class PacketParser extends Packet {
 		const topicLength = (bytes[i] << 8) | bytes[i + 1];
 		const qos = this.qos;
 		checkTopicLength(topicLength, remaining - 2, qos);
-		this.topic = this.topicOf(bytes, i + 2, topicLength);
+		this.topic = topicOf(this, bytes, i + 2, topicLength);
 		let position = i + 2 + topicLength;
 		if (qos) {
 			this.id = (bytes[position] << 8) | bytes[position + 1];
@@ -219,7 +219,7 @@ export class PacketParser extends Packet {
 				p.fill = 0;
 				p.state = TOPIC;
 				if (end - i >= p.topicLength) {	// whole in this piece: no copy
-					packet.topic = this.topicOf(bytes, i, p.topicLength);
+					packet.topic = topicOf(this, bytes, i, p.topicLength);
 					i += p.topicLength;
 					const after = this.afterTopic(p, bytes, i, end);
 					if (after >= 0)
@@ -234,7 +234,7 @@ export class PacketParser extends Packet {
 				p.fill += count;
 				i += count;
 				if (p.fill === p.topicLength) {
-					packet.topic = this.topicOf(p.field!, 0, p.topicLength);
+					packet.topic = topicOf(this, p.field!, 0, p.topicLength);
 					const after = this.afterTopic(p, bytes, i, end);
 					if (after >= 0)
 						return this.complete(after);
@@ -326,56 +326,6 @@ export class PacketParser extends Packet {
 		return false;
 	}
 
-	/**
-	 * The topic as an ArrayBuffer: the previous one when the bytes repeat it
-	 * (an app mostly hears the same few topics), else a copy. The bytes are
-	 * compared four at a time: a call to getUint32 costs XS about what one
-	 * byte does in a loop.
-	 */
-	private topicOf(bytes: Uint8Array, offset: number, length: number): ArrayBuffer {
-		const last = this.#lastTopic;
-		if (last !== undefined && last.byteLength === length) {
-			// A view of the input's whole buffer: checked with one getter, not four.
-			const buffer = bytes.buffer, base = bytes.byteOffset + offset;
-			let view = this.#view;
-			if (view === undefined || view.buffer !== buffer)
-				view = this.#view = new DataView(buffer);
-			if (length >= 8) {
-				// Eight bytes at a time, as float64s: equal floats have equal bits
-				// but for NaNs (never equal: a miss, then the full check) and +0
-				// and -0 (all zero bytes, which a topic cannot hold: no U+0000).
-				// From the last eight down; the first, which may overlap the
-				// second, is compared last.
-				let i = length - 8;
-				while (i > 0 && last.getFloat64(i) === view.getFloat64(base + i))
-					i -= 8;
-				if (i <= 0 && last.getFloat64(0) === view.getFloat64(base))
-					return last.buffer as ArrayBuffer;
-			}
-			else if (length >= 4) {
-				if (last.getUint32(length - 4) === view.getUint32(base + length - 4) && last.getUint32(0) === view.getUint32(base))
-					return last.buffer as ArrayBuffer;
-			}
-			else {
-				let i = 0;
-				while (i < length && last.getUint8(i) === view.getUint8(base + i))
-					i++;
-				if (i === length)
-					return last.buffer as ArrayBuffer;
-			}
-		}
-		// A new topic: checked once, then handed out again while it repeats.
-		const fault = utf8Fault(bytes, offset, offset + length);
-		if (fault)
-			throw new ProtocolError(`PUBLISH topic ${fault}`);
-		for (let i = offset, end = offset + length; i < end; i++)
-			if (bytes[i] === 0x2B || bytes[i] === 0x23)
-				throw new ProtocolError("PUBLISH topic contains a wildcard (+ or #)");
-		const topic = sliceOf(bytes, offset, length);
-		this.#lastTopic = new DataView(topic);
-		return topic;
-	}
-
 	/** After the topic: the packet id for QoS > 0, else the payload. Returns the offset past a whole packet, or -1. */
 	private afterTopic(p: Pieces, bytes: Uint8Array, start: number, end: number): number {
 		p.remaining -= p.topicLength;
@@ -460,3 +410,62 @@ function sliceOf(bytes: Uint8Array, start: number, length: number): ArrayBuffer 
 	const offset = bytes.byteOffset + start;
 	return (bytes.buffer as ArrayBuffer).slice(offset, offset + length);
 }
+
+/** What topicOf keeps in a parser: the previous topic, and a view of the input last compared with it. */
+export interface TopicMemo {
+	lastTopic: DataView | undefined;
+	topicView: DataView | undefined;
+}
+
+/**
+ * A PUBLISH topic as an ArrayBuffer: the previous one when the bytes repeat it
+ * (an app mostly hears the same few topics), else a copy. The bytes are
+ * compared four at a time: a call to getUint32 costs XS about what one
+ * byte does in a loop. A new topic is checked (UTF-8, no wildcard
+ * [MQTT-3.3.2-2]) before it is kept. Both parsers' (3.1.1 and MQTT 5), a
+ * function rather than a method so that each calls it at the same depth.
+ */
+export function topicOf(memo: TopicMemo, bytes: Uint8Array, offset: number, length: number): ArrayBuffer {
+	const last = memo.lastTopic;
+	if (last !== undefined && last.byteLength === length) {
+		// A view of the input's whole buffer: checked with one getter, not four.
+		const buffer = bytes.buffer, base = bytes.byteOffset + offset;
+		let view = memo.topicView;
+		if (view === undefined || view.buffer !== buffer)
+			view = memo.topicView = new DataView(buffer);
+		if (length >= 8) {
+			// Eight bytes at a time, as float64s: equal floats have equal bits
+			// but for NaNs (never equal: a miss, then the full check) and +0
+			// and -0 (all zero bytes, which a topic cannot hold: no U+0000).
+			// From the last eight down; the first, which may overlap the
+			// second, is compared last.
+			let i = length - 8;
+			while (i > 0 && last.getFloat64(i) === view.getFloat64(base + i))
+				i -= 8;
+			if (i <= 0 && last.getFloat64(0) === view.getFloat64(base))
+				return last.buffer as ArrayBuffer;
+		}
+		else if (length >= 4) {
+			if (last.getUint32(length - 4) === view.getUint32(base + length - 4) && last.getUint32(0) === view.getUint32(base))
+				return last.buffer as ArrayBuffer;
+		}
+		else {
+			let i = 0;
+			while (i < length && last.getUint8(i) === view.getUint8(base + i))
+				i++;
+			if (i === length)
+				return last.buffer as ArrayBuffer;
+		}
+	}
+	// A new topic: checked once, then handed out again while it repeats.
+	const fault = utf8Fault(bytes, offset, offset + length);
+	if (fault)
+		throw new ProtocolError(`PUBLISH topic ${fault}`);
+	for (let i = offset, end = offset + length; i < end; i++)
+		if (bytes[i] === 0x2B || bytes[i] === 0x23)
+			throw new ProtocolError("PUBLISH topic contains a wildcard (+ or #)");
+	const topic = sliceOf(bytes, offset, length);
+	memo.lastTopic = new DataView(topic);
+	return topic;
+}
+

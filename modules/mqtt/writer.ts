@@ -174,7 +174,7 @@ export class PacketWriter {
 			field = stringField(topic, "topic");
 			checkTopicName(field, "topic");
 			if (typeof topic === "string")
-				this.remember(topic, field);
+				this.#topics = rememberTopic(this.#topics, topic, field);
 		}
 		let body: Uint8Array;
 		if (payload instanceof Uint8Array)
@@ -288,18 +288,23 @@ export class PacketWriter {
 	forget(): void {
 		this.#topics = undefined;
 	}
-
-	/** A publish topic given as a string, and its field: the newest of the two the cache keeps. */
-	private remember(topic: string, field: Uint8Array): void {
-		const cache = this.#topics ??= { text0: undefined, field0: undefined, text1: undefined, field1: undefined };
-		cache.text1 = cache.text0;	// the newest in front, the older one kept
-		cache.field1 = cache.field0;
-		cache.text0 = topic;
-		cache.field0 = field;
-	}
 }
 
-interface TopicCache {
+/**
+ * A publish topic given as a string, and its field, checked: the newest of
+ * the two a writer keeps (the 3.1.1 and the MQTT 5 writers alike), so that a
+ * topic published again is neither encoded nor scanned again.
+ */
+export function rememberTopic(cache: TopicCache | undefined, topic: string, field: Uint8Array): TopicCache {
+	cache ??= { text0: undefined, field0: undefined, text1: undefined, field1: undefined };
+	cache.text1 = cache.text0;	// the newest in front, the older one kept
+	cache.field1 = cache.field0;
+	cache.text0 = topic;
+	cache.field0 = field;
+	return cache;
+}
+
+export interface TopicCache {
 	text0: string | undefined;
 	field0: Uint8Array | undefined;
 	text1: string | undefined;

@@ -16,7 +16,7 @@
 
 import { CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGRESP, DISCONNECT, MAX_REMAINING_LENGTH } from "mqtt/constants";
 import { ProtocolError } from "mqtt/errors";
-import { utf8Fault } from "mqtt/validate";
+import { topicOf } from "mqtt/parser";
 import { type ReceivedProperties, NO_PROPERTIES, decodeProperties, readVariable, variableSize, packetName } from "mqtt/v5/properties";
 import { AUTH, serverMaySend, reasonName } from "mqtt/v5/reasons";
 
@@ -80,7 +80,8 @@ export class PacketParser5 extends Packet5 {
 	readonly topicAliasMaximum: number;
 
 	#pieces: Pieces | undefined;
-	#lastTopic: Uint8Array | undefined;	// over the previous topic's ArrayBuffer, handed out again when it repeats
+	lastTopic: DataView | undefined;	// topicOf's: the previous topic, handed out again when it repeats
+	topicView: DataView | undefined;	// topicOf's: over the buffer of the input last compared with it
 	// alias -> topic: a Map, whose memory follows the aliases in use (an XS
 	// array would hold a slot for every index up to the highest alias).
 	#aliases: Map<number, ArrayBuffer> | undefined;
@@ -104,8 +105,14 @@ export class PacketParser5 extends Packet5 {
 	reset(): void {
 		this.#pieces = undefined;
 		this.#aliases = undefined;
-		this.#lastTopic = undefined;
+		this.lastTopic = undefined;
 		this.ready = false;
+		this.release();
+	}
+
+	/** The caller is done with the bytes it gave: nothing here holds on to them. */
+	release(): void {
+		this.topicView = undefined;
 	}
 
 	/**
@@ -283,12 +290,6 @@ export class PacketParser5 extends Packet5 {
 		let at = offset + 2 + topicLength;
 		if (at + (this.qos ? 2 : 0) + 1 > end)
 			throw new ProtocolError(`PUBLISH topic length ${topicLength} runs past the packet`);
-		const fault = utf8Fault(bytes, offset + 2, at);
-		if (fault)
-			throw new ProtocolError(`PUBLISH topic ${fault}`);
-		for (let i = offset + 2; i < at; i++)
-			if (bytes[i] === 0x2B || bytes[i] === 0x23)
-				throw new ProtocolError("PUBLISH topic contains a wildcard (+ or #) (MQTT-3.3.2-2)");
 		if (this.qos) {
 			this.id = packetId(bytes, at, PUBLISH);
 			at += 2;
@@ -299,7 +300,7 @@ export class PacketParser5 extends Packet5 {
 			throw new ProtocolError(`PUBLISH topic alias ${properties.topicAlias} exceeds the client's Topic Alias Maximum of ${this.topicAliasMaximum} (MQTT-3.1.2-29)`);
 		let topic: ArrayBuffer;
 		if (topicLength > 0) {
-			topic = this.topicOf(bytes, offset + 2, topicLength);
+			topic = topicOf(this, bytes, offset + 2, topicLength);	// checked there when new
 			if (properties.topicAlias !== undefined)
 				(this.#aliases ??= new Map()).set(properties.topicAlias, topic);
 		}
@@ -315,21 +316,6 @@ export class PacketParser5 extends Packet5 {
 		this.properties = properties;
 		at += size;
 		this.payload = sliceOf(bytes, at, end - at);
-	}
-
-	/** A topic's bytes as an ArrayBuffer: the previous one when they repeat it (an app mostly hears the same few topics), else a copy. */
-	private topicOf(bytes: Uint8Array, offset: number, length: number): ArrayBuffer {
-		const last = this.#lastTopic;
-		if (last !== undefined && last.length === length) {
-			let i = 0;
-			while (i < length && last[i] === bytes[offset + i])
-				i++;
-			if (i === length)
-				return last.buffer as ArrayBuffer;
-		}
-		const topic = sliceOf(bytes, offset, length);
-		this.#lastTopic = new Uint8Array(topic);
-		return topic;
 	}
 }
 

@@ -78,8 +78,6 @@ class Parser5 extends PacketParser5 {
 	get returnCode(): number { return this.reasonCode; }
 	/** SUBACK's and UNSUBACK's reason codes, as the session reads SUBACK's return codes. */
 	get granted(): number[] { return this.reasonCodes as number[]; }
-	/** The 3.1.1 parser's view release: this parser keeps no view of the input. */
-	release(): void {}
 }
 
 /**
@@ -166,7 +164,10 @@ class Writer5 extends PacketWriter5 {
 	// What the facade asks of the link's writer about the CONNECT it keeps: a 3.1.1 packet.
 	withWill(packet: Uint8Array, will: Will | undefined): Frame { return this.legacy.withWill(packet, will); }
 	emptyClientId(packet: Uint8Array): boolean { return this.legacy.emptyClientId(packet); }
-	forget(): void { this.legacy.forget(); }
+	override forget(): void {
+		super.forget();
+		this.legacy.forget();
+	}
 
 	/** publish()'s checks against the CONNACK, its pending properties, or those kept for a resend (DUP) of `id`. */
 	protected override prepare(qos: number, retain: boolean, dup: boolean, id: number, properties: Properties | undefined): Properties | undefined {

@@ -13,7 +13,7 @@ import {
 } from "mqtt/constants";
 import { type Data, asUint8Array, isBytes } from "mqtt/bytes";
 import { checkQoS, checkPacketId, checkTopicFilter, checkKeepalive, describe, utf8Fault } from "mqtt/validate";
-import { type Frame, stringField as stringField311 } from "mqtt/writer";
+import { type Frame, type TopicCache, stringField as stringField311, rememberTopic } from "mqtt/writer";
 import { type Properties, WILL, encodeProperties, stringField, checkTopicName, variableSize, writeVariable, packetName } from "mqtt/v5/properties";
 import { AUTH, clientMaySend, reasonName } from "mqtt/v5/reasons";
 
@@ -55,6 +55,7 @@ export class PacketWriter5 {
 	readonly #inlineLimit: number;
 	#maximumPacketSize = MAX_PACKET_SIZE;
 	#topicAliasMaximum = 0;
+	#topics: TopicCache | undefined;	// string topics published lately, and their fields
 	/**
 	 * Set by a subclass's alias() for the PUBLISH being made: `bare`, its
 	 * topic alias stands for the topic (the topic goes empty); `aliasBlock`,
@@ -128,6 +129,11 @@ export class PacketWriter5 {
 		return this.assemble(CONNECT << 4, parts, undefined);
 	}
 
+	/** Drops the topic cache (the client is no longer connected). */
+	forget(): void {
+		this.#topics = undefined;
+	}
+
 	/**
 	 * PUBLISH. The topic may be empty when `properties.topicAlias` names an
 	 * alias the server already maps (section 3.3.2.3.4); a topic with an
@@ -147,13 +153,20 @@ export class PacketWriter5 {
 			throw new RangeError(`PUBLISH property topicAlias ${alias} exceeds the server's Topic Alias Maximum of ${this.#topicAliasMaximum} (MQTT-3.3.2-9)`);
 		// The topic's field, checked here rather than by topicNameField: two
 		// frames less under the app's call (an ESP8266 has 256 slots of stack).
-		const field = stringField311(this.bare ? "" : topic, "topic");
-		const fault = utf8Fault(field, 2, field.length);
-		if (fault)
-			throw new TypeError(`topic ${fault}`);
-		if (field.length === 2 && alias === undefined && !this.bare)
-			throw new TypeError("topic is empty");
-		checkTopicName(field, "topic");
+		// A string topic published lately comes from the cache, checked then.
+		const cache = this.bare ? undefined : this.#topics;
+		let field = cache === undefined ? undefined : topic === cache.text0 ? cache.field0 : topic === cache.text1 ? cache.field1 : undefined;
+		if (field === undefined) {
+			field = stringField311(this.bare ? "" : topic, "topic");
+			const fault = utf8Fault(field, 2, field.length);
+			if (fault)
+				throw new TypeError(`topic ${fault}`);
+			if (field.length === 2 && alias === undefined && !this.bare)
+				throw new TypeError("topic is empty");
+			checkTopicName(field, "topic");
+			if (field.length > 2 && typeof topic === "string" && !this.bare)
+				this.#topics = rememberTopic(this.#topics, topic, field);
+		}
 		const block = this.aliasBlock ?? encodeProperties(properties, PUBLISH);
 		let body: Uint8Array;
 		if (payload instanceof Uint8Array)
