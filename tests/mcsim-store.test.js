@@ -11,7 +11,7 @@
 // (SOAK_CYCLES), and prints the table.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync, readFileSync } from 'node:fs';
+import { rmSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { startMosquitto, startAedesProcess } from './harness/brokers.js';
@@ -145,6 +145,26 @@ if (mcsimEnabled) describe('in mcsim: the session on flash, the simulator killed
       const row = await deepSleep(mcsim, { peer: sleepPeer, broker, cycles: CYCLES, file, clientId: `sleeper-${process.pid}` });
       t.diagnostic(JSON.stringify(row));
       console.log(`deep sleep: ${JSON.stringify(row)}`);
+    }
+    finally {
+      remove();
+      cancel();
+      await sleepPeer.endAsync(true);
+      await broker.close();
+    }
+  });
+
+  test(`MQTT 5, deep sleep with commands: ${CYCLES} wake-ups of start, connect(false) (its Session Expiry Interval 0xFFFFFFFF), one QoS 1 reading, SIGKILL at a random moment; before each later wake-up the peer sends the device a QoS 1 command; mosquitto restarted every 10: every reading arrives, in order, and every command reaches the app [MQTT-3.1.2-5] [MQTT-3.1.2-25]`, { timeout: 60_000 + CYCLES * 10_000 }, async t => {
+    const broker = await startMosquitto({ persistence: { autosaveInterval: 1 } });
+    const sleepPeer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { clientId: `sleep-peer5-${process.pid}`, clean: false, reconnectPeriod: 100 });
+    const file = `sleep5-${process.pid}`, inbox = `inbox5-${process.pid}`;
+    const remove = () => { rmSync(path.join(FILES, file), { force: true }); rmSync(path.join(FILES, inbox), { force: true }); };
+    const cancel = atExit(remove);
+    try {
+      const readInbox = () => existsSync(path.join(FILES, inbox)) ? readFileSync(path.join(FILES, inbox), 'utf8').split('\n').filter(Boolean) : [];
+      const row = await deepSleep(mcsim, { peer: sleepPeer, broker, cycles: CYCLES, file, clientId: `sleeper5-${process.pid}`, protocolVersion: 5, inbox, readInbox });
+      t.diagnostic(JSON.stringify(row));
+      console.log(`deep sleep under MQTT 5: ${JSON.stringify(row)}`);
     }
     finally {
       remove();

@@ -336,11 +336,11 @@ for (const qos of [1, 2]) {
 // ---- killed at random moments ----
 
 /** Machines over one storage, one after the other, as the shared case drives a host: a kill closes the machine at once. */
-function machines(storage) {
+function machines(storage, manifest = MANIFEST) {
   let current;
   return {
     async run(file, params, options) {
-      current = await XSHost.start({ manifest: MANIFEST, storage });
+      current = await XSHost.start({ manifest, storage });
       return current.run(file, params, options);
     },
     async kill() {
@@ -366,6 +366,24 @@ for (const qos of [1, 2]) {
     }
   });
 }
+
+test('MQTT 5, deep sleep with commands: 20 wake-ups of start, connect(false) (its Session Expiry Interval 0xFFFFFFFF), one QoS 1 reading, a kill at a random moment; before each later wake-up the peer sends the device a QoS 1 command; mosquitto restarted every 10: every reading arrives, in order, and every command reaches the app [MQTT-3.1.2-5] [MQTT-3.1.2-25]', async t => {
+  const broker = await startMosquitto({ persistence: { autosaveInterval: 1 } });
+  const peer = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { clientId: 'sleep-peer5', clean: false, reconnectPeriod: 100 });
+  const files = new FileStorage();
+  try {
+    const row = await deepSleep(machines({ files }, MANIFEST_MQTT5), {
+      peer, broker, cycles: 20, file: 'sleep5', clientId: 'sleeper5', protocolVersion: 5,
+      inbox: 'inbox5', readInbox: () => { try { return readFileSync(path.join(files.root, 'inbox5'), 'utf8').split('\n').filter(Boolean); } catch { return []; } },
+    });
+    t.diagnostic(JSON.stringify(row));
+  }
+  finally {
+    await peer.endAsync(true);
+    await broker.close();
+    files.remove();
+  }
+});
 
 test('deep sleep: 20 wake-ups of start, connect(false), one QoS 1 reading, a kill at a random moment after publish() accepted it, mosquitto restarted every 10: every reading arrives, in order', async t => {
   const broker = await startMosquitto({ persistence: { autosaveInterval: 1 } });

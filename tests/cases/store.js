@@ -84,10 +84,13 @@ export async function killedAtRandom(host, { peer, port, qos, kills, file, clien
  * (before or after its PUBACK), the broker restarted every 10 cycles (its
  * persistence keeps the sessions). Every reading arrives, in order (a QoS 1
  * duplicate may come, counted). `broker` has restart(); `peer` is an MQTT.js
- * client with a persistent session, reconnecting by itself.
+ * client with a persistent session, reconnecting by itself. With `inbox`
+ * (a file of the device, read back by `readInbox()`), the peer also sends a
+ * QoS 1 command while the device sleeps before each later wake-up, and each
+ * must reach the app; `protocolVersion` is the device's.
  */
-export async function deepSleep(host, { peer, broker, cycles, file, clientId, random = Math.random }) {
-  const arrived = [];
+export async function deepSleep(host, { peer, broker, cycles, file, clientId, protocolVersion, inbox, readInbox, random = Math.random }) {
+  const arrived = [], commands = [];
   const onMessage = (topic, payload) => topic === 'sleep/readings' && arrived.push(payload.toString());
   peer.on('message', onMessage);
   await peer.subscribeAsync('sleep/readings', { qos: 1 });
@@ -96,13 +99,19 @@ export async function deepSleep(host, { peer, broker, cycles, file, clientId, ra
     for (let n = 0; n <= cycles; n++) {	// the last wake-up sends what the one before left
       if (n > 0 && n % 10 === 0)
         await broker.restart();
+      if (inbox && n > 0) {	// while the device sleeps (dead): a command for it, which its session holds
+        commands.push(`sleep/cmd/c${n}`);
+        await peer.publishAsync(`sleep/cmd/c${n}`, 'x', { qos: 1 });
+      }
       let accepted;
       const done = new Promise(resolve => { accepted = resolve; });
-      const running = host.run(STORE, { case: 'reading', port: broker.port, file, clientId, n }, { onReport: value => value.accepted === n && accepted() });
+      const running = host.run(STORE, { case: 'reading', port: broker.port, file, clientId, n, protocolVersion, ...(inbox ? { commands: true, inbox } : {}) },
+        { onReport: value => value.accepted === n && accepted() });
       running.catch(() => {});
       await Promise.race([done, running.then(() => { throw new Error(`cycle ${n} ended by itself`); })]);
       if (n === cycles)
-        await until(() => wanted.every(reading => arrived.includes(reading)), `all ${cycles} readings at the peer`, 30_000).finally(() => host.kill());
+        await until(() => wanted.every(reading => arrived.includes(reading)) && (!inbox || commands.every(command => readInbox().includes(command))),
+          `all ${cycles} readings at the peer${inbox ? ' and every command in the app' : ''}`, 30_000).catch(() => {}).finally(() => host.kill());
       else {
         await sleep(Math.floor(random() * 40));
         await host.kill();
@@ -114,7 +123,18 @@ export async function deepSleep(host, { peer, broker, cycles, file, clientId, ra
   }
   const first = [...new Set(arrived)].filter(reading => reading !== `r${cycles}`);
   assert.deepEqual(first, Array.from({ length: cycles }, (_, n) => `r${n}`), 'every reading, in order');
-  return { cycles, arrived: first.length, duplicated: arrived.length - new Set(arrived).size };
+  const row = { cycles, arrived: first.length, duplicated: arrived.length - new Set(arrived).size };
+  if (inbox) {
+    // Each command was acknowledged to the peer while the device slept: the
+    // broker holds it in the device's session [MQTT-3.1.2-5] (under 5, a
+    // session outlives the connection only with a Session Expiry Interval,
+    // which connect(false) sends) and delivers it at a later wake-up; a QoS 1
+    // duplicate is allowed [MQTT-4.3.2-1], counted.
+    const got = readInbox();
+    assert.deepEqual(commands.filter(command => !got.includes(command)), [], `every command sent while the device slept reaches its app (${got.length} deliveries)`);
+    Object.assign(row, { commands: commands.length, commandDeliveries: got.length });
+  }
+  return row;
 }
 
 /**

@@ -150,7 +150,7 @@ export const MUTATIONS = [
     name: 'v5-session-ends',
     what: 'connect(false) under MQTT 5 sends no Session Expiry Interval: the broker ends the session with the connection (v5/protocol.ts connectFrame)',
     edits: [['modules/mqtt/v5/protocol.ts', 'if (!cleanStart && properties.sessionExpiryInterval === undefined)', 'if (false)']],
-    tests: [['tests/mqtt5.test.js', 'keeps the session past the connection', 60_000]],
+    tests: [['tests/mqtt5.test.js', 'keeps the session past the connection', 60_000], ['tests/store.test.js', 'MQTT 5, deep sleep with commands', 120_000]],
   },
 ];
 

@@ -36,7 +36,7 @@ function client(params, store) {
 	return new MQTTClient({
 		clientId: params.clientId ?? "stored", server, port: params.port ?? 1, store, protocolVersion: params.protocolVersion,
 		reconnect: params.reconnect ? { minDelay: 50, maxDelay: 200 } : undefined,
-		callback: (topic, msg) => report({ received: text(topic), msg: text(msg) }),
+		callback: params.inbox ? inbox(params.inbox) : (topic, msg) => report({ received: text(topic), msg: text(msg) }),
 		push: true,
 		outgoingLimit: params.outgoingLimit
 	});
@@ -371,7 +371,9 @@ export default cases({
 	/**
 	 * A battery device's wake-up (deep sleep): its store in file `file`,
 	 * connect(false) (again while the broker restarts), one QoS 1 reading
-	 * `r<n>`, reported once accepted; then it waits to be killed.
+	 * `r<n>`, reported once accepted; then it waits to be killed. With
+	 * `commands`, the first wake-up subscribes to sleep/cmd/# at QoS 1, and
+	 * what arrives is appended to file `inbox` (`protocolVersion` as given).
 	 */
 	async reading(params) {
 		const store = new Store(await mediumOf({ medium: "files", file: params.file, blocks: 4 }),
@@ -386,6 +388,8 @@ export default cases({
 				await delay(100);
 			}
 		}
+		if (params.commands && params.n === 0)	// the first wake-up: then the session keeps it
+			await c.subscribe("sleep/cmd/#", 1);
 		await c.publish("sleep/readings", `r${params.n}`, false, 1);
 		report({ accepted: params.n });
 		await nextMessage();
