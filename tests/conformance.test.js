@@ -97,15 +97,25 @@ const brokerPublish = (topic, payload, qos, messageId, dup = false) => ({ cmd: '
 /** How many PUBLISHes reached the XS client, by the host's tap. */
 const publishesIn = log => log.packets().filter(packet => packet.direction === 'in' && packet.cmd === 'publish').length;
 
-for (const push of [false, true]) {
+// The flows below are the session's and the delivery's, the same under MQTT
+// 5.0: they run under both versions (the scripted broker speaks the version
+// of the client's CONNECT), each named with its version's statement ids.
+const VERSIONS = [
+	{ version: 4, label: '', host: {}, params: {} },
+	{ version: 5, label: 'MQTT 5: ', host: { manifest: 'manifest_mqtt5.json' }, params: { protocolVersion: 5 } },
+];
+/** The statement ids of `V`'s version: MQTT 3.1.1's, or MQTT 5.0's. */
+const ids = (V, v311, v5) => V.version === 5 ? v5 : v311;
+
+for (const V of VERSIONS) for (const push of [false, true]) {
 	const mode = push ? 'in push mode' : 'read with waitMsg';
 	const log = new PacketLog();
-	test(`[MQTT-4.6.0-2] [MQTT-4.6.0-3] PUBACKs and PUBRECs go in the order their PUBLISHes arrived (ids 5, 3, 9 and 6, 2, 8, interleaved; ${mode}), each with the id of its PUBLISH [MQTT-2.3.1-6]`, () =>
+	test(`${V.label}[MQTT-4.6.0-2] [MQTT-4.6.0-3] PUBACKs and PUBRECs go in the order their PUBLISHes arrived (ids 5, 3, 9 and 6, 2, 8, interleaved; ${mode}), each with the id of its PUBLISH ${ids(V, '[MQTT-2.3.1-6]', '[MQTT-2.2.1-5] [MQTT-4.3.2-4] [MQTT-4.3.3-8] [MQTT-4.3.3-11]')}`, () =>
 		withScripted({
 			pubrec(session, packet) { session.send({ cmd: 'pubrel', messageId: packet.messageId }); },
-		}, broker => withXS({ tap: log.tap }, async xs => {
+		}, broker => withXS({ ...V.host, tap: log.tap }, async xs => {
 			const burst = [[1, 5], [2, 6], [1, 3], [2, 2], [1, 9], [2, 8]];
-			const done = xs.run(SCENARIO, { case: 'acknowledgementOrder', port: broker.port, push, count: burst.length }, {
+			const done = xs.run(SCENARIO, { case: 'acknowledgementOrder', port: broker.port, push, count: burst.length, ...V.params }, {
 				onReport: () => {
 					for (const [qos, id] of burst)
 						broker.sessions[0].send(brokerPublish(`order/${qos}`, `q${qos} id${id}`, qos, id));
@@ -120,6 +130,7 @@ for (const push of [false, true]) {
 			await xs.message({ completed: true });
 			const received = await done;
 			assert.deepEqual(received, burst.map(([qos, id]) => `q${qos} id${id}`), 'delivered in the order sent');
+			assert.equal(broker.sessions[0].version, V.version, 'the version of the CONNECT');
 			const answers = answersIn(broker.sessions[0]);
 			assert.deepEqual(answers.filter(answer => answer.startsWith('puback')), ['puback 5', 'puback 3', 'puback 9'], 'PUBACKs in the order of their PUBLISHes');
 			assert.deepEqual(answers.filter(answer => answer.startsWith('pubrec')), ['pubrec 6', 'pubrec 2', 'pubrec 8'], 'PUBRECs in the order of their PUBLISHes');
@@ -127,8 +138,10 @@ for (const push of [false, true]) {
 		})));
 }
 
-// Each PUBREC is answered by PUBREL with its id [MQTT-4.3.3-1], and each publish completes on PUBCOMP.
-test('[MQTT-4.6.0-4] PUBRELs go in the order the PUBRECs arrived (third, first, second), each with the id of its PUBREC [MQTT-2.3.1-6]', () => {
+// Each PUBREC is answered by PUBREL with its id [MQTT-4.3.3-1] (5.0:
+// [MQTT-4.3.3-4]), and each publish completes on PUBCOMP (5.0: the PUBREL is
+// unacknowledged until then [MQTT-4.3.3-5]).
+for (const V of VERSIONS) test(`${V.label}[MQTT-4.6.0-4] PUBRELs go in the order the PUBRECs arrived (third, first, second), each with the id of its PUBREC ${ids(V, '[MQTT-2.3.1-6]', '[MQTT-2.2.1-5] [MQTT-4.3.3-5]')}`, () => {
 	let published = [];
 	return withScripted({
 		publish(session, packet) {
@@ -139,14 +152,15 @@ test('[MQTT-4.6.0-4] PUBRELs go in the order the PUBRECs arrived (third, first, 
 				session.send({ cmd: 'pubrec', messageId: published[index] });
 		},
 	}, async broker => {
-		const outcomes = await runCase(SCENARIO, 'releaseOrder', { port: broker.port });
+		const outcomes = await runCase(SCENARIO, 'releaseOrder', { port: broker.port, ...V.params }, { host: V.host });
 		assert.deepEqual(outcomes, ['ok', 'ok', 'ok'], 'every publish completed (PUBCOMP)');
+		assert.equal(broker.sessions[0].version, V.version, 'the version of the CONNECT');
 		const pubrels = answersIn(broker.sessions[0]).filter(answer => answer.startsWith('pubrel'));
 		assert.deepEqual(pubrels, [2, 0, 1].map(index => `pubrel ${published[index]}`));
 	});
 });
 
-test('[MQTT-4.3.2-2] after its PUBACK, a QoS 1 PUBLISH reusing the packet id is a new message, DUP 1 or 0: delivered and acknowledged again', () => {
+for (const V of VERSIONS) test(`${V.label}${ids(V, '[MQTT-4.3.2-2]', '[MQTT-4.3.2-5]')} after its PUBACK, a QoS 1 PUBLISH reusing the packet id is a new message, DUP 1 or 0: delivered and acknowledged again`, () => {
 	const payloads = ['first', 'second (DUP 1)', 'third (DUP 0)'];
 	let next = 0;
 	const sendNext = session => {
@@ -160,14 +174,15 @@ test('[MQTT-4.3.2-2] after its PUBACK, a QoS 1 PUBLISH reusing the packet id is 
 		},
 		puback(session) { sendNext(session); },
 	}, async broker => {
-		const received = await withXS({}, async xs => {
-			const done = xs.run(SCENARIO, { case: 'qos1IdReused', port: broker.port, count: payloads.length });
+		const received = await withXS(V.host, async xs => {
+			const done = xs.run(SCENARIO, { case: 'qos1IdReused', port: broker.port, count: payloads.length, ...V.params });
 			await until(() => broker.sessions[0] && answersIn(broker.sessions[0]).length === payloads.length, 'the PUBACKs');
 			await xs.message({ acknowledged: true });
 			return done;
 		});
 		assert.deepEqual(received, payloads, 'each delivered');
 		assert.deepEqual(answersIn(broker.sessions[0]), ['puback 4', 'puback 4', 'puback 4'], 'each acknowledged');
+		assert.equal(broker.sessions[0].version, V.version, 'the version of the CONNECT');
 	});
 });
 
@@ -183,13 +198,13 @@ const ANSWERED = [
 ];
 
 /** Runs the `answers` case: the messages are queued in the client before the app reads them. */
-function answers(throwing) {
+function answers(throwing, V = VERSIONS[0]) {
 	return withScripted({
 		pubrec(session, packet) { session.send({ cmd: 'pubrel', messageId: packet.messageId }); },
 	}, async broker => {
 		const log = new PacketLog();
-		const result = await withXS({ tap: log.tap }, async xs => {
-			const done = xs.run(SCENARIO, { case: 'answers', port: broker.port, throwing, count: ANSWERED.length }, {
+		const result = await withXS({ ...V.host, tap: log.tap }, async xs => {
+			const done = xs.run(SCENARIO, { case: 'answers', port: broker.port, throwing, count: ANSWERED.length, ...V.params }, {
 				onReport: () => {
 					for (const message of ANSWERED)
 						broker.sessions[0].send(message);
@@ -203,19 +218,20 @@ function answers(throwing) {
 			return done;
 		});
 		assert.deepEqual(result.seen, ANSWERED.map(({ topic, payload }) => `${topic} ${payload}`), 'the callback had each message, in order');
+		assert.equal(broker.sessions[0].version, V.version, 'the version of the CONNECT');
 		return { result, answers: answersIn(broker.sessions[0]) };
 	});
 }
 
-test('[MQTT-3.3.4-1] the client answers a received PUBLISH by its QoS: nothing for QoS 0, PUBACK for QoS 1, PUBREC for QoS 2 (then PUBCOMP for the PUBREL)', async () => {
-	const { result, answers: sent } = await answers(false);
+for (const V of VERSIONS) test(`${V.label}[MQTT-3.3.4-1] the client answers a received PUBLISH by its QoS: nothing for QoS 0, PUBACK for QoS 1, PUBREC for QoS 2 (then PUBCOMP for the PUBREL)`, async () => {
+	const { result, answers: sent } = await answers(false, V);
 	assert.deepEqual(result.outcomes, [0x30, 0x32, 0x34, 0x32], 'waitMsg resolved each PUBLISH first byte');
 	// (PUBCOMP answers the broker's PUBREL whenever it comes: its place among the others is free.)
 	assert.deepEqual(sent.sort(), ['puback 11', 'puback 13', 'pubcomp 12', 'pubrec 12'], 'no answer to QoS 0; PUBACK, PUBREC, PUBCOMP with their ids');
 });
 
-test('[MQTT-4.5.0-2] a message is acknowledged whatever the app does with it: the callback throws for each (waitMsg rejects with its exception), and PUBACK, PUBREC and PUBCOMP still go out, also for a topic never subscribed to', async () => {
-	const { result, answers: sent } = await answers(true);
+for (const V of VERSIONS) test(`${V.label}[MQTT-4.5.0-2] a message is acknowledged whatever the app does with it: the callback throws for each (waitMsg rejects with its exception), and PUBACK, PUBREC and PUBCOMP still go out, also for a topic never subscribed to`, async () => {
+	const { result, answers: sent } = await answers(true, V);
 	assert.deepEqual(result.outcomes, ANSWERED.map(({ payload }) => `RangeError: the app refuses ${payload}`), 'each waitMsg rejected with the callback\'s exception');
 	assert.deepEqual(sent.sort(), ['puback 11', 'puback 13', 'pubcomp 12', 'pubrec 12'], 'acknowledged as if the callback had returned');
 });
@@ -234,10 +250,10 @@ for (const [qos, answer] of [[1, 'puback'], [2, 'pubrec']]) {
 
 // ---- What the client sends ----
 
-// The QoS 1 publish's resend carries DUP 1 [MQTT-3.3.1-1]: the test sees the flag.
-test('[MQTT-3.3.1-2] [MQTT-4.3.1-1] every QoS 0 PUBLISH the client sends has DUP 0: before a lost connection, queued while reconnecting, and after, while a QoS 1 publish is resent with DUP 1', () =>
+// The QoS 1 publish's resend carries DUP 1 [MQTT-3.3.1-1] (both versions): the test sees the flag.
+for (const V of VERSIONS) test(`${V.label}[MQTT-3.3.1-2] [MQTT-4.3.1-1] every QoS 0 PUBLISH the client sends has DUP 0: before a lost connection, queued while reconnecting, and after, while a QoS 1 publish is resent with DUP 1 [MQTT-3.3.1-1]${ids(V, '', ' [MQTT-4.4.0-1]')}`, () =>
 	withScripted({
-		connect(session) { session.send({ cmd: 'connack', returnCode: 0, sessionPresent: session.index > 0 }); },
+		connect(session) { session.send({ cmd: 'connack', returnCode: 0, reasonCode: 0, sessionPresent: session.index > 0 }); },
 		publish(session, packet) {
 			if (session.index > 0)
 				return polite.publish(session, packet);
@@ -245,13 +261,16 @@ test('[MQTT-3.3.1-2] [MQTT-4.3.1-1] every QoS 0 PUBLISH the client sends has DUP
 				setTimeout(() => session.close(), 20);
 		},
 	}, async broker => {
-		const outcomes = await runCase(SCENARIO, 'qos0Dup', { port: broker.port });
+		const outcomes = await runCase(SCENARIO, 'qos0Dup', { port: broker.port, ...V.params }, { host: V.host });
 		assert.deepEqual(outcomes, ['ok', 'ok', 'ok', 'ok', 'ok']);
+		assert.deepEqual(broker.sessions.map(session => session.version), [V.version, V.version], 'the version of each CONNECT');
 		const publishes = broker.sessions.flatMap(session => session.packets.filter(packet => packet.cmd === 'publish').map(packet => [session.index, packet.topic, packet.qos, packet.dup]));
 		assert.deepEqual(publishes, [
 			[0, 'zero/1', 0, false], [0, 'one/1', 1, false], [0, 'zero/2', 0, false],
 			[1, 'one/1', 1, true], [1, 'zero/3', 0, false], [1, 'zero/4', 0, false],
 		], 'QoS 0 always DUP 0; the QoS 1 resend DUP 1');
+		const ids = broker.sessions.map(session => session.packets.find(packet => packet.cmd === 'publish' && packet.topic === 'one/1').messageId);
+		assert.equal(ids[1], ids[0], 'the resend with its original packet id');
 	}));
 
 test('[MQTT-1.5.3-3] on XS, U+FEFF at the head of a topic or filter goes out as EF BB BF, and a received topic starting EF BB BF reaches the callback with those bytes', () => {
@@ -274,15 +293,16 @@ test('[MQTT-1.5.3-3] on XS, U+FEFF at the head of a topic or filter goes out as 
 
 // ---- Sessions ----
 
-test('[MQTT-3.1.2-6] with the reconnect option and clean session 1, nothing of the old session is reused: the QoS 1 publish awaiting PUBACK goes out as a new message (DUP 0), no PUBREL for the QoS 2 one past PUBREC; each connection starts with CONNECT [MQTT-3.1.0-1]', () =>
+for (const V of VERSIONS) test(`${V.label}${ids(V, '[MQTT-3.1.2-6] with the reconnect option and clean session 1', '[MQTT-3.1.2-4] with the reconnect option and Clean Start 1')}, nothing of the old session is reused: the QoS 1 publish awaiting PUBACK goes out as a new message (DUP 0), no PUBREL for the QoS 2 one past PUBREC; each connection starts with CONNECT [MQTT-3.1.0-1]`, () =>
 	// PUBCOMP withheld, then the connection is gone.
 	withScripted(lostAfterPubrel, async broker => {
-		const result = await runCase(SCENARIO, 'cleanReconnect', { port: broker.port });
+		const result = await runCase(SCENARIO, 'cleanReconnect', { port: broker.port, ...V.params }, { host: V.host });
 		assert.deepEqual(result, { outcomes: ['ok', 'ok'], after: { timers: 0, sockets: 0 } }, 'the QoS 1 publish completes on the new connection; the QoS 2 one was the broker\'s from PUBREC');
 		assert.equal(broker.sessions.length, 2);
 		for (const session of broker.sessions) {
 			assert.equal(session.packets[0].cmd, 'connect', 'CONNECT first');
 			assert.equal(session.packets[0].clean, true, 'clean session 1');
+			assert.equal(session.version, V.version, 'the version of the CONNECT');
 		}
 		const [first, second] = broker.sessions;
 		assert.deepEqual(first.packets.slice(1).map(packet => packet.cmd === 'publish' ? `publish ${packet.topic} dup ${packet.dup}` : packet.cmd),

@@ -42,9 +42,9 @@ export default cases({
 	 * reads them with waitMsg (queued first) or in push mode. The broker
 	 * answers each PUBREC with PUBREL. Returns the payloads in delivery order.
 	 */
-	async acknowledgementOrder({ port, push, count }) {
+	async acknowledgementOrder({ port, push, count, protocolVersion }) {
 		const received = [];
-		const client = new MQTTClient({ clientId: "ack-order", server, port, push, callback: (topic, msg) => received.push(text(msg)) });
+		const client = new MQTTClient({ clientId: "ack-order", server, port, push, protocolVersion, callback: (topic, msg) => received.push(text(msg)) });
 		await client.connect();
 		await client.subscribe("order/#", 2);
 		report({ subscribed: true });
@@ -66,8 +66,8 @@ export default cases({
 	},
 
 	/** Three QoS 2 publishes; the broker answers PUBREC out of order. Returns each Promise's outcome. */
-	async releaseOrder({ port }) {
-		const client = new MQTTClient({ clientId: "release-order", server, port });
+	async releaseOrder({ port, protocolVersion }) {
+		const client = new MQTTClient({ clientId: "release-order", server, port, protocolVersion });
 		await client.connect();
 		const outcomes = await Promise.all(["first", "second", "third"].map(payload => settled(client.publish("release/t", payload, false, 2))));
 		await client.disconnect();
@@ -75,9 +75,9 @@ export default cases({
 	},
 
 	/** The broker sends QoS 1 PUBLISHes that reuse one packet id once each is acknowledged; the app reads `count`. */
-	async qos1IdReused({ port, count }) {
+	async qos1IdReused({ port, count, protocolVersion }) {
 		const received = [];
-		const client = new MQTTClient({ clientId: "qos1-reused", server, port, callback: (topic, msg) => received.push(text(msg)) });
+		const client = new MQTTClient({ clientId: "qos1-reused", server, port, protocolVersion, callback: (topic, msg) => received.push(text(msg)) });
 		await client.connect();
 		await client.subscribe("reuse/#", 1);
 		const acknowledged = nextMessage();	// the test's word that the broker has the last PUBACK
@@ -93,9 +93,9 @@ export default cases({
 	 * callback throws for each when `throwing`. The app reads `count` with
 	 * waitMsg. Returns what each waitMsg settled to and what the callback saw.
 	 */
-	async answers({ port, throwing, count }) {
+	async answers({ port, throwing, count, protocolVersion }) {
 		const seen = [];
-		const client = new MQTTClient({
+		const client = new MQTTClient({ protocolVersion,
 			clientId: "answers", server, port,
 			callback: (topic, msg) => {
 				seen.push(`${text(topic)} ${text(msg)}`);
@@ -133,10 +133,10 @@ export default cases({
 	 * publish that the broker acknowledges only on the second connection (so
 	 * that it is resent with DUP). Returns each Promise's outcome.
 	 */
-	async qos0Dup({ port }) {
+	async qos0Dup({ port, protocolVersion }) {
 		let lost;
 		const disconnected = new Promise(resolve => { lost = resolve; });
-		const client = new MQTTClient({ clientId: "qos0-dup", server, port, reconnect: { minDelay: 50, maxDelay: 100 }, onDisconnect() { lost(); } });
+		const client = new MQTTClient({ clientId: "qos0-dup", server, port, protocolVersion, reconnect: { minDelay: 50, maxDelay: 100 }, onDisconnect() { lost(); } });
 		await client.connect(false);
 		const pending = [settled(client.publish("zero/1", "a", false, 0)), settled(client.publish("one/1", "b", false, 1)), settled(client.publish("zero/2", "c", true, 0))];
 		await disconnected;
@@ -169,8 +169,8 @@ export default cases({
 	 * a QoS 1 publish waits for PUBACK and a QoS 2 publish for PUBCOMP (past
 	 * PUBREC). Returns each Promise's outcome.
 	 */
-	async cleanReconnect({ port }) {
-		const client = new MQTTClient({ clientId: "clean-reconnect", server, port, reconnect: { minDelay: 50, maxDelay: 100 } });
+	async cleanReconnect({ port, protocolVersion }) {
+		const client = new MQTTClient({ clientId: "clean-reconnect", server, port, protocolVersion, reconnect: { minDelay: 50, maxDelay: 100 } });
 		await client.connect(true);
 		const outcomes = await Promise.all([settled(client.publish("clean/1", "one", false, 1)), settled(client.publish("clean/2", "two", false, 2))]);
 		await client.disconnect();
