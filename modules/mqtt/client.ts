@@ -259,7 +259,7 @@ export class MQTTClient {
 	reauthenticate(data?: Data): Promise<void> {
 		const v5 = this.#link.v5;
 		if (!v5)
-			throw new TypeError("reauthenticate needs MQTT 5 and properties.authenticationMethod, after connect()");
+			throw new TypeError("reauthenticate needs MQTT 5, after connect()");
 		return v5.reauthenticate(data);
 	}
 

@@ -17,9 +17,9 @@
 // go back in AUTH, until CONNACK; re-authentication the same way, from
 // reauthenticate() (Authentication).
 
-import { CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, DISCONNECT, PACKET_NAMES } from "mqtt/constants";
+import { CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, DISCONNECT, PACKET_NAMES } from "mqtt/constants";
 import type { Sendable, Settle } from "mqtt/outbox";
-import type { Data } from "mqtt/bytes";
+import { type Data, isData } from "mqtt/bytes";
 import { MQTTException, ProtocolError } from "mqtt/errors";
 import { PacketWriter, flagsAt, stringField, CLEAN_SESSION, type Frame, type Will } from "mqtt/writer";
 import { PacketParser, type Packet } from "mqtt/parser";
@@ -29,7 +29,7 @@ import { STRIDE, type Failover, type ServerList } from "mqtt/endpoints";
 import type { MQTTClient } from "mqtt/client";
 import { PacketWriter5, type SubscriptionOptions } from "mqtt/v5/writer";
 import { PacketParser5 } from "mqtt/v5/parser";
-import type { Properties, ReceivedProperties } from "mqtt/v5/properties";
+import { encodeProperties, type Properties, type ReceivedProperties } from "mqtt/v5/properties";
 import { AUTH, reasonName, isFailure } from "mqtt/v5/reasons";
 import { describe } from "mqtt/validate";
 
@@ -315,6 +315,11 @@ export class Protocol5 implements VersionHooks {
 	readonly #link: Link;
 	readonly #negotiate: boolean;
 	readonly #properties: Properties;
+	// CONNECT's property block, encoded once (at the app's first connect()):
+	// each attempt's CONNECT is made under the socket's callback, where a
+	// string property (an Authentication Method) would be encoded three
+	// frames deeper than a number.
+	#block: Uint8Array | undefined;
 	readonly #writer: Writer5;
 	#version: 4 | 5 = 5;		// of the attempt in progress, or of the connection that is up
 	#sent = false;			// this attempt's CONNECT of version 5 went out
@@ -344,7 +349,11 @@ export class Protocol5 implements VersionHooks {
 		if (answer !== undefined && typeof answer !== "function")
 			throw new TypeError(`onAuthenticate must be a function, not ${describe(answer)}`);
 		const writer = this.#writer = new Writer5(link, aliases, this);
-		this.connectFrame(link.connectPacket);	// checks the method and data too (UTF-8; no data without a method)
+		// The properties are checked (UTF-8, no Authentication Data without a
+		// method) as they are encoded, once, here: two frames less deep than
+		// through the writer's connect (an ESP8266 has 256 slots of stack).
+		this.#block = encodeProperties(this.#properties, CONNECT);
+		this.connectFrame(link.connectPacket);
 		if (method !== undefined)
 			this.auth = new Authentication(typeof method === "string" ? method : String.fromArrayBuffer(stringField(method, "authenticationMethod").slice(2).buffer), answer, writer);
 		else if (answer)
@@ -401,7 +410,8 @@ export class Protocol5 implements VersionHooks {
 			will: will ? { topic: fields[1], message: fields[2], qos: (flags >> 3) & 3, retain: (flags & 0x20) !== 0 } : undefined,
 			user: flags & 0x80 ? fields[credentials] : undefined,
 			password: flags & 0x40 ? fields[credentials + (flags & 0x80 ? 1 : 0)] : undefined,
-			properties: this.#properties
+			properties: this.#properties,
+			block: this.#block
 		});
 	}
 
@@ -479,7 +489,8 @@ export class Protocol5 implements VersionHooks {
 
 	/** The connection that was up ends: a re-authentication in progress fails. */
 	ended(): void {
-		this.auth?.settle(new Error("the connection ended before the re-authentication completed"));
+		if (this.auth?.pending)
+			this.auth.settle(new Error("the connection ended before the re-authentication completed"));
 	}
 
 	/** The app's reauthenticate(): AUTH 0x19 with the CONNECT's method and `data` (4.12.1). */
@@ -514,6 +525,8 @@ class Authentication {
 	readonly #writer: Writer5;
 	#pending: Settle | undefined;	// reauthenticate()'s Promise
 
+	get pending(): boolean { return this.#pending !== undefined; }
+
 	constructor(method: string, answer: Authenticate | undefined, writer: Writer5) {
 		this.method = method;
 		this.#answer = answer;
@@ -546,15 +559,26 @@ class Authentication {
 		return false;
 	}
 
-	/** reauthenticate(): AUTH 0x19; resolves on the server's AUTH 0. */
+	/**
+	 * reauthenticate(): AUTH 0x19; resolves on the server's AUTH 0. The
+	 * packet is made in a turn of its own: the property encoder nests
+	 * deep, and the app's call may already be (an ESP8266 has 256 slots of
+	 * stack); so `data` of the wrong kind throws here, one too large for the
+	 * server's Maximum Packet Size rejects.
+	 */
 	begin(link: Link, data: Data | undefined): Promise<void> {
-		const frame = this.#writer.auth(REAUTHENTICATE, { authenticationMethod: this.method, authenticationData: data });	// a bad `data` throws before anything is sent
+		if (data !== undefined && !isData(data))
+			throw new TypeError(`reauthenticate's data must be a string or binary data, not ${describe(data)}`);
 		if (link.state !== CONNECTED)
 			return Promise.reject(link.notConnected());
 		if (this.#pending)
 			return Promise.reject(new Error("a re-authentication is in progress: wait for it"));
 		const done = new Promise<void>((resolve, reject) => { this.#pending = { resolve, reject }; });
-		link.send(frame);
+		const pending = this.#pending, connection = link.connection;
+		Promise.resolve().then(() => {
+			if (this.#pending === pending && link.connection === connection)
+				link.send(this.#writer.auth(REAUTHENTICATE, { authenticationMethod: this.method, authenticationData: data }));
+		}).catch(error => this.settle(error));
 		return done;
 	}
 

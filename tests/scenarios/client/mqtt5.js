@@ -398,12 +398,13 @@ export default cases({
 	 * reauthenticate() (4.12.1). A publish tried inside the callback before
 	 * CONNACK shows what the client sends then (MQTT-3.1.2-33).
 	 */
-	async authenticate({ port, method = "SCRAM-SHA-1", data = "client-first", answer = "sync", failAt, reauth, reauthTwice = false }) {
+	async authenticate({ port, method = "SCRAM-SHA-1", data = "client-first", answer = "sync", failAt, reauth, reauthTwice = false, tryDuring = true }) {
 		const calls = [];
 		let client, during, disconnected;
 		const onAuthenticate = (m, d, code) => {
 			calls.push([m, d === undefined ? null : text(d), code]);
-			during ??= outcome(() => client.publish("auth/during", "x").catch(() => {}));	// the publish's Promise rejects before CONNACK: caught
+			if (tryDuring)
+				during ??= outcome(() => client.publish("auth/during", "x").catch(() => {}));	// the publish's Promise rejects before CONNACK: caught
 			if (code === failAt) {
 				const error = new Error(`bad server data at 0x${code.toString(16)}`);
 				if (answer === "reject")
@@ -444,6 +445,20 @@ export default cases({
 		if (client.connected)
 			await client.disconnect();
 		return result;
+	},
+
+	/** The exchange and a re-authentication with few names (for an ESP8266's stack, tests/mcsim-esp8266.test.js): the reason codes the app saw. */
+	async authenticateLean({ port }) {
+		const codes = [];
+		const client = new MQTTClient({
+			clientId: "auth5", server, port, protocolVersion: 5, properties: { authenticationMethod: "SCRAM-SHA-1", authenticationData: "client-first" },
+			onAuthenticate: (method, data, code) => { codes.push(code); return code ? `client-final-${codes.length}` : undefined; }
+		});
+		await client.connect(true, 2);
+		await client.reauthenticate("re-first");
+		const connected = client.connected;
+		await client.disconnect();
+		return { codes, connected };
 	},
 
 	/** The checks made before anything is sent: the option, the properties, reauthenticate()'s use and data. */
