@@ -435,7 +435,7 @@ export default cases({
 			const publishing = client.publish("auth/while", "x", false, 1);	// other traffic goes on during a re-authentication (4.12.1)
 			const reauthenticated = client.reauthenticate(reauth);
 			result.again = reauthTwice ? await settled(client.reauthenticate("again")) : undefined;
-			result.reauth = await rejection(reauthenticated);
+			result.reauth = await rejection(Promise.race([reauthenticated, delay(3000).then(() => { throw new Error("no end of the re-authentication within 3 s"); })]));
 			result.published = await settled(publishing);
 			for (let i = 0; i < 50 && result.reauth !== "resolved" && !disconnected; i++)
 				await delay(20);
