@@ -15,6 +15,8 @@ import { mcsimEnabled } from './sim/suite.js';
 import { build, esp8266Creation } from './sim/apps.js';
 import { runTraced } from './sim/traced.js';
 import { checkDevice } from './cases/device.js';
+import { scramServer } from './cases/mqtt5.js';
+import { withScripted } from './harness/scripted-broker.js';
 
 if (mcsimEnabled) describe('in mcsim, on an ESP8266\'s budget (creation block of build/devices/esp)', () => {
   const creation = esp8266Creation();
@@ -71,6 +73,19 @@ if (mcsimEnabled) describe('in mcsim, on an ESP8266\'s budget (creation block of
   test(`under MQTT 5 with topicAliases 3: the same work runs with a stack of ${creation.stack - 64}`, async () => {
     checkDevice(await device({ ...creation, stack: creation.stack - 64 }, 'one-case-mqtt5', { protocolVersion: 5, topicAliases: 3 }));
   });
+
+  // Enhanced authentication (4.12): the app's onAuthenticate is called in a
+  // turn of its own, never under the socket's callback, and the AUTH of
+  // reauthenticate() is made in one (the property encoder nests deep): the
+  // exchange of two challenges, CONNACK's data and a re-authentication on
+  // the same margin (the stack's high-water mark traced: README, "MQTT 5.0").
+  test(`under MQTT 5 with enhanced authentication: a SCRAM-like exchange and a re-authentication run with a stack of ${creation.stack - 64}`, () => withScripted(scramServer(), async broker => {
+    const so = await build('one-case-mqtt5', { config: { scenario: 'client/mqtt5', case: 'authenticateLean', port: broker.port, stackProbe: 1 }, creation: { ...creation, stack: creation.stack - 64 } });
+    const { result, traces } = await runTraced(so, { timeout: 30_000 });
+    assert.deepEqual(result, { codes: [0x18, 0x18, 0, 0x18, 0], connected: true });
+    const stack = traces.find(line => line.startsWith('STACK '));
+    console.log(`enhanced authentication at ${creation.stack - 64} slots: ${stack} bytes, high-water mark`);
+  }));
 
   test(`failover on a stack of ${creation.stack - 64}: the same work with two servers (\`servers\`), the first killed where the test above restarts it; the client goes on with the second`, async () => {
     const first = await startMosquitto(), second = await startMosquitto();

@@ -75,3 +75,21 @@ test('Server Reference (4.11) in a server DISCONNECT 0x9C, with `reconnect`: the
 test('Server Reference (4.11) followed by a client of one server: at its next loss, the reconnection goes back to its own server', () => mqtt5.referenceHome(xsnap));
 
 test('publish properties and subscription options under 3.1.1: properties ignored, an options object refused', () => mqtt5.v4Extras(xsnap));
+
+test('enhanced authentication (4.12) [MQTT-4.12.0-2] [MQTT-4.12.0-3] [MQTT-4.12.0-5] [MQTT-3.1.2-33]: a SCRAM-like exchange of two challenges through onAuthenticate, CONNACK\'s data to the app; re-authentication [MQTT-4.12.1-1] resolves on AUTH 0', () => mqtt5.enhancedAuth(xsnap));
+
+test('enhanced authentication with answers that are Promises: each AUTH waits for its answer', () => mqtt5.enhancedAuthAsync(xsnap));
+
+test('enhanced authentication [MQTT-4.12.0-5] [MQTT-4.12.0-2]: a server AUTH or CONNACK with another method or none, an AUTH 0 before CONNACK: ProtocolError, nothing answered', () => mqtt5.authWrongMethod(xsnap));
+
+test('enhanced authentication [MQTT-4.12.0-6] [MQTT-4.12.0-7]: AUTH or a CONNACK method when CONNECT carried none: ProtocolError, the client sends no AUTH; no onAuthenticate to answer 0x18: connect() rejects', () => mqtt5.authWithoutMethod(xsnap));
+
+test('enhanced authentication: onAuthenticate throwing or rejecting, at a challenge or at CONNACK, rejects connect() with its error and closes the connection', () => mqtt5.authAppRefuses(xsnap));
+
+test('enhanced authentication [MQTT-4.12.0-1] [MQTT-4.12.0-4]: CONNACK 0x8C, 0x87, 0x86 reject connect() with MQTTException', () => mqtt5.authConnackRefusal(xsnap));
+
+test('re-authentication refused [MQTT-4.12.1-2]: the server\'s DISCONNECT rejects reauthenticate() and ends the connection; one at a time; an AUTH nobody asked for closes the connection', () => mqtt5.reauthRefused(xsnap));
+
+test('enhanced authentication: bad options and reauthenticate() misuse throw or reject before anything is sent [MQTT-4.12.0-7]', () => mqtt5.authChecks(xsnap));
+
+test('enhanced authentication against mosquitto 2.0.11 (no auth plugin): CONNACK 0x8C Bad authentication method [MQTT-4.12.0-1]', () => mqtt5.authMosquitto(xsnap));

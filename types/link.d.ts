@@ -48,6 +48,10 @@ export interface VersionHooks {
     begin(): void;
     /** The connection closed before CONNACK: true when the link is to try again under 3.1.1 at once (negotiation). */
     closedEarly(link: Link): boolean;
+    /** The connection that was up ends (lost, or disconnect()): an MQTT 5 re-authentication in progress fails. */
+    ended(): void;
+    /** The app's reauthenticate(): MQTT 5's AUTH 0x19. */
+    reauthenticate(data: Data | undefined): Promise<void>;
 }
 /** The `store` option (mqtt/stored-session's Store, over a medium): it makes the session that lives there. */
 export interface SessionStore {
@@ -176,7 +180,7 @@ export declare class Link implements ConnectionOwner, Receiver {
     disconnect(): Promise<void>;
     /** Back to IDLE: every Promise still pending rejects with `error`; no timer or socket is left. */
     private shutdown;
-    /** The connection's own timers stop: keep-alive and the acknowledgement deadline. */
+    /** What only the connection that was up had stops: keep-alive, the acknowledgement deadline, an MQTT 5 re-authentication. */
     private stopKeepAlive;
     /** An app hook; its exception goes on to the host, as any callback's would. */
     private hook;

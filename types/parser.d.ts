@@ -24,6 +24,8 @@ export declare class PacketParser extends Packet {
     /** True when the last `parse` call completed `packet`. */
     ready: boolean;
     readonly maxPacketSize: number;
+    lastTopic: DataView | undefined;
+    topicView: DataView | undefined;
     constructor(maxPacketSize?: number);
     /** The packet just parsed (the parser itself). Reused: read it before parsing on. */
     get packet(): Packet;
@@ -47,13 +49,6 @@ export declare class PacketParser extends Packet {
     private checkLength;
     /** The state machine's body set-up. True when the packet is already whole (no body). */
     private startBody;
-    /**
-     * The topic as an ArrayBuffer: the previous one when the bytes repeat it
-     * (an app mostly hears the same few topics), else a copy. The bytes are
-     * compared four at a time: a call to getUint32 costs XS about what one
-     * byte does in a loop.
-     */
-    private topicOf;
     /** After the topic: the packet id for QoS > 0, else the payload. Returns the offset past a whole packet, or -1. */
     private afterTopic;
     /**
@@ -65,3 +60,17 @@ export declare class PacketParser extends Packet {
     /** A non-PUBLISH body of `length` bytes at `bytes[offset]`. */
     private decodeBody;
 }
+/** What topicOf keeps in a parser: the previous topic, and a view of the input last compared with it. */
+export interface TopicMemo {
+    lastTopic: DataView | undefined;
+    topicView: DataView | undefined;
+}
+/**
+ * A PUBLISH topic as an ArrayBuffer: the previous one when the bytes repeat it
+ * (an app mostly hears the same few topics), else a copy. The bytes are
+ * compared four at a time: a call to getUint32 costs XS about what one
+ * byte does in a loop. A new topic is checked (UTF-8, no wildcard
+ * [MQTT-3.3.2-2]) before it is kept. Both parsers' (3.1.1 and MQTT 5), a
+ * function rather than a method so that each calls it at the same depth.
+ */
+export declare function topicOf(memo: TopicMemo, bytes: Uint8Array, offset: number, length: number): ArrayBuffer;

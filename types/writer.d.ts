@@ -58,8 +58,18 @@ export declare class PacketWriter {
     private begin;
     /** Drops the topic cache (the client is no longer connected). */
     forget(): void;
-    /** A publish topic given as a string, and its field: the newest of the two the cache keeps. */
-    private remember;
+}
+/**
+ * A publish topic given as a string, and its field, checked: the newest of
+ * the two a writer keeps (the 3.1.1 and the MQTT 5 writers alike), so that a
+ * topic published again is neither encoded nor scanned again.
+ */
+export declare function rememberTopic(cache: TopicCache | undefined, topic: string, field: Uint8Array): TopicCache;
+export interface TopicCache {
+    text0: string | undefined;
+    field0: Uint8Array | undefined;
+    text1: string | undefined;
+    field1: Uint8Array | undefined;
 }
 /** A length-prefixed field: strings as UTF-8, bytes as they are (binary data: the will message, the password). */
 export declare function stringField(value: Data, what: string): Uint8Array;

@@ -89,6 +89,20 @@ export interface ClientOptions {
 	 * ignored under 3.1.1.
 	 */
 	topicAliases?: number;
+	/**
+	 * MQTT 5, enhanced authentication (4.12), with
+	 * `properties.authenticationMethod`: called with the method, the
+	 * server's Authentication Data and a reason code. 0x18 (Continue
+	 * authentication): the server's AUTH, before CONNACK or during
+	 * reauthenticate(); what it returns (data, or undefined) goes back in
+	 * AUTH 0x18. 0 (Success): the exchange is complete (the CONNACK that
+	 * accepts, or the AUTH that ends a re-authentication), with the server's
+	 * last data; connect() resolves (or reauthenticate()) once it returns.
+	 * It may return a Promise. A throw or a rejection ends the exchange:
+	 * connect() rejects with it (or the connection closes), and the
+	 * connection is closed. Checked at connect(); ignored under 3.1.1.
+	 */
+	onAuthenticate?: (method: string, data: ArrayBuffer | undefined, reasonCode: number) => Data | undefined | void | Promise<Data | undefined | void>;
 }
 
 /** PUBLISH's MQTT 5 properties (section 3.3.2.3), given to publish(). */
@@ -232,6 +246,21 @@ export class MQTTClient {
 			});
 		link.v5?.begin();
 		return link.connect(cleanSession, Math.max(1, Math.round(timeout * 1000)));
+	}
+
+	/**
+	 * MQTT 5: re-authentication (4.12.1), AUTH 0x19 with the CONNECT's
+	 * Authentication Method and `data`; the server's AUTH 0x18 go to
+	 * onAuthenticate. Resolves on the server's AUTH 0 (Success); rejects
+	 * when the connection ends first (a server's DISCONNECT: its
+	 * MQTTException). Throws without MQTT 5's connect() or an
+	 * authenticationMethod.
+	 */
+	reauthenticate(data?: Data): Promise<void> {
+		const v5 = this.#link.v5;
+		if (!v5)
+			throw new TypeError("reauthenticate needs MQTT 5, after connect()");
+		return v5.reauthenticate(data);
 	}
 
 	/** Writes DISCONNECT after what is already queued, closes the socket; what waited for the broker rejects. */

@@ -777,3 +777,240 @@ export function serverMoved(host) {
     });
   });
 }
+
+// ---- Enhanced authentication (4.12, 3.15) ----
+
+const METHOD = 'SCRAM-SHA-1';
+const bytes = value => Buffer.from(value);
+
+/**
+ * A SCRAM-like server, after 4.12's non-normative example: CONNECT's data,
+ * then two challenges (AUTH 0x18 "server-first", "server-second"), then
+ * CONNACK 0 with the method and "server-final". Re-authentication (AUTH
+ * 0x19): one challenge ("server-re"), then AUTH 0 with "server-re-final";
+ * or, `reauthRefused`, DISCONNECT 0x87. The other options break it: the
+ * method of its AUTH or CONNACK, its CONNACK code, no challenge at all, an
+ * AUTH of `firstCode` first, an AUTH after CONNACK nobody asked for.
+ */
+export function scramServer({ authMethod = METHOD, connackMethod = METHOD, connackCode = 0, challenge = true, firstCode = 0x18, reauthRefused = false, unasked = false } = {}) {
+  return {
+    connect(session) {
+      session.rounds = 0;
+      if (challenge && !connackCode)
+        return session.send({ cmd: 'auth', reasonCode: firstCode, properties: { authenticationMethod: authMethod, authenticationData: bytes('server-first') } });
+      this.connack(session, connackCode);
+    },
+    connack(session, reasonCode = 0) {
+      session.send({ cmd: 'connack', reasonCode, sessionPresent: false, properties: reasonCode ? undefined : { authenticationMethod: connackMethod ?? undefined, authenticationData: bytes('server-final') } });
+      if (unasked && !reasonCode)
+        session.send({ cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: METHOD, authenticationData: bytes('unasked') } });
+    },
+    auth(session, packet) {
+      if (packet.reasonCode === 0x19) {
+        session.reauthenticating = true;
+        if (reauthRefused)
+          return session.send({ cmd: 'disconnect', reasonCode: 0x87, properties: { reasonString: 'reauth refused' } });
+        return session.send({ cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: METHOD, authenticationData: bytes('server-re') } });
+      }
+      if (session.reauthenticating) {
+        session.reauthenticating = false;
+        return session.send({ cmd: 'auth', reasonCode: 0, properties: { authenticationMethod: METHOD, authenticationData: bytes('server-re-final') } });
+      }
+      if (++session.rounds === 1)
+        return session.send({ cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: METHOD, authenticationData: bytes('server-second') } });
+      this.connack(session);
+    },
+  };
+}
+
+/** The AUTH packets a session received, as [reason code, method, data]. */
+const authsOf = session => session.packets.filter(packet => packet.cmd === 'auth')
+  .map(packet => [packet.reasonCode, packet.properties?.authenticationMethod, packet.properties?.authenticationData?.toString() ?? null]);
+
+const closedByClient = session => until(() => session.socket.destroyed || session.socket.readableEnded, 'the client closing the connection');
+
+// The exchange of 4.12: CONNECT with the method and the client's first
+// data; each server AUTH 0x18 [MQTT-4.12.0-2] answered by AUTH 0x18
+// [MQTT-4.12.0-3] with the same method [MQTT-4.12.0-5] and the app's
+// answer; nothing else before CONNACK [MQTT-3.1.2-33] (a publish tried in
+// the callback rejects); CONNACK's method checked and its data handed to
+// the app with reason 0. Then re-authentication (4.12.1): AUTH 0x19 with
+// the method [MQTT-4.12.1-1], the server's 0x18 answered, its AUTH 0
+// resolves reauthenticate(), a QoS 1 publish made meanwhile completes.
+export function enhancedAuth(host) {
+  return withScripted(scramServer(), async broker => {
+    const result = await run(host, 'authenticate', { port: broker.port, reauth: 're-first' });
+    assert.deepEqual(result.calls, [
+      [METHOD, 'server-first', 0x18], [METHOD, 'server-second', 0x18], [METHOD, 'server-final', 0],
+      [METHOD, 'server-re', 0x18], [METHOD, 'server-re-final', 0],
+    ]);
+    assert.equal(result.present, 0);
+    assert.equal(result.during, 'ok', 'publish() before CONNACK returned a Promise (it rejects)');
+    assert.equal(result.reauth, 'resolved');
+    assert.equal(result.published, 'ok');
+    assert.equal(result.connected, true);
+    const session = broker.sessions[0], connect = session.packets[0];
+    assert.deepEqual([connect.properties.authenticationMethod, String(connect.properties.authenticationData)], [METHOD, 'client-first']);
+    assert.deepEqual(session.packets.slice(1, 3).map(packet => packet.cmd), ['auth', 'auth'], 'only AUTH before CONNACK [MQTT-3.1.2-33]');
+    assert.equal(session.packets.filter(packet => packet.topic === 'auth/during').length, 0);
+    assert.deepEqual(authsOf(session), [
+      [0x18, METHOD, 'client-final-1'], [0x18, METHOD, 'client-final-2'],
+      [0x19, METHOD, 're-first'], [0x18, METHOD, 'client-final-4'],
+    ]);
+    await closedByClient(session);
+  });
+}
+
+// The same exchange with answers that are Promises (an app computing its
+// proof asynchronously): the AUTH waits for each.
+export function enhancedAuthAsync(host) {
+  return withScripted(scramServer(), async broker => {
+    const result = await run(host, 'authenticate', { port: broker.port, answer: 'async' });
+    assert.deepEqual(result.calls.map(call => call[2]), [0x18, 0x18, 0]);
+    assert.equal(result.present, 0);
+    assert.deepEqual(authsOf(broker.sessions[0]), [[0x18, METHOD, 'client-final-1'], [0x18, METHOD, 'client-final-2']]);
+  });
+}
+
+/** connect() of the authenticate case against `script`: the result and the broker's first session. */
+async function authRun(host, script, params = {}) {
+  return withScripted(script, async broker => {
+    const result = await run(host, 'authenticate', { port: broker.port, ...params });
+    const session = broker.sessions[0];
+    await closedByClient(session);
+    return { result, session };
+  });
+}
+
+// A server breaking the exchange: its AUTH or its CONNACK with another
+// method [MQTT-4.12.0-5], CONNACK without one, an AUTH 0 before CONNACK
+// [MQTT-4.12.0-2]: connect() rejects with a ProtocolError naming it, the
+// connection closed, no AUTH answered.
+export async function authWrongMethod(host) {
+  const cases = [
+    [{ authMethod: 'PLAIN' }, 'protocol error: AUTH with Authentication Method "PLAIN", not the CONNECT\'s "SCRAM-SHA-1" (MQTT-4.12.0-5)'],
+    [{ challenge: false, connackMethod: 'PLAIN' }, 'protocol error: CONNACK with Authentication Method "PLAIN", not the CONNECT\'s "SCRAM-SHA-1" (MQTT-4.12.0-5)'],
+    [{ challenge: false, connackMethod: null }, 'protocol error: CONNACK with Authentication Method absent, not the CONNECT\'s "SCRAM-SHA-1" (MQTT-4.12.0-5)'],
+    [{ firstCode: 0 }, 'protocol error: AUTH Success before CONNACK: the server goes on with 0x18 (Continue authentication) or ends with CONNACK (MQTT-4.12.0-2)'],
+  ];
+  for (const [script, message] of cases) {
+    const { result, session } = await authRun(host, scramServer(script));
+    assert.deepEqual(result.error, { name: 'ProtocolError', message }, JSON.stringify(script));
+    assert.deepEqual(result.calls, [], 'the app is not asked');
+    assert.deepEqual(authsOf(session), [], 'no AUTH answered');
+    assert.equal(result.connected, false);
+  }
+}
+
+// Without an Authentication Method in CONNECT, the server sends no AUTH
+// and no method in CONNACK [MQTT-4.12.0-6] (connect() rejects with a
+// ProtocolError if it does) and the client sends no AUTH [MQTT-4.12.0-7].
+// With a method but no onAuthenticate, the server's AUTH 0x18 rejects
+// connect() saying so.
+export async function authWithoutMethod(host) {
+  for (const [script, message] of [
+    [{}, 'protocol error: AUTH from the server, and the client\'s CONNECT carried no Authentication Method (MQTT-4.12.0-6)'],
+    [{ challenge: false }, 'protocol error: CONNACK with an Authentication Method, and the client\'s CONNECT carried none (MQTT-4.12.0-6)'],
+  ]) {
+    const { result, session } = await authRun(host, scramServer(script), { method: null, answer: 'none' });
+    assert.deepEqual(result.error, { name: 'ProtocolError', message });
+    assert.equal(session.packets[0].properties?.authenticationMethod, undefined);
+    assert.deepEqual(authsOf(session), [], 'no AUTH from the client [MQTT-4.12.0-7]');
+  }
+  const { result, session } = await authRun(host, scramServer(), { answer: 'none' });
+  assert.deepEqual(result.error, { name: 'Error', message: 'the server asks to continue the authentication (AUTH 0x18, method "SCRAM-SHA-1") and no onAuthenticate answers it' });
+  assert.deepEqual(authsOf(session), []);
+}
+
+// The app's callback refusing (a throw or a rejected Promise), at the
+// server's challenge or at CONNACK's final data (a SCRAM client whose
+// check of the server's signature fails): connect() rejects with the
+// app's error, the connection is closed, nothing more is sent.
+export async function authAppRefuses(host) {
+  for (const [answer, failAt, auths] of [['throw', 0x18, 0], ['reject', 0x18, 0], ['throw', 0, 2], ['reject', 0, 2]]) {
+    const { result, session } = await authRun(host, scramServer(), { answer, failAt });
+    const what = `${answer} at 0x${failAt.toString(16)}`;
+    assert.deepEqual(result.error, { name: 'Error', message: `bad server data at 0x${failAt.toString(16)}` }, what);
+    assert.equal(result.connected, false, what);
+    assert.equal(authsOf(session).length, auths, what);
+    assert.ok(session.packets.every(packet => packet.cmd === 'connect' || packet.cmd === 'auth'), `${what}: nothing but CONNECT and AUTH`);
+  }
+}
+
+// CONNACK 0x8C (Bad authentication method) [MQTT-4.12.0-1], 0x87 and 0x86
+// after the exchange: connect() rejects with MQTTException, the
+// connection closed [MQTT-4.12.0-4] [MQTT-4.13.2-1].
+export async function authConnackRefusal(host) {
+  const refuse = (code, afterRounds) => ({
+    ...scramServer({ challenge: afterRounds }),
+    ...(afterRounds ? { auth(session) { session.send({ cmd: 'connack', reasonCode: code, sessionPresent: false }); } } : { connect(session) { session.send({ cmd: 'connack', reasonCode: code, sessionPresent: false }); } }),
+  });
+  for (const [code, name, afterRounds] of [[0x8C, 'Bad authentication method', false], [0x87, 'Not authorized', true], [0x86, 'Bad User Name or Password', true]]) {
+    const { result } = await authRun(host, refuse(code, afterRounds));
+    assert.deepEqual(result.error, { name: 'MQTTException', code, message: `MQTT error ${code}: ${name}` });
+    assert.deepEqual(result.calls.map(call => call[2]), afterRounds ? [0x18] : [], 'the app is not called for a refusal');
+  }
+}
+
+// A re-authentication the server refuses: its DISCONNECT 0x87 rejects
+// reauthenticate() with it and ends the connection [MQTT-4.12.1-2];
+// onDisconnect gets it too. A second reauthenticate() while one is in
+// progress rejects. An AUTH after CONNACK with no re-authentication
+// asked closes the connection with a ProtocolError.
+export async function reauthRefused(host) {
+  await withScripted(scramServer({ reauthRefused: true }), async broker => {
+    const result = await run(host, 'authenticate', { port: broker.port, reauth: 're-first', reauthTwice: true });
+    const refusal = { name: 'MQTTException', code: 0x87, message: 'MQTT error 135: Not authorized, in the server\'s DISCONNECT (reauth refused)', reason: 'reauth refused' };
+    assert.deepEqual(result.reauth, refusal);
+    assert.deepEqual(result.disconnected, refusal);
+    assert.equal(result.again, 'Error: a re-authentication is in progress: wait for it');
+    assert.equal(result.connected, false);
+    assert.deepEqual(authsOf(broker.sessions[0]).slice(2), [[0x19, METHOD, 're-first']]);
+  });
+  await withScripted(scramServer({ unasked: true }), async broker => {
+    const result = await run(host, 'authenticate', { port: broker.port, reauth: 're-first' });
+    assert.equal(result.disconnected?.message, 'protocol error: AUTH while no re-authentication is in progress: only the client begins one (4.12.1)');
+    assert.equal(result.connected, false);
+  });
+}
+
+// Bad input, each before anything is sent: onAuthenticate without
+// authenticationMethod [MQTT-4.12.0-7] or not a function, authenticationData
+// without a method (3.1.2.11.10), a method not UTF-8; reauthenticate()
+// before connect(), under 3.1.1, without a method, with bad data; after
+// disconnect() it rejects.
+export function authChecks(host) {
+  const echo = { connect(session, packet) { session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false, properties: { authenticationMethod: packet.properties?.authenticationMethod } }); } };
+  return withScripted(echo, async broker => {
+    const result = await run(host, 'authenticateChecks', { port: broker.port });
+    assert.deepEqual(result, {
+      withoutMethod: 'TypeError: onAuthenticate needs properties.authenticationMethod: without one in CONNECT, no AUTH is exchanged (MQTT-4.12.0-7)',
+      notFunction: 'TypeError: onAuthenticate must be a function, not "x"',
+      dataWithoutMethod: 'TypeError: CONNECT property authenticationData given without authenticationMethod',
+      methodNotUTF8: result.methodNotUTF8,
+      beforeConnect: 'TypeError: reauthenticate needs MQTT 5, after connect()',
+      under4: 'TypeError: reauthenticate needs MQTT 5, after connect()',
+      withoutMethodConnected: 'TypeError: reauthenticate needs properties.authenticationMethod: without one in CONNECT, no AUTH is exchanged (MQTT-4.12.0-7)',
+      badData: result.badData,
+      notConnected: 'Error: not connected: call connect() first',
+    });
+    assert.match(result.methodNotUTF8, /^TypeError: .*authenticationMethod.*U\+0000/);
+    assert.equal(result.badData, 'TypeError: reauthenticate\'s data must be a string or binary data, not 42');
+    assert.equal(broker.sessions.length, 2, 'only the two clients that connected');
+    assert.deepEqual(broker.received.filter(packet => packet.cmd === 'auth'), []);
+  });
+}
+
+// mosquitto 2.0.11 has no plugin for enhanced authentication here: a
+// CONNECT with an Authentication Method gets CONNACK 0x8C [MQTT-4.12.0-1].
+export async function authMosquitto(host) {
+  const broker = await startMosquitto();
+  try {
+    const result = await run(host, 'authenticate', { port: broker.port });
+    assert.equal(result.error?.code, 0x8C, JSON.stringify(result.error));
+    assert.deepEqual(result.calls, []);
+  }
+  finally {
+    await broker.close();
+  }
+}

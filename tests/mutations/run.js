@@ -151,6 +151,34 @@ export const MUTATIONS = [
     what: 'connect(false) under MQTT 5 sends no Session Expiry Interval: the broker ends the session with the connection (v5/protocol.ts connectFrame)',
     edits: [['modules/mqtt/v5/protocol.ts', 'if (!cleanStart && properties.sessionExpiryInterval === undefined)', 'if (false)']],
     tests: [['tests/mqtt5.test.js', 'keeps the session past the connection', 60_000], ['tests/store.test.js', 'MQTT 5, deep sleep with commands', 120_000]],
+    name: 'auth-method-unchecked',
+    what: 'the Authentication Method of the server\'s AUTH and CONNACK not compared with the CONNECT\'s (v5/protocol.ts Authentication.check) [MQTT-4.12.0-5]',
+    edits: [['modules/mqtt/v5/protocol.ts', '		if (method !== this.method)\n', '		if (false && method !== this.method)\n']],
+    tests: [['tests/mqtt5.test.js', 'another method or none', 60_000]],
+  },
+  {
+    name: 'auth-answer-reauthenticates',
+    what: 'the client answers the server\'s AUTH 0x18 with AUTH 0x19 (v5/protocol.ts Authentication.send) [MQTT-4.12.0-3]',
+    edits: [['modules/mqtt/v5/protocol.ts', 'this.#writer.auth(CONTINUE, ', 'this.#writer.auth(REAUTHENTICATE, ']],
+    tests: [['tests/mqtt5.test.js', 'a SCRAM-like exchange', 60_000]],
+  },
+  {
+    name: 'auth-connack-data-unseen',
+    what: 'the successful CONNACK brings the link up without handing its Authentication Data to the app (v5/protocol.ts Authentication.connected): a SCRAM client cannot check the server',
+    edits: [['modules/mqtt/v5/protocol.ts', '		this.ask(link, 0, connack.properties.authenticationData, accept);', '		Promise.resolve().then(accept);']],
+    tests: [['tests/mqtt5.test.js', 'a SCRAM-like exchange', 60_000], ['tests/mqtt5.test.js', 'onAuthenticate throwing', 60_000]],
+  },
+  {
+    name: 'auth-app-error-swallowed',
+    what: 'onAuthenticate\'s throw taken as no data (v5/protocol.ts Authentication.ask): the exchange goes on after the app refused',
+    edits: [['modules/mqtt/v5/protocol.ts', '				return answer(method, data, code);', '				try { return answer(method, data, code); } catch { return undefined; }']],
+    tests: [['tests/mqtt5.test.js', 'onAuthenticate throwing', 60_000]],
+  },
+  {
+    name: 'reauth-refusal-lost',
+    what: 'the server\'s DISCONNECT during a re-authentication does not reject reauthenticate() with it (v5/protocol.ts disconnect5) [MQTT-4.12.1-2]',
+    edits: [['modules/mqtt/v5/protocol.ts', '	(link.v5 as Protocol5).auth?.settle(error);	// a re-authentication refused [MQTT-4.12.1-2]\n', '']],
+    tests: [['tests/mqtt5.test.js', 're-authentication refused', 60_000]],
   },
 ];
 

@@ -12,20 +12,24 @@
 // the writer before a packet is made. A Server Reference (CONNACK 0x9C or
 // 0x9D, or the server's DISCONNECT) sends the link's next attempt to the
 // referenced server, once, through the link's failover list (Referral).
+// Enhanced authentication (4.12): with an Authentication Method in CONNECT,
+// the server's AUTH packets go to the app's onAuthenticate, whose answers
+// go back in AUTH, until CONNACK; re-authentication the same way, from
+// reauthenticate() (Authentication).
 
-import { CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, DISCONNECT, PACKET_NAMES } from "mqtt/constants";
-import type { Sendable } from "mqtt/outbox";
-import type { Data } from "mqtt/bytes";
+import { CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, DISCONNECT, PACKET_NAMES } from "mqtt/constants";
+import type { Sendable, Settle } from "mqtt/outbox";
+import { type Data, isData } from "mqtt/bytes";
 import { MQTTException, ProtocolError } from "mqtt/errors";
 import { PacketWriter, flagsAt, stringField, CLEAN_SESSION, type Frame, type Will } from "mqtt/writer";
 import { PacketParser, type Packet } from "mqtt/parser";
 import { HANDLERS, connackAccepts, type Receiver } from "mqtt/handlers";
-import { IDLE, CONNECTING, RECONNECTING, type Link, type VersionHooks } from "mqtt/link";
+import { IDLE, CONNECTING, CONNECTED, RECONNECTING, DISCONNECTING, type Link, type VersionHooks } from "mqtt/link";
 import { STRIDE, type Failover, type ServerList } from "mqtt/endpoints";
 import type { MQTTClient } from "mqtt/client";
 import { PacketWriter5, type SubscriptionOptions } from "mqtt/v5/writer";
 import { PacketParser5 } from "mqtt/v5/parser";
-import type { Properties, ReceivedProperties } from "mqtt/v5/properties";
+import { encodeProperties, type Properties, type ReceivedProperties } from "mqtt/v5/properties";
 import { AUTH, reasonName, isFailure } from "mqtt/v5/reasons";
 import { describe } from "mqtt/validate";
 
@@ -46,7 +50,19 @@ export interface Options5 {
 	readonly properties?: Properties | null;
 	/** Outgoing topic aliases: at most this many, within the server's Topic Alias Maximum (0 or absent: none). */
 	readonly topicAliases?: number | null;
+	/** Enhanced authentication: answers the server's AUTH (needs `properties.authenticationMethod`). */
+	readonly onAuthenticate?: Authenticate | null;
 }
+
+/**
+ * The app's part of enhanced authentication (4.12): called with the
+ * method, the server's Authentication Data and the reason code of what
+ * brought it: 0x18 (Continue authentication, an AUTH), whose answer (data,
+ * or undefined: none) goes back in AUTH 0x18; 0 (Success: CONNACK, or the
+ * AUTH that ends a re-authentication), whose answer is not sent. A throw or
+ * a rejection ends the exchange: the connection closes.
+ */
+export type Authenticate = (method: string, data: ArrayBuffer | undefined, reasonCode: number) => Data | undefined | void | Promise<Data | undefined | void>;
 
 // CONNACK reason codes after which another attempt may pass: the server is
 // unavailable or busy for now, or sends the client elsewhere (a failover
@@ -301,6 +317,12 @@ export class Protocol5 implements VersionHooks {
 	readonly #link: Link;
 	readonly #negotiate: boolean;
 	readonly #properties: Properties;
+	// CONNECT's property block, encoded once (at the app's first connect()):
+	// each attempt's CONNECT is made under the socket's callback, where a
+	// string property (an Authentication Method) would be encoded three
+	// frames deeper than a number.
+	#block: Uint8Array | undefined;
+	#keptBlock: Uint8Array | undefined;	// the same for connect(false): with a Session Expiry Interval
 	readonly #writer: Writer5;
 	#version: 4 | 5 = 5;		// of the attempt in progress, or of the connection that is up
 	#sent = false;			// this attempt's CONNECT of version 5 went out
@@ -312,6 +334,8 @@ export class Protocol5 implements VersionHooks {
 	#receiveMaximum = 65535;
 	#inFlight: Set<number> | undefined;
 	#held: [Frame, Sendable][] | undefined;
+	/** Enhanced authentication: made when CONNECT carries an Authentication Method. */
+	readonly auth: Authentication | undefined;
 
 	/** Checks the options by writing a CONNECT with them: a bad property throws here, before anything is sent. */
 	constructor(link: Link, options: Options5) {
@@ -324,8 +348,26 @@ export class Protocol5 implements VersionHooks {
 		const aliases = options.topicAliases ?? 0;
 		if (!Number.isInteger(aliases) || aliases < 0 || aliases > 0xFFFF)
 			throw new RangeError(`topicAliases must be an integer 0..65535, not ${describe(aliases)}`);
-		this.#writer = new Writer5(link, aliases, this);
+		const answer = options.onAuthenticate ?? undefined, method = properties.authenticationMethod;
+		if (answer !== undefined && typeof answer !== "function")
+			throw new TypeError(`onAuthenticate must be a function, not ${describe(answer)}`);
+		const writer = this.#writer = new Writer5(link, aliases, this);
+		// The properties are checked (UTF-8, no Authentication Data without a
+		// method) as they are encoded, once, here: two frames less deep than
+		// through the writer's connect (an ESP8266 has 256 slots of stack).
+		this.#block = encodeProperties(this.#properties, CONNECT);
+		// connect(false) keeps the seed's meaning: a session that outlives the
+		// connection, as 3.1.1's clean session 0. Under 5 an absent Session
+		// Expiry Interval is 0, the session ending with the connection
+		// (3.1.2.11.2): without the app's own, it never expires (0xFFFFFFFF).
+		this.#keptBlock = this.#properties.sessionExpiryInterval === undefined
+			? encodeProperties({ ...this.#properties, sessionExpiryInterval: NEVER_EXPIRES }, CONNECT)
+			: this.#block;
 		this.connectFrame(link.connectPacket);
+		if (method !== undefined)
+			this.auth = new Authentication(typeof method === "string" ? method : String.fromArrayBuffer(stringField(method, "authenticationMethod").slice(2).buffer), answer, writer);
+		else if (answer)
+			throw new TypeError("onAuthenticate needs properties.authenticationMethod: without one in CONNECT, no AUTH is exchanged (MQTT-4.12.0-7)");
 	}
 
 	/** The app's connect(): version 5 first, again; a Server Reference followed before no longer stands in for the app's servers. */
@@ -371,13 +413,6 @@ export class Protocol5 implements VersionHooks {
 	private connectFrame(buffer: ArrayBuffer): Frame {
 		const packet = new Uint8Array(buffer), at = flagsAt(packet), flags = packet[at];
 		const fields = connectFields(packet), will = (flags & 0x04) !== 0, credentials = will ? 3 : 1, cleanStart = (flags & CLEAN_SESSION) !== 0;
-		// connect(false) keeps the seed's meaning: a session that outlives the
-		// connection, as 3.1.1's clean session 0. Under 5 an absent Session
-		// Expiry Interval is 0, the session ending with the connection
-		// (3.1.2.11.2): without the app's own, it never expires (0xFFFFFFFF).
-		let properties = this.#properties;
-		if (!cleanStart && properties.sessionExpiryInterval === undefined)
-			properties = { ...properties, sessionExpiryInterval: NEVER_EXPIRES };
 		return this.#writer.connect({
 			clientId: this.#clientId ?? fields[0],
 			cleanStart,
@@ -385,7 +420,8 @@ export class Protocol5 implements VersionHooks {
 			will: will ? { topic: fields[1], message: fields[2], qos: (flags >> 3) & 3, retain: (flags & 0x20) !== 0 } : undefined,
 			user: flags & 0x80 ? fields[credentials] : undefined,
 			password: flags & 0x40 ? fields[credentials + (flags & 0x80 ? 1 : 0)] : undefined,
-			properties
+			properties: this.#properties,
+			block: cleanStart ? this.#block : this.#keptBlock
 		});
 	}
 
@@ -460,6 +496,155 @@ export class Protocol5 implements VersionHooks {
 		if (failover instanceof Referral)
 			failover.accept();
 	}
+
+	/** The connection that was up ends: a re-authentication in progress fails. */
+	ended(): void {
+		if (this.auth?.pending)
+			this.auth.settle(new Error("the connection ended before the re-authentication completed"));
+	}
+
+	/** The app's reauthenticate(): AUTH 0x19 with the CONNECT's method and `data` (4.12.1). */
+	reauthenticate(data: Data | undefined): Promise<void> {
+		const auth = this.auth;
+		if (!auth)
+			throw new TypeError("reauthenticate needs properties.authenticationMethod: without one in CONNECT, no AUTH is exchanged (MQTT-4.12.0-7)");
+		if (this.#version === 4 && this.#link.state === CONNECTED)
+			return Promise.reject(new Error("this connection is of MQTT 3.1.1 (\"negotiate\" fell back): no re-authentication"));
+		return auth.begin(this.#link, data);
+	}
+}
+
+const CONTINUE = 0x18, REAUTHENTICATE = 0x19;
+
+/**
+ * Enhanced authentication (4.12) of a client whose CONNECT carries an
+ * Authentication Method: every AUTH and the successful CONNACK must carry
+ * the same method [MQTT-4.12.0-5]; the server's AUTH before CONNACK is
+ * 0x18 [MQTT-4.12.0-2], answered by AUTH 0x18 [MQTT-4.12.0-3] with what the
+ * app's onAuthenticate returns; CONNACK's data goes to it with reason 0
+ * before the connection counts as up (a SCRAM client checks the server's
+ * signature there). Re-authentication (4.12.1): AUTH 0x19 with the method
+ * [MQTT-4.12.1-1], the server's 0x18 answered the same way, its AUTH 0
+ * (Success) ends it. The app is called in a turn of its own, never inside
+ * the socket's callback; its throw, or a broken exchange, closes the
+ * connection [MQTT-4.12.1-2] (no DISCONNECT: MAY, 4.13.1).
+ */
+class Authentication {
+	readonly method: string;
+	readonly #answer: Authenticate | undefined;
+	readonly #writer: Writer5;
+	#pending: Settle | undefined;	// reauthenticate()'s Promise
+
+	get pending(): boolean { return this.#pending !== undefined; }
+
+	constructor(method: string, answer: Authenticate | undefined, writer: Writer5) {
+		this.method = method;
+		this.#answer = answer;
+		this.#writer = writer;
+	}
+
+	/**
+	 * The server's AUTH (its reason 0 or 0x18, and its method when it has
+	 * properties, checked by the parser). False before CONNACK: reading
+	 * waits for the app's answer (and CONNACK is still to come).
+	 */
+	received(link: Link, auth: Parser5): boolean {
+		const connecting = link.state !== CONNECTED, code = auth.reasonCode, properties = auth.properties;
+		if (properties.authenticationMethod !== undefined || code !== 0)	// AUTH 0 may be the two-byte form, without properties (3.15.2.1)
+			this.check(properties.authenticationMethod, "AUTH");
+		if (connecting && code !== CONTINUE)
+			throw new ProtocolError(`AUTH ${reasonName(code, AUTH)} before CONNACK: the server goes on with 0x18 (Continue authentication) or ends with CONNACK (MQTT-4.12.0-2)`);
+		if (!connecting && !this.#pending)
+			throw new ProtocolError("AUTH while no re-authentication is in progress: only the client begins one (4.12.1)");
+		if (!connecting)
+			link.answer(AUTH << 4);
+		this.ask(link, code, properties.authenticationData, code ? answer => this.send(link, connecting, answer) : () => this.settle(undefined));
+		return !connecting;
+	}
+
+	/** The successful CONNACK's method [MQTT-4.12.0-5]; the app gets its data (reason 0), then `accept` brings the link up. */
+	connected(link: Link, connack: Parser5, accept: () => void): false {
+		this.check(connack.properties.authenticationMethod, "CONNACK");
+		this.ask(link, 0, connack.properties.authenticationData, accept);
+		return false;
+	}
+
+	/**
+	 * reauthenticate(): AUTH 0x19; resolves on the server's AUTH 0. The
+	 * packet is made in a turn of its own: the property encoder nests
+	 * deep, and the app's call may already be (an ESP8266 has 256 slots of
+	 * stack); so `data` of the wrong kind throws here, one too large for the
+	 * server's Maximum Packet Size rejects.
+	 */
+	begin(link: Link, data: Data | undefined): Promise<void> {
+		if (data !== undefined && !isData(data))
+			throw new TypeError(`reauthenticate's data must be a string or binary data, not ${describe(data)}`);
+		if (link.state !== CONNECTED)
+			return Promise.reject(link.notConnected());
+		if (this.#pending)
+			return Promise.reject(new Error("a re-authentication is in progress: wait for it"));
+		const done = new Promise<void>((resolve, reject) => { this.#pending = { resolve, reject }; });
+		const pending = this.#pending, connection = link.connection;
+		Promise.resolve().then(() => {
+			if (this.#pending === pending && link.connection === connection)
+				link.send(this.#writer.auth(REAUTHENTICATE, { authenticationMethod: this.method, authenticationData: data }));
+		}).catch(error => this.settle(error));
+		return done;
+	}
+
+	/** reauthenticate()'s Promise resolves (no `error`) or rejects. */
+	settle(error: Error | undefined): void {
+		const pending = this.#pending;
+		this.#pending = undefined;
+		if (error)
+			pending?.reject(error);
+		else
+			pending?.resolve();
+	}
+
+	private check(method: string | undefined, what: string): void {
+		if (method !== this.method)
+			throw new ProtocolError(`${what} with Authentication Method ${method === undefined ? "absent" : `"${method}"`}, not the CONNECT's "${this.method}" (MQTT-4.12.0-5)`);
+	}
+
+	/** AUTH 0x18 with the app's answer: before CONNACK straight to the socket (the link sends nothing else then [MQTT-3.1.2-33]), then reading goes on. */
+	private send(link: Link, connecting: boolean, data: Data | undefined): void {
+		const frame = this.#writer.auth(CONTINUE, { authenticationMethod: this.method, authenticationData: data ?? undefined });
+		const connection = link.connection!;
+		if (!connecting)
+			return link.send(frame);
+		connection.send(frame);
+		connection.resume();
+	}
+
+	/**
+	 * The app's onAuthenticate with the server's `data` and `code`, in a
+	 * turn of its own (the socket callback's stack stays shallow); then
+	 * `then` with its answer, while the connection is still the link's. Its
+	 * exception, or one of `then`, fails the exchange: connect() rejects
+	 * with it (or the link is lost, and reauthenticate() rejects).
+	 */
+	private ask(link: Link, code: number, data: ArrayBuffer | undefined, then: (answer: Data | undefined) => void): void {
+		const connection = link.connection, answer = this.#answer, method = this.method;
+		const current = () => link.connection === connection && link.state !== DISCONNECTING;
+		Promise.resolve().then(() => {
+			if (answer)
+				return answer(method, data, code);
+			if (code)
+				throw new Error(`the server asks to continue the authentication (AUTH 0x18, method "${method}") and no onAuthenticate answers it`);
+		}).then(result => {
+			if (current())
+				then(result as Data | undefined);
+		}).catch(error => {
+			if (!current())
+				return;
+			this.settle(error);
+			if (link.state === CONNECTED)
+				link.failed(error);
+			else
+				link.refused(0, error, true);	// the app's refusal: no other server or attempt
+		});
+	}
 }
 
 /**
@@ -468,9 +653,11 @@ export class Protocol5 implements VersionHooks {
  * once; else the refusal rejects connect() with the code and the reason.
  */
 function connack5(receiver: Receiver, packet: Packet): boolean {
-	if (packet.type !== CONNACK)
-		throw new ProtocolError(`expected CONNACK, received ${PACKET_NAMES[packet.type] ?? "AUTH"}`);
 	const connack = packet as unknown as Parser5, link = receiver as Link, protocol = link.v5 as Protocol5;
+	if (packet.type === AUTH)
+		return auth5(receiver, packet) && false;
+	if (packet.type !== CONNACK)
+		throw new ProtocolError(`expected CONNACK, received ${PACKET_NAMES[packet.type]}`);
 	const code = connack.reasonCode;
 	if ((connack.legacy || code === UNSUPPORTED_VERSION) && protocol.fallsBack()) {
 		retryNow(link);
@@ -481,7 +668,18 @@ function connack5(receiver: Receiver, packet: Packet): boolean {
 		return false;
 	}
 	if (code === 0) {
-		protocol.accepted(connack.properties);
+		const auth = protocol.auth, properties = connack.properties;
+		if (auth) {	// up once the app took the server's last data: then reading goes on
+			const present = connack.sessionPresent;
+			return auth.connected(link, connack, () => {
+				protocol.accepted(properties);
+				if ((link as unknown as LinkInternals).established(present))
+					link.connection!.resume();
+			});
+		}
+		if (properties.authenticationMethod !== undefined)
+			throw new ProtocolError("CONNACK with an Authentication Method, and the client's CONNECT carried none (MQTT-4.12.0-6)");
+		protocol.accepted(properties);
 		return true;
 	}
 	const error = reasonException(code, connack.properties, CONNACK), from = referring(link);
@@ -518,6 +716,7 @@ interface LinkInternals {
 	scheduleReconnect(walking: boolean): void;
 	useServer(index: number): void;
 	sendsNow(): unknown;
+	established(sessionPresent: boolean): boolean;
 }
 
 // ---- Server Reference (4.11) ----
@@ -694,13 +893,18 @@ function publicationId(head: Uint8Array): number | undefined {
 function disconnect5(receiver: Receiver, packet: Packet): boolean {
 	const disconnect = packet as unknown as Parser5, link = receiver as Link;
 	const error = reasonException(disconnect.reasonCode, disconnect.properties, DISCONNECT, ", in the server's DISCONNECT"), from = referring(link);
+	(link.v5 as Protocol5).auth?.settle(error);	// a re-authentication refused [MQTT-4.12.1-2]
 	link.failed(error);
 	follow(link, error, from);
 	return false;
 }
 
-function auth5(): boolean {
-	throw new ProtocolError("unexpected AUTH: the client asked for no enhanced authentication");
+/** The server's AUTH, before CONNACK (connack5) or after: to the enhanced authentication, if the client asked for one. */
+function auth5(receiver: Receiver, packet: Packet): boolean {
+	const auth = ((receiver as Link).v5 as Protocol5).auth;
+	if (!auth)
+		throw new ProtocolError("AUTH from the server, and the client's CONNECT carried no Authentication Method (MQTT-4.12.0-6)");
+	return auth.received(receiver as Link, packet as unknown as Parser5);
 }
 
 const HANDLERS5: typeof HANDLERS = Object.freeze(HANDLERS.map((handler, type) =>

@@ -30,6 +30,8 @@ export interface ConnectFields5 {
 	cleanStart: boolean;
 	keepalive: number;
 	properties?: Properties | undefined;
+	/** `properties` already encoded (encodeProperties), by a client that sends the same ones on every CONNECT. */
+	block?: Uint8Array | undefined;
 	will?: Will5 | undefined;
 	user?: Data | undefined;
 	password?: Data | undefined;
@@ -106,7 +108,7 @@ export class PacketWriter5 {
 		const properties = fields.properties;
 		if (properties?.authenticationData !== undefined && properties.authenticationMethod === undefined)
 			throw new TypeError("CONNECT property authenticationData given without authenticationMethod");
-		const parts = [Uint8Array.from(PROTOCOL), new Uint8Array(3), encodeProperties(properties, CONNECT), stringField(fields.clientId, "client id", true)];
+		const parts = [Uint8Array.from(PROTOCOL), new Uint8Array(3), fields.block ?? encodeProperties(properties, CONNECT), stringField(fields.clientId, "client id", true)];
 		let flags = fields.cleanStart ? 0x02 : 0;
 		const will = fields.will;
 		if (will) {

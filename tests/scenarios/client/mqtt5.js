@@ -413,5 +413,108 @@ export default cases({
 		catch (error) {
 			return { error: `${error.name}: ${error.message}` };
 		}
-	}
+	},
+
+	/**
+	 * Enhanced authentication (4.12): connect() with an Authentication
+	 * Method, onAuthenticate answering the server's data (`answer`: "sync"
+	 * a string, "async" a Promise of one, "throw"/"reject" at `failAt`'s
+	 * reason code, "none": no onAuthenticate); then `reauth`: data for
+	 * reauthenticate() (4.12.1). A publish tried inside the callback before
+	 * CONNACK shows what the client sends then (MQTT-3.1.2-33).
+	 */
+	async authenticate({ port, method = "SCRAM-SHA-1", data = "client-first", answer = "sync", failAt, reauth, reauthTwice = false, tryDuring = true }) {
+		const calls = [];
+		let client, during, disconnected;
+		const onAuthenticate = (m, d, code) => {
+			calls.push([m, d === undefined ? null : text(d), code]);
+			if (tryDuring)
+				during ??= outcome(() => client.publish("auth/during", "x").catch(() => {}));	// the publish's Promise rejects before CONNACK: caught
+			if (code === failAt) {
+				const error = new Error(`bad server data at 0x${code.toString(16)}`);
+				if (answer === "reject")
+					return Promise.reject(error);
+				throw error;
+			}
+			if (!code)
+				return undefined;
+			const reply = `client-final-${calls.length}`;
+			return answer === "async" ? delay(30).then(() => reply) : reply;
+		};
+		const properties = method === null ? { sessionExpiryInterval: 0 } : { authenticationMethod: method, authenticationData: data };
+		client = new MQTTClient({
+			clientId: "auth5", server, port, protocolVersion: 5, properties, callback: () => {},
+			onAuthenticate: answer === "none" ? undefined : onAuthenticate, onDisconnect: error => { disconnected = refusal(error); }
+		});
+		const result = { calls };
+		try {
+			result.present = await client.connect(true, 2);
+		}
+		catch (error) {
+			result.error = refusal(error);
+			result.connected = client.connected;
+			return result;
+		}
+		result.during = during;
+		if (reauth !== undefined) {
+			const publishing = client.publish("auth/while", "x", false, 1);	// other traffic goes on during a re-authentication (4.12.1)
+			const reauthenticated = client.reauthenticate(reauth);
+			result.again = reauthTwice ? await settled(client.reauthenticate("again")) : undefined;
+			result.reauth = await rejection(Promise.race([reauthenticated, delay(3000).then(() => { throw new Error("no end of the re-authentication within 3 s"); })]));
+			result.published = await settled(publishing);
+			for (let i = 0; i < 50 && result.reauth !== "resolved" && !disconnected; i++)
+				await delay(20);
+			result.disconnected = disconnected;
+		}
+		result.connected = client.connected;
+		if (client.connected)
+			await client.disconnect();
+		return result;
+	},
+
+	/** The exchange and a re-authentication with few names (for an ESP8266's stack, tests/mcsim-esp8266.test.js): the reason codes the app saw. */
+	async authenticateLean({ port }) {
+		const codes = [];
+		const client = new MQTTClient({
+			clientId: "auth5", server, port, protocolVersion: 5, properties: { authenticationMethod: "SCRAM-SHA-1", authenticationData: "client-first" },
+			onAuthenticate: (method, data, code) => { codes.push(code); return code ? `client-final-${codes.length}` : undefined; }
+		});
+		await client.connect(true, 2);
+		await client.reauthenticate("re-first");
+		const connected = client.connected;
+		await client.disconnect();
+		return { codes, connected };
+	},
+
+	/** The checks made before anything is sent: the option, the properties, reauthenticate()'s use and data. */
+	async authenticateChecks({ port }) {
+		const make = (properties, onAuthenticate) => new MQTTClient({ clientId: "auth5", server, port, protocolVersion: 5, properties, onAuthenticate });
+		const connecting = async client => {
+			try {
+				await client.connect(true, 2);
+				return "connected";
+			}
+			catch (error) {
+				return `${error.name}: ${error.message}`;
+			}
+		};
+		const plain = make({}, undefined);
+		const result = {
+			withoutMethod: await connecting(make({}, () => "x")),
+			notFunction: await connecting(make({ authenticationMethod: "M" }, "x")),
+			dataWithoutMethod: await connecting(make({ authenticationData: "x" }, undefined)),
+			methodNotUTF8: await connecting(make({ authenticationMethod: "a\u0000b" }, () => "x")),
+			beforeConnect: outcome(() => plain.reauthenticate("x")),
+			under4: outcome(() => new MQTTClient({ clientId: "auth5", server, port }).reauthenticate("x"))
+		};
+		await plain.connect(true, 2);
+		result.withoutMethodConnected = outcome(() => plain.reauthenticate("x"));
+		await plain.disconnect();
+		const client = make({ authenticationMethod: "M" }, () => "x");
+		await client.connect(true, 2);
+		result.badData = outcome(() => client.reauthenticate(42));
+		await client.disconnect();
+		result.notConnected = await settled(client.reauthenticate("x"));
+		return result;
+	},
 });
