@@ -40,6 +40,8 @@ test('negotiate against mosquitto: version 5 is agreed, on the first connection'
 
 test('version 5 against mosquitto and an MQTT.js 5 peer: publish and subscribe both ways', () => mqtt5.roundTrip(xsnap));
 
+test('every reason code a server may send (2.4), through the client: CONNACK failures reject connect() [MQTT-3.2.2-7], a server DISCONNECT reaches onDisconnect, acknowledgement codes complete (below 0x80) or reject (0x80 and up) with MQTTException of the code', () => mqtt5.everyReason(xsnap));
+
 test('connect(false) under 5 keeps the session past the connection, as under 3.1.1: Session Expiry Interval 0xFFFFFFFF unless the app gives one [MQTT-3.1.2-25]; a message sent while away arrives, session present 1 [MQTT-3.2.2-2] (mosquitto); the app\'s 0 ends it', () => mqtt5.keptSession(xsnap));
 
 test('version 5 against mosquitto and an MQTT.js 5 peer: PUBLISH properties both ways, request/response, subscription options', () => mqtt5.properties(xsnap));

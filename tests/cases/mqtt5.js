@@ -14,6 +14,7 @@ import { withPeer } from '../helpers/peer.js';
 import { startProxy } from '../harness/proxy.js';
 import mqttPacket from 'mqtt-packet';
 import { until } from '../helpers/xs.js';
+import { importLibrary } from '../helpers/node-library.js';
 
 const MQTT5 = 'tests/scenarios/client/mqtt5.js';
 const V5_HOST = { host: { manifest: 'manifest_mqtt5.json' } };	// xsnap's build; mcsim's runner includes it
@@ -332,6 +333,67 @@ export async function roundTrip(host) {
   finally {
     await broker.close();
   }
+}
+
+// Every reason code a server may send (section 2.4; each packet's table in
+// section 3, which tests/codec5.test.js checks against mqtt-packet's), as the
+// app meets it, through the client: a CONNACK failure rejects connect() with
+// MQTTException of that code [MQTT-3.2.2-7]; a server DISCONNECT reaches
+// onDisconnect with its code; an acknowledgement's code below 0x80 completes
+// the operation (SUBACK's granted QoS resolves subscribe()), one of 0x80 or
+// more rejects it with MQTTException of that code; the connection stays up
+// through them all. Each message names the code ("MQTT error N: <name>").
+const FAILURE = 0x80;
+export async function everyReason(host) {
+  const { serverMaySend } = await importLibrary('mqtt/v5/reasons');
+  const types = { connack: 2, puback: 4, pubrec: 5, pubcomp: 7, suback: 9, unsuback: 11, disconnect: 14 };
+  const codes = type => Array.from({ length: 256 }, (_, code) => code).filter(code => serverMaySend(code, type));
+  const plan = Object.fromEntries(Object.entries(types).map(([name, type]) => [name, codes(type)]));
+  plan.connack = plan.connack.filter(code => code >= FAILURE);	// 0 is every other case's connection
+  const first = plan.connack.length, last = first + plan.disconnect.length;
+  const pubcompFor = new Map();	// a QoS 2 message's id -> the PUBCOMP code its topic names
+  const codeOf = topic => Number(topic.slice(topic.indexOf('/') + 1));
+  await withScripted({
+    connect(session) {
+      const i = session.index;
+      session.send({ cmd: 'connack', reasonCode: i < first ? plan.connack[i] : 0, sessionPresent: false });
+      if (i >= first && i < last)
+        session.send({ cmd: 'disconnect', reasonCode: plan.disconnect[i - first] });
+    },
+    publish(session, packet) {
+      if (packet.topic.startsWith('puback/'))
+        session.send({ cmd: 'puback', messageId: packet.messageId, reasonCode: codeOf(packet.topic) });
+      else if (packet.topic.startsWith('pubrec/'))
+        session.send({ cmd: 'pubrec', messageId: packet.messageId, reasonCode: codeOf(packet.topic) });
+      else {
+        pubcompFor.set(packet.messageId, codeOf(packet.topic));
+        session.send({ cmd: 'pubrec', messageId: packet.messageId, reasonCode: 0 });
+      }
+    },
+    pubrel(session, packet) { session.send({ cmd: 'pubcomp', messageId: packet.messageId, reasonCode: pubcompFor.get(packet.messageId) ?? 0 }); },
+    subscribe(session, packet) { session.send({ cmd: 'suback', messageId: packet.messageId, granted: [codeOf(packet.subscriptions[0].topic)] }); },
+    unsubscribe(session, packet) { session.send({ cmd: 'unsuback', messageId: packet.messageId, granted: [codeOf(packet.unsubscriptions[0])] }); },
+  }, async broker => {
+    const seen = await host.runCase(MQTT5, 'everyReason', { port: broker.port, plan }, { ...V5_HOST, timeout: 60_000 });
+    const failed = got => got.name === 'MQTTException' && got.code === got.sent && got.message.startsWith(`MQTT error ${got.sent}: `) && !/unknown reason code/.test(got.message);
+    const wrong = [];
+    for (const got of [...seen.connack, ...seen.disconnect])
+      if (!failed(got))
+        wrong.push(`${seen.connack.includes(got) ? 'CONNACK' : 'DISCONNECT'} ${got.sent}: ${JSON.stringify(got)}`);
+    for (const name of ['puback', 'pubrec', 'pubcomp', 'suback', 'unsuback'])
+      for (const got of seen[name]) {
+        const ok = got.sent < FAILURE
+          ? (name === 'suback' ? got.ok === got.sent : got.ok === null)
+          : failed(got);
+        if (!ok)
+          wrong.push(`${name.toUpperCase()} ${got.sent}: ${JSON.stringify(got)}`);
+      }
+    assert.deepEqual(wrong, [], 'each code as the API says');
+    const counts = Object.fromEntries(Object.entries(seen).filter(([, list]) => Array.isArray(list)).map(([name, list]) => [name, list.length]));
+    assert.deepEqual(counts, Object.fromEntries(Object.entries(plan).map(([name, list]) => [name, list.length])), 'every code of the plan was met');
+    assert.equal(seen.connected, true, 'the acknowledgements\' failures left the connection up');
+    assert.equal(broker.sessions.length, last + 1, 'one connection per CONNACK and DISCONNECT code, and one for the acknowledgements');
+  });
 }
 
 // connect(false) under 5 means what it means under 3.1.1 (the seed's

@@ -180,6 +180,12 @@ export const MUTATIONS = [
     edits: [['modules/mqtt/v5/protocol.ts', '	(link.v5 as Protocol5).auth?.settle(error);	// a re-authentication refused [MQTT-4.12.1-2]\n', '']],
     tests: [['tests/mqtt5.test.js', 're-authentication refused', 60_000]],
   },
+  {
+    name: 'reason-0x80-success',
+    what: 'reason code 0x80 (Unspecified error) taken as a success on acknowledgements (v5/reasons.ts isFailure)',
+    edits: [['modules/mqtt/v5/reasons.ts', 'return code >= 0x80;', 'return code > 0x80;']],
+    tests: [['tests/mqtt5.test.js', 'every reason code a server may send', 60_000]],
+  },
 ];
 
 /** Copies the project (what git tracks or would, without node_modules) to `dir`, linking node_modules. */

@@ -151,6 +151,51 @@ export default cases({
 	},
 
 	/**
+	 * Every reason code a server may send, as the app meets it: `plan` names
+	 * the codes of each packet. One connection per CONNACK code (connect()'s
+	 * outcome), one per DISCONNECT code (what onDisconnect gets), then one
+	 * connection for the acknowledgements: a QoS 1 publish per PUBACK code, a
+	 * QoS 2 one per PUBREC and per PUBCOMP code, a subscribe per SUBACK code,
+	 * an unsubscribe per UNSUBACK code (the topic names the code the test's
+	 * broker answers with). Each outcome: {ok: value} or the error's name,
+	 * code and message, beside the code sent (`sent`).
+	 */
+	async everyReason({ port, plan }) {
+		const outcome = promise => promise.then(value => ({ ok: value ?? null }), error => ({ name: error.name, code: error.code, message: error.message }));
+		const make = onDisconnect => new MQTTClient({ clientId: "reasons", server, port, protocolVersion: 5, callback: () => {}, onDisconnect });
+		const seen = { connack: [], disconnect: [] };
+		for (const code of plan.connack) {
+			const client = make();
+			seen.connack.push({ sent: code, ...await outcome(client.connect(true, 2)) });
+			await client.disconnect();
+		}
+		for (const code of plan.disconnect) {
+			let lost;
+			const gone = new Promise(resolve => { lost = resolve; });
+			const client = make(reason => lost({ name: reason.name, code: reason.code, message: reason.message }));
+			await client.connect(true, 2);
+			seen.disconnect.push({ sent: code, ...await gone });
+			await client.disconnect();
+		}
+		const client = make();
+		await client.connect(true, 2);
+		const each = async (codes, act) => {
+			const outcomes = [];
+			for (const code of codes)
+				outcomes.push({ sent: code, ...await outcome(act(code)) });
+			return outcomes;
+		};
+		seen.puback = await each(plan.puback, code => client.publish(`puback/${code}`, "x", false, 1));
+		seen.pubrec = await each(plan.pubrec, code => client.publish(`pubrec/${code}`, "x", false, 2));
+		seen.pubcomp = await each(plan.pubcomp, code => client.publish(`pubcomp/${code}`, "x", false, 2));
+		seen.suback = await each(plan.suback, code => client.subscribe(`suback/${code}`, code < 3 ? code : 0));
+		seen.unsuback = await each(plan.unsuback, code => client.unsubscribe(`unsuback/${code}`));
+		seen.connected = client.connected;
+		await client.disconnect();
+		return seen;
+	},
+
+	/**
 	 * connect(false) under 5 keeps the session past the connection, as
 	 * under 3.1.1: `phase` "first" subscribes at QoS 1 and disconnects (or,
 	 * `lose`, ends without DISCONNECT, as a device losing power); "second"
