@@ -116,6 +116,18 @@ export const MUTATIONS = [
     // The reset met by a write, keep-alive 0: mcsim's socket falls silent (no onError), as the xsnap host's with a 20 ms tick.
     tests: [['tests/resilience.test.js', 'resets the connection while the client writes', 60_000], ['tests/mcsim-session.test.js', 'resets the connection while the client writes', 120_000]],
   },
+  {
+    name: 'op-written-at-start',
+    what: "a tracked operation's packet the socket took only in part, written straight out without a send queue, told written at once (link.ts hand): ackTimeout counts the rest of its writing",
+    edits: [['modules/mqtt/link.ts', 'if (connection.send(frame))\n\t\t\top?.written();\n\t\telse\n\t\t\tthis.queue.begun(undefined, op, false);', 'const whole = connection.send(frame);\n\t\top?.written();\n\t\tif (!whole)\n\t\t\tthis.queue.begun(undefined, undefined, false);']],
+    tests: [['tests/interop.test.js', 'ackTimeout runs from when the socket took the whole packet', 120_000]],
+  },
+  {
+    name: 'outbox-dropped-unsent',
+    what: 'the send queue dropped after a drain while packets still wait in it (link.ts onDrain): they are never written',
+    edits: [['modules/mqtt/link.ts', 'if (outbox.clear && this.#outbox === outbox)', 'if (this.#outbox === outbox)']],
+    tests: [['tests/interop.test.js', '100 x 1 KB QoS 1 publishes at once through a 256-byte write window', 120_000]],
+  },
 ];
 
 /** Copies the project (what git tracks or would, without node_modules) to `dir`, linking node_modules. */
