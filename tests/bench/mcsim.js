@@ -187,14 +187,14 @@ console.log(rows.join('\n'));
 const part = name => { const { slots, chunks } = results.parts[name]; return `${(slots + chunks).toLocaleString('en')} (${slots.toLocaleString('en')} + ${chunks.toLocaleString('en')})`; };
 console.log([
   '',
-  `| where the library's heap goes, mcsim ${results.date.slice(0, 10)} (bytes, slots + chunks, after a collection) | |`,
+  `| where the library's heap goes, mcsim ${results.date.slice(0, 10)} (bytes, slots + chunks, collected until one frees nothing more) | |`,
   '|---|---|',
   `| the client made, not connected (facade, link, packet writer, CONNECT kept as its bytes), keep-alive 60 s | ${part('made')} |`,
   `| connect(): socket, connection, parser, keep-alive timer | ${part('connected')} |`,
   `| of which a bare connected ECMA-419 TCP socket, measured alone | ${part('bareSocket')} |`,
   `| of which the parser (its own packet record), measured alone | ${part('parser')} |`,
-  `| a subscription (the session and its map of operations) | ${part('subscribed')} |`,
-  `| 20 QoS 1 round trips after it (the topic cache, the settled Promise of QoS 0) | ${part('qos1')} |`,
+  `| a subscription (the session, the acknowledgement timer until its deadline) | ${part('subscribed')} |`,
+  `| 20 QoS 1 round trips after it (the topic cache, the acknowledgement timer until its deadline) | ${part('qos1')} |`,
   `| a message received through waitMsg (the delivery, the last topic kept) | ${part('received')} |`,
 ].join('\n'));
 console.log(`\nThe library's measurement flow (tests/mcsim/measure): stack high-water ${stackOf(results.esp8266.libraryMeasure)}, smallest stack ${smallest(results.esp8266.libraryMeasure)}, with the block: ${passes(results.esp8266.libraryMeasure.withTheBlock)}.`);
