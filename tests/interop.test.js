@@ -22,6 +22,11 @@ for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto
         interop.bigEcho(xsnap, { port: broker.port, size: 1 << 20, qos: 1 }, { host: { window, readSize: window } }));
     }
 
+    // Each packet larger than the window: each is written in pieces, the next ones wait in the send queue
+    // behind it, which goes once it is empty and is made again by the next packet that must wait.
+    test('100 x 1 KB QoS 1 publishes at once through a 256-byte write window: each acknowledged and delivered intact, none left unwritten', () =>
+      interop.burst(xsnap, { port: broker.port, count: 100, size: 1024, qos: 1 }, { host: { window: 256, readSize: 256 }, timeout: 30_000 }));
+
     // Writing 1 MB through 256-byte windows takes about a second: longer than ackTimeout, which must not count it.
     // Against aedes only: aedes answers PUBACK before it forwards the message; mosquitto forwards the 1 MB echo
     // first, so its PUBACK waits behind 1 MB read 256 bytes at a time, and ackTimeout rightly counts that wait.

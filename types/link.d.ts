@@ -150,7 +150,17 @@ export declare class Link implements ConnectionOwner, Receiver {
     send(frame: Frame): void;
     /** A tracked operation's packet: out when connected; otherwise the session sends it again at resume(). */
     sendOp(frame: Frame, op: Sendable): void;
-    /** The acknowledgement deadlines: the session rejects what is overdue; the timer runs while anything is awaited. */
+    /**
+     * A packet nobody awaits the writing of: to the socket now when it can go
+     * (nothing waits, the socket free) without making a send queue, so that
+     * traffic written at once leaves none behind; else behind what waits.
+     */
+    private hand;
+    /**
+     * The acknowledgement deadlines: the session rejects what is overdue; the
+     * timer runs while anything is awaited. It carries its link instead of a
+     * closure: what it holds until its deadline is the timer alone.
+     */
     private awaitAcks;
     /** PUBACK, PUBREC, PUBREL or PUBCOMP, when connected. */
     acknowledge(type: number, id: number): boolean;

@@ -28,10 +28,11 @@ export declare class Outbox {
      */
     add(connection: Connection | undefined, frame: Frame, settle: Settle | undefined, op: Sendable | undefined, message: boolean): boolean;
     /**
-     * A QoS 0 publish the caller began writing itself (the hot path, with the
-     * outbox clear): the connection writes the rest; `written` settles it.
+     * A packet the caller began writing itself, with the outbox clear (a QoS 0
+     * publish, a tracked operation's packet, a control packet): the
+     * connection writes the rest; `written` settles it, or tells `op`.
      */
-    begun(settle: Settle): void;
+    begun(settle: Settle | undefined, op: Sendable | undefined, message: boolean): void;
     /** The packet in progress is written (the connection's onDrain); then what waits goes out. */
     written(connection: Connection): void;
     /** Sends what waits while the socket takes it. */

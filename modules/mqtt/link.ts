@@ -75,6 +75,11 @@ export interface SessionStore {
 	session(link: Link): Session;
 }
 
+/** The acknowledgement timer, carrying its link. */
+interface AckTimer extends Timer {
+	link: Link;
+}
+
 export const IDLE = 0, CONNECTING = 1, CONNECTED = 2, RECONNECTING = 3, DISCONNECTING = 4;
 
 // CONNACK return codes after which trying again cannot succeed: the broker
@@ -87,6 +92,12 @@ const RETRY_REFUSED = 3;
 // of the modules in it, and a build without TLS has no declaration for it.
 const TLS_MODULE: string = "embedded:io/socket/tcp/tls";
 let loadedTLS: SocketClass | undefined;		// one for every client of the app
+
+// What a QoS 0 publish written at once returns: one settled Promise for every
+// publish of every client (a new one per publish makes XS 27 slots of
+// garbage). Made as the module loads: a preloaded module's is in ROM on a
+// device, and no client holds it, so QoS 0 traffic leaves no Promise behind.
+const RESOLVED: Promise<void> = Promise.resolve();
 
 export class Link implements ConnectionOwner, Receiver {
 	// The server in use or being tried: the client's only one, or one of its failover list's.
@@ -117,15 +128,11 @@ export class Link implements ConnectionOwner, Receiver {
 	#session: Session | undefined;
 	#delivery: Delivery | undefined;
 	#keepAlive: KeepAlive | undefined;
-	#ackTimer: Timer | undefined;		// the next acknowledgement deadline (ackTimeout), while one is awaited
+	#ackTimer: AckTimer | undefined;		// the next acknowledgement deadline (ackTimeout), while one is awaited
 	#timer: Timer | undefined;		// the connection attempt's deadline, the next retry, or disconnect()'s
 	#connecting: Settle | undefined;	// the app's connect(), while it is pending
 	#timeout = 5000;
 	#retries = 0;				// failed reconnection attempts in a row
-	// What a QoS 0 publish written at once returns: one settled Promise for
-	// them all (a new one per publish makes XS 27 slots of garbage). This
-	// client's own, so that it goes with the client.
-	#resolved: Promise<void> | undefined;
 
 	constructor(server: string, port: number, ssl: Record<string, unknown> | undefined, connectPacket: ArrayBuffer, callback: Callback | undefined, settings: Settings) {
 		this.server = server;
@@ -373,8 +380,12 @@ export class Link implements ConnectionOwner, Receiver {
 	}
 
 	onDrain(connection: Connection): void {
-		if (connection === this.connection && this.sending)
-			this.#outbox?.written(connection);
+		const outbox = this.#outbox;
+		if (outbox !== undefined && connection === this.connection && this.sending) {
+			outbox.written(connection);
+			if (outbox.clear && this.#outbox === outbox)
+				this.#outbox = undefined;	// emptied: a client whose traffic has ended keeps no send queue (the next packet that must wait makes one)
+		}
 	}
 
 	private get sending(): boolean {
@@ -394,31 +405,57 @@ export class Link implements ConnectionOwner, Receiver {
 
 	/** A control packet (ack, ping): out now if it can go, else behind what waits. */
 	send(frame: Frame): void {
-		this.queue.add(this.sending ? this.connection : undefined, frame, undefined, undefined, false);
+		this.hand(frame, undefined);
 	}
 
 	/** A tracked operation's packet: out when connected; otherwise the session sends it again at resume(). */
 	sendOp(frame: Frame, op: Sendable): void {
 		if (this.state !== CONNECTED || this.v5?.holds(frame, op))
 			return;
-		this.queue.add(this.connection, frame, undefined, op, false);
+		this.hand(frame, op);
 		if (this.#ackTimer === undefined && this.settings.ackTimeout)
 			this.awaitAcks(this.settings.ackTimeout);
 	}
 
-	/** The acknowledgement deadlines: the session rejects what is overdue; the timer runs while anything is awaited. */
+	/**
+	 * A packet nobody awaits the writing of: to the socket now when it can go
+	 * (nothing waits, the socket free) without making a send queue, so that
+	 * traffic written at once leaves none behind; else behind what waits.
+	 */
+	private hand(frame: Frame, op: Sendable | undefined): void {
+		const connection = this.sendsNow();
+		if (connection === undefined) {
+			this.queue.add(this.sending ? this.connection : undefined, frame, undefined, op, false);
+			return;
+		}
+		op?.sent();
+		if (connection.send(frame))
+			op?.written();
+		else
+			this.queue.begun(undefined, op, false);
+	}
+
+	/**
+	 * The acknowledgement deadlines: the session rejects what is overdue; the
+	 * timer runs while anything is awaited. It carries its link instead of a
+	 * closure: what it holds until its deadline is the timer alone.
+	 */
 	private awaitAcks(delay: number): void {
-		this.#ackTimer = Timer.set(() => {
-			this.#ackTimer = undefined;
-			try {	// a timer's callback: no exception of the library leaves it
-				const next = this.#session?.expire(this.settings.ackTimeout);
-				if (next !== undefined && this.state === CONNECTED)
-					this.awaitAcks(next);
-			}
-			catch (error) {
-				this.failed(new Error(`internal error: ${error instanceof Error ? error.message : String(error)}`));
-			}
-		}, delay);
+		(this.#ackTimer = Timer.set(Link.#acksDue, delay) as AckTimer).link = this;
+	}
+
+	/** The acknowledgement timer's callback: no exception of the library leaves it. */
+	static #acksDue(timer: Timer): void {
+		const link = (timer as AckTimer).link;
+		link.#ackTimer = undefined;
+		try {
+			const next = link.#session?.expire(link.settings.ackTimeout);
+			if (next !== undefined && link.state === CONNECTED)
+				link.awaitAcks(next);
+		}
+		catch (error) {
+			link.failed(new Error(`internal error: ${error instanceof Error ? error.message : String(error)}`));
+		}
 	}
 
 	/** PUBACK, PUBREC, PUBREL or PUBCOMP, when connected. */
@@ -471,8 +508,8 @@ export class Link implements ConnectionOwner, Receiver {
 		const connection = this.sendsNow();
 		if (connection) {
 			if (connection.send(frame))
-				return this.#resolved ??= Promise.resolve();
-			return new Promise((resolve, reject) => this.queue.begun({ resolve, reject }));
+				return RESOLVED;
+			return new Promise((resolve, reject) => this.queue.begun({ resolve, reject }, undefined, true));
 		}
 		if (this.outgoing >= this.settings.outgoingLimit)
 			return Promise.reject(this.queueFull());
@@ -591,9 +628,9 @@ export class Link implements ConnectionOwner, Receiver {
 		this.#delivery?.end(error);
 		// What only a connection used goes, so that a client no longer
 		// connected holds what it held before connect(): the emptied send
-		// queue and delivery, the settled Promise of QoS 0, the topic cache,
-		// and a session that ended clean (connect() would discard it).
-		this.#outbox = this.#delivery = this.#resolved = undefined;
+		// queue and delivery, the topic cache, and a session that ended clean
+		// (connect() would discard it).
+		this.#outbox = this.#delivery = undefined;
 		if (!kept)
 			this.#session = undefined;
 		this.writer.forget();

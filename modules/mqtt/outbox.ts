@@ -23,6 +23,9 @@ export interface Outgoing extends Frame {
 	message: boolean;		// a QoS 0 publish: counts against the client's outgoing limit
 }
 
+// The head of a packet the connection is already writing (begun): only its settling is kept here.
+const EMPTY = new Uint8Array(0);
+
 export class Outbox {
 	readonly #items: Outgoing[] = [];
 	#current: Outgoing | undefined;	// written in part; the rest follows on onWritable
@@ -58,12 +61,14 @@ export class Outbox {
 	}
 
 	/**
-	 * A QoS 0 publish the caller began writing itself (the hot path, with the
-	 * outbox clear): the connection writes the rest; `written` settles it.
+	 * A packet the caller began writing itself, with the outbox clear (a QoS 0
+	 * publish, a tracked operation's packet, a control packet): the
+	 * connection writes the rest; `written` settles it, or tells `op`.
 	 */
-	begun(settle: Settle): void {
-		this.#messages++;
-		this.#current = { head: new Uint8Array(0), body: undefined, settle, op: undefined, message: true };
+	begun(settle: Settle | undefined, op: Sendable | undefined, message: boolean): void {
+		if (message)
+			this.#messages++;
+		this.#current = { head: EMPTY, body: undefined, settle, op, message };
 	}
 
 	/** The packet in progress is written (the connection's onDrain); then what waits goes out. */

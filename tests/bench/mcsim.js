@@ -15,7 +15,10 @@ import { build, esp8266Creation } from '../sim/apps.js';
 import { runTraced } from '../sim/traced.js';
 
 const RESULTS = 'bench-results.json';
-const ROUNDS = Number(process.env.BENCH_MCSIM_ROUNDS ?? 3);
+// BENCH_MCSIM_ONLY=heap: the three apps' footprint alone (no parts, no
+// ESP8266 budget), its tables printed, bench-results.json left as it is.
+const HEAP_ONLY = process.env.BENCH_MCSIM_ONLY === 'heap';
+const ROUNDS = Number(process.env.BENCH_MCSIM_ROUNDS ?? (HEAP_ONLY ? 1 : 3));
 const ECHO = Number(process.env.BENCH_MCSIM_ECHO ?? 2000);
 const QOS1 = 100;
 const SLOT = 32;	// bytes per XS slot in a 64-bit build (xsSlotRecord: four pointers); 16 on the ESP8266
@@ -47,6 +50,15 @@ try {
     };
   process.stderr.write('mcsim footprint done\n');
 
+  if (!HEAP_ONLY)
+    await partsAndBudget();
+}
+finally {
+  await broker.close();
+}
+
+/** Where the library's bytes go, and the ESP8266's budget: the full bench's. */
+async function partsAndBudget() {
   // Where the library's bytes go (tests/mcsim/parts), in the same run.
   const parts = await build('parts', { config: { port: broker.port } });
   results.parts = (await runTraced(parts, { timeout: 60_000 })).result;
@@ -94,9 +106,6 @@ try {
     await restartable.close();
   }
 }
-finally {
-  await broker.close();
-}
 
 /**
  * The smallest `stack` (slots, in steps of 8) with which the run passes,
@@ -121,13 +130,34 @@ async function smallestStack(pass) {
   return { slots: high };
 }
 
-const merged = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : {};
-merged.mcsim = results;
-writeFileSync(RESULTS, JSON.stringify(merged, null, 2) + '\n');
+if (!HEAP_ONLY) {
+  const merged = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : {};
+  merged.mcsim = results;
+  writeFileSync(RESULTS, JSON.stringify(merged, null, 2) + '\n');
+}
 
-// The README's table.
 const { library, sdk, raw } = results.footprint;
 const bytes = figure => `${figure.total.toLocaleString('en')} (${figure.slots.toLocaleString('en')} + ${figure.chunks.toLocaleString('en')})`;
+
+// The issue's three comparisons (issue 21), from this run: what the client
+// keeps after traffic, beside what it held before and the SDK's client.
+const signed = value => `${value > 0 ? '+' : value < 0 ? '−' : '±'}${Math.abs(value).toLocaleString('en')}`;
+const against = (after, before) => `${bytes(after)}, ${signed(after.total - before.total)} over ${before.total.toLocaleString('en')}`;
+console.log([
+  `| held after the work, mcsim ${results.date.slice(0, 10)}: bytes over the baseline (slots + chunks), collected until nothing more goes | library | SDK's ECMA-419 client |`,
+  '|---|---|---|',
+  `| 2,000 QoS 0 publishes of 64 B to a topic nobody subscribes to, beside before them (after the row below) | ${against(library.published, library.traffic)} | ${against(sdk.published, sdk.traffic)} |`,
+  `| disconnected, still referenced two turns later (a second client: connect(), a subscription, a QoS 1 round trip, disconnect()), beside the client made, before its first connect() | ${against(library.settled, library.made)} | closed: ${bytes(sdk.disconnected)} (it connects as it is made) |`,
+  `| after a subscription and 20 QoS 1 round trips, beside idle and connected | ${against(library.traffic, library.idle)} | ${against(sdk.traffic, sdk.idle)} |`,
+  `| the same, library beside the SDK's client | ${signed(library.traffic.total - sdk.traffic.total)} | |`,
+  '',
+].join('\n'));
+if (HEAP_ONLY) {
+  console.log(JSON.stringify(results.footprint));
+  process.exit(0);
+}
+
+// The README's table.
 const stackOf = entry => typeof entry.stackHighWater?.slots === 'number' ? `${entry.stackHighWater.bytes.toLocaleString('en')} B = ${entry.stackHighWater.slots} slots` : `n/a (${entry.stackHighWater?.failure ?? 'no figure'})`;
 const passes = outcome => outcome.ok ? 'yes' : `no: ${outcome.failure ?? 'wrong result'}`;
 const smallest = entry => `${entry.smallestStack.slots}${entry.smallestStack.failure ? ` (${entry.smallestStack.failure})` : ''}`;
@@ -137,6 +167,7 @@ const rows = [
   `| XS heap, idle and connected: bytes over the baseline taken before the constructor (slots + chunks) | ${bytes(library.idle)} | ${bytes(sdk.idle)} | ${bytes(raw.idle)} |`,
   `| the client made, before its first connect() (the SDK's client and the socket connect as they are made) | ${bytes(library.made)} | | |`,
   `| the same after a subscription and 20 QoS 1 round trips | ${bytes(library.traffic)} | ${bytes(sdk.traffic)} | ${bytes(raw.traffic)} |`,
+  `| the same after 2,000 QoS 0 publishes of 64 B more, to a topic nobody subscribes to | ${bytes(library.published)} | ${bytes(sdk.published)} | |`,
   `| the same with the echo's topic subscribed, before its traffic | ${bytes(library.beforeEcho)} | ${bytes(sdk.beforeEcho)} | ${bytes(raw.beforeEcho)} |`,
   `| the same after the echo: ${ECHO} QoS 0 publishes out and back | ${bytes(library.echoed)} | ${bytes(sdk.echoed)} | ${bytes(raw.echoed)} |`,
   `| the same right after disconnect() (close), the client still referenced | ${bytes(library.disconnected)} | ${bytes(sdk.disconnected)} | ${bytes(raw.disconnected)} |`,
@@ -156,14 +187,14 @@ console.log(rows.join('\n'));
 const part = name => { const { slots, chunks } = results.parts[name]; return `${(slots + chunks).toLocaleString('en')} (${slots.toLocaleString('en')} + ${chunks.toLocaleString('en')})`; };
 console.log([
   '',
-  `| where the library's heap goes, mcsim ${results.date.slice(0, 10)} (bytes, slots + chunks, after a collection) | |`,
+  `| where the library's heap goes, mcsim ${results.date.slice(0, 10)} (bytes, slots + chunks, collected until one frees nothing more) | |`,
   '|---|---|',
   `| the client made, not connected (facade, link, packet writer, CONNECT kept as its bytes), keep-alive 60 s | ${part('made')} |`,
   `| connect(): socket, connection, parser, keep-alive timer | ${part('connected')} |`,
   `| of which a bare connected ECMA-419 TCP socket, measured alone | ${part('bareSocket')} |`,
   `| of which the parser (its own packet record), measured alone | ${part('parser')} |`,
-  `| a subscription (the session and its map of operations) | ${part('subscribed')} |`,
-  `| 20 QoS 1 round trips after it (the topic cache, the settled Promise of QoS 0) | ${part('qos1')} |`,
+  `| a subscription (the session, the acknowledgement timer until its deadline) | ${part('subscribed')} |`,
+  `| 20 QoS 1 round trips after it (the topic cache, the acknowledgement timer until its deadline) | ${part('qos1')} |`,
   `| a message received through waitMsg (the delivery, the last topic kept) | ${part('received')} |`,
 ].join('\n'));
 console.log(`\nThe library's measurement flow (tests/mcsim/measure): stack high-water ${stackOf(results.esp8266.libraryMeasure)}, smallest stack ${smallest(results.esp8266.libraryMeasure)}, with the block: ${passes(results.esp8266.libraryMeasure.withTheBlock)}.`);

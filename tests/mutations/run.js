@@ -185,6 +185,16 @@ export const MUTATIONS = [
     what: 'reason code 0x80 (Unspecified error) taken as a success on acknowledgements (v5/reasons.ts isFailure)',
     edits: [['modules/mqtt/v5/reasons.ts', 'return code >= 0x80;', 'return code > 0x80;']],
     tests: [['tests/mqtt5.test.js', 'every reason code a server may send', 60_000]],
+    name: 'op-written-at-start',
+    what: "a tracked operation's packet the socket took only in part, written straight out without a send queue, told written at once (link.ts hand): ackTimeout counts the rest of its writing",
+    edits: [['modules/mqtt/link.ts', 'if (connection.send(frame))\n\t\t\top?.written();\n\t\telse\n\t\t\tthis.queue.begun(undefined, op, false);', 'const whole = connection.send(frame);\n\t\top?.written();\n\t\tif (!whole)\n\t\t\tthis.queue.begun(undefined, undefined, false);']],
+    tests: [['tests/interop.test.js', 'ackTimeout runs from when the socket took the whole packet', 120_000]],
+  },
+  {
+    name: 'outbox-dropped-unsent',
+    what: 'the send queue dropped after a drain while packets still wait in it (link.ts onDrain): they are never written',
+    edits: [['modules/mqtt/link.ts', 'if (outbox.clear && this.#outbox === outbox)', 'if (this.#outbox === outbox)']],
+    tests: [['tests/interop.test.js', '100 x 1 KB QoS 1 publishes at once through a 256-byte write window', 120_000]],
   },
 ];
 

@@ -1,15 +1,16 @@
 // The library's footprint and rates in mcsim, for npm run bench, measured as
 // tests/mcsim/sdk-client and tests/mcsim/raw-socket measure theirs: heap
 // growth over a baseline taken before the constructor (idle and connected;
-// after a subscription and 20 QoS 1 round trips; after disconnect() and the
-// last reference dropped; a second client, disconnected and still
-// referenced once its close has ended), QoS 0 echo of 64 bytes and QoS 1 round trips per
-// second, against the broker the build's config names.
+// after a subscription and 20 QoS 1 round trips; after 2,000 QoS 0 publishes;
+// after disconnect() and the last reference dropped; a second client,
+// disconnected and still referenced once its close has ended), QoS 0 echo of
+// 64 bytes and QoS 1 round trips per second, against the broker the build's
+// config names.
 import { MQTTClient } from "mqtt";
 import Time from "time";
-import { settings, settled, baseline, growth, timed, report, probe, fail, IDLE, TRAFFIC, CLOSING, RELEASED, ECHO, QOS1, MADE, BEFORE_ECHO, ECHOED, DISCONNECTED, SETTLED, FIGURES } from "footprint";
+import { settings, settled, baseline, growth, timed, report, probe, fail, IDLE, TRAFFIC, CLOSING, RELEASED, ECHO, QOS1, MADE, BEFORE_ECHO, ECHOED, DISCONNECTED, SETTLED, PUBLISHED, FIGURES } from "footprint";
 
-const { server = "127.0.0.1", port, echo = 1000, qos1 = 100 } = settings;
+const { server = "127.0.0.1", port, echo = 1000, qos1 = 100, qos0 = 2000 } = settings;
 const figures = new Int32Array(FIGURES);
 const payload = new Uint8Array(64).fill(0x55);
 const small = new Uint8Array(16).fill(0xAA);
@@ -33,6 +34,11 @@ async function main() {
 	for (let i = 0; i < 20; i++)
 		await client.publish("bench/qos1", small, false, 1);
 	growth(figures, TRAFFIC);
+
+	// QoS 0 publishes alone, to a topic nobody subscribes to: what they leave.
+	for (let i = 0; i < qos0; i++)
+		await client.publish("bench/qos0", payload);
+	growth(figures, PUBLISHED);
 
 	await client.subscribe("bench/echo", 0);
 	growth(figures, BEFORE_ECHO);

@@ -33,6 +33,7 @@ async function main() {
 	}));
 	held.close();
 	await part(3, () => new PacketParser(65536));
+	held = undefined;	// the parser goes before the next baseline, not within the next step's figure
 	client.setCallback(() => {});
 	await part(4, () => client.subscribe("parts/in", 1));
 	await part(5, async () => {

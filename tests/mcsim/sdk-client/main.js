@@ -2,15 +2,16 @@
 // its example does, through device.network.mqtt), measured as
 // tests/mcsim/measure measures the library: heap growth over a baseline
 // taken before the constructor (idle and connected; after a subscription and
-// 20 QoS 1 round trips; after close and the last reference dropped), QoS 0
+// 20 QoS 1 round trips; after 2,000 QoS 0 publishes; after close and the
+// last reference dropped), QoS 0
 // echo of 64 bytes and QoS 1 round trips per second. With config `exchange`,
 // it first publishes at QoS 0, 1 and 2 to a topic it subscribed to and
 // receives each back: what the ESP8266-budget run checks.
 import Time from "time";
-import { settings, settled, baseline, growth, timed, report, probe, fail, IDLE, TRAFFIC, CLOSING, RELEASED, ECHO, QOS1, BEFORE_ECHO, ECHOED, DISCONNECTED, FIGURES } from "footprint";
+import { settings, settled, baseline, growth, timed, report, probe, fail, IDLE, TRAFFIC, CLOSING, RELEASED, ECHO, QOS1, BEFORE_ECHO, ECHOED, DISCONNECTED, PUBLISHED, FIGURES } from "footprint";
 
 const MQTTClient = device.network.mqtt.io;
-const { server = "127.0.0.1", port, echo = 1000, qos1 = 100, exchange } = settings;
+const { server = "127.0.0.1", port, echo = 1000, qos1 = 100, qos0 = 2000, exchange } = settings;
 const figures = new Int32Array(FIGURES);
 const payload = new Uint8Array(64).fill(0x55);
 const small = new Uint8Array(16).fill(0xAA);
@@ -86,6 +87,11 @@ async function main() {
 		await acked;
 	}
 	growth(figures, TRAFFIC);
+
+	// QoS 0 publishes alone, to a topic nobody subscribes to, as the library's app does.
+	for (let i = 0; i < qos0; i++)
+		await publish(client, payload, "bench/qos0", 0);
+	growth(figures, PUBLISHED);
 
 	client.write(null, { operation: MQTTClient.SUBSCRIBE, items: [{ topic: "bench/echo", QoS: 0 }] });
 	await control(MQTTClient.SUBACK);
