@@ -66,7 +66,12 @@ if (mcsimEnabled) describe('in mcsim: QoS, sessions, keep-alive, reconnect', () 
   test('publishes in flight when the connection drops are resent in order, DUP set, PUBREL past PUBREC [MQTT-4.4.0-1]; their Promises settle', () =>
     resilience.inFlightSurvives(mcsim));
 
+  test('MQTT 5: publishes in flight when the connection drops are resent in their original order [MQTT-4.6.0-1], unacknowledged until PUBACK or PUBREC [MQTT-4.3.2-3] [MQTT-4.3.3-3]: each new message its own id, its QoS and DUP 0 [MQTT-4.3.2-1] [MQTT-4.3.2-2] [MQTT-4.3.3-1] [MQTT-4.3.3-2], PUBREL and not the PUBLISH past PUBREC [MQTT-4.3.3-6]; their Promises settle', () =>
+    resilience.inFlightSurvives(mcsim, { version: 5 }));
+
   test('a QoS 2 message the broker resends before PUBREL reaches the callback once [MQTT-4.3.3-2]', () => resilience.qos2Duplicate(mcsim));
+
+  test('MQTT 5: a QoS 2 message the broker resends before PUBREL reaches the callback once [MQTT-4.3.3-10]; PUBREC with its id [MQTT-4.3.3-8], PUBCOMP with the PUBREL\'s [MQTT-4.3.3-11]', () => resilience.qos2Duplicate(mcsim, { version: 5 }));
 
   test('a PUBLISH arriving before the SUBACK or the PUBACK is queued, never taken for the acknowledgement', () => faults.publishBeforeAck(mcsim));
 

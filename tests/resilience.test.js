@@ -18,6 +18,8 @@ const RESILIENCE = 'tests/scenarios/client/resilience.js';
 // packet it answers [MQTT-2.3.1-6].
 test('a QoS 2 message the broker resends before PUBREL reaches the callback once [MQTT-4.3.3-2]', () => resilience.qos2Duplicate(xsnap));
 
+test('MQTT 5: a QoS 2 message the broker resends before PUBREL reaches the callback once [MQTT-4.3.3-10]; PUBREC with its id [MQTT-4.3.3-8], PUBCOMP with the PUBREL\'s [MQTT-4.3.3-11]', () => resilience.qos2Duplicate(xsnap, { version: 5 }));
+
 test('keep-alive [MQTT-3.1.2-23]: never more than the keep-alive between two packets the client sends; idle it pings by itself, and publishing with nothing arriving it pings too (to find a dead link)', () => resilience.keepalive(xsnap));
 
 // Timed from the packets on the wire: the host's tap, where the client's
@@ -82,6 +84,8 @@ for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto
 // PUBLISH) for the QoS 2 one past PUBREC [MQTT-4.3.3-1] [MQTT-2.3.1-6], in the
 // original order [MQTT-4.6.0-1]; the first sends are DUP 0 [MQTT-4.3.2-1].
 test('publishes in flight when the connection drops are resent in order (DUP, PUBREL past PUBREC) and their Promises settle [MQTT-4.4.0-1]', () => resilience.inFlightSurvives(xsnap));
+
+test('MQTT 5: publishes in flight when the connection drops are resent in their original order [MQTT-4.6.0-1], unacknowledged until PUBACK or PUBREC [MQTT-4.3.2-3] [MQTT-4.3.3-3]: each new message its own id, its QoS and DUP 0 [MQTT-4.3.2-1] [MQTT-4.3.2-2] [MQTT-4.3.3-1] [MQTT-4.3.3-2], PUBREL and not the PUBLISH past PUBREC [MQTT-4.3.3-6]; their Promises settle', () => resilience.inFlightSurvives(xsnap, { version: 5 }));
 
 // Outgoing messages are counted where they enter the broker from the XS client
 // when the broker can say (aedes' `published` hook), else at a subscriber,

@@ -16,9 +16,10 @@ const RESILIENCE = 'tests/scenarios/client/resilience.js';
 // PUBREL gets PUBCOMP [MQTT-4.3.3-2] [MQTT-3.3.4-1], each with the id of the
 // packet it answers [MQTT-2.3.1-6].
 /** The broker sends a QoS 2 PUBLISH twice before PUBREL: the callback has it once. */
-export function qos2Duplicate(host) {
+export function qos2Duplicate(host, { version = 4 } = {}) {
   return withScripted({}, async broker => {
-    const result = await host.runCase(RESILIENCE, 'qos2Duplicate', { port: broker.port }, {
+    const result = await host.runCase(RESILIENCE, 'qos2Duplicate', { port: broker.port, ...versioned(version) }, {
+      ...hostFor(version),
       onReport: () => {
         const session = broker.sessions[0];
         const message = { cmd: 'publish', topic: 'dup/t', payload: 'exactly once', qos: 2, messageId: 9 };
@@ -31,8 +32,13 @@ export function qos2Duplicate(host) {
     const packets = broker.sessions[0].packets;
     assert.deepEqual(packets.filter(packet => packet.cmd === 'pubrec').map(packet => packet.messageId), [9, 9], 'each PUBLISH got its PUBREC, with its id');
     assert.deepEqual(packets.filter(packet => packet.cmd === 'pubcomp').map(packet => packet.messageId), [9], 'the PUBREL got its PUBCOMP, with its id');
+    assert.equal(broker.sessions[0].version, version, 'the version of the CONNECT');
   });
 }
+
+/** The params and the host options of a case run under MQTT `version` (5: the xsnap build with manifest_mqtt5.json; mcsim's runner has it). */
+const versioned = version => version === 5 ? { protocolVersion: 5 } : {};
+const hostFor = version => version === 5 ? { host: { manifest: 'manifest_mqtt5.json' } } : {};
 
 /**
  * The longest time between two packets a client sent on a session, in ms:
@@ -202,17 +208,20 @@ export const lostAfterPubrel = {
 // PUBLISH) for the QoS 2 one past PUBREC [MQTT-4.3.3-1] [MQTT-2.3.1-6], in the
 // original order [MQTT-4.6.0-1]; the first sends are DUP 0 [MQTT-4.3.2-1].
 /** Publishes in flight when the connection drops are resent in order (DUP, PUBREL past PUBREC) and their Promises settle [MQTT-4.4.0-1]. */
-export function inFlightSurvives(host) {
+export function inFlightSurvives(host, { version = 4 } = {}) {
   return withScripted({
-    connect(session) { session.send({ cmd: 'connack', returnCode: 0, sessionPresent: session.index > 0 }); },
+    connect(session) { session.send({ cmd: 'connack', returnCode: 0, reasonCode: 0, sessionPresent: session.index > 0 }); },
     ...lostAfterPubrel,
   }, async broker => {
     // A reconnection takes 50 to 100 ms: a publication that never settles fails the case in 10 s, not 60.
-    const result = await host.runCase(RESILIENCE, 'inFlightSurvives', { port: broker.port }, { timeout: 10_000 });
+    const result = await host.runCase(RESILIENCE, 'inFlightSurvives', { port: broker.port, ...versioned(version) }, { timeout: 10_000, ...hostFor(version) });
+    assert.deepEqual(broker.sessions.map(session => session.version), [version, version], 'the version of each CONNECT');
     assert.deepEqual(result, { results: ['ok', 'ok', 'ok'], after: { timers: 0, sockets: 0 } });
     const [first, second] = broker.sessions;
     const firstIds = first.packets.filter(packet => packet.cmd === 'publish').map(packet => [packet.topic, packet.messageId, packet.dup]);
     assert.deepEqual(firstIds.map(([topic, , dup]) => [topic, dup]), [['flight/1', false], ['flight/2', false], ['flight/3', false]]);
+    assert.equal(new Set(firstIds.map(([, id]) => id)).size, 3, 'each new message its own packet id');
+    assert.deepEqual(first.packets.filter(packet => packet.cmd === 'publish').map(packet => packet.qos), [1, 2, 1], 'each with its QoS');
     const resent = second.packets.filter(packet => packet.cmd !== 'connect' && packet.cmd !== 'disconnect')
       .map(packet => packet.cmd === 'publish' ? ['publish', packet.topic, packet.messageId, packet.dup] : [packet.cmd, packet.messageId]);
     assert.deepEqual(resent, [

@@ -10,9 +10,9 @@ const server = "127.0.0.1";
 
 export default cases({
 	/** The broker sends a QoS 2 PUBLISH twice before PUBREL: the callback runs once. */
-	async qos2Duplicate({ port }) {
+	async qos2Duplicate({ port, protocolVersion }) {
 		const received = [];
-		const client = new MQTTClient("qos2-duplicate", server, port);
+		const client = protocolVersion ? new MQTTClient({ clientId: "qos2-duplicate", server, port, protocolVersion }) : new MQTTClient("qos2-duplicate", server, port);
 		client.setCallback((topic, msg) => received.push(text(msg)));
 		await client.connect();
 		await client.subscribe("dup/t", 2);
@@ -266,8 +266,8 @@ export default cases({
 	},
 
 	/** A publish in flight when the connection drops settles once the next connection acknowledges it. */
-	async inFlightSurvives({ port }) {
-		const client = new MQTTClient({ clientId: "in-flight", server, port, reconnect: { minDelay: 50, maxDelay: 100 } });
+	async inFlightSurvives({ port, protocolVersion }) {
+		const client = new MQTTClient({ clientId: "in-flight", server, port, protocolVersion, reconnect: { minDelay: 50, maxDelay: 100 } });
 		await client.connect(false);
 		const results = await Promise.all([
 			settled(client.publish("flight/1", "one", false, 1)),
