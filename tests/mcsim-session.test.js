@@ -33,6 +33,9 @@ if (mcsimEnabled) describe('in mcsim: QoS, sessions, keep-alive, reconnect', () 
   test('keep-alive [MQTT-3.1.2-23]: never more than the keep-alive between two packets the client sends; idle it pings by itself, and publishing with nothing arriving it pings too (to find a dead link)', () =>
     resilience.keepalive(mcsim));
 
+  test('MQTT 5: keep-alive [MQTT-3.1.2-22]: never more than the keep-alive between two packets the client sends; idle it pings by itself, and publishing with nothing arriving it pings too', () =>
+    resilience.keepalive(mcsim, { version: 5 }));
+
   // 1.5 x keepalive, and the simulator's 20 ms socket polling and a loaded machine's late timers: 300 ms.
   test('a half-open connection (no PINGRESP, socket open) is declared dead within 1.5 x keepalive of the last arrival, then reconnect recovers', () =>
     resilience.halfOpen(mcsim, { late: 300 }));

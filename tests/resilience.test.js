@@ -22,6 +22,8 @@ test('MQTT 5: a QoS 2 message the broker resends before PUBREL reaches the callb
 
 test('keep-alive [MQTT-3.1.2-23]: never more than the keep-alive between two packets the client sends; idle it pings by itself, and publishing with nothing arriving it pings too (to find a dead link)', () => resilience.keepalive(xsnap));
 
+test('MQTT 5: keep-alive [MQTT-3.1.2-22]: never more than the keep-alive between two packets the client sends; idle it pings by itself, and publishing with nothing arriving it pings too', () => resilience.keepalive(xsnap, { version: 5 }));
+
 // Timed from the packets on the wire: the host's tap, where the client's
 // socket writes them (not their arrival at the broker under load). The bound
 // is the standard's, the keep-alive itself [MQTT-3.1.2-23]; the client pings

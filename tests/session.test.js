@@ -99,7 +99,7 @@ for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto
 
 // ---- Receiving: after PUBCOMP, the same packet id is a new message ----
 
-for (const later of [false, 'reconnect', 'disconnect']) {
+for (const version of [4, 5]) for (const later of [false, 'reconnect', 'disconnect']) {
   // Expected: after the client sent PUBCOMP for id 5, a PUBLISH with id 5 (DUP
   // 0), the same topic and payload, is a new publication and is delivered
   // [MQTT-4.3.3-2]: "After it has sent a PUBCOMP, the receiver MUST treat any
@@ -112,12 +112,13 @@ for (const later of [false, 'reconnect', 'disconnect']) {
     reconnect: 'after the broker dropped the connection and the client reconnected (session present)',
     disconnect: 'after disconnect() and connect(false) (session present)',
   }[later];
-  test(`a new QoS 2 PUBLISH reusing a completed packet id, topic and payload ${where} is delivered [MQTT-4.3.3-2]`, () => {
+  // Under MQTT 5 the same rule is [MQTT-4.3.3-12].
+  test(`${version === 5 ? 'MQTT 5: ' : ''}a new QoS 2 PUBLISH reusing a completed packet id, topic and payload ${where} is delivered ${version === 5 ? '[MQTT-4.3.3-12]' : '[MQTT-4.3.3-2]'}`, () => {
     const message = { cmd: 'publish', topic: 'reuse/t', payload: 'same', qos: 2, messageId: 5, dup: false };
     let completions = 0;
     return withScripted({
       connect(scripted) {
-        scripted.send({ cmd: 'connack', returnCode: 0, sessionPresent: scripted.index > 0 });
+        scripted.send({ cmd: 'connack', returnCode: 0, reasonCode: 0, sessionPresent: scripted.index > 0 });
         if (scripted.index > 0)
           scripted.send(message);
       },
@@ -135,8 +136,10 @@ for (const later of [false, 'reconnect', 'disconnect']) {
           setTimeout(() => scripted.close(), 20);
       },
     }, async broker => {
-      const received = await session('reusedId', { port: broker.port, later });
+      const received = await session('reusedId', { port: broker.port, later, ...(version === 5 ? { protocolVersion: 5 } : {}) },
+        version === 5 ? { host: { manifest: 'manifest_mqtt5.json' } } : {});
       assert.deepEqual(received, ['same', 'same'], 'two publications, two deliveries');
+      assert.ok(broker.sessions.every(scripted => scripted.version === version), 'the version of each CONNECT');
       const acks = broker.received.filter(packet => packet.cmd === 'pubrec' || packet.cmd === 'pubcomp').map(packet => `${packet.cmd} ${packet.messageId}`);
       assert.deepEqual(acks, ['pubrec 5', 'pubcomp 5', 'pubrec 5', 'pubcomp 5'], 'each completed with PUBREC and PUBCOMP');
     });

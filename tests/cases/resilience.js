@@ -52,10 +52,11 @@ function longestSilence(session, log) {
 }
 
 /** Keep-alive 1 s [MQTT-3.1.2-23], idle and then publishing while nothing arrives: PINGREQs, and never more than 1 s between two packets. */
-export function keepalive(host) {
+export function keepalive(host, { version = 4 } = {}) {
   return withScripted({}, async broker => {
     const idleLog = new PacketLog(), busyLog = new PacketLog();
-    const idle = await host.runCase(RESILIENCE, 'keepalive', { port: broker.port, busy: false, duration: 2600 }, { host: { tap: idleLog.tap } });
+    const manifest = hostFor(version).host;
+    const idle = await host.runCase(RESILIENCE, 'keepalive', { port: broker.port, busy: false, duration: 2600, ...versioned(version) }, { host: { ...manifest, tap: idleLog.tap } });
     // In mcsim, timers: the SDK's "Timers" count less each socket's polling task
     assert.deepEqual(idle, { manual: 'ok', after: { timers: 0, sockets: 0 } });
     const pings = broker.sessions[0].packets.filter(packet => packet.cmd === 'pingreq').length;
@@ -64,11 +65,12 @@ export function keepalive(host) {
     assert.ok(longestSilence(broker.sessions[0], idleLog) <= 1000, `idle: ${longestSilence(broker.sessions[0], idleLog)} ms between two packets`);
 
     // QoS 0 publishes every 250 ms: the scripted broker answers none of them.
-    const busy = await host.runCase(RESILIENCE, 'keepalive', { port: broker.port, busy: true, duration: 2600 }, { host: { tap: busyLog.tap } });
+    const busy = await host.runCase(RESILIENCE, 'keepalive', { port: broker.port, busy: true, duration: 2600, ...versioned(version) }, { host: { ...manifest, tap: busyLog.tap } });
     assert.deepEqual(busy, { manual: 'ok', after: { timers: 0, sockets: 0 } });
     const busyPings = broker.sessions[1].packets.filter(packet => packet.cmd === 'pingreq').length;
     assert.ok(busyPings >= 3 && busyPings <= 5, `publishing while nothing arrives, the client still pings to learn the link is alive, once per 3/4 keep-alive at most; saw ${busyPings} PINGREQs`);
     assert.ok(longestSilence(broker.sessions[1], busyLog) <= 1000, `busy: ${longestSilence(broker.sessions[1], busyLog)} ms between two packets`);
+    assert.deepEqual(broker.sessions.map(session => session.version), [version, version], 'the version of each CONNECT');
   });
 }
 

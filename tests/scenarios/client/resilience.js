@@ -55,8 +55,8 @@ export default cases({
 	},
 
 	/** keepalive 1 s: idle, the client pings by itself; `busy` publishes every 250 ms instead. */
-	async keepalive({ port, busy, duration }) {
-		const client = new MQTTClient({ clientId: "keepalive", server, port, keepalive: 1 });
+	async keepalive({ port, busy, duration, protocolVersion }) {
+		const client = new MQTTClient({ clientId: "keepalive", server, port, keepalive: 1, protocolVersion });
 		await client.connect();
 		const start = Time.ticks;
 		while (Time.ticks - start < duration) {

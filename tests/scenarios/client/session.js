@@ -82,10 +82,10 @@ export default cases({
 	 * reconnected by itself ("reconnect"), or after disconnect() and
 	 * connect(false) ("disconnect").
 	 */
-	async reusedId({ port, later }) {
+	async reusedId({ port, later, protocolVersion }) {
 		const received = [];
 		const client = new MQTTClient({
-			clientId: "reused-id", server, port,
+			clientId: "reused-id", server, port, protocolVersion,
 			reconnect: later === "reconnect" ? { minDelay: 50, maxDelay: 100 } : false
 		});
 		client.setCallback((topic, msg) => received.push(text(msg)));
