@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { importLibrary } from './helpers/node-library.js';
-import { runCase, until, withXS } from './helpers/xs.js';
+import { runCase, until, withXS, underVersion } from './helpers/xs.js';
 import { freePort } from './harness/brokers.js';
 import { withScripted, polite } from './harness/scripted-broker.js';
 import { PacketLog } from './helpers/packet-log.js';
@@ -100,10 +100,10 @@ const publishesIn = log => log.packets().filter(packet => packet.direction === '
 // The flows below are the session's and the delivery's, the same under MQTT
 // 5.0: they run under both versions (the scripted broker speaks the version
 // of the client's CONNECT), each named with its version's statement ids.
-const VERSIONS = [
-	{ version: 4, label: '', host: {}, params: {} },
-	{ version: 5, label: 'MQTT 5: ', host: { manifest: 'manifest_mqtt5.json' }, params: { protocolVersion: 5 } },
-];
+const VERSIONS = [4, 5].map(version => {
+	const { params, options } = underVersion(version);
+	return { version, label: version === 5 ? 'MQTT 5: ' : '', host: options.host ?? {}, params };
+});
 /** The statement ids of `V`'s version: MQTT 3.1.1's, or MQTT 5.0's. */
 const ids = (V, v311, v5) => V.version === 5 ? v5 : v311;
 

@@ -14,7 +14,7 @@ import mqtt from 'mqtt';
 import { startAedes, startMosquitto } from './harness/brokers.js';
 import { withScripted, polite } from './harness/scripted-broker.js';
 import { startProxy } from './harness/proxy.js';
-import { runCase, until, withXS } from './helpers/xs.js';
+import { runCase, until, withXS, underVersion } from './helpers/xs.js';
 import { PacketLog } from './helpers/packet-log.js';
 
 const SESSION = 'tests/scenarios/client/session.js';
@@ -136,8 +136,8 @@ for (const version of [4, 5]) for (const later of [false, 'reconnect', 'disconne
           setTimeout(() => scripted.close(), 20);
       },
     }, async broker => {
-      const received = await session('reusedId', { port: broker.port, later, ...(version === 5 ? { protocolVersion: 5 } : {}) },
-        version === 5 ? { host: { manifest: 'manifest_mqtt5.json' } } : {});
+      const { params, options } = underVersion(version);
+      const received = await session('reusedId', { port: broker.port, later, ...params }, options);
       assert.deepEqual(received, ['same', 'same'], 'two publications, two deliveries');
       assert.ok(broker.sessions.every(scripted => scripted.version === version), 'the version of each CONNECT');
       const acks = broker.received.filter(packet => packet.cmd === 'pubrec' || packet.cmd === 'pubcomp').map(packet => `${packet.cmd} ${packet.messageId}`);

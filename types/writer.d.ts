@@ -20,6 +20,14 @@ export interface ConnectFields {
 }
 export declare const DEFAULT_INLINE_LIMIT = 256;
 export declare const CLEAN_SESSION = 2;
+/**
+ * The length-prefixed fields of a CONNECT `packet` of this writer (client
+ * id, will topic and message, user name, password, as its flags say), as
+ * views of it, its flags byte at `at`: the client keeps its CONNECT as its
+ * only copy of them. withWill and MQTT 5's CONNECT (mqtt/v5/protocol) read
+ * them back.
+ */
+export declare function connectFields(packet: Uint8Array, at: number): Uint8Array[];
 /** Where a CONNECT packet's flags byte is: after the fixed header (its length bytes end without bit 7) and the protocol name and level. */
 export declare function flagsAt(packet: Uint8Array): number;
 export declare class PacketWriter {

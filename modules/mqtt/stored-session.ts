@@ -18,7 +18,7 @@
 // and `onComplete` tells the app when the broker has it.
 import { Session, type SessionLink } from "mqtt/session";
 import { LogStore, type Medium, type Found, PUBLISH_RECORD, RECEIVED_RECORD, SUBSCRIPTIONS_RECORD, CLIENT_RECORD, RELEASED, DEAD, StoreFullError } from "mqtt/store";
-import { PUBACK, PUBREC, PUBREL, PUBCOMP } from "mqtt/constants";
+import { PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK_FAILURE } from "mqtt/constants";
 import { type Data, asUint8Array } from "mqtt/bytes";
 import type { Frame } from "mqtt/writer";
 import type { Sendable } from "mqtt/outbox";
@@ -487,7 +487,7 @@ export class StoredSession extends Session {
 		super.remember(filters, qos, granted);
 		let changed = false;
 		for (let i = 0; i < filters.length; i++) {
-			if (granted[i] >= 0x80)	// refused (MQTT 5: any reason code from 0x80)
+			if (granted[i] >= SUBACK_FAILURE)	// refused (MQTT 5: any reason code from 0x80)
 				continue;
 			const filter = bytesOf(filters[i]), key = String.fromArrayBuffer(filter.slice().buffer);
 			const options = qos[i] as number | SubscriptionOptions, id = typeof options === "number" ? 0 : options.subscriptionIdentifier ?? 0;

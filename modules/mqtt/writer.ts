@@ -48,6 +48,23 @@ export const DEFAULT_INLINE_LIMIT = 256;
 const PROTOCOL: readonly number[] = Object.freeze([0, 4, 0x4D, 0x51, 0x54, 0x54, 4]);	// "MQTT", level 4 (3.1.1)
 export const CLEAN_SESSION = 0x02;
 
+/**
+ * The length-prefixed fields of a CONNECT `packet` of this writer (client
+ * id, will topic and message, user name, password, as its flags say), as
+ * views of it, its flags byte at `at`: the client keeps its CONNECT as its
+ * only copy of them. withWill and MQTT 5's CONNECT (mqtt/v5/protocol) read
+ * them back.
+ */
+export function connectFields(packet: Uint8Array, at: number): Uint8Array[] {
+	const fields: Uint8Array[] = [];
+	for (let position = at + 3; position < packet.length;) {	// after the flags and the keep-alive
+		const length = (packet[position] << 8) | packet[position + 1];
+		fields.push(packet.subarray(position + 2, position + 2 + length));
+		position += 2 + length;
+	}
+	return fields;
+}
+
 /** Where a CONNECT packet's flags byte is: after the fixed header (its length bytes end without bit 7) and the protocol name and level. */
 export function flagsAt(packet: Uint8Array): number {
 	let at = 1;
@@ -130,12 +147,7 @@ export class PacketWriter {
 		const at = flagsAt(packet);
 		const flags = packet[at];
 		const keepalive = (packet[at + 1] << 8) | packet[at + 2];
-		const fields: Uint8Array[] = [];
-		for (let position = at + 3; position < packet.length;) {
-			const length = (packet[position] << 8) | packet[position + 1];
-			fields.push(packet.subarray(position + 2, position + 2 + length));
-			position += 2 + length;
-		}
+		const fields = connectFields(packet, at);
 		const hadWill = (flags & 0x04) !== 0;
 		return this.connect({
 			clientId: fields[0],

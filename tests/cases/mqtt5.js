@@ -13,15 +13,29 @@ import { withScripted, polite } from '../harness/scripted-broker.js';
 import { withPeer } from '../helpers/peer.js';
 import { startProxy } from '../harness/proxy.js';
 import mqttPacket from 'mqtt-packet';
-import { until } from '../helpers/xs.js';
+import { until, underVersion } from '../helpers/xs.js';
 import { importLibrary } from '../helpers/node-library.js';
 
 const MQTT5 = 'tests/scenarios/client/mqtt5.js';
-const V5_HOST = { host: { manifest: 'manifest_mqtt5.json' } };	// xsnap's build; mcsim's runner includes it
+const V5_HOST = underVersion(5).options;	// xsnap's build; mcsim's runner includes it
 const run = (host, name, params = {}) => host.runCase(MQTT5, name, params, V5_HOST);
 /** A case in a build of 3.1.1 alone (manifest.json): xsnap only. */
 const runCase311 = (host, name, params = {}) => host.runCase(MQTT5, name, params);
 const runScenario = async (host, params, options) => ({ result: await host.run(MQTT5, params, options) });
+
+/**
+ * A scripted broker's PUBLISH handler: on the first connection, a PUBLISH
+ * that `which` picks closes the connection unacknowledged (the client must
+ * send it again on the next); anything else is answered politely.
+ */
+function closesFirstAtPublish(which = () => true) {
+  return (session, packet) => {
+    if (session.index === 0 && which(packet))
+      session.close();	// no PUBACK: the connection ends
+    else
+      polite.publish(session, packet);
+  };
+}
 
 export async function construct(host) {
   const result = await run(host, 'construct');
@@ -535,12 +549,7 @@ export function resubscribeIds(host) {
     subscribe(session, packet) {
       session.send({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map(s => s.topic === 'r/x' ? 0x87 : s.qos) });
     },
-    publish(session, packet) {
-      if (session.index === 0)
-        session.close();	// no PUBACK: the connection ends
-      else
-        polite.publish(session, packet);
-    },
+    publish: closesFirstAtPublish(),
   }, async broker => {
     assert.equal(await run(host, 'resubscribeIds', { port: broker.port }), 'ok');
     const subscribes = broker.sessions[1].packets.filter(packet => packet.cmd === 'subscribe');
@@ -656,12 +665,7 @@ export function v4Extras(host) {
 export function resend(host) {
   return withScripted({
     connect(session) { session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: session.index > 0 }); },
-    publish(session, packet) {
-      if (session.index === 0)
-        session.close();	// no PUBACK: the connection ends
-      else
-        polite.publish(session, packet);
-    },
+    publish: closesFirstAtPublish(),
   }, async broker => {
     assert.equal(await run(host, 'resend', { port: broker.port }), 'ok');
     const [first, again] = broker.sessions.map(session => session.packets.find(packet => packet.cmd === 'publish'));
@@ -716,12 +720,7 @@ const ALIASED = ['alias/a/0123456789012345678901234567', 'alias/b/01234567890123
 export function outgoingAliases(host) {
   return withScripted({
     connect(session) { session.send({ cmd: 'connack', reasonCode: 0, sessionPresent: session.index > 0, properties: { topicAliasMaximum: 2 } }); },
-    publish(session, packet) {
-      if (session.index === 0 && packet.qos === 1)
-        session.close();	// no PUBACK: the connection ends
-      else
-        polite.publish(session, packet);
-    },
+    publish: closesFirstAtPublish(packet => packet.qos === 1),
   }, async broker => {
     const result = await run(host, 'outgoingAliases', { port: broker.port, topics: ALIASED, topicAliases: 5 });
     assert.deepEqual(result, { resent: 'ok', waited: 'ok', appAlias: "TypeError: topicAlias is the client's to choose under the topicAliases option: publish without it" });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { withPeer } from '../helpers/peer.js';
 import { startAedes } from '../harness/brokers.js';
 import { withScripted, polite } from '../harness/scripted-broker.js';
-import { until } from '../helpers/xs.js';
+import { until, underVersion } from '../helpers/xs.js';
 import { PacketLog } from '../helpers/packet-log.js';
 
 const RESILIENCE = 'tests/scenarios/client/resilience.js';
@@ -18,8 +18,8 @@ const RESILIENCE = 'tests/scenarios/client/resilience.js';
 /** The broker sends a QoS 2 PUBLISH twice before PUBREL: the callback has it once. */
 export function qos2Duplicate(host, { version = 4 } = {}) {
   return withScripted({}, async broker => {
-    const result = await host.runCase(RESILIENCE, 'qos2Duplicate', { port: broker.port, ...versioned(version) }, {
-      ...hostFor(version),
+    const result = await host.runCase(RESILIENCE, 'qos2Duplicate', { port: broker.port, ...underVersion(version).params }, {
+      ...underVersion(version).options,
       onReport: () => {
         const session = broker.sessions[0];
         const message = { cmd: 'publish', topic: 'dup/t', payload: 'exactly once', qos: 2, messageId: 9 };
@@ -36,9 +36,6 @@ export function qos2Duplicate(host, { version = 4 } = {}) {
   });
 }
 
-/** The params and the host options of a case run under MQTT `version` (5: the xsnap build with manifest_mqtt5.json; mcsim's runner has it). */
-const versioned = version => version === 5 ? { protocolVersion: 5 } : {};
-const hostFor = version => version === 5 ? { host: { manifest: 'manifest_mqtt5.json' } } : {};
 
 /**
  * The longest time between two packets a client sent on a session, in ms:
@@ -55,8 +52,8 @@ function longestSilence(session, log) {
 export function keepalive(host, { version = 4 } = {}) {
   return withScripted({}, async broker => {
     const idleLog = new PacketLog(), busyLog = new PacketLog();
-    const manifest = hostFor(version).host;
-    const idle = await host.runCase(RESILIENCE, 'keepalive', { port: broker.port, busy: false, duration: 2600, ...versioned(version) }, { host: { ...manifest, tap: idleLog.tap } });
+    const manifest = underVersion(version).options.host;
+    const idle = await host.runCase(RESILIENCE, 'keepalive', { port: broker.port, busy: false, duration: 2600, ...underVersion(version).params }, { host: { ...manifest, tap: idleLog.tap } });
     // In mcsim, timers: the SDK's "Timers" count less each socket's polling task
     assert.deepEqual(idle, { manual: 'ok', after: { timers: 0, sockets: 0 } });
     const pings = broker.sessions[0].packets.filter(packet => packet.cmd === 'pingreq').length;
@@ -65,7 +62,7 @@ export function keepalive(host, { version = 4 } = {}) {
     assert.ok(longestSilence(broker.sessions[0], idleLog) <= 1000, `idle: ${longestSilence(broker.sessions[0], idleLog)} ms between two packets`);
 
     // QoS 0 publishes every 250 ms: the scripted broker answers none of them.
-    const busy = await host.runCase(RESILIENCE, 'keepalive', { port: broker.port, busy: true, duration: 2600, ...versioned(version) }, { host: { ...manifest, tap: busyLog.tap } });
+    const busy = await host.runCase(RESILIENCE, 'keepalive', { port: broker.port, busy: true, duration: 2600, ...underVersion(version).params }, { host: { ...manifest, tap: busyLog.tap } });
     assert.deepEqual(busy, { manual: 'ok', after: { timers: 0, sockets: 0 } });
     const busyPings = broker.sessions[1].packets.filter(packet => packet.cmd === 'pingreq').length;
     assert.ok(busyPings >= 3 && busyPings <= 5, `publishing while nothing arrives, the client still pings to learn the link is alive, once per 3/4 keep-alive at most; saw ${busyPings} PINGREQs`);
@@ -216,7 +213,7 @@ export function inFlightSurvives(host, { version = 4 } = {}) {
     ...lostAfterPubrel,
   }, async broker => {
     // A reconnection takes 50 to 100 ms: a publication that never settles fails the case in 10 s, not 60.
-    const result = await host.runCase(RESILIENCE, 'inFlightSurvives', { port: broker.port, ...versioned(version) }, { timeout: 10_000, ...hostFor(version) });
+    const result = await host.runCase(RESILIENCE, 'inFlightSurvives', { port: broker.port, ...underVersion(version).params }, { timeout: 10_000, ...underVersion(version).options });
     assert.deepEqual(broker.sessions.map(session => session.version), [version, version], 'the version of each CONNECT');
     assert.deepEqual(result, { results: ['ok', 'ok', 'ok'], after: { timers: 0, sockets: 0 } });
     const [first, second] = broker.sessions;

@@ -60,3 +60,14 @@ function lines(text) {
     split.pop();
   return split;
 }
+
+/**
+ * A case run under MQTT `version`: its params (protocolVersion) and its run
+ * options (on xsnap, the build with manifest_mqtt5.json; mcsim's runner
+ * includes MQTT 5 and ignores `host`). Version 4: nothing added.
+ */
+export function underVersion(version) {
+  return version === 5
+    ? { params: { protocolVersion: 5 }, options: { host: { manifest: 'manifest_mqtt5.json' } } }
+    : { params: {}, options: {} };
+}

@@ -21,7 +21,7 @@ import { CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNS
 import type { Sendable, Settle } from "mqtt/outbox";
 import { type Data, isData } from "mqtt/bytes";
 import { MQTTException, ProtocolError } from "mqtt/errors";
-import { PacketWriter, flagsAt, stringField, CLEAN_SESSION, type Frame, type Will } from "mqtt/writer";
+import { PacketWriter, flagsAt, connectFields, stringField, CLEAN_SESSION, type Frame, type Will } from "mqtt/writer";
 import { PacketParser, type Packet } from "mqtt/parser";
 import { HANDLERS, connackAccepts, type Receiver } from "mqtt/handlers";
 import { IDLE, CONNECTING, CONNECTED, RECONNECTING, DISCONNECTING, type Link, type VersionHooks } from "mqtt/link";
@@ -71,22 +71,6 @@ const PASSING: readonly number[] = Object.freeze([0x88, 0x89, 0x9C, 0x9D, 0x9F])
 const UNSUPPORTED_VERSION = 0x84;
 const TOPIC_ALIAS = 0x23;	// the property's identifier (2.2.2.2)
 const NEVER_EXPIRES = 0xFFFFFFFF;	// a Session Expiry Interval that never ends (3.1.2.11.2)
-
-/**
- * The length-prefixed fields of the client's 3.1.1 CONNECT `packet` (client
- * id, will topic and message, user name, password, as its flags say, 3.1.3),
- * as views of it. The walk of the 3.1.1 writer's withWill, kept here so that
- * a 3.1.1 app carries nothing of MQTT 5.
- */
-function connectFields(packet: Uint8Array): Uint8Array[] {
-	const fields: Uint8Array[] = [];
-	for (let position = flagsAt(packet) + 3; position < packet.length;) {
-		const length = (packet[position] << 8) | packet[position + 1];
-		fields.push(packet.subarray(position + 2, position + 2 + length));
-		position += 2 + length;
-	}
-	return fields;
-}
 
 /** The parser of version 5, read by the link and the session as the 3.1.1 packet record they know. */
 class Parser5 extends PacketParser5 {
@@ -412,7 +396,7 @@ export class Protocol5 implements VersionHooks {
 	/** CONNECT of version 5 with what the client's 3.1.1 CONNECT carries (its layout: 3.1.2, 3.1.3), and the properties. */
 	private connectFrame(buffer: ArrayBuffer): Frame {
 		const packet = new Uint8Array(buffer), at = flagsAt(packet), flags = packet[at];
-		const fields = connectFields(packet), will = (flags & 0x04) !== 0, credentials = will ? 3 : 1, cleanStart = (flags & CLEAN_SESSION) !== 0;
+		const fields = connectFields(packet, at), will = (flags & 0x04) !== 0, credentials = will ? 3 : 1, cleanStart = (flags & CLEAN_SESSION) !== 0;
 		return this.#writer.connect({
 			clientId: this.#clientId ?? fields[0],
 			cleanStart,
