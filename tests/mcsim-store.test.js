@@ -11,7 +11,7 @@
 // (SOAK_CYCLES), and prints the table.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync, readFileSync, existsSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { startMosquitto, startAedesProcess } from './harness/brokers.js';
@@ -23,7 +23,7 @@ import { mcsimEnabled, useMcsim } from './sim/suite.js';
 import { FILES } from './sim/host.js';
 import { build, esp8266Creation } from './sim/apps.js';
 import { runTraced } from './sim/traced.js';
-import { killedBothWays, deepSleep, STORE } from './cases/store.js';
+import { killedBothWays, deepSleep, readInboxFile, STORE } from './cases/store.js';
 import { until } from './helpers/xs.js';
 
 const KILLS = Number(process.env.SOAK_KILLS ?? 10);
@@ -72,14 +72,7 @@ if (mcsimEnabled) describe('in mcsim: the session on flash, the simulator killed
       const publisher = await mqtt.connectAsync(url, { clientId: `pub-${id}`, clean: false });
       try {
         await subscriber.subscribeAsync('out/#', { qos: 2 });
-        const readInbox = () => {
-          try {
-            return readFileSync(path.join(FILES, inboxFile), 'utf8').split('\n').filter(Boolean);
-          }
-          catch {
-            return [];
-          }
-        };
+        const readInbox = () => readInboxFile(path.join(FILES, inboxFile));
         const { table, premise, resent, publishErrors, overlaps, sent } = await killedBothWays(mcsim, {
           proxy, log, subscriber, subscriberLog, publisher, readInbox, kills: KILLS, file, inbox: inboxFile, clientId: `device-${id}`,
         });
@@ -161,7 +154,7 @@ if (mcsimEnabled) describe('in mcsim: the session on flash, the simulator killed
     const remove = () => { rmSync(path.join(FILES, file), { force: true }); rmSync(path.join(FILES, inbox), { force: true }); };
     const cancel = atExit(remove);
     try {
-      const readInbox = () => existsSync(path.join(FILES, inbox)) ? readFileSync(path.join(FILES, inbox), 'utf8').split('\n').filter(Boolean) : [];
+      const readInbox = () => readInboxFile(path.join(FILES, inbox));
       const row = await deepSleep(mcsim, { peer: sleepPeer, broker, cycles: CYCLES, file, clientId: `sleeper5-${process.pid}`, protocolVersion: 5, inbox, readInbox });
       t.diagnostic(JSON.stringify(row));
       console.log(`deep sleep under MQTT 5: ${JSON.stringify(row)}`);

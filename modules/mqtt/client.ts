@@ -9,14 +9,14 @@
 import { type Data, isData, isEmptyData } from "mqtt/bytes";
 import { PacketWriter, type Will } from "mqtt/writer";
 import type { SocketClass } from "mqtt/connection";
-import type { Callback } from "mqtt/delivery";
+import type { Callback, StoredDelivery } from "mqtt/delivery";
 import { Link, IDLE, CONNECTED, type Settings, type SessionStore } from "mqtt/link";
 import { reconnectOption, type ReconnectOptions } from "mqtt/backoff";
 import { checkQoS, describe } from "mqtt/validate";
 import type { TLSOptions } from "mqtt/tls-options";
 import { Failover, STRIDE, serverList, checkServer, checkSSL, portOf, type ServerList, type ServerOptions } from "mqtt/endpoints";
 
-export type { Callback, ServerOptions };
+export type { Callback, StoredDelivery, ServerOptions };
 
 /** The constructor's options, by name: the seed's arguments and what is beyond the seed. */
 export interface ClientOptions {

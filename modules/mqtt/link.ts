@@ -16,7 +16,7 @@ import { PacketParser, type Packet } from "mqtt/parser";
 import { Connection, type ConnectionOwner, type Endpoint, type SocketClass } from "mqtt/connection";
 import { Outbox, type Settle, type Sendable } from "mqtt/outbox";
 import { Session } from "mqtt/session";
-import { Delivery, type Callback } from "mqtt/delivery";
+import { Delivery, type Callback, type StoredDelivery } from "mqtt/delivery";
 import { HANDLERS, connackAccepts, type Receiver } from "mqtt/handlers";
 import { KeepAlive } from "mqtt/keepalive";
 import { backoffDelay, type Reconnect } from "mqtt/backoff";
@@ -480,8 +480,8 @@ export class Link implements ConnectionOwner, Receiver {
 		return this.#session?.accepted(id) ?? false;
 	}
 
-	accept(id: number): void {
-		this.openSession.accept(id);
+	accept(id: number): StoredDelivery | undefined {
+		return this.openSession.accept(id);
 	}
 
 	sendPing(): void {

@@ -21,6 +21,7 @@ import { PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, SUBACK_FAILURE } fro
 import type { Data } from "mqtt/bytes";
 import type { Frame, PacketWriter } from "mqtt/writer";
 import type { Sendable } from "mqtt/outbox";
+import type { StoredDelivery } from "mqtt/delivery";
 import { nextPacketId } from "mqtt/packet-ids";
 import { MQTTException, ProtocolError } from "mqtt/errors";
 
@@ -274,9 +275,10 @@ export class Session {
 
 	// ---- the receiving side of QoS 2 [MQTT-4.3.3-2] ----
 
-	/** A QoS 2 id accepted (delivered, PUBREC sent): until PUBREL, a PUBLISH with it is a duplicate. */
-	accept(id: number): void {
+	/** A QoS 2 id accepted (its message given to the app, PUBREC due): until PUBREL, a PUBLISH with it is a duplicate. A store's record of it is returned (StoredSession). */
+	accept(id: number): StoredDelivery | undefined {
 		(this.#awaitingRelease ??= new Set()).add(id);
+		return undefined;
 	}
 
 	/** True while a PUBLISH with this id is a duplicate of a message accepted before. */

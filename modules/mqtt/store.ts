@@ -275,11 +275,23 @@ export class LogStore {
 	}
 
 	/**
-	 * Appends a record (`pieces` are its body, one after the other) and
-	 * commits it: durable when this returns. Throws StoreFullError when it
-	 * cannot be made room for, having changed nothing that lives.
+	 * A number larger than that of any record appended before, and never
+	 * smaller later: where the next record would go, counted along the
+	 * blocks' sequence (a block's sequence only grows, and so does the end
+	 * of the tail). A key for a record's body that outlives its copies.
 	 */
-	append(kind: number, id: number, pieces: (Uint8Array | undefined)[]): number {
+	get stamp(): number {
+		const tail = this.#tail;
+		return tail === NONE ? this.#next * this.blockSize : this.#sequence[tail] * this.blockSize + this.#end;
+	}
+
+	/**
+	 * Appends a record (`pieces` are its body, one after the other) in
+	 * `state` (a copy forward keeps its original's) and commits it: durable
+	 * when this returns. Throws StoreFullError when it cannot be made room
+	 * for, having changed nothing that lives.
+	 */
+	append(kind: number, id: number, pieces: (Uint8Array | undefined)[], state = LIVE): number {
 		let length = 0;
 		for (const piece of pieces)
 			length += piece?.byteLength ?? 0;
@@ -293,7 +305,7 @@ export class LogStore {
 		const at = this.#tail * this.blockSize + this.#end;
 		const record = new Uint8Array(HEADER + length);
 		record[0] = 0xFF;
-		record[1] = LIVE;
+		record[1] = state;
 		record[2] = kind;
 		record[3] = id >> 8;
 		record[4] = id & 0xFF;
@@ -336,6 +348,11 @@ export class LogStore {
 		this.wear.bytesWritten++;
 		this.medium.write(at + 1, this.one(state === DEAD ? DEAD : RELEASED));
 		this.medium.sync?.();
+	}
+
+	/** Where the live record of a kind other than PUBLISH is, by its packet id (NONE: none). */
+	sticky(kind: number, id: number): number {
+		return this.#sticky.get(kind * 65536 + id) ?? NONE;
 	}
 
 	/** The live record of a kind other than PUBLISH, by its packet id: dead from now on. */
@@ -437,7 +454,7 @@ export class LogStore {
 		try {
 			for (const from of keep) {
 				this.readRecord(from, (b + 1) * blockSize, found, false);
-				this.append(found.kind, found.id, [this.read(from)]);	// marks the old copy dead
+				this.append(found.kind, found.id, [this.read(from)], found.state);	// marks the old copy dead
 			}
 		}
 		finally {

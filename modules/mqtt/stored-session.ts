@@ -6,7 +6,12 @@
 // - publish() at QoS 1/2: the PUBLISH packet (its id in it), before it is
 //   handed to a socket; PUBREC marks it in place (PUBREL due), PUBACK or
 //   PUBCOMP marks it dead.
-// - a received QoS 2 id, before its PUBREC goes (4.3.3, Method B); dead at PUBREL.
+// - a received QoS 2 id with a key, before the app's callback gets its
+//   message (and so before its PUBREC goes: 4.3.3, Method B); marked
+//   delivered when the next one is written, dead at PUBREL. A record not
+//   marked delivered is the one message the power may have cut off in the
+//   app's hands: its resend after a reboot is given to the app again, with
+//   the same key and `again` (StoredDelivery), so that the app can tell.
 // - the subscriptions granted, as one record, again at each change.
 // - the client id the store belongs to, once.
 // The packet-id position derives from the newest stored PUBLISH.
@@ -17,7 +22,7 @@
 // not hold a Promise per message: it resolves once the message is on flash,
 // and `onComplete` tells the app when the broker has it.
 import { Session, type SessionLink } from "mqtt/session";
-import { LogStore, type Medium, type Found, PUBLISH_RECORD, RECEIVED_RECORD, SUBSCRIPTIONS_RECORD, CLIENT_RECORD, RELEASED, DEAD, StoreFullError } from "mqtt/store";
+import { LogStore, type Medium, type Found, PUBLISH_RECORD, RECEIVED_RECORD, SUBSCRIPTIONS_RECORD, CLIENT_RECORD, LIVE, RELEASED, DEAD, StoreFullError } from "mqtt/store";
 import { PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK_FAILURE } from "mqtt/constants";
 import { type Data, asUint8Array } from "mqtt/bytes";
 import type { Frame } from "mqtt/writer";
@@ -26,6 +31,7 @@ import Timer from "timer";
 import { fromApp, isFromApp, ProtocolError } from "mqtt/errors";
 import { CONNECTED } from "mqtt/link";
 import type { SubscriptionOptions } from "mqtt/client";
+import type { StoredDelivery } from "mqtt/delivery";
 
 /** The store's options. */
 export interface StoreOptions {
@@ -99,6 +105,8 @@ export class Store {
 // A stored message's progress, in the window.
 const QUEUED = 0, SENT = 1, RELEASED_STAGE = 2;
 const NONE = -1;
+// A received QoS 2 record's body: its key, 48 bits.
+const KEY_BYTES = 6;
 // Packet ids of stored messages run in order from the oldest to the newest:
 // below this many, the next id is never one of theirs.
 const MAX_STORED = 60_000;
@@ -143,6 +151,8 @@ export class StoredSession extends Session {
 	#subscriptionsAt = NONE;	// the subscriptions' record, as restored
 	#present = false;	// the last CONNACK's session present
 	#forgot = false;	// a CONNACK since the store opened found no session: what was past PUBREC before is the broker's
+	#unsure: Map<number, number> | undefined;	// restored received QoS 2 ids not marked delivered -> their keys
+	#receiving = NONE;	// the id of the received QoS 2 record not yet marked delivered, of this boot (by id: a copy forward moves it)
 
 	constructor(link: StoredLink, store: Store, log: LogStore) {
 		super(link);
@@ -158,11 +168,23 @@ export class StoredSession extends Session {
 			this.lastId = found.id;
 		}
 		else if (kind === RECEIVED_RECORD)
-			super.accept(found.id);
+			this.restoredReceived(found);
 		else if (kind === SUBSCRIPTIONS_RECORD)
 			this.#subscriptionsAt = found.at;
 		else if (kind === CLIENT_RECORD)
 			this.#ownerAt = found.at;
+	}
+
+	/**
+	 * A received QoS 2 id. Marked delivered (or written before keys were: no
+	 * body), its resend is a duplicate; not marked, the app may not have had
+	 * it: the resend is given again, with its key.
+	 */
+	private restoredReceived(found: Found): void {
+		if (found.state === LIVE && found.length === KEY_BYTES)
+			(this.#unsure ??= new Map()).set(found.id, keyOf(this.#log.read(found.at)));
+		else
+			super.accept(found.id);
 	}
 
 	/**
@@ -407,6 +429,8 @@ export class StoredSession extends Session {
 		this.#present = sessionPresent;
 		if (!sessionPresent) {
 			this.#forgot = true;
+			this.#unsure = undefined;
+			this.#receiving = NONE;
 			this.#log.removeAll(RECEIVED_RECORD);
 		}
 		const window = this.#window;
@@ -453,14 +477,46 @@ export class StoredSession extends Session {
 		return pending === undefined ? error : new Error(`${error.message}, while ${pending} awaited PUBREC${QOS2_REFUSED}`);
 	}
 
-	/** A received QoS 2 id, on flash before its PUBREC goes. */
-	override accept(id: number): void {
+	/**
+	 * A received QoS 2 message is given to the app: its id and key on flash
+	 * first (the one before it marked delivered: its callback has returned),
+	 * or, for the resend of one a reboot left unsure, its key as written.
+	 */
+	override accept(id: number): StoredDelivery {
+		// On flash before the id is accepted in RAM: a write that fails
+		// (closing the connection) leaves the broker's resend to be delivered.
+		const log = this.#log, unsure = this.#unsure?.get(id);
+		this.delivered();
+		let delivery: StoredDelivery;
+		if (unsure === undefined) {
+			const key = log.stamp, body = new Uint8Array(KEY_BYTES), view = new DataView(body.buffer);
+			view.setUint16(0, key / 0x1_0000_0000);
+			view.setUint32(2, key >>> 0);
+			log.append(RECEIVED_RECORD, id, [body]);
+			delivery = { key, again: false };
+		}
+		else {
+			this.#unsure!.delete(id);
+			delivery = { key: unsure, again: true };
+		}
+		this.#receiving = id;
 		super.accept(id);
-		this.#log.append(RECEIVED_RECORD, id, []);
+		return delivery;
+	}
+
+	/** The app's callback has returned for the last received QoS 2 message: marked so on flash. */
+	private delivered(): void {
+		const at = this.#receiving === NONE ? NONE : this.#log.sticky(RECEIVED_RECORD, this.#receiving);
+		this.#receiving = NONE;
+		if (at !== NONE)
+			this.#log.mark(at, RELEASED);
 	}
 
 	override release(id: number): void {
 		super.release(id);
+		this.#unsure?.delete(id);
+		if (id === this.#receiving)
+			this.#receiving = NONE;
 		this.#log.remove(RECEIVED_RECORD, id);
 	}
 
@@ -471,6 +527,8 @@ export class StoredSession extends Session {
 		this.#cursor = NONE;
 		this.#count = this.#carried = 0;
 		this.#resubscribe = this.#forgot = false;
+		this.#unsure = undefined;
+		this.#receiving = NONE;
 		this.#log.clear();
 		this.#log.append(CLIENT_RECORD, 0, [clientIdOf(this.link.connectPacket)]);
 	}
@@ -593,6 +651,12 @@ function clientIdOf(connect: ArrayBuffer): Uint8Array {
 /** A stored PUBLISH, for an error, as session.ts names one: its topic, QoS and packet id. */
 function publishName(packet: Uint8Array, id: number): string {
 	return `PUBLISH to ${JSON.stringify(String.fromArrayBuffer(parsePublish(packet).topic))} at QoS ${(packet[0] >> 1) & 3} (packet id ${id})`;
+}
+
+/** A received QoS 2 record's key, from its body. */
+function keyOf(body: Uint8Array): number {
+	const view = new DataView(body.buffer, body.byteOffset);
+	return view.getUint16(0) * 0x1_0000_0000 + view.getUint32(2);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

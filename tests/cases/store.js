@@ -12,11 +12,29 @@
 // traffic both ways, QoS 1 and 2, each message counted and every loss or
 // duplicate attributed from the device's packets (below).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { until } from '../helpers/xs.js';
 import { countOutgoing, countIncoming, publisherRecord } from '../helpers/delivery-count.js';
 
 export const STORE = 'tests/scenarios/client/store.js';
+
+/**
+ * The topics in the app's inbox file (tests/scenarios/client/store.js,
+ * inbox()), one per message it was handed, in order: its lines are `topic`,
+ * or `topic<TAB>key` for a QoS 2 message given with a store's key. Nothing
+ * when the file is not there.
+ */
+export function readInboxFile(file) {
+  let text;
+  try {
+    text = readFileSync(file, 'utf8');
+  }
+  catch {
+    return [];
+  }
+  return text.split('\n').filter(Boolean).map(line => line.split('\t')[0]);
+}
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
 

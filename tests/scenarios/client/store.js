@@ -36,7 +36,7 @@ function client(params, store) {
 	return new MQTTClient({
 		clientId: params.clientId ?? "stored", server, port: params.port ?? 1, store, protocolVersion: params.protocolVersion,
 		reconnect: params.reconnect ? { minDelay: 50, maxDelay: 200 } : undefined,
-		callback: params.inbox ? inbox(params.inbox) : (topic, msg) => report({ received: text(topic), msg: text(msg) }),
+		callback: params.inbox ? inbox(params.inbox) : (topic, msg, properties, delivery) => report({ received: text(topic), msg: text(msg), delivery }),
 		push: true,
 		outgoingLimit: params.outgoingLimit
 	});
@@ -102,6 +102,12 @@ async function listed(params) {
  * before the callback returns (mcsim: pwrite), so it outlives a SIGKILL, as
  * a device's record on flash would (a report to the test may still wait in
  * the control socket's window when the process dies).
+ *
+ * Exactly once at QoS 2 across a power loss, as the README shows an app
+ * doing it: each QoS 2 message's line carries its key (the callback's
+ * `delivery`), written in the same write as the message, and a message
+ * given `again` with the key of the last line is skipped: the app had it
+ * before the power went.
  */
 function inbox(path) {
 	let file;
@@ -111,12 +117,31 @@ function inbox(path) {
 	catch {
 		file = files.openFile({ path, mode: "w+" });
 	}
-	let at = file.status().size;
-	return topic => {
-		const line = new Uint8Array(ArrayBuffer.fromString(`${text(topic)}\n`));
+	let at = file.status().size, last = lastKey(file, at);
+	return (topic, msg, properties, delivery) => {
+		if (delivery?.again && delivery.key === last)
+			return;
+		const line = new Uint8Array(ArrayBuffer.fromString(delivery ? `${text(topic)}\t${delivery.key}\n` : `${text(topic)}\n`));
 		file.write(line, at);
 		at += line.length;
+		if (delivery)
+			last = delivery.key;
 	};
+}
+
+/** The key of the last QoS 2 message recorded in the inbox (its lines `topic` or `topic\tkey`). */
+function lastKey(file, size) {
+	if (!size)
+		return undefined;
+	const bytes = new Uint8Array(size);
+	file.read(bytes, 0);
+	const lines = String.fromArrayBuffer(bytes.buffer).split("\n");
+	for (let i = lines.length - 1; i >= 0; i--) {
+		const tab = lines[i].indexOf("\t");
+		if (tab >= 0)
+			return Number(lines[i].slice(tab + 1));
+	}
+	return undefined;
 }
 
 export default cases({
