@@ -1,11 +1,11 @@
 import { type Data } from "mqtt/bytes";
 import type { SocketClass } from "mqtt/connection";
-import type { Callback } from "mqtt/delivery";
+import type { Callback, StoredDelivery } from "mqtt/delivery";
 import { type SessionStore } from "mqtt/link";
 import { type ReconnectOptions } from "mqtt/backoff";
 import type { TLSOptions } from "mqtt/tls-options";
 import { type ServerOptions } from "mqtt/endpoints";
-export type { Callback, ServerOptions };
+export type { Callback, StoredDelivery, ServerOptions };
 /** The constructor's options, by name: the seed's arguments and what is beyond the seed. */
 export interface ClientOptions {
     /** The client id; empty only with `connect(true)` (MQTT 3.1.1, 3.1.3-7). */

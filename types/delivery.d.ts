@@ -1,7 +1,24 @@
 import type { Packet } from "mqtt/parser";
 import type { ReceivedPublishProperties } from "mqtt/client";
-/** `properties`: under MQTT 5, the PUBLISH's. */
-export type Callback = (topic: ArrayBuffer, msg: ArrayBuffer, properties?: ReceivedPublishProperties) => void;
+/** `properties`: under MQTT 5, the PUBLISH's. `delivery`: a QoS 2 message's, when the session is on flash (a `store`). */
+export type Callback = (topic: ArrayBuffer, msg: ArrayBuffer, properties?: ReceivedPublishProperties, delivery?: StoredDelivery) => void;
+/**
+ * What the callback's fourth argument tells of a QoS 2 message when the
+ * session is on flash: exactly once across a power loss needs the app's
+ * part. The client writes the message's id and `key` before the callback
+ * runs; if the power goes before the client has marked it delivered (it
+ * does so when the next QoS 2 message comes, or at its PUBREL), the broker's
+ * resend after the reboot is given to the app again, with the same `key`
+ * and `again` true. An app that keeps, in the same write as its own work
+ * on a message, the key of the last message it finished skips a message
+ * with `again` and that key: it had it before the power went.
+ */
+export interface StoredDelivery {
+    /** The message's own number in this store, the same when it is given again; larger for each newer message. */
+    readonly key: number;
+    /** The power went while the app may have had this message: the same key as the last message it finished means it did. */
+    readonly again: boolean;
+}
 /** What delivery needs from the link it rides on. */
 export interface DeliveryLink {
     readonly callback: Callback | undefined;
@@ -9,7 +26,8 @@ export interface DeliveryLink {
     acknowledge(type: number, id: number): boolean;
     /** QoS 2 ids accepted and not yet released (the session's). */
     accepted(id: number): boolean;
-    accept(id: number): void;
+    /** A QoS 2 id accepted, before its message goes to the app: a store's record of it, if any. */
+    accept(id: number): StoredDelivery | undefined;
     /** An operation of the app waits for the broker: a full queue must not hold its acknowledgement back. */
     readonly appWaiting: boolean;
     /** The queue has room again: read on, in a turn of its own. */
@@ -54,9 +72,9 @@ export declare class Delivery {
     private again;
     private deliverOldest;
     /**
-     * Calls the callback, then acknowledges (QoS 1: PUBACK; QoS 2: PUBREC, and
-     * the id is accepted until PUBREL), then settles a waiter with the first
-     * byte. The message is acknowledged even when the callback throws: the
+     * Calls the callback (a QoS 2 id accepted before, until PUBREL), then
+     * acknowledges (QoS 1: PUBACK; QoS 2: PUBREC), then settles a waiter with
+     * the first byte. The message is acknowledged even when the callback throws: the
      * app had it, and a client acknowledges whatever it does with a message
      * [MQTT-4.5.0-2]. The exception then rejects the waiter, or without a
      * waiter (push mode) goes on to the host, as any callback's would.

@@ -4,7 +4,7 @@ import { PacketParser, type Packet } from "mqtt/parser";
 import { Connection, type ConnectionOwner, type SocketClass } from "mqtt/connection";
 import { type Sendable } from "mqtt/outbox";
 import { Session } from "mqtt/session";
-import { Delivery, type Callback } from "mqtt/delivery";
+import { Delivery, type Callback, type StoredDelivery } from "mqtt/delivery";
 import { HANDLERS, connackAccepts, type Receiver } from "mqtt/handlers";
 import { type Reconnect } from "mqtt/backoff";
 import { type Failover } from "mqtt/endpoints";
@@ -167,7 +167,7 @@ export declare class Link implements ConnectionOwner, Receiver {
     /** A packet other than PUBLISH: a waiting waitMsg/checkMsg resolves its first byte (PINGRESP: undefined). */
     answer(first: number | undefined): void;
     accepted(id: number): boolean;
-    accept(id: number): void;
+    accept(id: number): StoredDelivery | undefined;
     sendPing(): void;
     dead(silence: number): void;
     failed(error: Error): void;

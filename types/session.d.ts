@@ -1,6 +1,7 @@
 import type { Data } from "mqtt/bytes";
 import type { Frame, PacketWriter } from "mqtt/writer";
 import type { Sendable } from "mqtt/outbox";
+import type { StoredDelivery } from "mqtt/delivery";
 /** What a session needs from the link it rides on. */
 export interface SessionLink {
     readonly writer: PacketWriter;
@@ -40,8 +41,8 @@ export declare class Session {
     refuse(id: number, error: Error): void;
     /** Granted subscriptions, for a resubscription after a reconnect that found no session. */
     protected remember(filters: Data[], qos: number[], granted: number[]): void;
-    /** A QoS 2 id accepted (delivered, PUBREC sent): until PUBREL, a PUBLISH with it is a duplicate. */
-    accept(id: number): void;
+    /** A QoS 2 id accepted (its message given to the app, PUBREC due): until PUBREL, a PUBLISH with it is a duplicate. A store's record of it is returned (StoredSession). */
+    accept(id: number): StoredDelivery | undefined;
     /** True while a PUBLISH with this id is a duplicate of a message accepted before. */
     accepted(id: number): boolean;
     /** PUBREL: the id is free; a PUBLISH with it is a new message from now on. */

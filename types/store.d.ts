@@ -68,13 +68,23 @@ export declare class LogStore {
     /** The first byte of the record's body. */
     first(at: number): number;
     /**
-     * Appends a record (`pieces` are its body, one after the other) and
-     * commits it: durable when this returns. Throws StoreFullError when it
-     * cannot be made room for, having changed nothing that lives.
+     * A number larger than that of any record appended before, and never
+     * smaller later: where the next record would go, counted along the
+     * blocks' sequence (a block's sequence only grows, and so does the end
+     * of the tail). A key for a record's body that outlives its copies.
      */
-    append(kind: number, id: number, pieces: (Uint8Array | undefined)[]): number;
+    get stamp(): number;
+    /**
+     * Appends a record (`pieces` are its body, one after the other) in
+     * `state` (a copy forward keeps its original's) and commits it: durable
+     * when this returns. Throws StoreFullError when it cannot be made room
+     * for, having changed nothing that lives.
+     */
+    append(kind: number, id: number, pieces: (Uint8Array | undefined)[], state?: number): number;
     /** Advances a record's state in place (its bits only cleared): RELEASED or DEAD. Durable when this returns. */
     mark(at: number, state: number): void;
+    /** Where the live record of a kind other than PUBLISH is, by its packet id (NONE: none). */
+    sticky(kind: number, id: number): number;
     /** The live record of a kind other than PUBLISH, by its packet id: dead from now on. */
     remove(kind: number, id: number): void;
     /** Every live record of `kind` (not PUBLISH): dead from now on. */

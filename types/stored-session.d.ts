@@ -1,6 +1,7 @@
 import { Session, type SessionLink } from "mqtt/session";
 import { LogStore, type Medium, type Found } from "mqtt/store";
 import { type Data } from "mqtt/bytes";
+import type { StoredDelivery } from "mqtt/delivery";
 /** The store's options. */
 export interface StoreOptions {
     /**
@@ -54,6 +55,12 @@ export declare class StoredSession extends Session {
     constructor(link: StoredLink, store: Store, log: LogStore);
     /** A record the restore found (in the order written). */
     restored(found: Found): void;
+    /**
+     * A received QoS 2 id. Marked delivered (or written before keys were: no
+     * body), its resend is a duplicate; not marked, the app may not have had
+     * it: the resend is given again, with its key.
+     */
+    private restoredReceived;
     /**
      * The medium read: a new store is claimed for this client, one of another
      * client id refused; the subscriptions restored.
@@ -120,8 +127,14 @@ export declare class StoredSession extends Session {
      * the reason to report, naming what awaited PUBREC.
      */
     lost(error: Error): Error;
-    /** A received QoS 2 id, on flash before its PUBREC goes. */
-    accept(id: number): void;
+    /**
+     * A received QoS 2 message is given to the app: its id and key on flash
+     * first (the one before it marked delivered: its callback has returned),
+     * or, for the resend of one a reboot left unsure, its key as written.
+     */
+    accept(id: number): StoredDelivery;
+    /** The app's callback has returned for the last received QoS 2 message: marked so on flash. */
+    private delivered;
     release(id: number): void;
     /** connect(true): the store is emptied [MQTT-3.1.2-6]; it still belongs to this client. */
     discard(): void;

@@ -9,6 +9,16 @@ import Resource from "Resource";
 
 const onMessage: Callback = (topic, msg) => trace(`${String.fromArrayBuffer(topic)} ${String.fromArrayBuffer(msg)}\n`);
 
+// With a store, a QoS 2 message's fourth argument: its key, and whether a power loss may have given it before.
+let lastKey: number | undefined;
+const exactlyOnce: Callback = (topic, msg, properties, delivery) => {
+	if (delivery?.again && delivery.key === lastKey)
+		return;
+	lastKey = delivery?.key;
+	// @ts-expect-error TS2540 the delivery's key is read-only
+	if (delivery) delivery.key = 0;
+};
+
 // The TLS options are those of the SDK's TLS socket, each with its type.
 const secure: TLSOptions = {
 	certificate: new Resource("ca.der"),
@@ -31,7 +41,7 @@ const options: ClientOptions = {
 	server: "broker.example.com",
 	ssl: secure,
 	keepalive: 60,
-	callback: onMessage,
+	callback: exactlyOnce,
 	reconnect: { minDelay: 500, maxDelay: 10_000 },
 	onConnect: sessionPresent => trace(`connected, session present: ${sessionPresent}\n`),
 	onDisconnect: reason => trace(`lost: ${reason.message}\n`),
