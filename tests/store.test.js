@@ -223,7 +223,7 @@ describe('restore after a reboot', () => {
     });
   });
 
-  test('received QoS 2 ids awaiting PUBREL are recognised after a reboot: the resend of one the app finished is acknowledged, not delivered again [MQTT-4.3.3-2]; the last given, which the power may have cut off in the app\'s hands, is given again with its key and `again`', async () => {
+  test('received QoS 2 ids awaiting PUBREL are recognised after a reboot: the resends are acknowledged, not delivered again [MQTT-4.3.3-2]; each message had a key of its own', async () => {
     const storage = flashStorage();
     const message = id => ({ cmd: 'publish', topic: `in/${id}`, payload: Buffer.from(`m${id}`), qos: 2, messageId: id, retain: false, dup: false });
     const given = [];
@@ -255,15 +255,14 @@ describe('restore after a reboot', () => {
       assert.deepEqual(given, [
         { msg: 'm9', key: first.key, again: false },
         { msg: 'm10', key: second.key, again: false },
-        { msg: 'm10', key: second.key, again: true },
-      ], 'm9, whose record the next message marked delivered, not given again; m10 given again, its key the same, `again` set');
+      ], 'each given once: its record marked delivered when the callback returned');
       assert.deepEqual(sent(broker.sessions[1]).filter(packet => packet[0] === 'pubrec' || packet[0] === 'pubcomp'), [['pubrec', 9], ['pubrec', 10], ['pubcomp', 9], ['pubcomp', 10]]);
     });
   });
 
-  test('power lost at every byte written while three QoS 2 messages arrive: after the reboot, an app that skips a message given `again` with the key of the last one it finished has each exactly once [MQTT-4.3.3-2]; nothing is lost, and a message is given again only with `again` and its first key', async () => {
+  test('power lost at every byte written while three QoS 2 messages arrive: after the reboot (where the broker sends a new message before its resends, as aedes does), an app that skips a message given `again` with the last key it had recorded before the boot has each exactly once [MQTT-4.3.3-2]; nothing is lost, and a message is given again only with `again` and its first key', async () => {
     const message = id => ({ cmd: 'publish', topic: `in/${id}`, payload: Buffer.from(`m${id}`), qos: 2, messageId: id, retain: false, dup: false });
-    const ids = [1, 2, 3];
+    const ids = [1, 2, 3], all = [...ids, 4];
     // The first pass, uncut, measures the bytes written; then a pass per cut.
     let written, cut = -1;
     const outcomes = new Set();
@@ -276,6 +275,8 @@ describe('restore after a reboot', () => {
       await withScripted({
         connect(session) {
           session.send({ cmd: 'connack', returnCode: 0, sessionPresent: session.index > 0 });
+          if (session.index > 0)
+            session.send(message(4));
           for (const id of session.index > 0 ? ids : [])
             if (!complete.has(id))
               session.send(received.has(id) ? { cmd: 'pubrel', messageId: id } : { ...message(id), dup: true });
@@ -309,16 +310,19 @@ describe('restore after a reboot', () => {
         storage.power.restore();
         await boot(storage, { case: 'laterBoot', port: broker.port, linger: 100 }, { onReport: onReport(1, false) });
         outcomes.add(lost ? 'lost' : 'whole');
-        // The app of the README: skips a message given `again` with the key of the last it finished.
-        let last;
+        // The app of the README: records each message with its key; skips one
+        // given `again` with the last key it had recorded when it started.
+        let last, before;
         const kept = [];
         for (const giving of given) {
-          if (giving.again && giving.key === last)
+          if (giving.boot === 1 && before === undefined)
+            before = last ?? null;
+          if (giving.again && giving.key === before)
             continue;
           kept.push(giving.msg);
           last = giving.key;
         }
-        assert.deepEqual(kept.sort(), ["m1", "m2", "m3"], `cut after ${cut} bytes: each message once in the app (given: ${JSON.stringify(given)})`);
+        assert.deepEqual(kept.sort(), all.map(id => `m${id}`), `cut after ${cut} bytes: each message once in the app (given: ${JSON.stringify(given)})`);
         const firstKey = new Map();
         for (const giving of given) {
           if (!firstKey.has(giving.msg))
@@ -326,7 +330,7 @@ describe('restore after a reboot', () => {
           else
             assert.deepEqual([giving.again, giving.key], [true, firstKey.get(giving.msg)], `cut after ${cut} bytes: ${giving.msg} given again only with \`again\` and its first key`);
         }
-        assert.deepEqual([...complete].sort(), ids, `cut after ${cut} bytes: every exchange completed (PUBCOMP)`);
+        assert.deepEqual([...complete].sort(), all, `cut after ${cut} bytes: every exchange completed (PUBCOMP)`);
       });
     } while (++cut <= written);
     assert.deepEqual([...outcomes].sort(), ['lost', 'whole']);

@@ -168,6 +168,7 @@ export declare class Link implements ConnectionOwner, Receiver {
     answer(first: number | undefined): void;
     accepted(id: number): boolean;
     accept(id: number): StoredDelivery | undefined;
+    delivered(id: number): void;
     sendPing(): void;
     dead(silence: number): void;
     failed(error: Error): void;

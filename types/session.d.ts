@@ -43,6 +43,8 @@ export declare class Session {
     protected remember(filters: Data[], qos: number[], granted: number[]): void;
     /** A QoS 2 id accepted (its message given to the app, PUBREC due): until PUBREL, a PUBLISH with it is a duplicate. A store's record of it is returned (StoredSession). */
     accept(id: number): StoredDelivery | undefined;
+    /** The app's callback has returned for the accepted QoS 2 message `id` (a store marks its record; StoredSession). */
+    delivered(id: number): void;
     /** True while a PUBLISH with this id is a duplicate of a message accepted before. */
     accepted(id: number): boolean;
     /** PUBREL: the id is free; a PUBLISH with it is a new message from now on. */

@@ -129,12 +129,16 @@ export declare class StoredSession extends Session {
     lost(error: Error): Error;
     /**
      * A received QoS 2 message is given to the app: its id and key on flash
-     * first (the one before it marked delivered: its callback has returned),
-     * or, for the resend of one a reboot left unsure, its key as written.
+     * first, or, for the resend of one a reboot left unsure, its key as
+     * written.
      */
     accept(id: number): StoredDelivery;
-    /** The app's callback has returned for the last received QoS 2 message: marked so on flash. */
-    private delivered;
+    /**
+     * The app's callback has returned for a received QoS 2 message: marked so
+     * on flash at once (by id: a copy forward moves a record), so that at most
+     * one message, the one in the app's hands when the power went, is unsure.
+     */
+    delivered(id: number): void;
     release(id: number): void;
     /** connect(true): the store is emptied [MQTT-3.1.2-6]; it still belongs to this client. */
     discard(): void;

@@ -20,17 +20,17 @@ export type Callback = (topic: ArrayBuffer, msg: ArrayBuffer, properties?: Recei
  * What the callback's fourth argument tells of a QoS 2 message when the
  * session is on flash: exactly once across a power loss needs the app's
  * part. The client writes the message's id and `key` before the callback
- * runs; if the power goes before the client has marked it delivered (it
- * does so when the next QoS 2 message comes, or at its PUBREL), the broker's
- * resend after the reboot is given to the app again, with the same `key`
- * and `again` true. An app that keeps, in the same write as its own work
- * on a message, the key of the last message it finished skips a message
- * with `again` and that key: it had it before the power went.
+ * runs and marks it delivered when the callback returns; if the power goes
+ * in between, the broker's resend after the reboot is given to the app
+ * again, with the same `key` and `again` true (only that one message: the
+ * others were marked). An app that records each message's key in the same
+ * write as its own work on it skips a message given `again` whose key is
+ * the last it had recorded when it started: it had it before the power went.
  */
 export interface StoredDelivery {
 	/** The message's own number in this store, the same when it is given again; larger for each newer message. */
 	readonly key: number;
-	/** The power went while the app may have had this message: the same key as the last message it finished means it did. */
+	/** The power went while the app had this message, before or after its work on it: the key the app last recorded before this boot says which. */
 	readonly again: boolean;
 }
 
@@ -43,6 +43,8 @@ export interface DeliveryLink {
 	accepted(id: number): boolean;
 	/** A QoS 2 id accepted, before its message goes to the app: a store's record of it, if any. */
 	accept(id: number): StoredDelivery | undefined;
+	/** The app's callback has returned for an accepted QoS 2 message that a store records. */
+	delivered(id: number): void;
 	/** An operation of the app waits for the broker: a full queue must not hold its acknowledgement back. */
 	readonly appWaiting: boolean;
 	/** The queue has room again: read on, in a turn of its own. */
@@ -247,8 +249,11 @@ export class Delivery {
 				thrown = error;
 			}
 		}
-		if (exactly)
+		if (exactly) {
+			if (delivery)
+				link.delivered(id);
 			link.acknowledge(PUBREC, id);
+		}
 		else if (id && (message.carried || !link.acknowledge(PUBACK, id)))
 			(this.#unacknowledged ??= new Set()).add(id);
 		if (thrown === NOTHING)

@@ -484,6 +484,10 @@ export class Link implements ConnectionOwner, Receiver {
 		return this.openSession.accept(id);
 	}
 
+	delivered(id: number): void {
+		this.openSession.delivered(id);
+	}
+
 	sendPing(): void {
 		this.send(this.writer.pingreq());
 	}

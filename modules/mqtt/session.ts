@@ -281,6 +281,9 @@ export class Session {
 		return undefined;
 	}
 
+	/** The app's callback has returned for the accepted QoS 2 message `id` (a store marks its record; StoredSession). */
+	delivered(id: number): void {}
+
 	/** True while a PUBLISH with this id is a duplicate of a message accepted before. */
 	accepted(id: number): boolean {
 		return this.#awaitingRelease?.has(id) ?? false;

@@ -8,10 +8,10 @@
 //   PUBCOMP marks it dead.
 // - a received QoS 2 id with a key, before the app's callback gets its
 //   message (and so before its PUBREC goes: 4.3.3, Method B); marked
-//   delivered when the next one is written, dead at PUBREL. A record not
-//   marked delivered is the one message the power may have cut off in the
-//   app's hands: its resend after a reboot is given to the app again, with
-//   the same key and `again` (StoredDelivery), so that the app can tell.
+//   delivered when the callback returns, dead at PUBREL. A record not marked
+//   delivered is the one message the power cut off in the app's hands: its
+//   resend after a reboot is given to the app again, with the same key and
+//   `again` (StoredDelivery), so that the app can tell.
 // - the subscriptions granted, as one record, again at each change.
 // - the client id the store belongs to, once.
 // The packet-id position derives from the newest stored PUBLISH.
@@ -152,7 +152,6 @@ export class StoredSession extends Session {
 	#present = false;	// the last CONNACK's session present
 	#forgot = false;	// a CONNACK since the store opened found no session: what was past PUBREC before is the broker's
 	#unsure: Map<number, number> | undefined;	// restored received QoS 2 ids not marked delivered -> their keys
-	#receiving = NONE;	// the id of the received QoS 2 record not yet marked delivered, of this boot (by id: a copy forward moves it)
 
 	constructor(link: StoredLink, store: Store, log: LogStore) {
 		super(link);
@@ -430,7 +429,6 @@ export class StoredSession extends Session {
 		if (!sessionPresent) {
 			this.#forgot = true;
 			this.#unsure = undefined;
-			this.#receiving = NONE;
 			this.#log.removeAll(RECEIVED_RECORD);
 		}
 		const window = this.#window;
@@ -479,14 +477,13 @@ export class StoredSession extends Session {
 
 	/**
 	 * A received QoS 2 message is given to the app: its id and key on flash
-	 * first (the one before it marked delivered: its callback has returned),
-	 * or, for the resend of one a reboot left unsure, its key as written.
+	 * first, or, for the resend of one a reboot left unsure, its key as
+	 * written.
 	 */
 	override accept(id: number): StoredDelivery {
 		// On flash before the id is accepted in RAM: a write that fails
 		// (closing the connection) leaves the broker's resend to be delivered.
 		const log = this.#log, unsure = this.#unsure?.get(id);
-		this.delivered();
 		let delivery: StoredDelivery;
 		if (unsure === undefined) {
 			const key = log.stamp, body = new Uint8Array(KEY_BYTES), view = new DataView(body.buffer);
@@ -499,15 +496,17 @@ export class StoredSession extends Session {
 			this.#unsure!.delete(id);
 			delivery = { key: unsure, again: true };
 		}
-		this.#receiving = id;
 		super.accept(id);
 		return delivery;
 	}
 
-	/** The app's callback has returned for the last received QoS 2 message: marked so on flash. */
-	private delivered(): void {
-		const at = this.#receiving === NONE ? NONE : this.#log.sticky(RECEIVED_RECORD, this.#receiving);
-		this.#receiving = NONE;
+	/**
+	 * The app's callback has returned for a received QoS 2 message: marked so
+	 * on flash at once (by id: a copy forward moves a record), so that at most
+	 * one message, the one in the app's hands when the power went, is unsure.
+	 */
+	override delivered(id: number): void {
+		const at = this.#log.sticky(RECEIVED_RECORD, id);
 		if (at !== NONE)
 			this.#log.mark(at, RELEASED);
 	}
@@ -515,8 +514,6 @@ export class StoredSession extends Session {
 	override release(id: number): void {
 		super.release(id);
 		this.#unsure?.delete(id);
-		if (id === this.#receiving)
-			this.#receiving = NONE;
 		this.#log.remove(RECEIVED_RECORD, id);
 	}
 
@@ -528,7 +525,6 @@ export class StoredSession extends Session {
 		this.#count = this.#carried = 0;
 		this.#resubscribe = this.#forgot = false;
 		this.#unsure = undefined;
-		this.#receiving = NONE;
 		this.#log.clear();
 		this.#log.append(CLIENT_RECORD, 0, [clientIdOf(this.link.connectPacket)]);
 	}

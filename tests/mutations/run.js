@@ -74,18 +74,21 @@ export const MUTATIONS = [
     name: 'qos2-recorded-after-app',
     what: 'a received QoS 2 id accepted (a store: written) after the app\'s callback, as before issue 18\'s fix: no key for the app, and a power loss between the two gives the app the resend as new (delivery.ts)',
     edits: [['modules/mqtt/delivery.ts', 'const delivery = exactly ? link.accept(id) : undefined;', 'const delivery = undefined;'],
-      ['modules/mqtt/delivery.ts', `		if (exactly)
-			link.acknowledge(PUBREC, id);`, `		if (exactly) {
-			link.accept(id);
-			link.acknowledge(PUBREC, id);
-		}`]],
+      ['modules/mqtt/delivery.ts', `			if (delivery)
+				link.delivered(id);`, `			link.accept(id);`]],
     tests: [['tests/store.test.js', 'three QoS 2 messages arrive', 180_000], ['tests/mcsim-store.test.js', 'traffic both ways', 900_000]],
   },
   {
     name: 'qos2-never-marked-delivered',
-    what: 'a stored received QoS 2 record never marked delivered: after a reboot every one not yet released is given again, not only the last (stored-session.ts)',
+    what: 'a stored received QoS 2 record never marked delivered: after a reboot every one not yet released is given again, not only the one the power cut off (stored-session.ts)',
     edits: [['modules/mqtt/stored-session.ts', '			this.#log.mark(at, RELEASED);', '			void at;']],
     tests: [['tests/store.test.js', 'QoS 2 ids awaiting PUBREL are recognised', 60_000], ['tests/store.test.js', 'three QoS 2 messages arrive', 180_000]],
+  },
+  {
+    name: 'qos2-again-unset',
+    what: 'the resend of the received QoS 2 message a reboot left unsure given without `again` (stored-session.ts)',
+    edits: [['modules/mqtt/stored-session.ts', 'delivery = { key: unsure, again: true };', 'delivery = { key: unsure, again: false };']],
+    tests: [['tests/store.test.js', 'three QoS 2 messages arrive', 180_000]],
   },
   {
     name: 'no-pubrel-resend',

@@ -106,8 +106,9 @@ async function listed(params) {
  * Exactly once at QoS 2 across a power loss, as the README shows an app
  * doing it: each QoS 2 message's line carries its key (the callback's
  * `delivery`), written in the same write as the message, and a message
- * given `again` with the key of the last line is skipped: the app had it
- * before the power went.
+ * given `again` with the key of the last line written before this boot is
+ * skipped: the app had it before the power went. (Not the last line now: a
+ * broker may send new messages before its resends, as aedes does.)
  */
 function inbox(path) {
 	let file;
@@ -117,15 +118,14 @@ function inbox(path) {
 	catch {
 		file = files.openFile({ path, mode: "w+" });
 	}
-	let at = file.status().size, last = lastKey(file, at);
+	let at = file.status().size;
+	const before = lastKey(file, at);
 	return (topic, msg, properties, delivery) => {
-		if (delivery?.again && delivery.key === last)
+		if (delivery?.again && delivery.key === before)
 			return;
 		const line = new Uint8Array(ArrayBuffer.fromString(delivery ? `${text(topic)}\t${delivery.key}\n` : `${text(topic)}\n`));
 		file.write(line, at);
 		at += line.length;
-		if (delivery)
-			last = delivery.key;
 	};
 }
 
