@@ -184,7 +184,8 @@ export const MUTATIONS = [
     name: 'v5-resubscribe-one-group',
     what: 'after a reconnect without a session, MQTT 5\'s subscriptions made again in one SUBSCRIBE whatever their Subscription Identifiers (v5/protocol.ts Link5.resubscriptions) (3.8.2.1.2)',
     edits: [['modules/mqtt/v5/protocol.ts', '		return [...groups.values()];', '		return [subscriptions];']],
-    tests: [['tests/mqtt5.test.js', 'made again with their identifiers', 60_000], ['tests/store.test.js', 'made again after a reboot with the same options and identifier', 120_000]],
+    // 120 s: the scenario's own limit (60 s) fails it first. (tests/store.test.js's MQTT 5 restore has one identifier: it cannot tell.)
+    tests: [['tests/mqtt5.test.js', 'made again with their identifiers', 120_000]],
   },
   {
     name: 'v5-refusal-unsettled',
