@@ -11,7 +11,17 @@ export interface SessionLink {
     readonly resubscribes: boolean;
     /** Clean session 0: the broker keeps the session, and unacknowledged publications stay in it. */
     readonly keepsSession: boolean;
+    /**
+     * MQTT 5's (mqtt/v5/protocol): the granted subscriptions in the groups
+     * that each make one SUBSCRIBE again. Absent (3.1.1): one for all.
+     */
+    resubscriptions?(subscriptions: Subscriptions): Subscriptions[];
 }
+/** Granted subscriptions, by filter: each one's filter and QoS (MQTT 5: its options). */
+export type Subscriptions = Map<string, {
+    filter: Data;
+    qos: number;
+}>;
 export declare class Session {
     #private;
     readonly link: SessionLink;
@@ -37,8 +47,14 @@ export declare class Session {
      * PUBREC (the caller sends it; the session sends it again at resume()).
      */
     acknowledged(type: number, id: number, granted: number[]): boolean;
-    /** MQTT 5: the server refused the operation `id` with a failure reason code; it ends, rejecting `error` (a resubscription has nobody to tell). */
-    refuse(id: number, error: Error): void;
+    /**
+     * The operation `id` leaves the session, its packet id free again: what
+     * waited for it (a resubscription: nobody), or undefined when nothing in
+     * flight has the id. MQTT 5's refusals end one so (mqtt/v5/protocol).
+     */
+    take(id: number): {
+        readonly reject?: ((error: Error) => void) | undefined;
+    } | undefined;
     /** Granted subscriptions, for a resubscription after a reconnect that found no session. */
     protected remember(filters: Data[], qos: number[], granted: number[]): void;
     /** A QoS 2 id accepted (its message given to the app, PUBREC due): until PUBREL, a PUBLISH with it is a duplicate. A store's record of it is returned (StoredSession). */

@@ -244,7 +244,6 @@ export class MQTTClient {
 			return import(MQTT5_MODULE).then(module => module.connect(this, link, cleanSession, timeout), () => {
 				throw new Error("MQTT 5 is not in this build: include manifest_mqtt5.json");
 			});
-		link.v5?.begin();
 		return link.connect(cleanSession, Math.max(1, Math.round(timeout * 1000)));
 	}
 
@@ -257,10 +256,9 @@ export class MQTTClient {
 	 * authenticationMethod.
 	 */
 	reauthenticate(data?: Data): Promise<void> {
-		const v5 = this.#link.v5;
-		if (!v5)
-			throw new TypeError("reauthenticate needs MQTT 5, after connect()");
-		return v5.reauthenticate(data);
+		// MQTT 5's first connect() gives its client an own reauthenticate
+		// (mqtt/v5/protocol), so that a 3.1.1 client carries only this refusal.
+		throw new TypeError("reauthenticate needs MQTT 5, after connect()");
 	}
 
 	/** Writes DISCONNECT after what is already queued, closes the socket; what waited for the broker rejects. */

@@ -40,34 +40,22 @@ export interface Settings {
 }
 
 /**
- * MQTT 5 as the link sees it: mqtt/v5/protocol's Protocol5, set by the facade
- * once loaded. Declared here, not imported: a 3.1.1 build has no typings of
- * mqtt/v5 (as with TLS_MODULE). Each member answers for the attempt in
- * progress, which negotiation may make a 3.1.1 one.
+ * MQTT 5 as the link sees it: mqtt/v5/protocol's Protocol5, set once loaded
+ * (the facade's connect()). Declared here, not imported: a 3.1.1 build has no
+ * typings of mqtt/v5 (as with TLS_MODULE). Each member answers for the
+ * attempt in progress, which negotiation may make a 3.1.1 one. Its other
+ * hooks are overrides of a subclass of Link in mqtt/v5/protocol, which the
+ * link of a client under 5 takes as its prototype: a 3.1.1 link carries none.
  */
 export interface VersionHooks {
-	/** CONNECT for this attempt, made from the 3.1.1 CONNECT the client keeps; undefined under 3.1.1. */
-	connect(packet: ArrayBuffer): Uint8Array | undefined;
 	/** A parser for a new connection. */
 	parser(maxPacketSize: number): PacketParser;
 	/** The first packet of a connection (connackAccepts' part). */
 	readonly connack: typeof connackAccepts;
 	/** The packet handlers of a connection that is up. */
 	readonly handlers: typeof HANDLERS;
-	/** The server's keep-alive from CONNACK, which overrides the client's [MQTT-3.2.2-21]. */
-	readonly keepalive: number | undefined;
-	/** A tracked operation's packet is held back (MQTT 5's Receive Maximum); the protocol sends it later. */
-	holds(frame: Frame, op: Sendable): boolean;
 	/** publish() with MQTT 5 properties: the next PUBLISH written carries them (ignored under 3.1.1). */
 	publishing(properties: object | undefined): void;
-	/** The app's connect(): version 5 first, again (negotiation). */
-	begin(): void;
-	/** The connection closed before CONNACK: true when the link is to try again under 3.1.1 at once (negotiation). */
-	closedEarly(link: Link): boolean;
-	/** The connection that was up ends (lost, or disconnect()): an MQTT 5 re-authentication in progress fails. */
-	ended(): void;
-	/** The app's reauthenticate(): MQTT 5's AUTH 0x19. */
-	reauthenticate(data: Data | undefined): Promise<void>;
 }
 
 /** The `store` option (mqtt/stored-session's Store, over a medium): it makes the session that lives there. */
@@ -194,9 +182,9 @@ export class Link implements ConnectionOwner, Receiver {
 	}
 
 	/** The keep-alive interval in seconds, as CONNECT carries it (after the flags). */
-	private get keepalive(): number {
+	protected get keepalive(): number {
 		const packet = new Uint8Array(this.connectPacket), at = flagsAt(packet);
-		return this.v5?.keepalive ?? ((packet[at + 1] << 8) | packet[at + 2]);
+		return (packet[at + 1] << 8) | packet[at + 2];
 	}
 
 	/** Resolves the name, opens the socket; CONNECT goes out in onOpen. Bounded by the connect timeout. */
@@ -255,7 +243,7 @@ export class Link implements ConnectionOwner, Receiver {
 
 	onOpen(connection: Connection): void {
 		if (connection === this.connection)
-			connection.send({ head: this.v5?.connect(this.connectPacket) ?? new Uint8Array(this.connectPacket), body: undefined });
+			connection.send({ head: new Uint8Array(this.connectPacket), body: undefined });
 	}
 
 	/** CONNACK 0: the session is up. What the session holds goes out again; then what waited. False: the queue is full, reading waits. */
@@ -410,7 +398,7 @@ export class Link implements ConnectionOwner, Receiver {
 
 	/** A tracked operation's packet: out when connected; otherwise the session sends it again at resume(). */
 	sendOp(frame: Frame, op: Sendable): void {
-		if (this.state !== CONNECTED || this.v5?.holds(frame, op))
+		if (this.state !== CONNECTED)
 			return;
 		this.hand(frame, op);
 		if (this.#ackTimer === undefined && this.settings.ackTimeout)
@@ -551,7 +539,7 @@ export class Link implements ConnectionOwner, Receiver {
 			this.lost(error);
 		else if (this.state === DISCONNECTING)
 			this.shutdown(error);
-		else if (!this.v5?.closedEarly(this))
+		else
 			this.attemptFailed(error);
 	}
 
@@ -641,9 +629,8 @@ export class Link implements ConnectionOwner, Receiver {
 		connecting?.reject(error);
 	}
 
-	/** What only the connection that was up had stops: keep-alive, the acknowledgement deadline, an MQTT 5 re-authentication. */
-	private stopKeepAlive(): void {
-		this.v5?.ended();
+	/** What only the connection that was up had stops: keep-alive, the acknowledgement deadline. */
+	protected stopKeepAlive(): void {
 		this.#keepAlive?.stop();
 		this.#keepAlive = undefined;
 		Timer.clear(this.#ackTimer);

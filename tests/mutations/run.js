@@ -28,8 +28,8 @@ export const MUTATIONS = [
   {
     name: 'no-resubscribe',
     what: 'no SUBSCRIBE again after a reconnection whose CONNACK said session present 0 (session.ts resume)',
-    edits: [['modules/mqtt/session.ts', `			(this.#operations = new Map()).set(id, resubscription);
-			link.sendOp(frame, resubscription);`, `			void frame, resubscription;`]],
+    edits: [['modules/mqtt/session.ts', `				(this.#operations ??= new Map()).set(id, resubscription);
+				link.sendOp(frame, resubscription);`, `				void frame, resubscription;`]],
     tests: [['tests/resilience.test.js', 'subscribes again by itself', 90_000], ['tests/crash.test.js', 'no persistence', 300_000]],
   },
   {
@@ -199,6 +199,25 @@ export const MUTATIONS = [
     what: 'the server\'s DISCONNECT during a re-authentication does not reject reauthenticate() with it (v5/protocol.ts disconnect5) [MQTT-4.12.1-2]',
     edits: [['modules/mqtt/v5/protocol.ts', '	(link.v5 as Protocol5).auth?.settle(error);	// a re-authentication refused [MQTT-4.12.1-2]\n', '']],
     tests: [['tests/mqtt5.test.js', 're-authentication refused', 60_000]],
+  },
+  {
+    name: 'v5-resubscribe-one-group',
+    what: 'after a reconnect without a session, MQTT 5\'s subscriptions made again in one SUBSCRIBE whatever their Subscription Identifiers (v5/protocol.ts Link5.resubscriptions) (3.8.2.1.2)',
+    edits: [['modules/mqtt/v5/protocol.ts', '		return [...groups.values()];', '		return [subscriptions];']],
+    // 120 s: the scenario's own limit (60 s) fails it first. (tests/store.test.js's MQTT 5 restore has one identifier: it cannot tell.)
+    tests: [['tests/mqtt5.test.js', 'made again with their identifiers', 120_000]],
+  },
+  {
+    name: 'v5-refusal-unsettled',
+    what: 'an acknowledgement\'s failure reason code ends the operation without rejecting its Promise (v5/protocol.ts acknowledgement5, through Session.take)',
+    edits: [['modules/mqtt/v5/protocol.ts', 'receiver.session?.take(id)?.reject?.(', 'void receiver.session?.take(id), (']],
+    tests: [['tests/mqtt5.test.js', 'every reason code a server may send', 120_000]],
+  },
+  {
+    name: 'v5-reauthenticate-missing',
+    what: 'MQTT 5\'s connect() gives the client no reauthenticate of its own (v5/protocol.ts connect): the facade\'s refusal answers under 5 too',
+    edits: [['modules/mqtt/v5/protocol.ts', '	Object.defineProperty(client, "reauthenticate", ', '	if (false) Object.defineProperty(client, "reauthenticate", ']],
+    tests: [['tests/mqtt5.test.js', 'reauthenticate\\(\\) misuse', 60_000], ['tests/mqtt5.test.js', 're-authentication refused', 60_000]],
   },
   {
     name: 'reason-0x80-success',

@@ -1,7 +1,8 @@
 // MQTT 5.0 for the client: what the link (link.ts) asks of a version
-// (VersionHooks), over the version 5 codec. The facade loads this module by
-// dynamic import at connect() when the app asked for `protocolVersion` 5 or
-// "negotiate" (manifest_mqtt5.json), so that a 3.1.1 app carries none of it.
+// (VersionHooks, and Link5's overrides of the link's own methods), over the
+// version 5 codec. The facade loads this module by dynamic import at
+// connect() when the app asked for `protocolVersion` 5 or "negotiate"
+// (manifest_mqtt5.json), so that a 3.1.1 app carries none of it.
 //
 // The client keeps its CONNECT as a 3.1.1 packet (its only copy of the
 // client id, keep-alive, will and credentials); each attempt under 5 writes
@@ -24,7 +25,9 @@ import { MQTTException, ProtocolError } from "mqtt/errors";
 import { PacketWriter, flagsAt, connectFields, stringField, CLEAN_SESSION, type Frame, type Will } from "mqtt/writer";
 import { PacketParser, type Packet } from "mqtt/parser";
 import { HANDLERS, connackAccepts, type Receiver } from "mqtt/handlers";
-import { IDLE, CONNECTING, CONNECTED, RECONNECTING, DISCONNECTING, type Link, type VersionHooks } from "mqtt/link";
+import { Link, IDLE, CONNECTING, CONNECTED, RECONNECTING, DISCONNECTING, type VersionHooks } from "mqtt/link";
+import type { Connection } from "mqtt/connection";
+import type { Subscriptions } from "mqtt/session";
 import { STRIDE, type Failover, type ServerList } from "mqtt/endpoints";
 import type { MQTTClient } from "mqtt/client";
 import { PacketWriter5, type SubscriptionOptions } from "mqtt/v5/writer";
@@ -35,12 +38,85 @@ import { describe } from "mqtt/validate";
 
 /**
  * The app's first connect() under MQTT 5 (the facade loaded this module for
- * it): the link gets its Protocol5, which checks the options; then the
- * facade's connect() goes on, now with it.
+ * it): the link gets its Protocol5, which checks the options, and becomes a
+ * Link5; the client gets its reauthenticate; then the facade's connect()
+ * goes on, now with them.
  */
 export function connect(client: MQTTClient, link: Link, cleanSession: boolean, timeout: number): Promise<number> {
-	link.v5 ??= new Protocol5(link, link.settings.mqtt5 as Options5);
+	const protocol = link.v5 ??= new Protocol5(link, link.settings.mqtt5 as Options5);
+	Object.setPrototypeOf(link, Link5.prototype);
+	// The client's own, not its class's (a preloaded class is frozen): the
+	// class's refuses, under 3.1.1 and before MQTT 5's first connect().
+	Object.defineProperty(client, "reauthenticate", { value: (data?: Data) => (protocol as Protocol5).reauthenticate(data), configurable: true, writable: true });
 	return client.connect(cleanSession, timeout);
+}
+
+/**
+ * The link of a client under MQTT 5: the link takes this prototype at its
+ * first connect() (connect above), so that the 3.1.1 link carries none of
+ * these hooks. Each answers for the attempt in progress (Protocol5's
+ * version, which negotiation may make 4) and otherwise leaves it to the
+ * 3.1.1 link's own.
+ */
+class Link5 extends Link {
+	declare v5: Protocol5;
+
+	/** The app's connect(): version 5 first, again. */
+	override connect(cleanSession: boolean, timeout: number): Promise<0 | 1> {
+		this.v5.begin();
+		return super.connect(cleanSession, timeout);
+	}
+
+	/** The server's keep-alive from CONNACK overrides the client's [MQTT-3.2.2-21]. */
+	protected override get keepalive(): number {
+		return this.v5.keepalive ?? super.keepalive;
+	}
+
+	/** CONNECT of version 5 for this attempt, made from the 3.1.1 CONNECT the client keeps. */
+	override onOpen(connection: Connection): void {
+		const head = connection === this.connection ? this.v5.connect(this.connectPacket) : undefined;
+		if (head)
+			connection.send({ head, body: undefined });
+		else
+			super.onOpen(connection);
+	}
+
+	/** A tracked operation's packet beyond the server's Receive Maximum is held back; the protocol sends it later (holds). */
+	override sendOp(frame: Frame, op: Sendable): void {
+		if (this.state !== CONNECTED || !this.v5.holds(frame, op))
+			super.sendOp(frame, op);
+	}
+
+	/** Negotiation: closed before CONNACK, the link may try again under 3.1.1 at once (closedEarly). */
+	override onClose(connection: Connection, error: Error): void {
+		const state = this.state;
+		if (connection !== this.connection || state === CONNECTED || state === DISCONNECTING || !this.v5.closedEarly(this))
+			super.onClose(connection, error);
+	}
+
+	/** The connection that was up ends: a re-authentication in progress fails with it. */
+	protected override stopKeepAlive(): void {
+		this.v5.ended();
+		super.stopKeepAlive();
+	}
+
+	/**
+	 * The session's granted subscriptions as the groups that each make one
+	 * SUBSCRIBE again: one per Subscription Identifier, which MQTT 5 gives
+	 * a SUBSCRIBE for all its filters (3.8.2.1.2); a QoS (a number, 3.1.1's,
+	 * or under "negotiate" fallen back) has none: one for all.
+	 */
+	resubscriptions(subscriptions: Subscriptions): Subscriptions[] {
+		const groups = new Map<number | undefined, Subscriptions>();
+		for (const [key, subscription] of subscriptions) {
+			const identifier = (subscription.qos as { subscriptionIdentifier?: number }).subscriptionIdentifier;
+			let group = groups.get(identifier);
+			if (!group)
+				groups.set(identifier, group = new Map());
+			group.set(key, subscription);
+		}
+		return [...groups.values()];
+	}
 }
 
 /** What this module reads of the client's options (the link's `mqtt5` setting): the facade checked the version. */
@@ -687,7 +763,8 @@ function acknowledgement5(receiver: Receiver, packet: Packet): boolean {
 	if (!failed)
 		HANDLERS[type](receiver, packet);
 	else {
-		receiver.session?.refuse(id, reasonException(code, ack.properties, type, ` (${PACKET_NAMES[type]})`));
+		// The operation ends, rejecting (a resubscription has nobody to tell).
+		receiver.session?.take(id)?.reject?.(reasonException(code, ack.properties, type, ` (${PACKET_NAMES[type]})`));
 		receiver.answer((type << 4) | ack.flags);
 	}
 	if (type === PUBACK || type === PUBCOMP || (type === PUBREC && failed))
