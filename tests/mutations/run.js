@@ -106,10 +106,10 @@ export const MUTATIONS = [
   {
     name: 'ack-before-app',
     what: 'a queued QoS 1 message acknowledged (PUBACK) as it arrives, before the app has it (delivery.ts)',
-    edits: [['modules/mqtt/delivery.ts', 'queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, id: packet.id });',
+    edits: [['modules/mqtt/delivery.ts', 'queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, id: packet.id, properties: (packet as Message).properties });',
       `if (qos === 1)
 			this.#link.acknowledge(PUBACK, packet.id);
-		queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, id: qos === 1 ? 0 : packet.id });`]],
+		queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, id: qos === 1 ? 0 : packet.id, properties: (packet as Message).properties });`]],
     tests: [['tests/session.test.js', 'unread messages across a reconnect', 120_000]],
   },
   {
@@ -169,8 +169,10 @@ export const MUTATIONS = [
   {
     name: 'v5-session-ends',
     what: 'connect(false) under MQTT 5 sends no Session Expiry Interval: the broker ends the session with the connection (v5/protocol.ts connectFrame)',
-    edits: [['modules/mqtt/v5/protocol.ts', 'if (!cleanStart && properties.sessionExpiryInterval === undefined)', 'if (false)']],
+    edits: [['modules/mqtt/v5/protocol.ts', '{ ...this.#properties, sessionExpiryInterval: NEVER_EXPIRES }', '{ ...this.#properties }']],
     tests: [['tests/mqtt5.test.js', 'keeps the session past the connection', 60_000], ['tests/store.test.js', 'MQTT 5, deep sleep with commands', 120_000]],
+  },
+  {
     name: 'auth-method-unchecked',
     what: 'the Authentication Method of the server\'s AUTH and CONNACK not compared with the CONNECT\'s (v5/protocol.ts Authentication.check) [MQTT-4.12.0-5]',
     edits: [['modules/mqtt/v5/protocol.ts', '		if (method !== this.method)\n', '		if (false && method !== this.method)\n']],
@@ -224,6 +226,8 @@ export const MUTATIONS = [
     what: 'reason code 0x80 (Unspecified error) taken as a success on acknowledgements (v5/reasons.ts isFailure)',
     edits: [['modules/mqtt/v5/reasons.ts', 'return code >= 0x80;', 'return code > 0x80;']],
     tests: [['tests/mqtt5.test.js', 'every reason code a server may send', 60_000]],
+  },
+  {
     name: 'op-written-at-start',
     what: "a tracked operation's packet the socket took only in part, written straight out without a send queue, told written at once (link.ts hand): ackTimeout counts the rest of its writing",
     edits: [['modules/mqtt/link.ts', 'if (connection.send(frame))\n\t\t\top?.written();\n\t\telse\n\t\t\tthis.queue.begun(undefined, op, false);', 'const whole = connection.send(frame);\n\t\top?.written();\n\t\tif (!whole)\n\t\t\tthis.queue.begun(undefined, undefined, false);']],
