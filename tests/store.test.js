@@ -260,7 +260,7 @@ describe('restore after a reboot', () => {
     });
   });
 
-  test('power lost at every byte written while three QoS 2 messages arrive: after the reboot (where the broker sends a new message before its resends, as aedes does), an app that skips a message given `again` with the last key it had recorded before the boot has each exactly once [MQTT-4.3.3-2]; nothing is lost, and a message is given again only with `again` and its first key', async () => {
+  test('power lost at every byte written while three QoS 2 messages arrive: after the reboot (where the broker sends a new message before its resends, as aedes does), an app that skips a message given `again` with the last key it had recorded before the boot has each exactly once [MQTT-4.3.3-2]; nothing is lost, and a message is given again only with `again` and its first key', async t => {
     const message = id => ({ cmd: 'publish', topic: `in/${id}`, payload: Buffer.from(`m${id}`), qos: 2, messageId: id, retain: false, dup: false });
     const ids = [1, 2, 3], all = [...ids, 4];
     // The first pass, uncut, measures the bytes written; then a pass per cut.
@@ -334,6 +334,8 @@ describe('restore after a reboot', () => {
       });
     } while (++cut <= written);
     assert.deepEqual([...outcomes].sort(), ['lost', 'whole']);
+    // Wear: each message's 17-byte record (header and key), its commit, its delivered mark; the first's dead mark at PUBREL.
+    t.diagnostic(`flash bytes written for three received QoS 2 messages, the first released: ${written}`);
   });
 
   test('connect(true) empties the store [MQTT-3.1.2-6]: nothing stored goes out, and nothing is found after; the session ended clean, the store still keeps what is published next', async () => {
