@@ -86,10 +86,10 @@ export const MUTATIONS = [
   {
     name: 'ack-before-app',
     what: 'a queued QoS 1 message acknowledged (PUBACK) as it arrives, before the app has it (delivery.ts)',
-    edits: [['modules/mqtt/delivery.ts', 'queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, id: packet.id });',
+    edits: [['modules/mqtt/delivery.ts', 'queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, id: packet.id, properties: (packet as Message).properties });',
       `if (qos === 1)
 			this.#link.acknowledge(PUBACK, packet.id);
-		queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, id: qos === 1 ? 0 : packet.id });`]],
+		queue.push({ topic: packet.topic, payload: packet.payload, flags: packet.flags, id: qos === 1 ? 0 : packet.id, properties: (packet as Message).properties });`]],
     tests: [['tests/session.test.js', 'unread messages across a reconnect', 120_000]],
   },
   {
@@ -97,6 +97,34 @@ export const MUTATIONS = [
     what: 'the broker\'s resend of a QoS 1 message still in the queue not recognised: queued and delivered twice (delivery.ts again())',
     edits: [['modules/mqtt/delivery.ts', 'if (queue[i].id === id) {', 'if (queue[i].id === id && qos === 0) {']],
     tests: [['tests/session.test.js', 'still in the queue', 120_000]],
+  },
+  {
+    name: 'topic-repeat-half-compared',
+    what: 'a repeated topic of 8 to 16 bytes recognised by its last eight bytes alone (parser.ts fast path): one that differs only before them taken for the previous topic',
+    edits: [['modules/mqtt/parser.ts', ' && last.getFloat64(0) === view!.getFloat64(at + 2)', '']],
+    tests: [['tests/codec.test.js', 'packet by packet and in one input', 60_000]],
+  },
+  {
+    name: 'push-qos0-bypasses-waiter',
+    what: 'in push mode a QoS 0 message goes straight to the callback even while a waitMsg is pending (delivery.ts received): the waitMsg never resolves',
+    edits: [['modules/mqtt/delivery.ts', 'if (qos === 0 && this.#push && !this.#waiters?.length) {', 'if (qos === 0 && this.#push) {']],
+    tests: [['tests/client.test.js', 'a waitMsg pending when a QoS 0 message arrives', 60_000]],
+  },
+  {
+    name: 'push-qos0-exception-as-fault',
+    what: 'the callback\'s exception on a QoS 0 message in push mode not marked as the app\'s (delivery.ts received): the client closes the connection as for its own fault instead of letting it go on to the host',
+    edits: [['modules/mqtt/delivery.ts', `				catch (error) {
+					throw fromApp(error);
+				}`, `				catch (error) {
+					throw error;
+				}`]],
+    tests: [['tests/conformance.test.js', 'a callback that throws on a QoS 0 message', 60_000]],
+  },
+  {
+    name: 'publish-id-unchecked',
+    what: 'a QoS 1/2 PUBLISH written with any packet id (writer.ts): the quick test of an id 1..65535 lets everything through',
+    edits: [['modules/mqtt/writer.ts', 'if ((id & 0xFFFF) !== id || id === 0)', 'if (false)']],
+    tests: [['tests/codec.test.js', 'writer: bad arguments', 60_000]],
   },
   {
     name: 'malformed-disconnect',
