@@ -70,6 +70,7 @@ export class PacketParser extends Packet {
 	readonly maxPacketSize: number;
 
 	#pieces: Pieces | undefined;		// a packet split across calls, until it is whole
+	readonly #quickLength: number;		// the fast path's longest remaining length: one length byte, within maxPacketSize
 	lastTopic: DataView | undefined;	// topicOf's: the previous topic, to hand out again when it repeats
 	topicView: DataView | undefined;	// topicOf's: over the input last compared with it
 	viewed: Uint8Array | undefined;		// that input
@@ -79,6 +80,7 @@ export class PacketParser extends Packet {
 			throw new RangeError("maxPacketSize must be an integer >= 2");
 		super();
 		this.maxPacketSize = maxPacketSize;
+		this.#quickLength = Math.min(0x7F, maxPacketSize - 2);
 	}
 
 	/** The packet just parsed (the parser itself). Reused: read it before parsing on. */
@@ -111,7 +113,7 @@ export class PacketParser extends Packet {
 		// steps, a good part of what a small message costs. Anything else, a
 		// fault included, takes the general path, which names the fault.
 		const first = bytes[start], length = bytes[start + 1], at = start + 2, stop = at + length;
-		if ((first & 0xF0) === 0x30 && length < 0x80 && stop <= end && this.#pieces === undefined && length + 2 <= this.maxPacketSize) {
+		if ((first & 0xF0) === 0x30 && length <= this.#quickLength && stop <= end && this.#pieces === undefined) {
 			const flags = first & 0x0F, topicLength = (bytes[at] << 8) | bytes[at + 1], after = at + 2 + topicLength;
 			if (topicLength !== 0 && (flags < 2
 				? after <= stop	// QoS 0, DUP clear
