@@ -89,7 +89,7 @@ export class Delivery {
 		// The usual message, QoS 0 in push mode with no waitMsg/checkMsg
 		// pending: to the callback here, as deliver() would give it (nothing
 		// to acknowledge, no waiter), one call less.
-		if (qos === 0 && this.#push && !this.#waiters?.length) {
+		if (this.#push && qos === 0 && !this.#waiters?.length) {
 			const callback = this.#link.callback;
 			if (callback) {
 				try {

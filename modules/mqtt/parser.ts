@@ -122,12 +122,13 @@ export class PacketParser extends Packet {
 				this.flags = flags;
 				this.id = flags < 2 ? 0 : (bytes[after] << 8) | bytes[after + 1];
 				// The previous topic again, 8 to 16 bytes long, in the input
-				// topicOf last viewed (every message of a read but its first):
-				// two comparisons here, as topicOf's loop would make them, and
-				// no call. Any other topic goes through topicOf.
-				const last = this.lastTopic, view = this.topicView;
-				this.topic = last !== undefined && last.byteLength === topicLength && topicLength >= 8 && topicLength <= 16 && this.viewed === bytes
-					&& last.getFloat64(topicLength - 8) === view!.getFloat64(after - 8) && last.getFloat64(0) === view!.getFloat64(at + 2)
+				// topicOf last viewed (every message of a read but its first;
+				// it views an input only when there is a previous topic): two
+				// comparisons here, as topicOf's loop would make them, and no
+				// call. Any other topic goes through topicOf.
+				const last = this.lastTopic!, view = this.topicView!;
+				this.topic = this.viewed === bytes && topicLength >= 8 && topicLength <= 16 && last.byteLength === topicLength
+					&& last.getFloat64(topicLength - 8) === view.getFloat64(after - 8) && last.getFloat64(0) === view.getFloat64(at + 2)
 					? last.buffer as ArrayBuffer
 					: topicOf(this, bytes, at + 2, topicLength);
 				const offset = bytes.byteOffset;

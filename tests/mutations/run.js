@@ -101,13 +101,13 @@ export const MUTATIONS = [
   {
     name: 'topic-repeat-half-compared',
     what: 'a repeated topic of 8 to 16 bytes recognised by its last eight bytes alone (parser.ts fast path): one that differs only before them taken for the previous topic',
-    edits: [['modules/mqtt/parser.ts', ' && last.getFloat64(0) === view!.getFloat64(at + 2)', '']],
+    edits: [['modules/mqtt/parser.ts', ' && last.getFloat64(0) === view.getFloat64(at + 2)', '']],
     tests: [['tests/codec.test.js', 'packet by packet and in one input', 60_000]],
   },
   {
     name: 'push-qos0-bypasses-waiter',
     what: 'in push mode a QoS 0 message goes straight to the callback even while a waitMsg is pending (delivery.ts received): the waitMsg never resolves',
-    edits: [['modules/mqtt/delivery.ts', 'if (qos === 0 && this.#push && !this.#waiters?.length) {', 'if (qos === 0 && this.#push) {']],
+    edits: [['modules/mqtt/delivery.ts', 'if (this.#push && qos === 0 && !this.#waiters?.length) {', 'if (this.#push && qos === 0) {']],
     tests: [['tests/client.test.js', 'a waitMsg pending when a QoS 0 message arrives', 60_000]],
   },
   {
