@@ -28,8 +28,8 @@ export const MUTATIONS = [
   {
     name: 'no-resubscribe',
     what: 'no SUBSCRIBE again after a reconnection whose CONNACK said session present 0 (session.ts resume)',
-    edits: [['modules/mqtt/session.ts', `			(this.#operations = new Map()).set(id, resubscription);
-			link.sendOp(frame, resubscription);`, `			void frame, resubscription;`]],
+    edits: [['modules/mqtt/session.ts', `				(this.#operations ??= new Map()).set(id, resubscription);
+				link.sendOp(frame, resubscription);`, `				void frame, resubscription;`]],
     tests: [['tests/resilience.test.js', 'subscribes again by itself', 90_000], ['tests/crash.test.js', 'no persistence', 300_000]],
   },
   {
