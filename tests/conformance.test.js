@@ -253,6 +253,7 @@ test('push mode: a callback that throws on a QoS 0 message: the exception goes o
 	withScripted({}, broker => withXS({}, async xs => {
 		const run = xs.run(SCENARIO, { case: 'throwingInPush', port: broker.port }, {
 			onReport: () => broker.sessions[0].send({ cmd: 'publish', topic: 'answer/0', payload: 'pushed', qos: 0 }),
+			timeout: 10_000,	// the exception ends the run at once; a client that kept it would run on
 		});
 		await assert.rejects(run, error => error.name === 'XSError' && /uncaught exception in a callback: RangeError: the app refuses pushed/.test(error.message));
 		assert.deepEqual(answersIn(broker.sessions[0]), []);

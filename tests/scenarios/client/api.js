@@ -66,7 +66,7 @@ export default cases({
 		await client.subscribe("push/waiting");
 		const waiting = client.waitMsg();
 		report({ ready: true });
-		const returned = await waiting;
+		const returned = await Promise.race([waiting, delay(3000).then(() => "no answer within 3 s")]);
 		await client.disconnect();
 		return { returned, calls };
 	},
