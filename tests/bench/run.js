@@ -149,6 +149,7 @@ async function qos1Cost(port, tick = 0) {
   const raw = await Session.open(tick);
   await raw.span({ op: 'rawConnect', port });
   await raw.turn({ op: 'prepare', size: 16, kind: 'binary' });
+  await raw.turn({ op: 'rawPrepareQoS1', count, topic });
   const rawResult = await raw.span({ op: 'rawQoS1', count, topic });
   await raw.close();
   const per = result => ({ compute: round(result.compute / count), turns: round(result.turns / count, 2), ms: round(result.wall / count, 3) });

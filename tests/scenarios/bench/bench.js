@@ -150,7 +150,7 @@ class SDK {
 export default function bench() {
 	const writer = new PacketWriter();
 	const payloads = new Map();
-	let client, raw, sdk, rawPacket, received = 0, expect = 0, finished;
+	let client, raw, sdk, rawPacket, rawPackets, received = 0, expect = 0, finished;
 
 	// The path meters' state: clients over a MemorySocket, pre-encoded input.
 	const memory = {};
@@ -410,10 +410,15 @@ export default function bench() {
 
 		noop(_, done) {},
 
-		rawQoS1({ count, topic }, done) {
-			const packets = [];
+		/** The packets of `rawQoS1`, encoded in a turn of their own: the library's writer is not the raw app's cost. */
+		rawPrepareQoS1({ count, topic }, done) {
+			rawPackets = [];
 			for (let i = 1; i <= count; i++)
-				packets.push(encoded(writer.publish(topic, payloads.get("binary 16"), 1, false, false, i)));
+				rawPackets.push(encoded(writer.publish(topic, payloads.get("binary 16"), 1, false, false, i)));
+		},
+
+		rawQoS1({ count, topic }, done) {
+			const packets = rawPackets;
 			let next = 0;
 			const start = Time.ticks;
 			raw.onBytes(bytes => {	// a PUBACK per packet
