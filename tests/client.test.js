@@ -79,6 +79,8 @@ for (const [name, start] of [
     test('checkMsg waits about 50 ms and resolves undefined when nothing came', () => api.checkMsg(xsnap, at()));
 
     test('the callback gets topic and message as ArrayBuffers; waitMsg resolves the PUBLISH first byte', () => api.callbackTypes(xsnap, at()));
+
+    test('push mode: a waitMsg pending when a QoS 0 message arrives resolves its first byte; the callback has the message once', () => api.pushWaiting(xsnap, at()));
   });
 }
 

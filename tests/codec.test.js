@@ -678,7 +678,7 @@ test('parser: one parse call consumes exactly one packet', () => {
 	assert.equal(parser.ready, false);
 });
 
-test('parser: a topic the length of the previous one but differing in any one byte is its own; an equal one is the same bytes', () => {
+test('parser: a topic the length of the previous one but differing in any one byte is its own; an equal one is the same bytes (3.3.2.1), packet by packet and in one input', () => {
 	// The parser hands the previous topic out again when the bytes repeat it
 	// (compared eight and four bytes at a time): each length 1..40 against a
 	// topic differing at each position, in its lowest bit or in bit 5.
@@ -701,6 +701,18 @@ test('parser: a topic the length of the previous one but differing in any one by
 				assert.equal(parseOne(base), base, `length ${length}, back to the first after byte ${at}`);
 			}
 		assert.equal(parseOne(base), base, `length ${length}, repeated`);
+		// The same topics one after the other in one input, as a socket read
+		// brings them: the parser compares them in the input it viewed.
+		const topics = [base];
+		for (let at = 0; at < length; at++)
+			for (const bit of [0x01, 0x20])
+				topics.push(base.slice(0, at) + String.fromCharCode(base.charCodeAt(at) ^ bit) + base.slice(at + 1), base, base);
+		const { bytes, start, end } = padded(Buffer.concat(topics.map(topic => mqttPacket.generate({ cmd: 'publish', topic, payload: Buffer.from('p'), qos: 0 }))));
+		for (let at = start, i = 0; at < end; i++) {
+			at = parser.parse(bytes, at, end);
+			assert.equal(Buffer.from(parser.packet.topic).toString('latin1'), topics[i], `length ${length}, packet ${i} of one input`);
+		}
+		wipe({ bytes });
 	}
 });
 

@@ -248,6 +248,17 @@ for (const [qos, answer] of [[1, 'puback'], [2, 'pubrec']]) {
 		})));
 }
 
+// The QoS 0 message takes the receive path's shortest way to the callback: its exception, too, is the app's.
+test('push mode: a callback that throws on a QoS 0 message: the exception goes on to the host, as any callback\'s, and nothing is acknowledged (a QoS 0 message has no acknowledgement [MQTT-4.3.1-1])', () =>
+	withScripted({}, broker => withXS({}, async xs => {
+		const run = xs.run(SCENARIO, { case: 'throwingInPush', port: broker.port }, {
+			onReport: () => broker.sessions[0].send({ cmd: 'publish', topic: 'answer/0', payload: 'pushed', qos: 0 }),
+			timeout: 10_000,	// the exception ends the run at once; a client that kept it would run on
+		});
+		await assert.rejects(run, error => error.name === 'XSError' && /uncaught exception in a callback: RangeError: the app refuses pushed/.test(error.message));
+		assert.deepEqual(answersIn(broker.sessions[0]), []);
+	})));
+
 // ---- What the client sends ----
 
 // The QoS 1 publish's resend carries DUP 1 [MQTT-3.3.1-1] (both versions): the test sees the flag.

@@ -29,6 +29,12 @@ export interface ConnectionOwner {
 }
 export declare class Connection {
     #private;
+    /**
+     * True when nothing is being written and the socket is open: a send()
+     * would start at once. A field the connection keeps, not a getter: each
+     * publish and acknowledgement asks, and a getter is a call.
+     */
+    idle: boolean;
     /** Time.ticks of the last write and of the last arrival, kept only when the keep-alive reads them. */
     lastSend: number;
     lastReceive: number;
@@ -40,8 +46,6 @@ export declare class Connection {
      * `clocked`: keep lastSend and lastReceive (a keep-alive reads them); else the hot paths skip the clock.
      */
     constructor(owner: ConnectionOwner, endpoint: Endpoint, parser: PacketParser, clocked: boolean);
-    /** True when nothing is being written: a send() would start at once. */
-    get idle(): boolean;
     /** Reading stopped at the owner's request. */
     get paused(): boolean;
     /** Unread bytes wait in the socket: the broker is alive, the client is just not reading. */

@@ -101,6 +101,12 @@ export class Connection {
 	#frame: Frame | undefined;	// being written across onWritable calls
 	#offset = 0;
 	#ack: Uint8Array | undefined;	// sendAck's four bytes, written over for each acknowledgement
+	/**
+	 * True when nothing is being written and the socket is open: a send()
+	 * would start at once. A field the connection keeps, not a getter: each
+	 * publish and acknowledgement asks, and a getter is a call.
+	 */
+	idle = false;
 	/** Time.ticks of the last write and of the last arrival, kept only when the keep-alive reads them. */
 	lastSend = 0;
 	lastReceive = 0;
@@ -145,8 +151,6 @@ export class Connection {
 			this.#socket = new TCP(options as ConstructorParameters<typeof TCP>[0]) as unknown as Socket;
 	}
 
-	/** True when nothing is being written: a send() would start at once. */
-	get idle(): boolean { return this.#frame === undefined && (this.#flags & (OPENED | CLOSED)) === OPENED; }
 	/** Reading stopped at the owner's request. */
 	get paused(): boolean { return (this.#flags & PAUSED) !== 0; }
 	/** Unread bytes wait in the socket: the broker is alive, the client is just not reading. */
@@ -185,6 +189,7 @@ export class Connection {
 			return true;
 		}
 		this.#frame = frame;
+		this.idle = false;
 		this.#offset = 0;
 		this.continue();
 		return this.#frame === undefined;
@@ -198,9 +203,9 @@ export class Connection {
 	 * false when the socket is busy or too full for it: then send() a frame.
 	 */
 	sendAck(first: number, id: number): boolean {
-		const flags = this.#flags;
-		if (this.#frame !== undefined || (flags & (OPENED | CLOSED)) !== OPENED || this.#writable < 4)
+		if (!this.idle || this.#writable < 4)
 			return false;
+		const flags = this.#flags;
 		const ack = this.#ack ??= new Uint8Array(4), reserve = flags & TLS ? TLS_RECORD_RESERVE : 0;
 		ack[0] = first;
 		ack[1] = 2;
@@ -234,6 +239,7 @@ export class Connection {
 		if (this.#flags & CLOSED)
 			return;
 		this.#flags |= CLOSED;
+		this.idle = false;
 		this.#frame = this.#input = this.#ack = undefined;
 		this.#parser.release();
 		try {
@@ -272,8 +278,10 @@ export class Connection {
 			if (this.#flags & CLOCKED)
 				this.lastSend = Time.ticks;
 			this.#offset += count;
-			if (this.#offset === head.length + (body ? body.length : 0))
+			if (this.#offset === head.length + (body ? body.length : 0)) {
 				this.#frame = undefined;
+				this.idle = true;
+			}
 		}
 	}
 
@@ -284,6 +292,7 @@ export class Connection {
 		try {
 			if (!(this.#flags & OPENED)) {
 				this.#flags |= OPENED;
+				this.idle = true;
 				this.#owner.onOpen(this);
 			}
 			else if (this.#frame !== undefined) {

@@ -107,6 +107,21 @@ export class Delivery {
 	 */
 	received(packet: Packet): boolean {
 		const qos = (packet.flags >> 1) & 3;	// not the getter: a call less
+		// The usual message, QoS 0 in push mode with no waitMsg/checkMsg
+		// pending: to the callback here, as deliver() would give it (nothing
+		// to acknowledge, no waiter), one call less.
+		if (this.#push && qos === 0 && !this.#waiters?.length) {
+			const callback = this.#link.callback;
+			if (callback) {
+				try {
+					callback(packet.topic, packet.payload, (packet as Message).properties);
+				}
+				catch (error) {
+					throw fromApp(error);
+				}
+			}
+			return true;
+		}
 		// A QoS 1 message can be a copy only of one queued or delivered
 		// unacknowledged: with neither, again() is not called at all.
 		if (qos !== 0 && (qos === 2 || this.#queue !== undefined || this.#unacknowledged !== undefined) && this.again(qos, packet.id))

@@ -70,14 +70,17 @@ export class PacketParser extends Packet {
 	readonly maxPacketSize: number;
 
 	#pieces: Pieces | undefined;		// a packet split across calls, until it is whole
+	readonly #quickLength: number;		// the fast path's longest remaining length: one length byte, within maxPacketSize
 	lastTopic: DataView | undefined;	// topicOf's: the previous topic, to hand out again when it repeats
-	topicView: DataView | undefined;	// topicOf's: over the buffer of the input last compared with it
+	topicView: DataView | undefined;	// topicOf's: over the input last compared with it
+	viewed: Uint8Array | undefined;		// that input
 
 	constructor(maxPacketSize = MAX_REMAINING_LENGTH + 5) {
 		if (!Number.isInteger(maxPacketSize) || maxPacketSize < 2)
 			throw new RangeError("maxPacketSize must be an integer >= 2");
 		super();
 		this.maxPacketSize = maxPacketSize;
+		this.#quickLength = Math.min(0x7F, maxPacketSize - 2);
 	}
 
 	/** The packet just parsed (the parser itself). Reused: read it before parsing on. */
@@ -94,7 +97,7 @@ export class PacketParser extends Packet {
 
 	/** The caller is done with the bytes it gave: nothing here holds on to them. */
 	release(): void {
-		this.topicView = undefined;
+		this.topicView = this.viewed = undefined;
 	}
 
 	/**
@@ -104,38 +107,47 @@ export class PacketParser extends Packet {
 	 * then unusable until `reset`.
 	 */
 	parse(bytes: Uint8Array, start: number, end: number): number {
-		this.ready = false;
 		// The usual packet, a PUBLISH with one length byte, whole in bytes and
 		// passing every check of the general path below, is decoded here with
-		// no call but topicOf: a call costs XS about 25 steps, a good part of
-		// what a small message costs. Anything else, a fault included, takes
-		// the general path, which names the fault.
-		const first = bytes[start], length = bytes[start + 1], at = start + 2;
-		if ((first & 0xF0) === 0x30 && length < 0x80 && end - at >= length && this.#pieces === undefined && length + 2 <= this.maxPacketSize) {
-			const flags = first & 0x0F, qos = flags & 0x06, topicLength = (bytes[at] << 8) | bytes[at + 1], after = at + 2 + topicLength;
+		// no call but topicOf's for a new topic: a call costs XS about 25
+		// steps, a good part of what a small message costs. Anything else, a
+		// fault included, takes the general path, which names the fault.
+		const first = bytes[start], length = bytes[start + 1], at = start + 2, stop = at + length;
+		if ((first & 0xF0) === 0x30 && length <= this.#quickLength && stop <= end && this.#pieces === undefined) {
+			const flags = first & 0x0F, topicLength = (bytes[at] << 8) | bytes[at + 1], after = at + 2 + topicLength;
 			if (topicLength !== 0 && (flags < 2
-				? after <= at + length	// QoS 0, DUP clear
-				: (qos === 2 || qos === 4) && after + 2 <= at + length && (bytes[after] | bytes[after + 1]) !== 0)) {	// QoS 1 or 2, a packet id not 0
+				? after <= stop	// QoS 0, DUP clear
+				: ((flags & 0x06) === 2 || (flags & 0x06) === 4) && after + 2 <= stop && (bytes[after] | bytes[after + 1]) !== 0)) {	// QoS 1 or 2, a packet id not 0
 				this.type = PUBLISH;
 				this.flags = flags;
 				this.id = flags < 2 ? 0 : (bytes[after] << 8) | bytes[after + 1];
-				this.topic = topicOf(this, bytes, at + 2, topicLength);
+				// The previous topic again, 8 to 16 bytes long, in the input
+				// topicOf last viewed (every message of a read but its first;
+				// it views an input only when there is a previous topic): two
+				// comparisons here, as topicOf's loop would make them, and no
+				// call. Any other topic goes through topicOf.
+				const last = this.lastTopic!, view = this.topicView!;
+				this.topic = this.viewed === bytes && topicLength >= 8 && topicLength <= 16 && last.byteLength === topicLength
+					&& last.getFloat64(topicLength - 8) === view.getFloat64(after - 8) && last.getFloat64(0) === view.getFloat64(at + 2)
+					? last.buffer as ArrayBuffer
+					: topicOf(this, bytes, at + 2, topicLength);
 				const offset = bytes.byteOffset;
-				this.payload = (bytes.buffer as ArrayBuffer).slice(offset + (flags < 2 ? after : after + 2), offset + at + length);
+				this.payload = (bytes.buffer as ArrayBuffer).slice(offset + (flags < 2 ? after : after + 2), offset + stop);
 				this.ready = true;
-				return at + length;
+				return stop;
 			}
 		}
 		// So is an acknowledgement (PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK):
 		// four bytes, its packet id not 0.
-		else if (length === 2 && end - at >= 2 && (first === 0x40 || first === 0x50 || first === 0x62 || first === 0x70 || first === 0xB0)
+		else if (length === 2 && stop <= end && (first === 0x40 || first === 0x50 || first === 0x62 || first === 0x70 || first === 0xB0)
 			&& (bytes[at] | bytes[at + 1]) !== 0 && this.#pieces === undefined && this.maxPacketSize >= 4) {
 			this.type = first >> 4;
 			this.flags = first & 0x0F;
 			this.id = (bytes[at] << 8) | bytes[at + 1];
 			this.ready = true;
-			return at + 2;
+			return stop;
 		}
+		this.ready = false;
 		if (this.#pieces !== undefined || end - start < 2)
 			return this.parsePieces(bytes, start, end);
 		// A packet all in bytes[start..end) is decoded at once, here rather than
@@ -414,25 +426,29 @@ function sliceOf(bytes: Uint8Array, start: number, length: number): ArrayBuffer 
 /** What topicOf keeps in a parser: the previous topic, and a view of the input last compared with it. */
 export interface TopicMemo {
 	lastTopic: DataView | undefined;
+	/** Over the bytes of `viewed` (its offset 0 is theirs): made once per input, not once per message. */
 	topicView: DataView | undefined;
+	viewed: Uint8Array | undefined;
 }
 
 /**
  * A PUBLISH topic as an ArrayBuffer: the previous one when the bytes repeat it
  * (an app mostly hears the same few topics), else a copy. The bytes are
- * compared four at a time: a call to getUint32 costs XS about what one
- * byte does in a loop. A new topic is checked (UTF-8, no wildcard
+ * compared eight or four at a time: a call to getFloat64 costs XS about what
+ * one byte does in a loop. A new topic is checked (UTF-8, no wildcard
  * [MQTT-3.3.2-2]) before it is kept. Both parsers' (3.1.1 and MQTT 5), a
  * function rather than a method so that each calls it at the same depth.
  */
 export function topicOf(memo: TopicMemo, bytes: Uint8Array, offset: number, length: number): ArrayBuffer {
 	const last = memo.lastTopic;
 	if (last !== undefined && last.byteLength === length) {
-		// A view of the input's whole buffer: checked with one getter, not four.
-		const buffer = bytes.buffer, base = bytes.byteOffset + offset;
-		let view = memo.topicView;
-		if (view === undefined || view.buffer !== buffer)
-			view = memo.topicView = new DataView(buffer);
+		// A view of the input, made for the first message of a read: the
+		// others are checked against it with no getter and no allocation.
+		let view = memo.topicView!;
+		if (memo.viewed !== bytes) {
+			view = memo.topicView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+			memo.viewed = bytes;
+		}
 		if (length >= 8) {
 			// Eight bytes at a time, as float64s: equal floats have equal bits
 			// but for NaNs (never equal: a miss, then the full check) and +0
@@ -440,18 +456,18 @@ export function topicOf(memo: TopicMemo, bytes: Uint8Array, offset: number, leng
 			// From the last eight down; the first, which may overlap the
 			// second, is compared last.
 			let i = length - 8;
-			while (i > 0 && last.getFloat64(i) === view.getFloat64(base + i))
+			while (i > 0 && last.getFloat64(i) === view.getFloat64(offset + i))
 				i -= 8;
-			if (i <= 0 && last.getFloat64(0) === view.getFloat64(base))
+			if (i <= 0 && last.getFloat64(0) === view.getFloat64(offset))
 				return last.buffer as ArrayBuffer;
 		}
 		else if (length >= 4) {
-			if (last.getUint32(length - 4) === view.getUint32(base + length - 4) && last.getUint32(0) === view.getUint32(base))
+			if (last.getUint32(length - 4) === view.getUint32(offset + length - 4) && last.getUint32(0) === view.getUint32(offset))
 				return last.buffer as ArrayBuffer;
 		}
 		else {
 			let i = 0;
-			while (i < length && last.getUint8(i) === view.getUint8(base + i))
+			while (i < length && last.getUint8(i) === view.getUint8(offset + i))
 				i++;
 			if (i === length)
 				return last.buffer as ArrayBuffer;

@@ -17,7 +17,7 @@
 // the connection on each time (Azure IoT Hub refuses QoS 2 so) is given up
 // after QOS2_LOSSES connections.
 import Time from "time";
-import { PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, SUBACK_FAILURE } from "mqtt/constants";
+import { PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, SUBACK_FAILURE, MAX_PACKET_ID } from "mqtt/constants";
 import type { Data } from "mqtt/bytes";
 import type { Frame, PacketWriter } from "mqtt/writer";
 import type { Sendable } from "mqtt/outbox";
@@ -68,12 +68,26 @@ interface Waiting<T> {
 /** A QoS 1 or 2 PUBLISH, until PUBACK or PUBCOMP. */
 class Publication implements Sendable, Waiting<void> {
 	declare readonly kind: typeof PUBLICATION;
-	resolve: ((value: void) => void) | undefined;
-	reject: ((error: Error) => void) | undefined;
-	stage = QUEUED;
-	sentAt: number | undefined;	// Time.ticks when the socket took all of its last packet, for ackTimeout
-	losses = 0;			// connections that ended while it awaited PUBREC (QoS 2)
-	constructor(readonly topic: Data, readonly payload: Data, readonly qos: number, readonly retain: boolean) {}
+	// Declared, and set by the constructor: XS runs a class's field
+	// initializers as a function of their own (about 40 steps a publish).
+	declare readonly topic: Data;
+	declare readonly payload: Data;
+	declare readonly qos: number;
+	declare readonly retain: boolean;
+	declare resolve: ((value: void) => void) | undefined;
+	declare reject: ((error: Error) => void) | undefined;
+	declare stage: number;
+	declare sentAt: number | undefined;	// Time.ticks when the socket took all of its last packet, for ackTimeout
+	declare losses: number;			// connections that ended while it awaited PUBREC (QoS 2)
+	constructor(topic: Data, payload: Data, qos: number, retain: boolean) {
+		this.topic = topic;
+		this.payload = payload;
+		this.qos = qos;
+		this.retain = retain;
+		this.resolve = this.reject = this.sentAt = undefined;
+		this.stage = QUEUED;
+		this.losses = 0;
+	}
 	sent(): void {
 		if (this.stage === QUEUED)
 			this.stage = SENT;
@@ -199,7 +213,9 @@ export class Session {
 	}
 
 	protected nextId(): number {
-		return this.lastId = nextPacketId(this.lastId, this.#operations);
+		// Nothing in flight (one operation at a time, the usual case): the id after the last, without nextPacketId's call.
+		const last = this.lastId, operations = this.#operations;
+		return this.lastId = operations === undefined && last < MAX_PACKET_ID ? last + 1 : nextPacketId(last, operations);
 	}
 
 	/**

@@ -171,9 +171,11 @@ export class PacketWriter {
 	 * QoS or packet id, or a packet beyond the seed's size limit.
 	 */
 	publish(topic: Data, payload: Data, qos: number, retain: boolean, dup: boolean, id: number): Frame {
-		if (qos !== 0) {	// QoS 0, the hot path, is valid without a call
-			checkQoS(qos, "QoS");
-			checkPacketId(id);
+		if (qos !== 0) {	// QoS 0, the hot path, is valid without a call; so is the usual QoS and id
+			if (qos !== 1 && qos !== 2)
+				checkQoS(qos, "QoS");
+			if ((id & 0xFFFF) !== id || id === 0)	// an integer 1..65535 passes, anything else is named there
+				checkPacketId(id);
 		}
 		// The topic's field: from the cache, else made here (not in a call of
 		// its own: the publish path runs inside the app's frames, and an

@@ -5,7 +5,8 @@
 // XS meters (compute steps, heap slots) do not vary with machine load and are
 // the figures to compare; wall-clock rates are shown beside the baseline's,
 // as a ratio. Writes bench-results.json and prints a Markdown table.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import os from 'node:os';
 import mqtt from 'mqtt';
 import { XSHost } from '../harness/host.js';
@@ -17,6 +18,9 @@ const ECHO_COUNT = Number(process.env.BENCH_ECHO ?? 5000);
 const RECEIVE_COUNT = 1000;
 const ROUNDS = 5;
 const SIMULATOR_TICK = 20;	// mcsim services sockets from a 20 ms polling task (shared/docs/platform.md)
+// The SDK's own ECMA-419 MQTT client, the second baseline, run on the same host when MODDABLE points at the SDK.
+const SDK_CLIENT = process.env.MODDABLE && path.join(process.env.MODDABLE, 'examples/io/tcp/mqttclient/mqttclient.js');
+const sdkPresent = Boolean(SDK_CLIENT && existsSync(SDK_CLIENT));
 
 class Session {
   #reports = [];
@@ -126,7 +130,12 @@ async function publishCost(port, size, kind) {
     await raw.turn({ op: 'rawPrepare', size, kind, topic });
   }, { op: 'rawPublish' });
   await raw.close();
-  return { client: clientResult, raw: rawResult };
+  if (!sdkPresent || kind !== 'binary' || size !== 16)
+    return { client: clientResult, raw: rawResult };
+  const sdk = await Session.open();
+  const sdkResult = await measure(sdk, () => sdk.span({ op: 'sdkConnect', port, path: SDK_CLIENT }), { op: 'sdkPublish', size, kind, topic });
+  await sdk.close();
+  return { client: clientResult, raw: rawResult, sdk: sdkResult };
 }
 
 async function qos1Cost(port, tick = 0) {
@@ -140,10 +149,19 @@ async function qos1Cost(port, tick = 0) {
   const raw = await Session.open(tick);
   await raw.span({ op: 'rawConnect', port });
   await raw.turn({ op: 'prepare', size: 16, kind: 'binary' });
+  await raw.turn({ op: 'rawPrepareQoS1', count, topic });
   const rawResult = await raw.span({ op: 'rawQoS1', count, topic });
   await raw.close();
   const per = result => ({ compute: round(result.compute / count), turns: round(result.turns / count, 2), ms: round(result.wall / count, 3) });
-  return { client: per(clientResult), raw: per(rawResult) };
+  if (!sdkPresent || tick)
+    return { client: per(clientResult), raw: per(rawResult) };
+  const sdk = await Session.open(tick);
+  await sdk.span({ op: 'sdkConnect', port, path: SDK_CLIENT });
+  await sdk.turn({ op: 'prepare', size: 16, kind: 'binary' });
+  await sdk.span({ op: 'sdkQoS1', count: 20, topic });
+  const sdkResult = await sdk.span({ op: 'sdkQoS1', count, topic });
+  await sdk.close();
+  return { client: per(clientResult), raw: per(rawResult), sdk: per(sdkResult) };
 }
 
 async function receiveCost(port) {
@@ -173,8 +191,14 @@ async function receiveCost(port) {
   const raw = await Session.open();
   const rawResult = await run(raw, { op: 'rawConnect', port, subscribe: 'bench/in' }, { op: 'rawExpect', size: 16, topic: 'bench/in' });
   await raw.close();
+  let sdkResult;
+  if (sdkPresent) {
+    const sdk = await Session.open();
+    sdkResult = await run(sdk, { op: 'sdkConnect', port, subscribe: 'bench/in', path: SDK_CLIENT }, { op: 'sdkExpect' });
+    await sdk.close();
+  }
   await peer.endAsync();
-  return { client: clientResult, raw: rawResult };
+  return { client: clientResult, raw: rawResult, sdk: sdkResult };
 }
 
 async function idleHeap(port) {
@@ -207,13 +231,22 @@ async function echoThroughput(port, tick = 0) {
   await raw.span({ op: 'rawConnect', port, subscribe: 'bench/echo' });
   await raw.turn({ op: 'prepare', size, kind: 'binary' });
   await raw.span({ op: 'rawEcho', count: 200, size, topic: 'bench/echo' });
-  const clientRounds = [], rawRounds = [];
+  const sdk = sdkPresent && !tick ? await Session.open(tick) : undefined;
+  if (sdk) {
+    await sdk.span({ op: 'sdkConnect', port, subscribe: 'bench/echo', path: SDK_CLIENT });
+    await sdk.turn({ op: 'prepare', size, kind: 'binary' });
+    await sdk.span({ op: 'sdkEcho', count: 200, size, topic: 'bench/echo' });
+  }
+  const clientRounds = [], rawRounds = [], sdkRounds = [];
   for (let round = 0; round < (tick ? 1 : ROUNDS); round++) {
     clientRounds.push(await client.span({ op: 'echo', count, size, topic: 'bench/echo' }));
     rawRounds.push(await raw.span({ op: 'rawEcho', count, size, topic: 'bench/echo' }));
+    if (sdk)
+      sdkRounds.push(await sdk.span({ op: 'sdkEcho', count, size, topic: 'bench/echo' }));
   }
   await client.close();
   await raw.close();
+  await sdk?.close();
   const median = rounds => [...rounds].sort((a, b) => a.wall - b.wall)[rounds.length >> 1];
   const rate = result => ({
     messagesPerSecond: round(count / (result.wall / 1000)),
@@ -222,7 +255,7 @@ async function echoThroughput(port, tick = 0) {
     turnsPerMessage: round(result.turns / count, 3),
   });
   const clientRate = rate(median(clientRounds)), rawRate = rate(median(rawRounds));
-  return { size, count, rounds: clientRounds.length, client: clientRate, raw: rawRate, ratio: round(clientRate.messagesPerSecond / rawRate.messagesPerSecond, 3) };
+  return { size, count, rounds: clientRounds.length, client: clientRate, raw: rawRate, sdk: sdk && rate(median(sdkRounds)), ratio: round(clientRate.messagesPerSecond / rawRate.messagesPerSecond, 3) };
 }
 
 /**
@@ -286,16 +319,20 @@ async function hostEventCost() {
   return { microseconds: round(wall / count * 1000, 1), compute: meters.compute };
 }
 
+// BENCH_PATH=1: the breakdown alone (seconds, no broker), to meter a change piece by piece.
+const pathOnly = Boolean(process.env.BENCH_PATH);
 const results = {
   date: new Date().toISOString(),
   machine: `${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}, Node ${process.version}`,
   window: WINDOW,
   brokers: {},
-  hostEvent: await hostEventCost(),
+  hostEvent: pathOnly ? undefined : await hostEventCost(),
   path: await pathCost(),
 };
 
-for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto]]) {
+// BENCH_BROKERS=aedes: that broker alone (a shorter run).
+const only = process.env.BENCH_BROKERS?.split(',');
+for (const [name, start] of pathOnly ? [] : [['aedes', startAedes], ['mosquitto', startMosquitto]].filter(([name]) => !only || only.includes(name))) {
   const broker = await start();
   try {
     const port = broker.port;
@@ -315,6 +352,10 @@ for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto
   }
 }
 
+if (pathOnly) {
+  printPath();
+  process.exit(0);
+}
 writeFileSync('bench-results.json', JSON.stringify(results, null, 2) + '\n');
 
 const names = Object.keys(results.brokers);
@@ -336,14 +377,28 @@ row('idle connected client: heap slots (client alone)', b => `${b.idle.clientSlo
 row(`echo 64 B x ${ECHO_COUNT}: messages/s, client / raw (ratio)`, b => `${b.echo.client.messagesPerSecond} / ${b.echo.raw.messagesPerSecond} (${b.echo.ratio})`);
 row('echo 64 B: MB/s, client / raw', b => `${b.echo.client.megabytesPerSecond} / ${b.echo.raw.megabytesPerSecond}`);
 row('echo 64 B: compute steps per message, client / raw', b => `${b.echo.client.computePerMessage} / ${b.echo.raw.computePerMessage}`);
+if (sdkPresent) {
+  row('the SDK\'s ECMA-419 client, same host and run: QoS 0 publish 16 B, received 16 B, QoS 1 round trip, echo 64 B: compute steps', b =>
+    `${b.publish['binary 16'].sdk.compute} / ${b.receive.sdk.compute} / ${b.qos1.sdk.compute} / ${b.echo.sdk.computePerMessage}`);
+  row('the SDK\'s ECMA-419 client: slots allocated, QoS 0 publish 16 B / received 16 B', b => `${b.publish['binary 16'].sdk.allocatedSlots} / ${b.receive.sdk.allocatedSlots}`);
+}
 row(`simulator polling (${SIMULATOR_TICK} ms ticks): echo 64 B messages/s, client / raw (ratio)`, b => `${b.simulator.echo.client.messagesPerSecond} / ${b.simulator.echo.raw.messagesPerSecond} (${b.simulator.echo.ratio})`);
 row(`simulator polling (${SIMULATOR_TICK} ms ticks): QoS 1 round trip ms, client / raw`, b => `${b.simulator.qos1.client.ms} / ${b.simulator.qos1.raw.ms}`);
 
 console.log(`| measured ${results.date.slice(0, 10)} on XS (xsnap), write window ${WINDOW} B, socket events at once unless stated | ${names.join(' | ')} |`);
 console.log(`|---|${names.map(() => '---').join('|')}|`);
 console.log(rows.join('\n'));
-const path = results.path, raw = results.brokers[names[0]];
-console.log(`
+printPath();
+console.log(`\nOne Node-to-XS event of the host (an empty turn): ${results.hostEvent.microseconds} µs, ${results.hostEvent.compute} compute steps.`);
+console.log(`${results.machine}; full figures in bench-results.json`);
+
+/** The breakdown table; its last rows, the socket's side, from the first broker's raw app (not in BENCH_PATH's run). */
+function printPath() {
+  const path = results.path, first = Object.keys(results.brokers)[0], raw = results.brokers[first];
+  const socketRows = raw ? `
+| the socket's side, ${first}: a received 16 B message read by the raw app (host event and read()) | ${raw.receive.raw.compute} |
+| the socket's side, ${first}: a QoS 0 publish 16 B written by the raw app | ${raw.publish['binary 16'].raw.compute} |` : '';
+  console.log(`
 | where a message's compute steps go: the client's code over an in-memory socket, per message (${path.messagesPerRead} a read unless stated) | steps |
 |---|---|
 | received 16 B, push: parse (PacketParser) | ${path.receive.parse} |
@@ -357,8 +412,5 @@ console.log(`
 | QoS 0 publish 16 B: the writer (PacketWriter.publish) | ${path.publish.writer} |
 | QoS 0 publish 16 B: the client's total | ${path.publish.total} |
 | QoS 1 round trip 16 B: publish, PUBACK read, the Promise awaited | ${path.qos1RoundTrip} |
-| echo 64 B: publish and the same message received | ${path.echo64} |
-| the socket's side, ${names[0]}: a received 16 B message read by the raw app (host event and read()) | ${raw.receive.raw.compute} |
-| the socket's side, ${names[0]}: a QoS 0 publish 16 B written by the raw app | ${raw.publish['binary 16'].raw.compute} |`);
-console.log(`\nOne Node-to-XS event of the host (an empty turn): ${results.hostEvent.microseconds} µs, ${results.hostEvent.compute} compute steps.`);
-console.log(`${results.machine}; full figures in bench-results.json`);
+| echo 64 B: publish and the same message received | ${path.echo64} |${socketRows}`);
+}

@@ -221,6 +221,15 @@ export async function callbackTypes(host, { port }) {
   });
 }
 
+export async function pushWaiting(host, { port }) {
+  return withPeer(port, async peer => {
+    const result = await host.runCase(API, 'pushWaiting', { port }, {
+      onReport: () => peer.publish('push/waiting', 'one'),
+    });
+    assert.deepEqual(result, { returned: 0x30, calls: ['one'] });
+  });
+}
+
 /** Brokers that accept user "good" with password "secret" only, and the refusal each gives [MQTT-3.2.2-5]. */
 const credentialBrokers = {
   aedes: {

@@ -119,6 +119,34 @@ export const MUTATIONS = [
     tests: [['tests/session.test.js', 'still in the queue', 120_000]],
   },
   {
+    name: 'topic-repeat-half-compared',
+    what: 'a repeated topic of 8 to 16 bytes recognised by its last eight bytes alone (parser.ts fast path): one that differs only before them taken for the previous topic',
+    edits: [['modules/mqtt/parser.ts', ' && last.getFloat64(0) === view.getFloat64(at + 2)', '']],
+    tests: [['tests/codec.test.js', 'packet by packet and in one input', 60_000]],
+  },
+  {
+    name: 'push-qos0-bypasses-waiter',
+    what: 'in push mode a QoS 0 message goes straight to the callback even while a waitMsg is pending (delivery.ts received): the waitMsg never resolves',
+    edits: [['modules/mqtt/delivery.ts', 'if (this.#push && qos === 0 && !this.#waiters?.length) {', 'if (this.#push && qos === 0) {']],
+    tests: [['tests/client.test.js', 'a waitMsg pending when a QoS 0 message arrives', 60_000]],
+  },
+  {
+    name: 'push-qos0-exception-as-fault',
+    what: 'the callback\'s exception on a QoS 0 message in push mode not marked as the app\'s (delivery.ts received): the client closes the connection as for its own fault instead of letting it go on to the host',
+    edits: [['modules/mqtt/delivery.ts', `				catch (error) {
+					throw fromApp(error);
+				}`, `				catch (error) {
+					throw error;
+				}`]],
+    tests: [['tests/conformance.test.js', 'a callback that throws on a QoS 0 message', 60_000]],
+  },
+  {
+    name: 'publish-id-unchecked',
+    what: 'a QoS 1/2 PUBLISH written with any packet id (writer.ts): the quick test of an id 1..65535 lets everything through',
+    edits: [['modules/mqtt/writer.ts', 'if ((id & 0xFFFF) !== id || id === 0)', 'if (false)']],
+    tests: [['tests/codec.test.js', 'writer: bad arguments', 60_000]],
+  },
+  {
     name: 'malformed-disconnect',
     what: 'DISCONNECT written with reserved flag bits set (writer.ts): the scripted broker cannot parse it, after the scenario is done',
     edits: [['modules/mqtt/writer.ts', 'Uint8Array.of(DISCONNECT << 4, 0)', 'Uint8Array.of((DISCONNECT << 4) | 1, 0)']],

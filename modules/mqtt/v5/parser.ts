@@ -81,7 +81,8 @@ export class PacketParser5 extends Packet5 {
 
 	#pieces: Pieces | undefined;
 	lastTopic: DataView | undefined;	// topicOf's: the previous topic, handed out again when it repeats
-	topicView: DataView | undefined;	// topicOf's: over the buffer of the input last compared with it
+	topicView: DataView | undefined;	// topicOf's: over the input last compared with it
+	viewed: Uint8Array | undefined;		// that input
 	// alias -> topic: a Map, whose memory follows the aliases in use (an XS
 	// array would hold a slot for every index up to the highest alias).
 	#aliases: Map<number, ArrayBuffer> | undefined;
@@ -112,7 +113,7 @@ export class PacketParser5 extends Packet5 {
 
 	/** The caller is done with the bytes it gave: nothing here holds on to them. */
 	release(): void {
-		this.topicView = undefined;
+		this.topicView = this.viewed = undefined;
 	}
 
 	/**

@@ -99,10 +99,58 @@ class MemorySocket {
 	answer() { this.feed(this.#ack.slice().buffer); }
 }
 
+/** The SDK client's resolver: the bench's address is already one (answered in a turn of its own, as a resolver does). */
+class Resolved {
+	resolve({ host, onResolved }) { Promise.resolve().then(() => onResolved(host, host)); }
+}
+
+/**
+ * The SDK's ECMA-419 MQTT client (examples/io/tcp/mqttclient, loaded from
+ * the SDK by its path when MODDABLE is set), the second baseline: its
+ * callbacks count messages and hand on control packets and write room.
+ */
+class SDK {
+	static async open(path, port) {
+		const Client = (await import(path)).default;
+		const sdk = new SDK();
+		sdk.client = new Client({
+			host: address, port, id: `sdk-${Time.ticks}`, keepalive: 0,
+			dns: { io: Resolved }, socket: { io: TCP, nodelay: true },
+			onControl(message) { const control = sdk.control; sdk.control = undefined; control?.(message); },
+			onReadable(count, info) {
+				this.read(count);
+				if (!info.more && ++sdk.received === sdk.expect)
+					sdk.finished?.();
+			},
+			onWritable(count) { sdk.writable = count; const room = sdk.room; sdk.room = undefined; room?.(); },
+			onError() { report({ error: "SDK client error" }); }
+		});
+		sdk.Client = Client;
+		await sdk.next();	// CONNACK
+		return sdk;
+	}
+	writable = 0;
+	received = 0;
+	expect = 0;
+	/** The next control packet (CONNACK, SUBACK, PUBACK). */
+	next() { return new Promise(resolve => { this.control = resolve; }); }
+	async subscribe(topic) {
+		const subscribed = this.next();
+		this.client.write(null, { operation: this.Client.SUBSCRIBE, items: [{ topic, QoS: 0 }] });
+		await subscribed;
+	}
+	/** A PUBLISH once the socket takes all of it, as the SDK client's example does. */
+	async publish(payload, topic, QoS) {
+		while (this.writable < payload.byteLength + topic.length + 8)
+			await new Promise(resolve => { this.room = resolve; });
+		this.writable = this.client.write(payload, { topic, QoS });
+	}
+}
+
 export default function bench() {
 	const writer = new PacketWriter();
 	const payloads = new Map();
-	let client, raw, rawPacket, received = 0, expect = 0, finished;
+	let client, raw, sdk, rawPacket, rawPackets, received = 0, expect = 0, finished;
 
 	// The path meters' state: clients over a MemorySocket, pre-encoded input.
 	const memory = {};
@@ -277,6 +325,46 @@ export default function bench() {
 			done();
 		},
 
+		async sdkConnect({ port, subscribe, path }, done) {
+			sdk = await SDK.open(path, port);
+			if (subscribe)
+				await sdk.subscribe(subscribe);
+			done();
+		},
+
+		/** The baseline of `publish`: `count` QoS 0 publishes in this turn (the window takes them). */
+		sdkPublish({ count, size, kind, topic }, done) {
+			const payload = payloads.get(`${kind} ${size}`);
+			for (let i = 0; i < count; i++)
+				sdk.writable = sdk.client.write(payload, { topic, QoS: 0 });
+			done();
+		},
+
+		async sdkQoS1({ count, topic }, done) {
+			const payload = payloads.get("binary 16");
+			for (let i = 0; i < count; i++) {
+				const acknowledged = sdk.next();
+				await sdk.publish(payload, topic, 1);
+				await acknowledged;
+			}
+			done();
+		},
+
+		sdkExpect({ count }, done) {
+			sdk.received = 0;
+			sdk.expect = count;
+			sdk.finished = () => done();
+		},
+
+		async sdkEcho({ count, size, topic }, done) {
+			const payload = payloads.get(`binary ${size}`);
+			sdk.received = 0;
+			sdk.expect = count;
+			sdk.finished = () => done();
+			for (let i = 0; i < count; i++)
+				await sdk.publish(payload, topic, 0);
+		},
+
 		rawConnect({ port, subscribe }, done) {
 			raw = new Raw(port, () => {
 				raw.onBytes(bytes => {	// CONNACK, then SUBACK
@@ -322,10 +410,15 @@ export default function bench() {
 
 		noop(_, done) {},
 
-		rawQoS1({ count, topic }, done) {
-			const packets = [];
+		/** The packets of `rawQoS1`, encoded in a turn of their own: the library's writer is not the raw app's cost. */
+		rawPrepareQoS1({ count, topic }, done) {
+			rawPackets = [];
 			for (let i = 1; i <= count; i++)
-				packets.push(encoded(writer.publish(topic, payloads.get("binary 16"), 1, false, false, i)));
+				rawPackets.push(encoded(writer.publish(topic, payloads.get("binary 16"), 1, false, false, i)));
+		},
+
+		rawQoS1({ count, topic }, done) {
+			const packets = rawPackets;
 			let next = 0;
 			const start = Time.ticks;
 			raw.onBytes(bytes => {	// a PUBACK per packet

@@ -58,6 +58,19 @@ export default cases({
 		});
 	},
 
+	/** Push mode, a waitMsg() pending: the message goes to the callback, once, and the waitMsg resolves its first byte. */
+	async pushWaiting({ port }) {
+		const calls = [];
+		const client = new MQTTClient({ clientId: "push-waiting", server, port, push: true, callback: (topic, msg) => calls.push(text(msg)) });
+		await client.connect();
+		await client.subscribe("push/waiting");
+		const waiting = client.waitMsg();
+		report({ ready: true });
+		const returned = await Promise.race([waiting, delay(3000).then(() => "no answer within 3 s")]);
+		await client.disconnect();
+		return { returned, calls };
+	},
+
 	async setCallbackErrors() {
 		const client = new MQTTClient("id", server);
 		return { notFunction: outcome(() => client.setCallback(42)), missing: outcome(() => client.setCallback()) };
