@@ -73,7 +73,11 @@ export async function killedAtRandom(host, { peer, port, qos, kills, file, clien
         },
       });
       running.catch(() => {});	// killed: its rejection says so
-      await Promise.race([working, running.then(() => { throw new Error(`boot ${boot} ended by itself`); })]);
+      await Promise.race([working, running.then(() => { throw new Error(`boot ${boot} ended by itself`); })]).catch(error => {
+        // A boot that never started its work: what it reported, and the device's packets since it started.
+        const since = log.packets().filter(packet => packet.time >= started).slice(-12).map(packet => `${packet.direction} ${packet.cmd}${packet.messageId ? ` ${packet.messageId}` : ''}${packet.sessionPresent !== undefined ? ` sp ${packet.sessionPresent}` : ''}`);
+        throw new Error(`boot ${boot} of ${kills}: ${error.message}; it reported ${heard.join(', ') || 'nothing'}; its packets: ${since.join(', ') || 'none'}`);
+      });
       if (last)
         await until(() => [...accepted].every(message => arrived.has(message)), `every accepted message at the peer (${accepted.size})`, 30_000);
       else
@@ -201,8 +205,11 @@ export async function killedBothWays(host, { port, proxy, log, subscriber, subsc
       const last = boot === kills;
       let ready;
       const working = new Promise(resolve => { ready = resolve; });
+      const started = performance.now(), heard = [];
       const running = host.run(STORE, { case: 'bothWays', port: proxy.port, file, inbox, boot, clientId, subscribe: boot === 0, ...(last ? { count: 0 } : {}) }, {
         onReport(value) {
+          if (heard.length < 8)
+            heard.push(JSON.stringify(value));
           if (value.accepted) {
             accepted.add(value.accepted);
             ready();
@@ -224,7 +231,11 @@ export async function killedBothWays(host, { port, proxy, log, subscriber, subsc
       let failed;
       running.then(() => { failed = new Error(`boot ${boot} ended by itself`); },
         error => { if (!KILLED.test(error.message)) failed = error; });
-      await Promise.race([working, running.then(() => { throw new Error(`boot ${boot} ended by itself`); })]);
+      await Promise.race([working, running.then(() => { throw new Error(`boot ${boot} ended by itself`); })]).catch(error => {
+        // A boot that never started its work: what it reported, and the device's packets since it started.
+        const since = log.packets().filter(packet => packet.time >= started).slice(-12).map(packet => `${packet.direction} ${packet.cmd}${packet.messageId ? ` ${packet.messageId}` : ''}${packet.sessionPresent !== undefined ? ` sp ${packet.sessionPresent}` : ''}`);
+        throw new Error(`boot ${boot} of ${kills}: ${error.message}; it reported ${heard.join(', ') || 'nothing'}; its packets: ${since.join(', ') || 'none'}`);
+      });
       if (last) {
         publishing = false;
         await pacing;
