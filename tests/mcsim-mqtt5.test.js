@@ -92,6 +92,7 @@ if (mcsimEnabled) describe('in mcsim: MQTT 5.0', () => {
 
   test('re-authentication refused [MQTT-4.12.1-2]: the server\'s DISCONNECT rejects reauthenticate() and ends the connection; one at a time; an AUTH nobody asked for closes the connection', () => mqtt5.reauthRefused(mcsim));
 
+  test('re-authentication the server never ends (silent after AUTH 0x19, or after its challenge): reauthenticate() rejects within ackTimeout naming it, and the connection closes [MQTT-4.12.1-2]', () => mqtt5.reauthIgnored(mcsim));
   test('enhanced authentication: bad options and reauthenticate() misuse throw or reject before anything is sent [MQTT-4.12.0-7]', () => mqtt5.authChecks(mcsim));
 
   test('enhanced authentication against mosquitto 2.0.11 (no auth plugin): CONNACK 0x8C Bad authentication method [MQTT-4.12.0-1]', () => mqtt5.authMosquitto(mcsim));

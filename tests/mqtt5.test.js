@@ -92,6 +92,7 @@ test('enhanced authentication [MQTT-4.12.0-1] [MQTT-4.12.0-4]: CONNACK 0x8C, 0x8
 
 test('re-authentication refused [MQTT-4.12.1-2]: the server\'s DISCONNECT rejects reauthenticate() and ends the connection; one at a time; an AUTH nobody asked for closes the connection', () => mqtt5.reauthRefused(xsnap));
 
+test('re-authentication the server never ends (silent after AUTH 0x19, or after its challenge): reauthenticate() rejects within ackTimeout naming it, and the connection closes [MQTT-4.12.1-2]', () => mqtt5.reauthIgnored(xsnap));
 test('enhanced authentication: bad options and reauthenticate() misuse throw or reject before anything is sent [MQTT-4.12.0-7]', () => mqtt5.authChecks(xsnap));
 
 test('enhanced authentication against mosquitto 2.0.11 (no auth plugin): CONNACK 0x8C Bad authentication method [MQTT-4.12.0-1]', () => mqtt5.authMosquitto(xsnap));

@@ -849,11 +849,12 @@ const bytes = value => Buffer.from(value);
  * then two challenges (AUTH 0x18 "server-first", "server-second"), then
  * CONNACK 0 with the method and "server-final". Re-authentication (AUTH
  * 0x19): one challenge ("server-re"), then AUTH 0 with "server-re-final";
- * or, `reauthRefused`, DISCONNECT 0x87. The other options break it: the
+ * or, `reauthRefused`, DISCONNECT 0x87; or, `reauthIgnored`, nothing at all
+ * (after its challenge when `reauthIgnored` is "after challenge"). The other options break it: the
  * method of its AUTH or CONNACK, its CONNACK code, no challenge at all, an
  * AUTH of `firstCode` first, an AUTH after CONNACK nobody asked for.
  */
-export function scramServer({ authMethod = METHOD, connackMethod = METHOD, connackCode = 0, challenge = true, firstCode = 0x18, reauthRefused = false, unasked = false } = {}) {
+export function scramServer({ authMethod = METHOD, connackMethod = METHOD, connackCode = 0, challenge = true, firstCode = 0x18, reauthRefused = false, reauthIgnored = false, unasked = false } = {}) {
   return {
     connect(session) {
       session.rounds = 0;
@@ -871,10 +872,14 @@ export function scramServer({ authMethod = METHOD, connackMethod = METHOD, conna
         session.reauthenticating = true;
         if (reauthRefused)
           return session.send({ cmd: 'disconnect', reasonCode: 0x87, properties: { reasonString: 'reauth refused' } });
+        if (reauthIgnored === true)
+          return undefined;
         return session.send({ cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: METHOD, authenticationData: bytes('server-re') } });
       }
       if (session.reauthenticating) {
         session.reauthenticating = false;
+        if (reauthIgnored)
+          return undefined;
         return session.send({ cmd: 'auth', reasonCode: 0, properties: { authenticationMethod: METHOD, authenticationData: bytes('server-re-final') } });
       }
       if (++session.rounds === 1)
@@ -1033,6 +1038,25 @@ export async function reauthRefused(host) {
     assert.equal(result.disconnected?.message, 'protocol error: AUTH while no re-authentication is in progress: only the client begins one (4.12.1)');
     assert.equal(result.connected, false);
   });
+}
+
+// A re-authentication the server never ends, silent after AUTH 0x19 or
+// after its challenge: 4.12.1 leaves the end to the server, so a client
+// that waited would hold the app's Promise as long as the connection.
+// reauthenticate() rejects within ackTimeout, naming it, and the
+// connection closes (onDisconnect hears the same), so that a new CONNECT
+// authenticates afresh.
+export async function reauthIgnored(host) {
+  for (const reauthIgnored of [true, 'after challenge']) {
+    await withScripted(scramServer({ reauthIgnored }), async broker => {
+      const result = await run(host, 'authenticate', { port: broker.port, reauth: 're-first', ackTimeout: 400 });
+      const message = 'the server did not end the re-authentication within ackTimeout (400 ms): connection closed';
+      assert.equal(result.reauth?.message, message, `${reauthIgnored}: reauthenticate() rejects, naming it`);
+      assert.match(result.disconnected?.message ?? '', /the server did not end the re-authentication within ackTimeout \(400 ms\)/, `${reauthIgnored}: onDisconnect hears it`);
+      assert.equal(result.connected, false);
+      await closedByClient(broker.sessions[0]);
+    });
+  }
 }
 
 // Bad input, each before anything is sent: onAuthenticate without

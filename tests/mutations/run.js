@@ -250,6 +250,14 @@ export const MUTATIONS = [
     tests: [['tests/mqtt5.test.js', 'reauthenticate\\(\\) misuse', 60_000], ['tests/mqtt5.test.js', 're-authentication refused', 60_000]],
   },
   {
+    name: 'reauth-no-deadline',
+    what: 'a re-authentication the server never ends waits as long as the connection: no ackTimeout deadline (v5/protocol.ts Authentication.begin)',
+    edits: [['modules/mqtt/v5/protocol.ts', `		if (limit)
+			this.#deadline = Timer.set(`, `		if (false)
+			this.#deadline = Timer.set(`]],
+    tests: [['tests/mqtt5.test.js', 'never ends', 60_000]],
+  },
+  {
     name: 'reason-0x80-success',
     what: 'reason code 0x80 (Unspecified error) taken as a success on acknowledgements (v5/reasons.ts isFailure)',
     edits: [['modules/mqtt/v5/reasons.ts', 'return code >= 0x80;', 'return code > 0x80;']],

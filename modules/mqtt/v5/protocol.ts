@@ -18,6 +18,7 @@
 // go back in AUTH, until CONNACK; re-authentication the same way, from
 // reauthenticate() (Authentication).
 
+import Timer from "timer";
 import { CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, DISCONNECT, PACKET_NAMES } from "mqtt/constants";
 import type { Sendable, Settle } from "mqtt/outbox";
 import { type Data, isData } from "mqtt/bytes";
@@ -594,6 +595,7 @@ class Authentication {
 	readonly #answer: Authenticate | undefined;
 	readonly #writer: Writer5;
 	#pending: Settle | undefined;	// reauthenticate()'s Promise
+	#deadline: Timer | undefined;	// its end within ackTimeout
 
 	get pending(): boolean { return this.#pending !== undefined; }
 
@@ -634,7 +636,9 @@ class Authentication {
 	 * packet is made in a turn of its own: the property encoder nests
 	 * deep, and the app's call may already be (an ESP8266 has 256 slots of
 	 * stack); so `data` of the wrong kind throws here, one too large for the
-	 * server's Maximum Packet Size rejects.
+	 * server's Maximum Packet Size rejects. Not ended within ackTimeout, it
+	 * rejects and the connection closes: only a new CONNECT can leave an
+	 * exchange the server left half done (4.12.1 lets only it end one).
 	 */
 	begin(link: Link, data: Data | undefined): Promise<void> {
 		if (data !== undefined && !isData(data))
@@ -644,7 +648,15 @@ class Authentication {
 		if (this.#pending)
 			return Promise.reject(new Error("a re-authentication is in progress: wait for it"));
 		const done = new Promise<void>((resolve, reject) => { this.#pending = { resolve, reject }; });
-		const pending = this.#pending, connection = link.connection;
+		const pending = this.#pending, connection = link.connection, limit = link.settings.ackTimeout;
+		if (limit)
+			this.#deadline = Timer.set(() => {
+				this.#deadline = undefined;
+				const error = new Error(`the server did not end the re-authentication within ackTimeout (${limit} ms): connection closed`);
+				this.settle(error);
+				if (link.connection === connection)
+					link.failed(error);
+			}, limit);
 		Promise.resolve().then(() => {
 			if (this.#pending === pending && link.connection === connection)
 				link.send(this.#writer.auth(REAUTHENTICATE, { authenticationMethod: this.method, authenticationData: data }));
@@ -656,6 +668,9 @@ class Authentication {
 	settle(error: Error | undefined): void {
 		const pending = this.#pending;
 		this.#pending = undefined;
+		if (this.#deadline !== undefined)
+			Timer.clear(this.#deadline);
+		this.#deadline = undefined;
 		if (error)
 			pending?.reject(error);
 		else

@@ -468,7 +468,7 @@ export default cases({
 	 * reauthenticate() (4.12.1). A publish tried inside the callback before
 	 * CONNACK shows what the client sends then (MQTT-3.1.2-33).
 	 */
-	async authenticate({ port, method = "SCRAM-SHA-1", data = "client-first", answer = "sync", failAt, reauth, reauthTwice = false, tryDuring = true }) {
+	async authenticate({ port, method = "SCRAM-SHA-1", data = "client-first", answer = "sync", failAt, reauth, reauthTwice = false, tryDuring = true, ackTimeout }) {
 		const calls = [];
 		let client, during, disconnected;
 		const onAuthenticate = (m, d, code) => {
@@ -488,7 +488,7 @@ export default cases({
 		};
 		const properties = method === null ? { sessionExpiryInterval: 0 } : { authenticationMethod: method, authenticationData: data };
 		client = new MQTTClient({
-			clientId: "auth5", server, port, protocolVersion: 5, properties, callback: () => {},
+			clientId: "auth5", server, port, protocolVersion: 5, properties, callback: () => {}, ackTimeout,
 			onAuthenticate: answer === "none" ? undefined : onAuthenticate, onDisconnect: error => { disconnected = refusal(error); }
 		});
 		const result = { calls };
