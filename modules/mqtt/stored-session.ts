@@ -486,10 +486,8 @@ export class StoredSession extends Session {
 		const log = this.#log, unsure = this.#unsure?.get(id);
 		let delivery: StoredDelivery;
 		if (unsure === undefined) {
-			const key = log.stamp, body = new Uint8Array(KEY_BYTES), view = new DataView(body.buffer);
-			view.setUint16(0, key / 0x1_0000_0000);
-			view.setUint32(2, key >>> 0);
-			log.append(RECEIVED_RECORD, id, [body]);
+			const key = log.stamp;
+			log.append(RECEIVED_RECORD, id, [keyBody(key)]);
 			delivery = { key, again: false };
 		}
 		else {
@@ -649,7 +647,15 @@ function publishName(packet: Uint8Array, id: number): string {
 	return `PUBLISH to ${JSON.stringify(String.fromArrayBuffer(parsePublish(packet).topic))} at QoS ${(packet[0] >> 1) & 3} (packet id ${id})`;
 }
 
-/** A received QoS 2 record's key, from its body. */
+/** A received QoS 2 record's body: its key, 48 bits (keyOf reads it back). */
+function keyBody(key: number): Uint8Array {
+	const body = new Uint8Array(KEY_BYTES), view = new DataView(body.buffer);
+	view.setUint16(0, key / 0x1_0000_0000);
+	view.setUint32(2, key >>> 0);
+	return body;
+}
+
+/** A received QoS 2 record's key, from its body (keyBody's). */
 function keyOf(body: Uint8Array): number {
 	const view = new DataView(body.buffer, body.byteOffset);
 	return view.getUint16(0) * 0x1_0000_0000 + view.getUint32(2);
